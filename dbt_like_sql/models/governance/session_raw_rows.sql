@@ -1,0 +1,10 @@
+{{ config(materialized='view') }}
+-- Bridge from each guarded session to the raw rows (file, row number) it was built from.
+select
+    session_lineage_id,
+    raw_row_id,
+    source_file,
+    source_file_sha256,
+    source_row_number
+from {{ ref('event_dispositions') }}
+where disposition = 'kept'

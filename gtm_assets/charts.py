@@ -1,0 +1,32 @@
+"""Charts attached to materializations: a PNG rendered by matplotlib (Agg, no display), embedded
+in Markdown metadata so the Dagster UI shows it, and also written under data/reports/."""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import dagster as dg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+
+from gtm_assets import settings  # noqa: E402
+
+
+def figure_metadata(fig: plt.Figure, name: str) -> dict:
+    """Save ``fig`` as data/reports/<name>.png and return metadata entries that display it."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    png = buffer.getvalue()
+    reports = settings.data_dir() / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    path = reports / f"{name}.png"
+    path.write_bytes(png)
+    encoded = base64.b64encode(png).decode("ascii")
+    return {
+        f"{name}_chart": dg.MetadataValue.md(f"![{name}](data:image/png;base64,{encoded})"),
+        f"{name}_png": dg.MetadataValue.path(str(path)),
+    }

@@ -1,0 +1,90 @@
+"""The dbt project in dbt_like_sql/ as assets: governance (guarded_sessions and its accounting
+tables) and features. dbt tests become asset checks (error severity blocks downstream), model
+checksums become code versions, and every model's materialization gets the standard metadata."""
+
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from gtm_assets import settings
+from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
+from gtm_assets.observability import table_metadata
+from gtm_assets.warehouse import DuckDBWarehouse, warehouse_lock
+
+dbt_project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    manifest = Path(project.manifest_path)
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [project.project_dir / "dbt_project.yml", project.project_dir / "profiles.yml"]
+    for folder in ("models", "macros"):
+        sources += list((project.project_dir / folder).rglob("*"))
+    return any(path.is_file() and path.stat().st_mtime > built for path in sources)
+
+
+# A fresh clone has no manifest: build it with `dbt parse`, which never opens the DuckDB file.
+if _manifest_is_stale(dbt_project):
+    os.environ.setdefault("GTM_DUCKDB_PATH", str(settings.duckdb_path()))
+    dbt_project.preparer.prepare(dbt_project)
+
+
+class GtmDbtTranslator(DagsterDbtTranslator):
+    """Asset keys are bare model/source names, so dbt sources meet the Python ingestion assets."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        return dg.AssetKey(dbt_resource_props["name"])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return "ingest"
+        return dbt_resource_props["fqn"][1]  # the folder under models/: governance, features
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return [OWNER]
+
+
+@contextmanager
+def _dbt_points_at(database: str) -> Iterator[None]:
+    """dbt's profile reads GTM_DUCKDB_PATH; make it name the resource's file for this invocation."""
+    previous = os.environ.get("GTM_DUCKDB_PATH")
+    os.environ["GTM_DUCKDB_PATH"] = str(Path(database).resolve())
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["GTM_DUCKDB_PATH"]
+        else:
+            os.environ["GTM_DUCKDB_PATH"] = previous
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=GtmDbtTranslator(),
+    pool=DUCKDB_POOL,
+)
+def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse):
+    """Run `dbt build` for the selected models, then describe each built table from DuckDB."""
+    with warehouse_lock(warehouse.database), _dbt_points_at(warehouse.database):
+        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+        events = list(invocation.stream())
+        with warehouse.get_connection() as conn:
+            for event in events:
+                if isinstance(event, dg.Output):
+                    table = f"main.{context.asset_key_for_output(event.output_name).path[-1]}"
+                    event = event.with_metadata({**event.metadata, **table_metadata(conn, table)})
+                yield event
+    if not invocation.is_successful():
+        raise dg.Failure(
+            description="dbt build failed",
+            metadata={"dbt_errors": dg.MetadataValue.md(invocation.get_error() and str(invocation.get_error()) or "")},
+        )

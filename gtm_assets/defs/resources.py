@@ -1,0 +1,43 @@
+"""Resources shared by every asset: the DuckDB warehouse and the dbt CLI, both pointed at the file
+named by GTM_DUCKDB_PATH; runs execute in-process (one DuckDB writer, no per-step process start)."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from gtm_assets import settings
+from gtm_assets.dsp import DspClient
+from gtm_assets.warehouse import DuckDBWarehouse
+
+# Every asset that opens the DuckDB file is in this pool; dagster_home/dagster.yaml limits it to
+# one run at a time (granularity: run), so the daemon never starts two writers.
+DUCKDB_POOL = "duckdb_warehouse"
+OWNER = "team:data-platform"
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter (works without activating the virtualenv)."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "warehouse": DuckDBWarehouse(database=dg.EnvVar("GTM_DUCKDB_PATH")),
+            "dbt": DbtCliResource(
+                project_dir=str(settings.DBT_PROJECT_DIR),
+                profiles_dir=str(settings.DBT_PROJECT_DIR),
+                dbt_executable=dbt_executable(),
+            ),
+            "dsp": DspClient(
+                mode=dg.EnvVar("GTM_DSP_MODE").get_value("dry_run"),
+                endpoint=dg.EnvVar("GTM_DSP_ENDPOINT").get_value(""),
+            ),
+        },
+        executor=dg.in_process_executor,
+    )

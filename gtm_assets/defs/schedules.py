@@ -1,0 +1,50 @@
+"""Jobs, schedules and the follow-on sensor that replace the seed's cron workers."""
+
+import dagster as dg
+
+from gtm_assets.defs.ingest.landing_sensor import ingest_events_job, media_metrics_sync_job
+
+everything_but_ingestion = dg.AssetSelection.all() - dg.AssetSelection.assets("raw_events")
+
+full_graph_job = dg.define_asset_job(
+    "full_graph_job",
+    selection=everything_but_ingestion,
+    description="Everything downstream of ingested event files: media sync, customers, governance, "
+    "features, personas, measurement, forecast, activation.",
+)
+governance_job = dg.define_asset_job(
+    "governance_job",
+    selection=dg.AssetSelection.groups("governance", "features"),
+    description="Rebuild guarded sessions, quarantine, bridge and features after new events land.",
+)
+daily_personas_job = dg.define_asset_job(
+    "daily_personas_job",
+    selection=dg.AssetSelection.assets("raw_customers").downstream(),
+    description="Persona discovery on the customer table and everything downstream of it.",
+)
+hourly_allocations_job = dg.define_asset_job(
+    "hourly_allocations_job",
+    selection=dg.AssetSelection.assets("allocations").downstream(),
+    description="Re-optimise budgets (volatility-capped against the last allocation) and refresh the payload.",
+)
+
+daily_personas_schedule = dg.ScheduleDefinition(
+    job=daily_personas_job, cron_schedule="0 7 * * *", default_status=dg.DefaultScheduleStatus.RUNNING
+)
+hourly_allocations_schedule = dg.ScheduleDefinition(
+    job=hourly_allocations_job, cron_schedule="0 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
+)
+media_metrics_sync_schedule = dg.ScheduleDefinition(
+    job=media_metrics_sync_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
+)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_events_job],
+    request_job=governance_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
+def govern_after_ingestion(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    """After a landing file is ingested, rebuild governance and features."""
+    return dg.RunRequest(run_key=f"govern-after-{context.dagster_run.run_id}")

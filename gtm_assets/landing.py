@@ -1,0 +1,184 @@
+"""Reading landing files into the raw zone with DuckDB's own readers (never pandas).
+
+Each file is one unit of ingestion: its rows are replaced in one transaction, so re-ingesting a
+file never duplicates it and a failed ingestion leaves the table as it was. Every raw row carries
+``source_file``, ``source_file_sha256``, ``source_row_number`` (1-based data row: the header is not
+counted, so for CSV it is the file's line number minus one; for JSON lines it is the line number),
+``ingested_at`` and ``raw_row_id`` = first 16 hex digits of the file hash + ':' + row number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+EVENT_COLUMNS = (
+    "event_id", "event_timestamp", "event_name", "user_pseudo_id", "session_id", "page_location",
+    "utm_source", "utm_medium", "utm_campaign", "device", "country", "revenue", "email",
+    "ip_address", "consent_analytics", "consent_ads",
+)
+MEDIA_COLUMNS = ("date", "channel", "campaign", "spend", "impressions", "clicks", "conversions")
+CUSTOMER_COLUMNS = (
+    "ID", "Year_Birth", "Education", "Marital_Status", "Income", "Kidhome", "Teenhome",
+    "Dt_Customer", "Recency", "MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts",
+    "MntSweetProducts", "MntGoldProds", "NumDealsPurchases", "NumWebPurchases",
+    "NumCatalogPurchases", "NumStorePurchases", "NumWebVisitsMonth", "AcceptedCmp3",
+    "AcceptedCmp4", "AcceptedCmp5", "AcceptedCmp1", "AcceptedCmp2", "Complain", "Z_CostContact",
+    "Z_Revenue", "Response",
+)
+LINEAGE_COLUMNS = ("source_file", "source_file_sha256", "source_row_number", "ingested_at", "raw_row_id")
+EVENT_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
+
+
+class LandingFileError(ValueError):
+    """A landing file that cannot be ingested; the message names the file (and row/column)."""
+
+
+@dataclass(frozen=True)
+class IngestedFile:
+    source_file: str
+    sha256: str
+    rows: int
+
+
+def sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_event_file(path: Path) -> bool:
+    return path.is_file() and not path.name.startswith(".") and path.name.endswith(EVENT_FILE_SUFFIXES)
+
+
+def _sql_str(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _reader(path: Path, *, delimiter: str = ",", columns: tuple[str, ...] = ()) -> tuple[str, str]:
+    """A DuckDB table function reading ``path`` as text, and its row-number expression.
+
+    With ``columns``, JSON is read with those columns typed as text (no full-file type sniffing).
+    """
+    name = path.name
+    quoted = _sql_str(str(path))
+    if name.endswith(".parquet"):
+        return f"read_parquet({quoted}, file_row_number = true)", "file_row_number + 1"
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
+        typed = ""
+        if columns:
+            typed = ", columns = {" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in columns) + "}"
+        return (
+            f"read_json({quoted}, format = 'newline_delimited', records = true{typed})",
+            "row_number() OVER ()",
+        )
+    if name.endswith((".csv", ".csv.gz", ".tsv")):
+        return (
+            f"read_csv({quoted}, header = true, all_varchar = true, delim = {_sql_str(delimiter)}, "
+            "strict_mode = true, null_padding = false)",
+            "row_number() OVER ()",
+        )
+    raise LandingFileError(f"{path}: unsupported file type (expected one of {', '.join(EVENT_FILE_SUFFIXES)})")
+
+
+def _columns_of(conn: duckdb.DuckDBPyConnection, path: Path, reader: str) -> list[str]:
+    try:
+        return [row[0] for row in conn.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+    except duckdb.Error as error:
+        raise LandingFileError(f"{path}: unreadable: {error}") from error
+
+
+def create_raw_table(conn: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> None:
+    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    column_ddl = ", ".join(f'"{c}" VARCHAR' for c in columns)
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS raw.{table} ({column_ddl}, source_file VARCHAR NOT NULL, "
+        "source_file_sha256 VARCHAR NOT NULL, source_row_number BIGINT NOT NULL, "
+        "ingested_at TIMESTAMP NOT NULL, raw_row_id VARCHAR NOT NULL)"
+    )
+
+
+def replace_file_rows(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    table: str,
+    path: Path,
+    source_file: str,
+    columns: tuple[str, ...],
+    delimiter: str = ",",
+    typed_columns: dict[str, str] | None = None,
+    ingested_at: datetime | None = None,
+) -> IngestedFile:
+    """Replace the rows that ``source_file`` contributed to ``raw.<table>`` in one transaction."""
+    if not path.is_file():
+        raise LandingFileError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise LandingFileError(f"{path}: empty file (no header, no rows)")
+    present = _columns_of(conn, path, _reader(path, delimiter=delimiter)[0])
+    missing = [c for c in columns if c not in present]
+    if missing:
+        raise LandingFileError(
+            f"{path}: missing required column(s) {', '.join(missing)} (found: {', '.join(present)})"
+        )
+    reader, row_number = _reader(path, delimiter=delimiter, columns=columns)
+    sha256 = sha256_of_file(path)
+    ingested_at = ingested_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    select_columns = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
+    create_raw_table(conn, table, columns)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"DELETE FROM raw.{table} WHERE source_file = ?", [source_file])
+        conn.execute(
+            f"""
+            INSERT INTO raw.{table}
+            SELECT *, ? || ':' || source_row_number AS raw_row_id
+            FROM (
+                SELECT {select_columns}, ? AS source_file, ? AS source_file_sha256,
+                       {row_number} AS source_row_number, ?::TIMESTAMP AS ingested_at
+                FROM {reader}
+            )
+            """,
+            [sha256[:16], source_file, sha256, ingested_at],
+        )
+        rows = conn.execute(
+            f"SELECT count(*) FROM raw.{table} WHERE source_file = ?", [source_file]
+        ).fetchone()[0]
+        if rows == 0:
+            raise LandingFileError(f"{path}: has a header but no data rows")
+        for column, sql_type in (typed_columns or {}).items():
+            _raise_on_first_bad_value(conn, table, path, source_file, column, sql_type)
+        conn.execute("COMMIT")
+    except duckdb.Error as error:
+        conn.execute("ROLLBACK")
+        raise LandingFileError(f"{path}: could not be ingested: {error}") from error
+    except LandingFileError:
+        conn.execute("ROLLBACK")
+        raise
+    return IngestedFile(source_file=source_file, sha256=sha256, rows=rows)
+
+
+def _raise_on_first_bad_value(
+    conn: duckdb.DuckDBPyConnection, table: str, path: Path, source_file: str, column: str, sql_type: str
+) -> None:
+    value = f'try_cast(trim("{column}") AS {sql_type})'
+    numeric = sql_type.upper() not in ("DATE", "TIMESTAMP", "VARCHAR")
+    negative = f" OR {value} < 0" if numeric else ""
+    bad = conn.execute(
+        f"""
+        SELECT source_row_number, "{column}" FROM raw.{table}
+        WHERE source_file = ? AND (nullif(trim("{column}"), '') IS NULL OR {value} IS NULL{negative})
+        ORDER BY source_row_number LIMIT 1
+        """,
+        [source_file],
+    ).fetchone()
+    if bad:
+        raise LandingFileError(
+            f"{path}: row {bad[0]}, column {column!r}: {bad[1]!r} is not a valid "
+            + ("non-negative " if numeric else "") + sql_type
+        )

@@ -1,0 +1,498 @@
+"""Weekly media-mix model: geometric adstock + Hill saturation, fitted by variable projection.
+
+For every candidate vector of transform parameters (decay, half-saturation, shape per channel) the
+linear part of the model (intercept, trend, Fourier seasonality, controls and non-negative media
+coefficients) is solved exactly, so the nonlinear optimiser only searches the transform parameters.
+Uncertainty comes from a moving-block residual bootstrap that refits the full model, transform
+parameters included, on every resample.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares, nnls
+from scipy.signal import lfilter
+from scipy.special import expit
+from scipy.stats import qmc
+
+DECAY_BOUNDS = (0.0, 0.9)
+# Half-saturation is searched as a multiple of the channel's mean adstocked spend.
+HALF_SATURATION_BOUNDS = (0.1, 5.0)
+SHAPE_BOUNDS = (0.5, 3.0)
+WEEKS_PER_YEAR = 52.18
+FOURIER_ORDER = 2
+INTERVAL_PERCENTILES = (5.0, 95.0)
+N_SCREEN_POINTS = 64
+N_STARTS = 4
+RESPONSE_GRID_POINTS = 61
+RESPONSE_GRID_MAX_MULTIPLE = 3.0
+
+
+class MMMInputError(ValueError):
+    """The weekly panel or the fit arguments cannot be modelled."""
+
+
+@dataclass
+class MMMResult:
+    """Fitted media-mix model: per-channel estimates, weekly decomposition, curves, diagnostics."""
+
+    channels: pd.DataFrame
+    decomposition: pd.DataFrame
+    response_curves: pd.DataFrame
+    diagnostics: dict
+
+
+def geometric_adstock(x: np.ndarray, decay: float) -> np.ndarray:
+    """Carry-over a_t = x_t + decay * a_{t-1}, starting from a_{-1} = 0."""
+    return lfilter([1.0], [1.0, -decay], np.asarray(x, dtype=float))
+
+
+def hill(a, half_saturation, shape):
+    """Hill saturation a^s / (a^s + K^s), computed stably in log space (0 at a = 0)."""
+    with np.errstate(divide="ignore"):
+        log_ratio = np.log(np.asarray(a, dtype=float)) - np.log(half_saturation)
+    return expit(shape * log_ratio)
+
+
+def expected_response(params_row: Mapping, weekly_spend: float) -> float:
+    """Steady-state incremental weekly revenue of a channel at a constant weekly spend.
+
+    ``params_row`` needs ``decay``, ``half_saturation``, ``shape`` and ``coefficient`` (a row of
+    ``MMMResult.channels``). Constant spend x has steady-state adstock x / (1 - decay).
+    """
+    adstock = weekly_spend / (1.0 - params_row["decay"])
+    return float(
+        params_row["coefficient"] * hill(adstock, params_row["half_saturation"], params_row["shape"])
+    )
+
+
+def marginal_response(params_row: Mapping, weekly_spend: float) -> float:
+    """Numerical d(expected_response)/d(spend) at a weekly spend (revenue per extra unit spent)."""
+    step = max(abs(weekly_spend), 1.0) * 1e-4
+    low = max(weekly_spend - step, 0.0)
+    high = weekly_spend + step
+    return (expected_response(params_row, high) - expected_response(params_row, low)) / (high - low)
+
+
+# ----------------------------------------------------------------------------------------------
+# Input validation and design
+# ----------------------------------------------------------------------------------------------
+
+
+def _validate(
+    panel: pd.DataFrame,
+    date_col: str,
+    target_col: str,
+    spend_cols: list[str],
+    control_cols: list[str],
+    n_bootstrap: int,
+    block_weeks: int,
+    holdout_weeks: int,
+) -> pd.DataFrame:
+    """Check the panel and arguments; return the panel sorted by week with a datetime week column."""
+    if not spend_cols:
+        raise MMMInputError("spend_cols is empty: at least one media channel is required")
+    columns = [date_col, target_col, *spend_cols, *control_cols]
+    duplicated_names = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated_names:
+        raise MMMInputError(f"columns used more than once: {', '.join(duplicated_names)}")
+    missing = [c for c in columns if c not in panel.columns]
+    if missing:
+        raise MMMInputError(f"columns not in panel: {', '.join(missing)}")
+    if n_bootstrap < 1:
+        raise MMMInputError(f"n_bootstrap must be >= 1, got {n_bootstrap}")
+    if holdout_weeks < 0:
+        raise MMMInputError(f"holdout_weeks must be >= 0, got {holdout_weeks}")
+
+    data = panel[columns].copy()
+    weeks = pd.to_datetime(data[date_col], errors="coerce")
+    if weeks.isna().any():
+        row = data.index[weeks.isna()][0]
+        raise MMMInputError(f"column '{date_col}' has a missing or unparseable date at row {row}")
+    data[date_col] = weeks
+    data = data.sort_values(date_col, kind="stable").reset_index(drop=True)
+    weeks = data[date_col]
+
+    duplicated = weeks[weeks.duplicated()]
+    if not duplicated.empty:
+        raise MMMInputError(f"duplicated week {duplicated.iloc[0].date()} in column '{date_col}'")
+    gaps = weeks.diff().dt.days
+    irregular = gaps.iloc[1:][gaps.iloc[1:] != 7]
+    if not irregular.empty:
+        i = irregular.index[0]
+        raise MMMInputError(
+            f"irregular weeks in column '{date_col}': {weeks[i - 1].date()} -> {weeks[i].date()} "
+            f"is {int(irregular.iloc[0])} days, expected 7"
+        )
+
+    for col in [target_col, *spend_cols, *control_cols]:
+        values = pd.to_numeric(data[col], errors="coerce")
+        bad = values.isna()
+        if bad.any():
+            raise MMMInputError(
+                f"column '{col}' has a missing or non-numeric value in week {weeks[bad].iloc[0].date()}"
+            )
+        data[col] = values.astype(float)
+    for col in spend_cols:
+        negative = data[col] < 0
+        if negative.any():
+            raise MMMInputError(
+                f"column '{col}' has negative spend {data.loc[negative, col].iloc[0]:g} "
+                f"in week {weeks[negative].iloc[0].date()}"
+            )
+    for col in [target_col, *spend_cols, *control_cols]:
+        if data[col].std() == 0:
+            kind = "spend" if col in spend_cols else "values"
+            raise MMMInputError(
+                f"column '{col}' has constant {kind} ({data[col].iloc[0]:g} every week); "
+                "its effect cannot be estimated"
+            )
+
+    n_weeks = len(data)
+    n_params = _n_base_columns(len(control_cols)) + 4 * len(spend_cols)
+    n_fit = n_weeks - holdout_weeks
+    if n_fit <= n_params:
+        raise MMMInputError(
+            f"too few weeks: {n_weeks} weeks ({n_fit} left for fitting after {holdout_weeks} "
+            f"holdout weeks) for {n_params} parameters; need more than {n_params} fitting weeks"
+        )
+    if not 1 <= block_weeks <= n_fit:
+        raise MMMInputError(f"block_weeks must be between 1 and {n_fit}, got {block_weeks}")
+    return data
+
+
+def _n_base_columns(n_controls: int) -> int:
+    """Intercept + trend + Fourier terms + controls."""
+    return 2 + 2 * FOURIER_ORDER + n_controls
+
+
+def _base_design(n_weeks: int, controls: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Unconstrained regressors: intercept, linear trend, yearly Fourier terms, standardized controls."""
+    t = np.arange(n_weeks, dtype=float)
+    columns = [np.ones(n_weeks), t / max(n_weeks - 1, 1)]
+    names = ["intercept", "trend"]
+    for k in range(1, FOURIER_ORDER + 1):
+        angle = 2.0 * np.pi * k * t / WEEKS_PER_YEAR
+        columns += [np.sin(angle), np.cos(angle)]
+        names += [f"sin_{k}", f"cos_{k}"]
+    standardized = (controls - controls.mean(axis=0)) / controls.std(axis=0)
+    return np.column_stack([*columns, standardized]), names
+
+
+# ----------------------------------------------------------------------------------------------
+# Variable-projection fit
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Fit:
+    """One solution: transform parameters (unit cube) and exact linear coefficients (target units)."""
+
+    theta: np.ndarray
+    decay: np.ndarray
+    half_saturation: np.ndarray
+    shape: np.ndarray
+    media_coef: np.ndarray
+    base_coef: np.ndarray
+    media: np.ndarray  # Hill-transformed adstock, all weeks x channels
+
+    def params_row(self, c: int) -> dict:
+        return {
+            "decay": self.decay[c],
+            "half_saturation": self.half_saturation[c],
+            "shape": self.shape[c],
+            "coefficient": self.media_coef[c],
+        }
+
+
+class _VarPro:
+    """Least squares over transform parameters, linear coefficients solved exactly per evaluation.
+
+    The unconstrained base regressors are projected out with a QR factorisation, so the media
+    coefficients solve a non-negative least-squares problem in the projected space.
+    """
+
+    def __init__(self, spend: np.ndarray, base: np.ndarray, rows: np.ndarray, y_scale: float):
+        self.spend = spend
+        self.base = base
+        self.rows = rows
+        self.y_scale = y_scale
+        self.n_channels = spend.shape[1]
+        self.q, self.r = np.linalg.qr(base[rows])
+
+    def transform(self, theta: np.ndarray):
+        """Map unit-cube parameters to decay, half-saturation, shape and Hill features."""
+        u = theta.reshape(self.n_channels, 3)
+        decay = DECAY_BOUNDS[0] + u[:, 0] * (DECAY_BOUNDS[1] - DECAY_BOUNDS[0])
+        log_lo, log_hi = np.log(HALF_SATURATION_BOUNDS)
+        relative_k = np.exp(log_lo + u[:, 1] * (log_hi - log_lo))
+        shape = SHAPE_BOUNDS[0] + u[:, 2] * (SHAPE_BOUNDS[1] - SHAPE_BOUNDS[0])
+        media = np.empty(self.spend.shape)
+        half_saturation = np.empty(self.n_channels)
+        for c in range(self.n_channels):
+            adstock = geometric_adstock(self.spend[:, c], decay[c])
+            half_saturation[c] = relative_k[c] * adstock.mean()
+            media[:, c] = hill(adstock, half_saturation[c], shape[c])
+        return decay, half_saturation, shape, media
+
+    def _project(self, v: np.ndarray) -> np.ndarray:
+        return v - self.q @ (self.q.T @ v)
+
+    def _linear(self, media_rows: np.ndarray, y_rows: np.ndarray):
+        """Exact linear solution: NNLS for media in the projected space, then the base part."""
+        media_coef, _ = nnls(self._project(media_rows), self._project(y_rows))
+        partial = y_rows - media_rows @ media_coef
+        base_coef = np.linalg.solve(self.r, self.q.T @ partial)
+        return media_coef, base_coef, partial - self.base[self.rows] @ base_coef
+
+    def residuals(self, theta: np.ndarray, y_rows: np.ndarray) -> np.ndarray:
+        media = self.transform(theta)[3]
+        return self._linear(media[self.rows], y_rows)[2]
+
+    def solution(self, theta: np.ndarray, y_rows: np.ndarray) -> _Fit:
+        decay, half_saturation, shape, media = self.transform(theta)
+        media_coef, base_coef, _ = self._linear(media[self.rows], y_rows)
+        return _Fit(
+            theta=theta,
+            decay=decay,
+            half_saturation=half_saturation,
+            shape=shape,
+            media_coef=media_coef * self.y_scale,
+            base_coef=base_coef * self.y_scale,
+            media=media,
+        )
+
+    def fit(self, y: np.ndarray, starts: Sequence[np.ndarray]) -> _Fit:
+        """Bounded trust-region least squares from each start; keep the lowest residual sum."""
+        y_rows = y[self.rows] / self.y_scale
+        best = None
+        for start in starts:
+            result = least_squares(
+                self.residuals,
+                np.clip(start, 0.0, 1.0),
+                bounds=(0.0, 1.0),
+                args=(y_rows,),
+                method="trf",
+                diff_step=1e-4,
+                x_scale=1.0,
+            )
+            if best is None or result.cost < best.cost:
+                best = result
+        return self.solution(best.x, y_rows)
+
+    def leverage(self, fit: _Fit) -> np.ndarray:
+        """Diagonal of the hat matrix of the linearised full model (linear and transform parameters)."""
+        columns = [self.base[self.rows], fit.media[self.rows]]
+        for k in range(len(fit.theta)):
+            up, down = fit.theta.copy(), fit.theta.copy()
+            up[k] = min(up[k] + 1e-4, 1.0)
+            down[k] = max(down[k] - 1e-4, 0.0)
+            slope = (self.transform(up)[3] - self.transform(down)[3]) / (up[k] - down[k])
+            columns.append(slope[self.rows] @ fit.media_coef)
+        u, singular, _ = np.linalg.svd(np.column_stack(columns), full_matrices=False)
+        u = u[:, singular > singular[0] * 1e-10]
+        return np.minimum(np.sum(u**2, axis=1), 0.99)
+
+    def screened_starts(self, y: np.ndarray, seed: int, extra: Sequence[np.ndarray] = ()) -> list:
+        """Deterministic multi-starts: the best few of a Sobol screen plus the cube centre."""
+        y_rows = y[self.rows] / self.y_scale
+        dim = 3 * self.n_channels
+        candidates = np.vstack(
+            [np.full(dim, 0.5), qmc.Sobol(dim, scramble=True, rng=seed).random(N_SCREEN_POINTS)]
+        )
+        sse = [float(np.sum(self.residuals(theta, y_rows) ** 2)) for theta in candidates]
+        order = np.argsort(sse, kind="stable")[:N_STARTS]
+        return [*extra, *candidates[order]]
+
+
+def _channel_metrics(fit: _Fit, spend: np.ndarray) -> dict[str, np.ndarray]:
+    """Coefficient, ROI, marginal ROI (steady state at mean weekly spend) and contribution."""
+    contribution = (fit.media * fit.media_coef).sum(axis=0)
+    mean_spend = spend.mean(axis=0)
+    marginal = np.array(
+        [marginal_response(fit.params_row(c), mean_spend[c]) for c in range(spend.shape[1])]
+    )
+    return {
+        "coefficient": fit.media_coef.copy(),
+        "roi": contribution / spend.sum(axis=0),
+        "marginal_roi": marginal,
+        "contribution": contribution,
+    }
+
+
+def _block_bootstrap(residuals: np.ndarray, block_weeks: int, rng: np.random.Generator) -> np.ndarray:
+    """Moving-block resample of (centred) weekly residuals, same length as the input."""
+    n = len(residuals)
+    centred = residuals - residuals.mean()
+    n_blocks = -(-n // block_weeks)
+    starts = rng.integers(0, n - block_weeks + 1, size=n_blocks)
+    return np.concatenate([centred[s : s + block_weeks] for s in starts])[:n]
+
+
+# ----------------------------------------------------------------------------------------------
+# Diagnostics
+# ----------------------------------------------------------------------------------------------
+
+
+def _max_vif(design: np.ndarray) -> float:
+    """Largest variance inflation factor among the non-intercept regressors."""
+    n, p = design.shape
+    worst = 1.0
+    for j in range(p):
+        target = design[:, j]
+        if target.std() == 0:
+            return float("inf")
+        others = np.column_stack([np.ones(n), np.delete(design, j, axis=1)])
+        coef, *_ = np.linalg.lstsq(others, target, rcond=None)
+        resid = target - others @ coef
+        r2 = 1.0 - resid @ resid / np.sum((target - target.mean()) ** 2)
+        worst = max(worst, float("inf") if r2 >= 1.0 else 1.0 / (1.0 - r2))
+    return worst
+
+
+def _mape(actual: np.ndarray, predicted: np.ndarray) -> float:
+    """Mean absolute percentage error over non-zero actuals."""
+    keep = actual != 0
+    return float(np.mean(np.abs((actual[keep] - predicted[keep]) / actual[keep])))
+
+
+# ----------------------------------------------------------------------------------------------
+# Public entry point
+# ----------------------------------------------------------------------------------------------
+
+
+def fit_mmm(
+    panel: pd.DataFrame,
+    *,
+    date_col: str,
+    target_col: str,
+    spend_cols: list[str],
+    control_cols: list[str] = (),
+    n_bootstrap: int = 100,
+    block_weeks: int = 8,
+    holdout_weeks: int = 8,
+    seed: int = 0,
+) -> MMMResult:
+    """Fit the adstock + Hill media-mix model on a weekly panel.
+
+    The model is first fitted on all but the last ``holdout_weeks`` weeks to measure out-of-sample
+    MAPE, then refitted on every week for the reported estimates. Intervals are 90% percentile
+    intervals from ``n_bootstrap`` moving-block residual bootstrap refits of the full model.
+    Raises ``MMMInputError`` for panels that cannot be modelled.
+    """
+    started = time.perf_counter()
+    spend_cols, control_cols = list(spend_cols), list(control_cols)
+    data = _validate(
+        panel, date_col, target_col, spend_cols, control_cols, n_bootstrap, block_weeks, holdout_weeks
+    )
+    weeks = data[date_col]
+    y = data[target_col].to_numpy()
+    spend = data[spend_cols].to_numpy()
+    base, base_names = _base_design(len(data), data[control_cols].to_numpy().reshape(len(data), -1))
+    n_weeks = len(data)
+    y_scale = float(y.std())
+
+    mape_holdout = None
+    extra_starts = []
+    if holdout_weeks:
+        train = _VarPro(spend, base, np.arange(n_weeks - holdout_weeks), y_scale)
+        train_fit = train.fit(y, train.screened_starts(y, seed))
+        predicted = base @ train_fit.base_coef + train_fit.media @ train_fit.media_coef
+        mape_holdout = _mape(y[-holdout_weeks:], predicted[-holdout_weeks:])
+        extra_starts = [train_fit.theta]
+
+    model = _VarPro(spend, base, np.arange(n_weeks), y_scale)
+    fit = model.fit(y, model.screened_starts(y, seed, extra_starts))
+    base_part = base * fit.base_coef
+    media_part = fit.media * fit.media_coef
+    fitted = base_part.sum(axis=1) + media_part.sum(axis=1)
+    residuals = y - fitted
+    point = _channel_metrics(fit, spend)
+
+    boot_residuals = residuals / np.sqrt(1.0 - model.leverage(fit))
+    rng = np.random.default_rng(seed)
+    draws = {name: [] for name in point}
+    for _ in range(n_bootstrap):
+        y_boot = fitted + _block_bootstrap(boot_residuals, block_weeks, rng)
+        for name, values in _channel_metrics(model.fit(y_boot, [fit.theta]), spend).items():
+            draws[name].append(values)
+
+    channels = pd.DataFrame(
+        {
+            "channel": spend_cols,
+            "decay": fit.decay,
+            "half_saturation": fit.half_saturation,
+            "shape": fit.shape,
+        }
+    )
+    for name, values in point.items():
+        lo, hi = np.percentile(np.array(draws[name]), INTERVAL_PERCENTILES, axis=0)
+        channels[name] = values
+        channels[f"{name}_lo"] = lo
+        channels[f"{name}_hi"] = hi
+    total_contribution = point["contribution"].sum()
+    channels["contribution_share"] = (
+        point["contribution"] / total_contribution if total_contribution > 0 else 0.0
+    )
+    channels["spend"] = spend.sum(axis=0)
+    channels["spend_share"] = channels["spend"] / channels["spend"].sum()
+    mean_adstock = np.array(
+        [geometric_adstock(spend[:, c], fit.decay[c]).mean() for c in range(len(spend_cols))]
+    )
+    channels["saturation_pct"] = 100.0 * hill(mean_adstock, fit.half_saturation, fit.shape)
+    channels = channels[
+        [
+            "channel", "decay", "half_saturation", "shape",
+            "coefficient", "coefficient_lo", "coefficient_hi",
+            "roi", "roi_lo", "roi_hi",
+            "marginal_roi", "marginal_roi_lo", "marginal_roi_hi",
+            "contribution", "contribution_lo", "contribution_hi", "contribution_share",
+            "spend", "spend_share", "saturation_pct",
+        ]
+    ]  # fmt: skip
+
+    n_seasonal = len(base_names)
+    wide = pd.DataFrame({"baseline": base_part[:, :n_seasonal].sum(axis=1)})
+    for j, col in enumerate(control_cols):
+        wide[col] = base_part[:, n_seasonal + j]
+    for c, col in enumerate(spend_cols):
+        wide[col] = media_part[:, c]
+    wide["actual"] = y
+    wide["fitted"] = fitted
+    wide.insert(0, "week", weeks.to_numpy())
+    decomposition = wide.melt(id_vars="week", var_name="component", value_name="value")
+
+    curves = []
+    for c, col in enumerate(spend_cols):
+        grid = np.linspace(0.0, RESPONSE_GRID_MAX_MULTIPLE * spend[:, c].max(), RESPONSE_GRID_POINTS)
+        row = fit.params_row(c)
+        curves.append(
+            pd.DataFrame(
+                {
+                    "channel": col,
+                    "weekly_spend": grid,
+                    "incremental_revenue": [expected_response(row, s) for s in grid],
+                }
+            )
+        )
+    response_curves = pd.concat(curves, ignore_index=True)
+
+    diagnostics = {
+        "r2": float(1.0 - residuals @ residuals / np.sum((y - y.mean()) ** 2)),
+        "mape_holdout": mape_holdout,
+        "nrmse": float(np.sqrt(np.mean(residuals**2)) / (y.max() - y.min())),
+        "durbin_watson": float(np.sum(np.diff(residuals) ** 2) / (residuals @ residuals)),
+        "max_vif": _max_vif(np.column_stack([base[:, 1:], fit.media])),
+        "decomp_rssd": float(
+            np.sqrt(np.sum((channels["contribution_share"] - channels["spend_share"]) ** 2))
+        ),
+        "n_weeks": n_weeks,
+        "n_bootstrap": n_bootstrap,
+        "fit_seconds": time.perf_counter() - started,
+    }
+    return MMMResult(channels, decomposition, response_curves, diagnostics)

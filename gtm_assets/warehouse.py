@@ -1,0 +1,116 @@
+"""The one DuckDB connection path of the product: a cross-process writer lock, the SQL macros every
+model uses (keyed PII hashing and lineage ids), and the Dagster resource built on them.
+
+DuckDB allows one read-write process per database file. Dagster's concurrency pool (see
+``dagster_home/dagster.yaml``) keeps runs launched by the daemon apart; ``warehouse_lock`` also
+serialises runs started outside the daemon (the ``gtm`` CLI, tests, ``dagster asset materialize``)
+so a second writer waits for the file instead of failing on DuckDB's lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from gtm_assets import settings
+
+_HMAC_BLOCK_SIZE = 64
+_held_locks: dict[str, tuple[int, int]] = {}
+_held_locks_guard = threading.RLock()
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """RFC 2104 inner and outer pads for HMAC-SHA256 with ``key``."""
+    import hashlib
+
+    if len(key) > _HMAC_BLOCK_SIZE:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_HMAC_BLOCK_SIZE, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+# Lineage ids: md5 over a kind tag and the row's natural key, identical for dbt models and Python
+# assets because both call this macro.
+LINEAGE_MACRO = "CREATE OR REPLACE TEMP MACRO lineage_id(kind, natural_key) AS md5(kind || '|' || natural_key)"
+
+# HMAC-SHA256 in SQL: sha256(opad || sha256(ipad || message)). Text becomes UTF-8 bytes with
+# encode(); a plain ::BLOB cast would mangle non-ASCII text and backslash sequences.
+PII_HMAC_MACRO = (
+    "CREATE OR REPLACE TEMP MACRO pii_hmac(v) AS CASE WHEN v IS NULL THEN NULL ELSE "
+    "sha256(getvariable('gtm_hmac_opad') || unhex(sha256(getvariable('gtm_hmac_ipad') || encode(v)))) END"
+)
+
+
+def prepare_connection(conn: duckdb.DuckDBPyConnection) -> None:
+    """Install the session-scoped macros; the key lives only in this connection's variables."""
+    inner, outer = hmac_pads(settings.hmac_key())
+    conn.execute("SET VARIABLE gtm_hmac_ipad = unhex(?)", [inner.hex()])
+    conn.execute("SET VARIABLE gtm_hmac_opad = unhex(?)", [outer.hex()])
+    conn.execute(PII_HMAC_MACRO)
+    conn.execute(LINEAGE_MACRO)
+
+
+@contextmanager
+def warehouse_lock(database: str | Path) -> Iterator[None]:
+    """Exclusive, re-entrant (within this process) lock on ``<database>.lock``."""
+    lock_path = str(Path(database).resolve()) + ".lock"
+    with _held_locks_guard:
+        if lock_path in _held_locks:
+            fd, depth = _held_locks[lock_path]
+            _held_locks[lock_path] = (fd, depth + 1)
+            acquired_here = False
+        else:
+            acquired_here = True
+    if acquired_here:
+        Path(lock_path).parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # blocks until the other writer is done
+        with _held_locks_guard:
+            _held_locks[lock_path] = (fd, 1)
+    try:
+        yield
+    finally:
+        with _held_locks_guard:
+            fd, depth = _held_locks[lock_path]
+            if depth > 1:
+                _held_locks[lock_path] = (fd, depth - 1)
+            else:
+                del _held_locks[lock_path]
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+
+
+def _connect(database: str, config: dict) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            return duckdb.connect(database, config=config)
+        except duckdb.IOException:
+            # Another process that does not use warehouse_lock (e.g. a DuckDB shell) holds the file.
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+class DuckDBWarehouse(DuckDBResource):
+    """The embedded DuckDB warehouse: one file, one writer at a time, macros pre-installed."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.database).parent.mkdir(parents=True, exist_ok=True)
+        config = {"preserve_insertion_order": True, **self.connection_config}
+        with warehouse_lock(self.database):
+            conn = _connect(self.database, config)
+            try:
+                prepare_connection(conn)
+                yield conn
+            finally:
+                conn.close()

@@ -1,0 +1,195 @@
+"""The whole graph on simulated data, asserted against the simulator's ground truth."""
+
+import csv
+import gzip
+import hashlib
+import hmac
+import json
+import os
+import random
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from gtm_assets.defs.governance.checks import find_pii
+from gtm_assets.runner import materialize_graph
+from gtm_assets_tests.conftest import TEST_HMAC_KEY
+
+GRAPH_TABLES = [
+    "main.event_dispositions", "main.quarantined_events", "main.guarded_sessions", "main.features",
+    "main.customer_features", "main.personas", "main.persona_summary", "main.mmm_model",
+    "main.mmm_response_curves", "main.mmm_decomposition", "main.forecast", "main.allocations",
+    "main.creative_library", "main.dsp_payload",
+]
+
+
+def test_every_step_and_check_succeeds(graph_run):
+    assert graph_run.success
+    evaluations = [e for r in graph_run.results for e in r.get_asset_check_evaluations()]
+    assert len(evaluations) >= 15
+    failed = [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
+    assert failed == []
+
+
+def test_reconciliation_equals_ground_truth(conn, truth):
+    counts = truth["counts"]
+    raw = conn.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0]
+    dispositions = dict(conn.execute("SELECT disposition, count(*) FROM main.event_dispositions GROUP BY 1").fetchall())
+    by_reason = dict(conn.execute("SELECT quarantine_reason, count(*) FROM main.quarantined_events GROUP BY 1").fetchall())
+    assert raw == counts["raw_rows"]
+    assert dispositions["kept"] == counts["kept"]
+    assert dispositions["dropped_for_consent"] == counts["dropped_for_consent"]
+    assert dispositions["quarantined"] == counts["quarantined_total"]
+    assert by_reason == {k: v for k, v in counts["quarantined"].items() if v}
+    assert raw == dispositions["kept"] + dispositions["dropped_for_consent"] + dispositions["quarantined"]
+    sessions, events, revenue = conn.execute(
+        "SELECT count(*), sum(events), sum(revenue)::DOUBLE FROM main.guarded_sessions"
+    ).fetchone()
+    assert sessions == counts["kept_sessions"]
+    assert events == counts["kept"]
+    assert round(revenue, 2) == counts["kept_revenue"]
+    per_file = dict(conn.execute("SELECT source_file, count(*) FROM raw.raw_events GROUP BY 1").fetchall())
+    assert per_file == {f"landing/events/{name}": n for name, n in counts["raw_rows_per_file"].items()}
+
+
+def test_reconciliation_check_metadata_has_the_figures(graph_run, truth):
+    evaluation = next(
+        e for r in graph_run.results for e in r.get_asset_check_evaluations() if e.check_name == "raw_rows_reconcile"
+    )
+    figures = {k: v.value for k, v in evaluation.metadata.items()}
+    assert figures["raw_rows"] == truth["counts"]["raw_rows"]
+    assert figures["unaccounted_rows"] == 0
+
+
+def test_source_row_numbers_point_at_the_exact_line(conn, data_dir, truth):
+    """For every file format, sampled raw rows carry the row number where their event_id really is."""
+    rng = random.Random(3)
+    for name in truth["files"]:
+        path = data_dir / "landing" / "events" / name
+        rows = conn.execute(
+            "SELECT source_row_number, event_id, source_file_sha256 FROM raw.raw_events "
+            "WHERE source_file = ? AND event_id IS NOT NULL", [f"landing/events/{name}"]
+        ).fetchall()
+        if name.endswith(".parquet"):
+            in_file = pq.read_table(path, columns=["event_id"]).column("event_id").to_pylist()
+        elif ".jsonl" in name:
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(path, "rt") as handle:
+                in_file = [json.loads(line).get("event_id") for line in handle]
+        else:
+            with open(path, newline="") as handle:
+                in_file = [row["event_id"] for row in csv.DictReader(handle)]
+        assert len(in_file) == truth["counts"]["raw_rows_per_file"][name]
+        for row_number, event_id, sha in rng.sample(rows, 200):
+            assert in_file[row_number - 1] == event_id, (name, row_number)
+        assert rows[0][2] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_pii_is_keyed_hmac_equal_to_python(conn):
+    """The SQL HMAC equals Python's hmac for sampled sessions (user id, lower-cased email, IP)."""
+    sample = conn.execute(
+        """
+        SELECT r.user_pseudo_id, lower(trim(r.email)), r.ip_address, s.user_key, s.email_hash, s.ip_hash
+        FROM main.guarded_sessions s
+        JOIN main.session_raw_rows b ON b.session_lineage_id = s.lineage_id
+        JOIN raw.raw_events r ON r.raw_row_id = b.raw_row_id
+        WHERE r.event_name = 'session_start' AND r.email IS NOT NULL
+        LIMIT 300
+        """
+    ).fetchall()
+    assert len(sample) == 300
+    key = TEST_HMAC_KEY.encode("utf-8")
+    digest = lambda value: hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()  # noqa: E731
+    for user, email, ip, user_key, email_hash, ip_hash in sample:
+        assert user_key == digest(user)
+        assert email_hash == digest(email)
+        assert ip_hash == digest(ip)
+        assert user_key != hashlib.sha256(user.encode()).hexdigest()  # keyed, not plain SHA-256
+
+
+def test_no_pii_in_any_table_downstream_of_raw(conn, data_dir):
+    for table in GRAPH_TABLES:
+        assert find_pii(conn, table) == {}, table
+    emails = [r[0] for r in conn.execute("SELECT DISTINCT email FROM raw.raw_events WHERE email IS NOT NULL LIMIT 50").fetchall()]
+    for payload in (data_dir / "outbox").glob("*.json"):
+        text = payload.read_text()
+        assert "@" not in text
+        assert not any(email in text for email in emails)
+
+
+def test_secrets_never_reach_dbt_artifacts_or_metadata(graph_run):
+    from gtm_assets import settings
+    from gtm_assets.warehouse import hmac_pads
+
+    inner, outer = hmac_pads(TEST_HMAC_KEY.encode("utf-8"))
+    secrets = [TEST_HMAC_KEY, inner.hex(), outer.hex()]
+    scanned = 0
+    for folder in (settings.DBT_PROJECT_DIR / "target", settings.DBT_PROJECT_DIR / "logs"):
+        for path in folder.rglob("*") if folder.exists() else []:
+            if path.is_file():
+                text = path.read_bytes().decode("utf-8", errors="ignore")
+                assert not any(secret in text for secret in secrets), path
+                scanned += 1
+    assert scanned > 0
+    compiled = list((settings.DBT_PROJECT_DIR / "target").rglob("guarded_sessions.sql"))
+    assert compiled and all("pii_hmac(" in p.read_text() for p in compiled)
+    for result in graph_run.results:
+        for event in result.all_events:
+            assert not any(secret in str(event) for secret in secrets)
+
+
+def test_payload_traces_back_to_source_rows(conn, data_dir, graph_run):
+    """An auditor's path: payload budget line -> allocation -> model channel -> raw media rows (file, row)."""
+    path = Path(conn.execute("SELECT any_value(outbox_path) FROM main.dsp_payload").fetchone()[0])
+    payload = json.loads(path.read_text())
+    assert payload["dagster_run_id"] == graph_run.results[-1].run_id
+    assert len(payload["payload_id"]) == 32 and payload["budgets"] and payload["creatives"]
+    for source in payload["source_files"]:
+        on_disk = data_dir / source["source_file"]
+        assert hashlib.sha256(on_disk.read_bytes()).hexdigest() == source["sha256"], source
+    line = payload["budgets"][0]
+    channel, campaign, mmm_lineage = conn.execute(
+        "SELECT channel, campaign, mmm_lineage_id FROM main.allocations WHERE lineage_id = ?", [line["lineage_id"]]
+    ).fetchone()
+    assert conn.execute("SELECT channel FROM main.mmm_model WHERE lineage_id = ?", [mmm_lineage]).fetchone()[0] == channel
+    media_rows = conn.execute(
+        "SELECT source_file, source_row_number, source_file_sha256 FROM raw.raw_media_spend "
+        "WHERE channel = ? AND campaign = ? ORDER BY source_row_number", [channel, campaign]
+    ).fetchall()
+    assert media_rows and {r[2] for r in media_rows} <= set(line["source_media_sha256s"])
+    with open(data_dir / media_rows[0][0], newline="") as handle:
+        first = list(csv.DictReader(handle))[media_rows[0][1] - 1]
+    assert (first["channel"], first["campaign"]) == (channel, campaign)
+    budget_total = sum(b["daily_budget"] for b in payload["budgets"])
+    assert abs(budget_total - conn.execute("SELECT sum(recommended_spend) FROM (SELECT DISTINCT channel, recommended_spend FROM main.allocations)").fetchone()[0]) < 0.01
+
+
+def test_session_lineage_bridge_reaches_raw_rows(conn):
+    orphans = conn.execute(
+        "SELECT count(*) FROM main.session_raw_rows b LEFT JOIN raw.raw_events r USING (raw_row_id) WHERE r.raw_row_id IS NULL"
+    ).fetchone()[0]
+    assert orphans == 0
+    mismatched = conn.execute(
+        """
+        SELECT count(*) FROM main.guarded_sessions s
+        JOIN (SELECT session_lineage_id, count(*) AS n FROM main.session_raw_rows GROUP BY 1) b
+          ON b.session_lineage_id = s.lineage_id
+        WHERE b.n <> s.events
+        """
+    ).fetchone()[0]
+    assert mismatched == 0
+
+
+def test_second_run_is_idempotent(graph_run, instance, conn):
+    tables = ["raw.raw_events", "raw.raw_media_spend", "raw.raw_customers"] + GRAPH_TABLES
+    before = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    conn.close()
+    again = materialize_graph(instance, run_config={"ops": {"mmm_model": {"config": {"n_bootstrap": 30}}}})
+    assert again.success
+    from gtm_assets.warehouse import DuckDBWarehouse
+
+    with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as fresh:
+        after = {t: fresh.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+        history_runs = fresh.execute("SELECT count(DISTINCT run_id) FROM main.allocation_history").fetchone()[0]
+    assert after == before
+    assert history_runs == 2
