@@ -16,11 +16,15 @@ from gtm_assets import settings  # noqa: E402
 
 
 def figure_metadata(fig: plt.Figure, name: str) -> dict:
-    """Save ``fig`` as data/reports/<name>.png and return metadata entries that display it."""
+    """Render ``fig`` as PNG and return metadata entries that display it (see ``png_metadata``)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
     plt.close(fig)
-    png = buffer.getvalue()
+    return png_metadata(buffer.getvalue(), name)
+
+
+def png_metadata(png: bytes, name: str) -> dict:
+    """Save ``png`` as data/reports/<name>.png and return metadata entries that display it."""
     reports = settings.data_dir() / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / f"{name}.png"

@@ -27,12 +27,16 @@ to (b_t, m_{TV,t}, ..., m_{Email,t}); offline channels and the baseline carry no
 ((direct)/(none) or google/organic). About 0.5 % of rows are malformed (missing id, unparseable
 timestamp, negative or non-numeric revenue, duplicated event) and only non-purchase rows are
 touched, so revenue totals stay exact. ``ground_truth.json`` records every injected count.
+Event files of an earlier run (``landing/events/events_NNN_*``) are removed before writing.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
+import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,11 +57,14 @@ DEFECT_KINDS = (
     "missing_id", "unparseable_timestamp", "negative_revenue", "non_numeric_revenue",
     "duplicate_event_id",
 )
+# Defect codes of the per-event table are 1 + the index in DEFECT_KINDS (0 = clean row).
+MISSING_ID, BAD_TIMESTAMP, NEGATIVE_REVENUE, NON_NUMERIC_REVENUE = range(1, 5)
 MALFORMED_SHARE = 0.005
 NO_CONSENT_ANALYTICS = 0.10
 NO_CONSENT_ADS = 0.25
 MIN_DAYS = 28
 PARQUET_ROW_GROUP = 500_000
+GZIP_LEVEL = 5
 
 
 @dataclass(frozen=True)
@@ -398,12 +405,12 @@ def _simulate_sessions(rng, daily, shares, n_sessions_target, n_users, start_epo
 
 def _user_strings(con: duckdb.DuckDBPyConnection, s: dict) -> pa.Table:
     """user_pseudo_id and email per user, built in DuckDB."""
-    users = pa.table({
+    source = pa.table({
         "client": s["user_client"], "first_seen": s["user_first_seen"], "has_email": s["user_has_email"],
         "fn": s["user_first_name"], "ln": s["user_last_name"], "num": s["user_number"],
         "dom": s["user_domain"], "style": s["user_case"],
     })
-    con.register("users_src", users)
+    con.register("users_src", source)
     address = (f"{_sql_list(FIRST_NAMES)}[fn + 1] || '.' || {_sql_list(LAST_NAMES)}[ln + 1] || num::VARCHAR"
                f" || '@' || {_sql_list(EMAIL_DOMAINS)}[dom + 1]")
     table = con.sql(f"""
@@ -419,10 +426,10 @@ def _user_strings(con: duckdb.DuckDBPyConnection, s: dict) -> pa.Table:
 
 def _ip_strings(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, n: int) -> pa.Array:
     """One IP address per session: ~85 % IPv4, ~15 % IPv6."""
-    octets = rng.integers(0, 256, (4, n))
     groups = rng.integers(0, 65536, (7, n))
     source = {"v6": rng.random(n) < 0.15, "prefix": rng.integers(0, len(IPV6_PREFIXES), n),
-              "o1": rng.integers(11, 224, n), "o2": octets[1], "o3": octets[2], "o4": rng.integers(1, 255, n)}
+              "o1": rng.integers(11, 224, n), "o2": rng.integers(0, 256, n), "o3": rng.integers(0, 256, n),
+              "o4": rng.integers(1, 255, n)}
     source.update({f"g{i}": groups[i] for i in range(7)})
     con.register("ip_src", pa.table(source))
     hex_groups = ", ".join(f"g{i}" for i in range(7))
@@ -440,20 +447,21 @@ def _event_select_sql() -> str:
     cents_text = "printf('%d.%02d', {0} // 100, {0} % 100)"
     return f"""
         SELECT
-          CASE WHEN defect = 1 AND variant = 0 THEN NULL ELSE 'e' || lpad(seq::VARCHAR, 10, '0') END AS event_id,
-          CASE WHEN defect = 2 THEN {_sql_list(BAD_TIMESTAMPS)}[variant + 1]
+          CASE WHEN defect = {MISSING_ID} AND variant = 0 THEN NULL
+               ELSE 'e' || lpad(seq::VARCHAR, 10, '0') END AS event_id,
+          CASE WHEN defect = {BAD_TIMESTAMP} THEN {_sql_list(BAD_TIMESTAMPS)}[variant + 1]
                ELSE strftime(make_timestamp(ts_us), '%Y-%m-%dT%H:%M:%S.%fZ') END AS event_timestamp,
           {_sql_list(EVENT_NAMES)}[name + 1] AS event_name,
-          CASE WHEN defect = 1 AND variant = 1 THEN NULL ELSE user_pseudo_id END AS user_pseudo_id,
-          CASE WHEN defect = 1 AND variant = 2 THEN NULL ELSE session_id::VARCHAR END AS session_id,
+          CASE WHEN defect = {MISSING_ID} AND variant = 1 THEN NULL ELSE user_pseudo_id END AS user_pseudo_id,
+          CASE WHEN defect = {MISSING_ID} AND variant = 2 THEN NULL ELSE session_id::VARCHAR END AS session_id,
           'https://shop.example.com' || {_sql_list(PAGES)}[page + 1] AS page_location,
           {_sql_list([c[0] for c in combos])}[combo + 1] AS utm_source,
           {_sql_list([c[1] for c in combos])}[combo + 1] AS utm_medium,
           {_sql_list([c[2] for c in combos])}[combo + 1] AS utm_campaign,
           {_sql_list([d for d, _ in DEVICES])}[device + 1] AS device,
           {_sql_list([c for c, _ in COUNTRIES])}[country + 1] AS country,
-          CASE WHEN defect = 3 THEN '-' || {cents_text.format('bad_cents')}
-               WHEN defect = 4 THEN {_sql_list(BAD_REVENUES)}[variant + 1]
+          CASE WHEN defect = {NEGATIVE_REVENUE} THEN '-' || {cents_text.format('bad_cents')}
+               WHEN defect = {NON_NUMERIC_REVENUE} THEN {_sql_list(BAD_REVENUES)}[variant + 1]
                WHEN name = {PURCHASE} THEN {cents_text.format('revenue_cents')} END AS revenue,
           email,
           ip_address,
@@ -462,7 +470,7 @@ def _event_select_sql() -> str:
         FROM ev"""
 
 
-def _file_events(rng, s: dict, lo: int, hi: int, first_seq: int, users: pa.Table, ips: pa.Array):
+def _file_events(con, rng, s: dict, lo: int, hi: int, first_seq: int, users: pa.Table):
     """Numeric/arrow event table of sessions [lo, hi) with injected defects, plus its counts."""
     n_events = s["n_events"][lo:hi]
     n_sess = hi - lo
@@ -498,13 +506,16 @@ def _file_events(rng, s: dict, lo: int, hi: int, first_seq: int, users: pa.Table
     chosen = rng.choice(np.flatnonzero(name != PURCHASE), n_bad, replace=False)
     defect = np.zeros(n, np.int8)
     bounds = np.r_[0, np.cumsum(per_kind)]
-    for kind in range(4):
-        defect[chosen[bounds[kind]:bounds[kind + 1]]] = kind + 1
+    for code in (MISSING_ID, BAD_TIMESTAMP, NEGATIVE_REVENUE, NON_NUMERIC_REVENUE):
+        defect[chosen[bounds[code - 1]:bounds[code]]] = code
+    # variant picks the blanked id (event, user, session) or the garbage text
     variant = np.zeros(n, np.int8)
-    variant[defect == 1] = rng.integers(0, 3, (defect == 1).sum())
-    variant[defect == 2] = rng.integers(0, len(BAD_TIMESTAMPS), (defect == 2).sum())
-    variant[defect == 4] = rng.integers(0, len(BAD_REVENUES), (defect == 4).sum())
-    duplicate_of = np.sort(chosen[bounds[4]:bounds[5]])
+    for code, n_variants in ((MISSING_ID, 3), (BAD_TIMESTAMP, len(BAD_TIMESTAMPS)),
+                             (NON_NUMERIC_REVENUE, len(BAD_REVENUES))):
+        variant[defect == code] = rng.integers(0, n_variants, per_kind[code - 1])
+    bad_cents = np.zeros(n, np.int64)
+    bad_cents[defect == NEGATIVE_REVENUE] = rng.integers(100, 50_000, per_kind[NEGATIVE_REVENUE - 1])
+    duplicate_of = np.sort(chosen[bounds[-2]:])
 
     global_session = lo + session
     user = s["user"][global_session]
@@ -513,37 +524,56 @@ def _file_events(rng, s: dict, lo: int, hi: int, first_seq: int, users: pa.Table
         "seq": first_seq + np.arange(n, dtype=np.int64),
         "ts_us": ts_us,
         "name": name,
-        "user_pseudo_id": users.column("user_pseudo_id").take(user),
+        "user_pseudo_id": pa.DictionaryArray.from_arrays(user.astype(np.int32), users.column("user_pseudo_id")),
         "session_id": s["session_id"][global_session],
         "page": page,
         "combo": s["combo"][global_session],
         "device": s["device"][global_session],
         "country": s["user_country"][user],
         "revenue_cents": np.where(name == PURCHASE, s["revenue_cents"][global_session], 0),
-        "email": users.column("email").take(user),
-        "ip_address": ips.take(session),
+        "email": pa.DictionaryArray.from_arrays(user.astype(np.int32), users.column("email")),
+        "ip_address": pa.DictionaryArray.from_arrays(session.astype(np.int32), _ip_strings(con, rng, n_sess)),
         "consent_analytics": consent,
         "consent_ads": consent & s["consent_ads_given"][global_session],
         "defect": defect,
         "variant": variant,
-        "bad_cents": rng.integers(100, 50_000, n),
+        "bad_cents": bad_cents,
     })
-    table = table.take(np.r_[np.arange(n), duplicate_of])
+    table = pa.concat_tables([table, table.take(duplicate_of)])
 
     kept = (defect == 0) & consent
+    kept_session = np.zeros(n_sess, bool)
+    kept_session[session[kept]] = True
     counts = {
         "raw_rows": n + len(duplicate_of),
         "quarantined": dict(zip(DEFECT_KINDS, (int(k) for k in per_kind))),
         "dropped_for_consent": int(((defect == 0) & ~consent).sum()),
         "kept": int(kept.sum()),
-        "kept_sessions": len(np.unique(session[kept])),
+        "kept_sessions": int(kept_session.sum()),
         "kept_revenue_cents": int(s["revenue_cents"][global_session][kept & (name == PURCHASE)].sum()),
     }
     return table, counts
 
 
+@contextmanager
+def _open_output(path: Path):
+    """Binary output stream; gzip (level GZIP_LEVEL, mtime 0 for reproducible bytes) for *.gz."""
+    with path.open("wb") as raw:
+        if path.name.endswith(".gz"):
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as packed:
+                yield packed
+        else:
+            yield raw
+
+
+def _string_bytes(array: pa.Array) -> memoryview:
+    """The concatenated UTF-8 bytes of a (non-null) arrow string array."""
+    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset:array.offset + len(array) + 1]
+    return memoryview(array.buffers()[2])[offsets[0]:offsets[-1]]
+
+
 def _write_events(con: duckdb.DuckDBPyConnection, table: pa.Table, path: Path, fmt: str) -> None:
-    """Write one event table in the given landing format."""
+    """Write one event table in the given landing format (every column a string)."""
     select = _event_select_sql()
     if fmt == "parquet":
         schema = pa.schema([(c, pa.string()) for c in EVENT_COLUMNS])
@@ -553,10 +583,21 @@ def _write_events(con: duckdb.DuckDBPyConnection, table: pa.Table, path: Path, f
                 writer.write_table(con.sql(select).to_arrow_table().cast(schema))
                 con.unregister("ev")
         return
-    kind = "csv, HEADER true" if fmt.startswith("csv") else "json"
-    compression = "gzip" if fmt.endswith(".gz") else "none"
     con.register("ev", table)
-    con.execute(f"COPY ({select}) TO '{path.as_posix()}' (FORMAT {kind}, COMPRESSION {compression})")
+    if fmt.startswith("jsonl"):
+        lines = con.sql(f"SELECT to_json(row) || chr(10) AS line FROM ({select}) AS row").to_arrow_reader()
+        with _open_output(path) as out:
+            for batch in lines:
+                out.write(_string_bytes(batch.column(0)))
+    else:
+        # DuckDB's own gzip writer is several times slower than zlib, so compress a plain copy here.
+        plain = path.with_name(path.name + ".tmp") if fmt.endswith(".gz") else path
+        target = plain.as_posix().replace("'", "''")
+        con.execute(f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER true, COMPRESSION none)")
+        if plain != path:
+            with plain.open("rb") as source, _open_output(path) as out:
+                shutil.copyfileobj(source, out, 1 << 22)
+            plain.unlink()
     con.unregister("ev")
 
 
@@ -578,6 +619,8 @@ def simulate(out_dir: Path, *, days: int = 730, events: int = 30000, users: int 
     media_dir = out_dir / "landing" / "media"
     events_dir.mkdir(parents=True, exist_ok=True)
     media_dir.mkdir(parents=True, exist_ok=True)
+    for stale in events_dir.glob("events_[0-9][0-9][0-9]_*"):  # files of an earlier run would skew the counts
+        stale.unlink()
 
     dates = pd.date_range(start_date, periods=days, freq="D")
     start_epoch = int(dates[0].timestamp())
@@ -590,7 +633,7 @@ def simulate(out_dir: Path, *, days: int = 730, events: int = 30000, users: int 
     media.to_csv(media_dir / "media_spend.csv", index=False, float_format="%.2f", lineterminator="\n")
     _write_daily(daily, out_dir / "ground_truth_daily.csv")
 
-    con = duckdb.connect()
+    con = duckdb.connect(config={"memory_limit": "1GB"})
     users_table = _user_strings(con, s)
     day_chunks = np.array_split(np.arange(days), n_files)
     session_bounds = np.searchsorted(s["day"], [chunk[0] for chunk in day_chunks] + [days])
@@ -600,9 +643,9 @@ def simulate(out_dir: Path, *, days: int = 730, events: int = 30000, users: int 
         name = f"events_{index + 1:03d}_{daily['date'][chunk[0]]}_{daily['date'][chunk[-1]]}.{fmt}"
         rng = np.random.default_rng([seed, 3, index])
         lo, hi = session_bounds[index], session_bounds[index + 1]
-        ips = _ip_strings(con, rng, hi - lo)
-        table, counts = _file_events(rng, s, lo, hi, first_seq, users_table, ips)
+        table, counts = _file_events(con, rng, s, lo, hi, first_seq, users_table)
         _write_events(con, table, events_dir / name, fmt)
+        del table  # release this file's rows before the next file is built
         first_seq += int(s["n_events"][lo:hi].sum())
         file_names.append(name)
         totals.append(counts)
@@ -661,15 +704,15 @@ def main(argv: list[str] | None = None) -> None:
                      start_date=args.start_date, formats=tuple(f.strip() for f in args.formats.split(",")),
                      n_event_files=args.files)
     counts = truth["counts"]
-    written = [p for p in sorted(args.out.rglob("*")) if p.is_file()]
     event_bytes = sum((args.out / "landing" / "events" / name).stat().st_size for name in truth["files"])
+    other_bytes = sum((args.out / name).stat().st_size for name in
+                      ("landing/media/media_spend.csv", "ground_truth.json", "ground_truth_daily.csv"))
     print(f"Wrote {len(truth['files'])} event files ({', '.join(truth['files'])}; {event_bytes / 1e6:.2f} MB) "
           f"with {counts['raw_rows']:,} raw rows ({counts['quarantined_total']:,} malformed, "
           f"{counts['dropped_for_consent']:,} without analytics consent, {counts['kept']:,} kept in "
           f"{counts['kept_sessions']:,} sessions, kept revenue {counts['kept_revenue']:,.2f}) for "
           f"{truth['start_date']}..{truth['end_date']}, plus media_spend.csv, ground_truth.json and "
-          f"ground_truth_daily.csv; {len(written)} files, {sum(p.stat().st_size for p in written) / 1e6:.2f} MB "
-          f"in total under {args.out}.")
+          f"ground_truth_daily.csv; {(event_bytes + other_bytes) / 1e6:.2f} MB in total under {args.out}.")
 
 
 if __name__ == "__main__":

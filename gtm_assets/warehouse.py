@@ -106,7 +106,11 @@ class DuckDBWarehouse(DuckDBResource):
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.database).parent.mkdir(parents=True, exist_ok=True)
-        config = {"preserve_insertion_order": True, **self.connection_config}
+        config = {
+            "preserve_insertion_order": True,  # row_number() OVER () = line order of a file
+            "memory_limit": settings.duckdb_memory_limit(),
+            **self.connection_config,
+        }
         with warehouse_lock(self.database):
             conn = _connect(self.database, config)
             try:

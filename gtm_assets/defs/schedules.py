@@ -29,12 +29,15 @@ hourly_allocations_job = dg.define_asset_job(
 )
 
 daily_personas_schedule = dg.ScheduleDefinition(
+    name="daily_personas_schedule",
     job=daily_personas_job, cron_schedule="0 7 * * *", default_status=dg.DefaultScheduleStatus.RUNNING
 )
 hourly_allocations_schedule = dg.ScheduleDefinition(
+    name="hourly_allocations_schedule",
     job=hourly_allocations_job, cron_schedule="0 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
 )
 media_metrics_sync_schedule = dg.ScheduleDefinition(
+    name="media_metrics_sync_schedule",
     job=media_metrics_sync_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
 )
 

@@ -52,14 +52,14 @@ def geometric_adstock(x: np.ndarray, decay: float) -> np.ndarray:
     return lfilter([1.0], [1.0, -decay], np.asarray(x, dtype=float))
 
 
-def hill(a, half_saturation, shape):
+def hill(a: np.ndarray | float, half_saturation: float, shape: float) -> np.ndarray:
     """Hill saturation a^s / (a^s + K^s), computed stably in log space (0 at a = 0)."""
     with np.errstate(divide="ignore"):
         log_ratio = np.log(np.asarray(a, dtype=float)) - np.log(half_saturation)
     return expit(shape * log_ratio)
 
 
-def expected_response(params_row: Mapping, weekly_spend: float) -> float:
+def expected_response(params_row: Mapping | pd.Series, weekly_spend: float) -> float:
     """Steady-state incremental weekly revenue of a channel at a constant weekly spend.
 
     ``params_row`` needs ``decay``, ``half_saturation``, ``shape`` and ``coefficient`` (a row of
@@ -71,7 +71,7 @@ def expected_response(params_row: Mapping, weekly_spend: float) -> float:
     )
 
 
-def marginal_response(params_row: Mapping, weekly_spend: float) -> float:
+def marginal_response(params_row: Mapping | pd.Series, weekly_spend: float) -> float:
     """Numerical d(expected_response)/d(spend) at a weekly spend (revenue per extra unit spent)."""
     step = max(abs(weekly_spend), 1.0) * 1e-4
     low = max(weekly_spend - step, 0.0)
@@ -202,6 +202,7 @@ class _Fit:
     media: np.ndarray  # Hill-transformed adstock, all weeks x channels
 
     def params_row(self, c: int) -> dict:
+        """Response parameters of channel ``c`` in the form ``expected_response`` takes."""
         return {
             "decay": self.decay[c],
             "half_saturation": self.half_saturation[c],
@@ -285,21 +286,8 @@ class _VarPro:
                 best = result
         return self.solution(best.x, y_rows)
 
-    def leverage(self, fit: _Fit) -> np.ndarray:
-        """Diagonal of the hat matrix of the linearised full model (linear and transform parameters)."""
-        columns = [self.base[self.rows], fit.media[self.rows]]
-        for k in range(len(fit.theta)):
-            up, down = fit.theta.copy(), fit.theta.copy()
-            up[k] = min(up[k] + 1e-4, 1.0)
-            down[k] = max(down[k] - 1e-4, 0.0)
-            slope = (self.transform(up)[3] - self.transform(down)[3]) / (up[k] - down[k])
-            columns.append(slope[self.rows] @ fit.media_coef)
-        u, singular, _ = np.linalg.svd(np.column_stack(columns), full_matrices=False)
-        u = u[:, singular > singular[0] * 1e-10]
-        return np.minimum(np.sum(u**2, axis=1), 0.99)
-
     def screened_starts(self, y: np.ndarray, seed: int, extra: Sequence[np.ndarray] = ()) -> list:
-        """Deterministic multi-starts: the best few of a Sobol screen plus the cube centre."""
+        """Starts: ``extra`` then the best few of the cube centre and a seeded Sobol screen."""
         y_rows = y[self.rows] / self.y_scale
         dim = 3 * self.n_channels
         candidates = np.vstack(
@@ -380,9 +368,17 @@ def fit_mmm(
 ) -> MMMResult:
     """Fit the adstock + Hill media-mix model on a weekly panel.
 
+    revenue_t = intercept + trend + yearly Fourier (order 2) + standardized controls
+                + sum_c coefficient_c * hill(adstock(spend_c, decay_c)_t, K_c, shape_c) + error.
+
     The model is first fitted on all but the last ``holdout_weeks`` weeks to measure out-of-sample
-    MAPE, then refitted on every week for the reported estimates. Intervals are 90% percentile
-    intervals from ``n_bootstrap`` moving-block residual bootstrap refits of the full model.
+    MAPE (``mape_holdout`` is None when ``holdout_weeks`` is 0), then refitted on every week for
+    the reported estimates. ``*_lo``/``*_hi`` are 90% percentile intervals from ``n_bootstrap``
+    moving-block residual bootstrap refits of the full model (residuals rescaled for the degrees
+    of freedom used). ROI and contribution cover the panel weeks; marginal ROI is the steady-state
+    slope at the average weekly spend; saturation_pct is the Hill value at the average adstocked
+    spend; contribution_share is each channel's share of total media contribution. Controls are
+    centred, so their decomposition components sum to zero and the baseline carries their level.
     Raises ``MMMInputError`` for panels that cannot be modelled.
     """
     started = time.perf_counter()
@@ -414,7 +410,9 @@ def fit_mmm(
     residuals = y - fitted
     point = _channel_metrics(fit, spend)
 
-    boot_residuals = residuals / np.sqrt(1.0 - model.leverage(fit))
+    # Fitted residuals are smaller than the errors by the degrees of freedom spent; rescale them.
+    n_params = base.shape[1] + 4 * len(spend_cols)
+    boot_residuals = residuals * np.sqrt(n_weeks / (n_weeks - n_params))
     rng = np.random.default_rng(seed)
     draws = {name: [] for name in point}
     for _ in range(n_bootstrap):
@@ -487,7 +485,7 @@ def fit_mmm(
         "mape_holdout": mape_holdout,
         "nrmse": float(np.sqrt(np.mean(residuals**2)) / (y.max() - y.min())),
         "durbin_watson": float(np.sum(np.diff(residuals) ** 2) / (residuals @ residuals)),
-        "max_vif": _max_vif(np.column_stack([base[:, 1:], fit.media])),
+        "max_vif": float(_max_vif(np.column_stack([base[:, 1:], fit.media]))),
         "decomp_rssd": float(
             np.sqrt(np.sum((channels["contribution_share"] - channels["spend_share"]) ** 2))
         ),

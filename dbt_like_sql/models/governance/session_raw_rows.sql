@@ -4,7 +4,6 @@ select
     session_lineage_id,
     raw_row_id,
     source_file,
-    source_file_sha256,
     source_row_number
 from {{ ref('event_dispositions') }}
 where disposition = 'kept'

@@ -5,6 +5,7 @@ import pandas as pd
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.allocate import Guardrails, allocate
+from gtm_assets.models.mmm import expected_response
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
@@ -35,12 +36,12 @@ class AllocationConfig(dg.Config):
 def _previous_allocation(conn) -> dict[str, float]:
     exists = conn.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'allocation_history'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return {}
     rows = conn.execute(
         """
-        SELECT channel, sum(recommended_spend) FROM main.allocation_history
+        SELECT channel, sum(recommended_campaign_spend) FROM main.allocation_history
         WHERE allocated_at = (SELECT max(allocated_at) FROM main.allocation_history)
         GROUP BY channel
         """
@@ -78,7 +79,7 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             min_learning_spend=config.min_learning_spend,
         )
         plan = allocate(config.method, channels=channels, current=baseline, guardrails=guardrails, mmm_channels=mmm, cpa=cpa)
-        horizon = conn.execute("SELECT count(*), coalesce(sum(yhat), 0) FROM main.forecast").fetchone()
+        horizon = conn.execute("SELECT count(*), coalesce(sum(yhat), 0) FROM main.forecast").fetchall()[0]
         mmm_lineage = dict(zip(mmm["channel"], mmm["lineage_id"]))
         campaigns = _split_by_campaign(plan, recent)
         campaigns = campaigns.assign(
@@ -95,7 +96,9 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
         conn.execute("INSERT INTO main.allocation_history SELECT * FROM main.allocations")
         metadata = table_metadata(conn, "main.allocations")
     horizon_days, horizon_revenue = int(horizon[0]), float(horizon[1])
-    uplift_per_day = float((plan["expected_incremental_revenue"] - plan["current_expected_incremental_revenue"]).sum()) if "current_expected_incremental_revenue" in plan else 0.0
+    # Response curves are weekly: a daily budget x 7 is the weekly spend they take.
+    status_quo_per_day = sum(expected_response(row, baseline[row["channel"]] * 7) / 7 for row in mmm.to_dict("records"))
+    uplift_per_day = float(plan["expected_incremental_revenue"].sum() - status_quo_per_day)
     shown = plan[["channel", "current_spend", "recommended_spend", "change_pct", "marginal_roi", "guardrails_hit"]]
     return dg.MaterializeResult(
         metadata={

@@ -10,10 +10,10 @@ from gtm_assets.warehouse import DuckDBWarehouse
 
 # What each behavioural persona responds to: the brief the template generator writes from.
 PERSONA_BRIEFS = {
-    "Champions": {"tone": "warm", "offer_type": "early access", "description": "high spend, responds to campaigns"},
-    "Premium-but-Quiet": {"tone": "professional", "offer_type": "curated premium selection", "description": "high spend, rarely responds"},
-    "Deal-Responsive": {"tone": "playful", "offer_type": "limited-time discount", "description": "lower spend, answers offers"},
-    "Hard-to-Convert": {"tone": "warm", "offer_type": "welcome-back incentive", "description": "low spend, low engagement"},
+    "Champions": {"tone": "warm", "offer_type": "loyalty", "key_figures": {"points_multiplier": 2}},
+    "Premium-but-Quiet": {"tone": "professional", "offer_type": "free_shipping", "key_figures": {}},
+    "Deal-Responsive": {"tone": "playful", "offer_type": "discount", "key_figures": {"discount_pct": 20}},
+    "Hard-to-Convert": {"tone": "warm", "offer_type": "free_trial", "key_figures": {"trial_days": 14}},
 }
 CHANNEL = "email"
 
@@ -42,15 +42,7 @@ def creative_library(config: CreativeConfig, warehouse: DuckDBWarehouse) -> dg.M
         ).fetchdf()
         rows = []
         for segment in segments.itertuples(index=False):
-            brief = {
-                "segment": f"{segment.cohort} / {segment.persona}",
-                **PERSONA_BRIEFS[segment.persona],
-                "key_figures": {
-                    "customers": int(segment.customers),
-                    "response_rate": float(segment.response_rate),
-                    "mean_spend": float(segment.mean_spend),
-                },
-            }
+            brief = {"segment_name": f"{segment.cohort} {segment.persona}", **PERSONA_BRIEFS[segment.persona]}
             for number, variant in enumerate(
                 generate_copy(brief, channel=config.channel, style=brief["tone"], n_variants=config.variants_per_persona, seed=config.seed),
                 start=1,

@@ -1,12 +1,11 @@
 """forecast: Prophet revenue forecast with 80% and 95% intervals."""
 
 import dagster as dg
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from gtm_assets.charts import figure_metadata
+from gtm_assets.charts import png_metadata
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.models.forecast import forecast_revenue
+from gtm_assets.models.forecast import fan_chart_png, forecast_revenue
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
@@ -26,18 +25,6 @@ class ForecastConfig(dg.Config):
     horizon_days: int = 14
     country: str = "US"
     seed: int = 0
-
-
-def _fan_chart(history: pd.DataFrame, forecast: pd.DataFrame) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    recent = history.tail(90)
-    ax.plot(recent["ds"], recent["y"], color="#333333", linewidth=1, label="revenue")
-    ax.fill_between(forecast["ds"], forecast["yhat_lower_95"], forecast["yhat_upper_95"], alpha=0.2, color="#4C78A8", label="95%")
-    ax.fill_between(forecast["ds"], forecast["yhat_lower_80"], forecast["yhat_upper_80"], alpha=0.35, color="#4C78A8", label="80%")
-    ax.plot(forecast["ds"], forecast["yhat"], color="#4C78A8", linewidth=2, label="forecast")
-    ax.set_title("Daily revenue: last 90 days and forecast")
-    ax.legend(loc="upper left")
-    return fig
 
 
 @dg.asset(
@@ -70,6 +57,6 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
             **metadata,
             "horizon_revenue": dg.MetadataValue.float(float(predicted["yhat"].sum())),
             "history_days": dg.MetadataValue.int(len(history)),
-            **figure_metadata(_fan_chart(history, predicted), "forecast_fan"),
+            **png_metadata(fan_chart_png(history, predicted), "forecast_fan"),
         }
     )

@@ -4,6 +4,7 @@ checksums become code versions, and every model's materialization gets the stand
 
 
 import os
+import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from gtm_assets import settings
-from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
+from gtm_assets.defs.resources import DUCKDB_POOL, OWNER, dbt_executable
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse, warehouse_lock
 
@@ -31,10 +32,20 @@ def _manifest_is_stale(project: DbtProject) -> bool:
     return any(path.is_file() and path.stat().st_mtime > built for path in sources)
 
 
-# A fresh clone has no manifest: build it with `dbt parse`, which never opens the DuckDB file.
+def _parse_project() -> None:
+    """Build target/manifest.json with `dbt parse`, which never opens the DuckDB file."""
+    env = {"GTM_DUCKDB_PATH": str(settings.duckdb_path()), **os.environ}
+    project = str(settings.DBT_PROJECT_DIR)
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", project, "--profiles-dir", project],
+        check=True,
+        env=env,
+    )
+
+
+# A fresh clone has no manifest, and an edited model needs a new one: parse before loading.
 if _manifest_is_stale(dbt_project):
-    os.environ.setdefault("GTM_DUCKDB_PATH", str(settings.duckdb_path()))
-    dbt_project.preparer.prepare(dbt_project)
+    _parse_project()
 
 
 class GtmDbtTranslator(DagsterDbtTranslator):

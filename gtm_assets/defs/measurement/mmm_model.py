@@ -83,7 +83,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
         fit_id = context.run_id
         media_files = conn.execute(
             "SELECT list(DISTINCT source_file_sha256 ORDER BY source_file_sha256) FROM raw.raw_media_spend"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         weeks = (str(panel["week"].min()), str(panel["week"].max()))
         channel_table = result.channels.assign(
             fit_run_id=fit_id,

@@ -1,0 +1,393 @@
+"""Daily budget allocation across channels under guardrails.
+
+Methods: ``mmm_optimal`` maximises the MMM's expected steady-state incremental revenue,
+``inverse_cpa`` splits the budget in proportion to 1/CPA and ``uniform`` splits it equally; the
+last two are then fitted into the guardrail bounds. Every method returns spends that respect each
+channel's bounds and sum to the total budget within one cent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq, minimize
+
+from gtm_assets.models.mmm import expected_response, marginal_response
+
+METHODS = ("mmm_optimal", "inverse_cpa", "uniform")
+DAYS_PER_WEEK = 7
+CENT = 0.01
+BIND_TOLERANCE = CENT + 1e-6  # a bound "binds" when the cent-rounded spend is within a cent of it
+N_RANDOM_STARTS = 4
+MMM_PARAM_COLUMNS = ["decay", "half_saturation", "shape", "coefficient"]
+OUTPUT_COLUMNS = [
+    "channel", "current_spend", "recommended_spend", "change_pct",
+    "expected_incremental_revenue", "marginal_roi", "method", "guardrails_hit", "rationale",
+]  # fmt: skip
+
+
+class InfeasibleGuardrails(ValueError):
+    """No allocation can satisfy the guardrails and the total budget at once."""
+
+
+@dataclass
+class Guardrails:
+    """Budget guardrails; money amounts are daily spend in the budget's currency.
+
+    ``max_daily_change_pct`` is a fraction (0.25 = at most 25% up or down from the current spend)
+    and applies to channels currently spending; ``None`` turns it off. ``min_learning_spend``
+    (one amount for every channel, or a per-channel dict) applies only to channels currently
+    spending, so they keep enough budget to stay out of a platform learning phase.
+    """
+
+    total_daily_budget: float
+    floors: dict[str, float] = field(default_factory=dict)
+    ceilings: dict[str, float] = field(default_factory=dict)
+    max_daily_change_pct: float | None = None
+    min_learning_spend: float | dict[str, float] = 0.0
+
+
+# ----------------------------------------------------------------------------------------------
+# Bounds
+# ----------------------------------------------------------------------------------------------
+
+_LOWER_SOURCES = {
+    "floor": "floors",
+    "min_learning": "minimum learning spends",
+    "volatility_cap": "volatility-cap minimums",
+}
+_UPPER_SOURCES = {"ceiling": "ceilings", "volatility_cap": "volatility-cap maximums"}
+
+
+def _bounds(channels: list[str], current: dict[str, float], guardrails: Guardrails) -> pd.DataFrame:
+    """Per-channel bound components and the effective lower/upper bounds."""
+    cap = guardrails.max_daily_change_pct
+    rows = []
+    for channel in channels:
+        spend = current[channel]
+        learning = guardrails.min_learning_spend
+        if isinstance(learning, Mapping):
+            learning = learning.get(channel, 0.0)
+        capped = cap is not None and spend > 0
+        rows.append(
+            {
+                "channel": channel,
+                "floor": guardrails.floors.get(channel, 0.0),
+                "min_learning": learning if spend > 0 else 0.0,
+                "cap_low": spend * (1 - cap) if capped else 0.0,
+                "ceiling": guardrails.ceilings.get(channel, math.inf),
+                "cap_high": spend * (1 + cap) if capped else math.inf,
+            }
+        )
+    bounds = pd.DataFrame(rows).set_index("channel")
+    bounds["lower"] = bounds[["floor", "min_learning", "cap_low"]].max(axis=1)
+    bounds["upper"] = bounds[["ceiling", "cap_high"]].min(axis=1)
+    bounds["lower_source"] = bounds[["floor", "min_learning", "cap_low"]].idxmax(axis=1).replace(
+        {"cap_low": "volatility_cap"}
+    )
+    bounds["upper_source"] = bounds[["ceiling", "cap_high"]].idxmin(axis=1).replace(
+        {"cap_high": "volatility_cap"}
+    )
+    return bounds
+
+
+def _bound_sum_error(bounds: pd.DataFrame, side: str, relation: str, total: float) -> InfeasibleGuardrails:
+    """Error naming which guardrails make the lower or upper bounds miss the total budget."""
+    labels = _LOWER_SOURCES if side == "lower" else _UPPER_SOURCES
+    binding = bounds[bounds[side] > 0]
+    sources = list(dict.fromkeys(binding[f"{side}_source"]))
+    if len(sources) == 1:
+        label = labels[sources[0]]
+        listed = ", ".join(f"{c} {v:,.2f}" for c, v in binding[side].items())
+    else:
+        label = f"{side} bounds ({', '.join(labels[s] for s in sources)})"
+        listed = ", ".join(f"{c} {r[side]:,.2f} [{r[f'{side}_source']}]" for c, r in binding.iterrows())
+    return InfeasibleGuardrails(
+        f"{label} sum to {bounds[side].sum():,.2f} {relation} total budget {total:,.2f} "
+        f"(channels: {listed})"
+    )
+
+
+def _check_feasible(bounds: pd.DataFrame, total: float) -> None:
+    """Raise ``InfeasibleGuardrails`` naming the constraint and figures that cannot be met."""
+    crossed = bounds[bounds["lower"] > bounds["upper"] + 1e-9]
+    if not crossed.empty:
+        channel, row = next(iter(crossed.iterrows()))
+        raise InfeasibleGuardrails(
+            f"channel {channel}: lower bound {row['lower']:,.2f} ({row['lower_source']}) exceeds "
+            f"upper bound {row['upper']:,.2f} ({row['upper_source']})"
+        )
+    if bounds["lower"].sum() > total + 1e-9:
+        raise _bound_sum_error(bounds, "lower", ">", total)
+    if bounds["upper"].sum() < total - 1e-9:
+        raise _bound_sum_error(bounds, "upper", "<", total)
+
+
+def _fit_to_bounds(weights: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:
+    """Scale non-negative weights by one factor s so that sum(clip(s * w, lower, upper)) = total.
+
+    Channels inside their bounds keep their relative weights; the others sit at a bound. A tiny
+    weight is added everywhere so zero-weight channels can absorb budget if nothing else can.
+    """
+    weights = weights + 1e-12 * max(weights.sum(), 1.0)
+
+    def excess(scale: float) -> float:
+        return float(np.clip(scale * weights, lower, upper).sum() - total)
+
+    if excess(0.0) >= 0:
+        return lower.copy()
+    if upper.sum() <= total:
+        return upper.copy()
+    high = total / max(weights.sum(), 1e-12)
+    while excess(high) < 0:
+        high *= 2.0
+    return np.clip(brentq(excess, 0.0, high, xtol=1e-12, rtol=1e-15) * weights, lower, upper)
+
+
+def _round_to_cents(spend: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:
+    """Round to cents inside the bounds; put the rounding remainder on the largest row with room."""
+    low_cents = np.ceil(np.round(lower / CENT, 6)) * CENT
+    high_cents = np.floor(np.round(np.minimum(upper, 1e15) / CENT, 6)) * CENT
+    rounded = np.clip(np.round(spend, 2), low_cents, high_cents)
+    remainder = round(round(total, 2) - rounded.sum(), 2)
+    for i in np.argsort(-rounded, kind="stable"):
+        if abs(remainder) < CENT / 2:
+            break
+        room = high_cents[i] - rounded[i] if remainder > 0 else low_cents[i] - rounded[i]
+        step = min(remainder, room) if remainder > 0 else max(remainder, room)
+        rounded[i] = round(rounded[i] + step, 2)
+        remainder = round(remainder - step, 2)
+    return rounded
+
+
+# ----------------------------------------------------------------------------------------------
+# Methods
+# ----------------------------------------------------------------------------------------------
+
+
+def _daily_revenue(params: list[dict], spend: np.ndarray) -> np.ndarray:
+    """Expected steady-state incremental revenue per day for daily spends."""
+    return np.array(
+        [expected_response(p, DAYS_PER_WEEK * x) / DAYS_PER_WEEK for p, x in zip(params, spend)]
+    )
+
+
+def _marginal_roi(params: list[dict], spend: np.ndarray) -> np.ndarray:
+    """Extra revenue per extra unit of spend at the given daily spends."""
+    return np.array([marginal_response(p, DAYS_PER_WEEK * x) for p, x in zip(params, spend)])
+
+
+def _mmm_optimal(
+    params: list[dict], lower: np.ndarray, upper: np.ndarray, total: float, starts: list[np.ndarray]
+) -> np.ndarray:
+    """Maximise total expected daily revenue with SLSQP from several feasible starts."""
+    scale_lower, scale_upper = lower / total, upper / total
+
+    def objective(share: np.ndarray) -> float:
+        return -_daily_revenue(params, share * total).sum() / total
+
+    def gradient(share: np.ndarray) -> np.ndarray:
+        return -_marginal_roi(params, share * total)
+
+    best, best_value = None, math.inf
+    for start in starts:
+        result = minimize(
+            objective,
+            start / total,
+            jac=gradient,
+            method="SLSQP",
+            bounds=[(lo, None if np.isinf(hi) else hi) for lo, hi in zip(scale_lower, scale_upper)],
+            constraints=[{"type": "eq", "fun": lambda s: s.sum() - 1.0, "jac": np.ones_like}],
+            options={"maxiter": 500, "ftol": 1e-12},
+        )
+        candidate = _fit_to_bounds(np.clip(result.x, 0.0, None) * total, lower, upper, total)
+        value = objective(candidate / total)
+        if value < best_value:
+            best, best_value = candidate, value
+    return best
+
+
+def _mmm_params(channels: list[str], mmm_channels: pd.DataFrame) -> list[dict]:
+    """Response parameters per channel from an MMM channel table."""
+    missing_cols = [c for c in ["channel", *MMM_PARAM_COLUMNS] if c not in mmm_channels.columns]
+    if missing_cols:
+        raise ValueError(f"mmm_channels lacks column(s): {', '.join(missing_cols)}")
+    table = mmm_channels.set_index("channel")
+    missing = [c for c in channels if c not in table.index]
+    if missing:
+        raise ValueError(f"mmm_channels has no parameters for: {', '.join(missing)}")
+    return [table.loc[c, MMM_PARAM_COLUMNS].astype(float).to_dict() for c in channels]
+
+
+# ----------------------------------------------------------------------------------------------
+# Reporting
+# ----------------------------------------------------------------------------------------------
+
+
+def _guardrails_hit(bounds: pd.DataFrame, channel: str, spend: float, guardrails: Guardrails) -> list[str]:
+    """Names of the guardrails that bind for a channel at its recommended (cent-rounded) spend."""
+    row = bounds.loc[channel]
+
+    def near(a: float, b: float) -> bool:
+        return abs(a - b) <= BIND_TOLERANCE
+
+    at_lower, at_upper = near(spend, row["lower"]), near(spend, row["upper"])
+    hits = []
+    if at_lower and channel in guardrails.floors and near(row["floor"], row["lower"]):
+        hits.append("floor")
+    if at_upper and channel in guardrails.ceilings and near(row["ceiling"], row["upper"]):
+        hits.append("ceiling")
+    if (at_lower and row["cap_low"] > 0 and near(row["cap_low"], row["lower"])) or (
+        at_upper and near(row["cap_high"], row["upper"])
+    ):
+        hits.append("volatility_cap")
+    if at_lower and row["min_learning"] > 0 and near(row["min_learning"], row["lower"]):
+        hits.append("min_learning")
+    return hits
+
+
+def _move(row: dict) -> str:
+    """The recommended change in words, e.g. 'Increase tv from 5,000.00 to 6,000.00 per day (+20.0%)'."""
+    channel, current, recommended = row["channel"], row["current_spend"], row["recommended_spend"]
+    if recommended < CENT:
+        return f"Stop {channel} (was {current:,.2f} per day)" if current > 0 else f"Keep {channel} off"
+    if current == 0:
+        return f"Start {channel} at {recommended:,.2f} per day"
+    if abs(recommended - current) < CENT:
+        return f"Keep {channel} at {recommended:,.2f} per day"
+    verb = "Increase" if recommended > current else "Decrease"
+    return (
+        f"{verb} {channel} from {current:,.2f} to {recommended:,.2f} per day "
+        f"({row['change_pct']:+.1%})"
+    )
+
+
+def _mmm_reason(row: dict, held: bool, free: bool, common_marginal_roi: float) -> str:
+    """Why the MMM optimum puts this spend here (``held``: a guardrail binds; ``free``: no bound)."""
+    if row["recommended_spend"] < CENT and not held:
+        elsewhere = f"the {common_marginal_roi:.2f}" if math.isfinite(common_marginal_roi) else "what is"
+        return (
+            f"its marginal ROI at zero spend ({row['marginal_roi']:.2f}) is below {elsewhere} "
+            "earned by the channels that get budget"
+        )
+    reason = (
+        f"the MMM expects {row['expected_incremental_revenue']:,.2f} incremental revenue per day "
+        f"at a marginal ROI of {row['marginal_roi']:.2f}"
+    )
+    return reason + ", where the unconstrained channels' marginal ROIs meet" if free else reason
+
+
+def _rationale(row: dict, reason: str, hits: list[str], guardrails: Guardrails) -> str:
+    """One readable sentence: the move, the method's reason and the binding guardrails."""
+    channel = row["channel"]
+    limits = {
+        "floor": f"floor of {guardrails.floors.get(channel, 0.0):,.2f}",
+        "ceiling": f"ceiling of {guardrails.ceilings.get(channel, math.inf):,.2f}",
+        "volatility_cap": f"volatility cap of ±{(guardrails.max_daily_change_pct or 0):.0%} vs current",
+        "min_learning": "minimum learning spend",
+    }
+    held = f"; held at the {' and '.join(limits[h] for h in hits)}" if hits else ""
+    return f"{_move(row)}: {reason}{held}."
+
+
+# ----------------------------------------------------------------------------------------------
+# Public entry point
+# ----------------------------------------------------------------------------------------------
+
+
+def allocate(
+    method: str,
+    *,
+    channels: list[str],
+    current: dict[str, float],
+    guardrails: Guardrails,
+    mmm_channels: pd.DataFrame | None = None,
+    cpa: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Recommend daily spend per channel with one of ``METHODS`` under the guardrails.
+
+    ``current`` holds today's daily spend per channel (missing = 0). ``mmm_channels`` (rows of
+    ``MMMResult.channels``, weekly response parameters) is required for ``mmm_optimal`` and, when
+    given, also fills expected revenue and marginal ROI for the other methods. ``cpa`` is required
+    for ``inverse_cpa``. ``change_pct`` is a fraction (NaN for channels with no current spend).
+    Raises ``InfeasibleGuardrails`` when the bounds cannot meet the total budget.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
+    channels = list(channels)
+    if not channels or len(set(channels)) != len(channels):
+        raise ValueError("channels must be a non-empty list of distinct names")
+    total = float(guardrails.total_daily_budget)
+    if not total > 0:
+        raise ValueError(f"total_daily_budget must be positive, got {total}")
+    for name, mapping in (("current", current), ("floors", guardrails.floors), ("ceilings", guardrails.ceilings)):
+        unknown = sorted(set(mapping) - set(channels))
+        if unknown:
+            raise ValueError(f"{name} names unknown channel(s): {', '.join(unknown)}")
+    current = {c: float(current.get(c, 0.0)) for c in channels}
+    negative = [c for c, v in current.items() if v < 0]
+    if negative:
+        raise ValueError(f"current spend is negative for: {', '.join(negative)}")
+
+    bounds = _bounds(channels, current, guardrails)
+    _check_feasible(bounds, total)
+    lower, upper = bounds["lower"].to_numpy(), bounds["upper"].to_numpy()
+    params = _mmm_params(channels, mmm_channels) if mmm_channels is not None else None
+
+    if method == "mmm_optimal":
+        if params is None:
+            raise ValueError("method 'mmm_optimal' needs mmm_channels")
+        rng = np.random.default_rng(0)
+        seeds = [np.ones(len(channels)), np.array(list(current.values()))]
+        seeds += list(rng.dirichlet(np.ones(len(channels)), size=N_RANDOM_STARTS))
+        starts = [_fit_to_bounds(w, lower, upper, total) for w in seeds if w.sum() > 0]
+        spend = _mmm_optimal(params, lower, upper, total, starts)
+        target_share = None
+    else:
+        if method == "inverse_cpa":
+            if cpa is None:
+                raise ValueError("method 'inverse_cpa' needs cpa")
+            invalid = [c for c in channels if not 0 < cpa.get(c, math.nan) < math.inf]
+            if invalid:
+                raise ValueError(f"cpa must be positive and finite for: {', '.join(invalid)}")
+            weights = np.array([1.0 / cpa[c] for c in channels])
+        else:
+            weights = np.ones(len(channels))
+        spend = _fit_to_bounds(weights, lower, upper, total)
+        target_share = weights / weights.sum()
+    spend = _round_to_cents(spend, lower, upper, total)
+
+    if params is not None:
+        revenue, marginal = _daily_revenue(params, spend), _marginal_roi(params, spend)
+    else:
+        revenue = marginal = np.full(len(channels), np.nan)
+    free = (spend > lower + BIND_TOLERANCE) & (spend < upper - BIND_TOLERANCE)
+    common_marginal_roi = float(np.mean(marginal[free])) if free.any() else math.nan
+
+    rows = []
+    for i, channel in enumerate(channels):
+        row = {
+            "channel": channel,
+            "current_spend": current[channel],
+            "recommended_spend": float(spend[i]),
+            "change_pct": spend[i] / current[channel] - 1.0 if current[channel] > 0 else math.nan,
+            "expected_incremental_revenue": float(revenue[i]),
+            "marginal_roi": float(marginal[i]),
+            "method": method,
+        }
+        hits = _guardrails_hit(bounds, channel, spend[i], guardrails)
+        if target_share is None:
+            reason = _mmm_reason(row, bool(hits), free[i], common_marginal_roi)
+        else:
+            basis = f"1/CPA weighting (CPA {cpa[channel]:,.2f})" if method == "inverse_cpa" else "an equal split"
+            reason = f"{basis} targets {target_share[i]:.1%} of the budget"
+            if abs(spend[i] / total - target_share[i]) >= 0.0005:
+                reason += f", {spend[i] / total:.1%} after fitting the guardrails"
+        row["guardrails_hit"] = ",".join(hits)
+        row["rationale"] = _rationale(row, reason, hits, guardrails)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)

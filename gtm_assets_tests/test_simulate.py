@@ -1,0 +1,188 @@
+"""Tests for the seeded marketing-small_world simulator (gtm_assets.simulate)."""
+
+import json
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from gtm_assets.simulate import CHANNELS, DEFECT_KINDS, EVENT_COLUMNS, main, simulate
+
+SMALL = {"days": 120, "events": 8000, "formats": ("csv", "parquet", "jsonl.gz", "jsonl", "csv.gz"),
+         "n_event_files": 5}
+
+
+@pytest.fixture(scope="module")
+def small_world(tmp_path_factory) -> Path:
+    """A small simulated small_world (seed 7) covering every event file format."""
+    out = tmp_path_factory.mktemp("world_a")
+    simulate(out, seed=7, **SMALL)
+    return out
+
+
+@pytest.fixture(scope="module")
+def small_truth(small_world) -> dict:
+    return json.loads((small_world / "ground_truth.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def events_db(small_world):
+    """DuckDB connection with all event files as table ``raw`` (all VARCHAR, plus the file name)."""
+    connection = duckdb.connect()
+    json_columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in EVENT_COLUMNS) + "}"
+    parts = []
+    for path in sorted((small_world / "landing" / "events").iterdir()):
+        if ".csv" in path.name:
+            source = f"read_csv('{path}', header = true, all_varchar = true, delim = ',', quote = '\"')"
+        elif ".jsonl" in path.name:
+            source = f"read_json('{path}', format = 'newline_delimited', columns = {json_columns})"
+        else:
+            source = f"read_parquet('{path}')"
+        columns = [row[0] for row in connection.sql(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        assert columns == list(EVENT_COLUMNS), path.name
+        parts.append(f"SELECT '{path.name}' AS file, * FROM {source}")
+    connection.execute("CREATE TABLE raw AS " + " UNION ALL ".join(parts))
+    connection.execute("""
+        CREATE VIEW valid AS
+        SELECT DISTINCT * EXCLUDE (file) FROM raw
+        WHERE event_id IS NOT NULL AND user_pseudo_id IS NOT NULL AND session_id IS NOT NULL
+          AND try_cast(event_timestamp AS TIMESTAMP) IS NOT NULL
+          AND (revenue IS NULL OR try_cast(revenue AS DECIMAL(18, 2)) >= 0)""")
+    yield connection
+    connection.close()
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _scalar(connection, sql: str):
+    return connection.sql(sql).fetchall()[0][0]
+
+
+def test_same_seed_gives_identical_bytes(small_world, tmp_path):
+    simulate(tmp_path, seed=7, **SMALL)
+    assert _files(tmp_path) == _files(small_world)
+
+
+def test_different_seed_gives_different_files(small_world, tmp_path):
+    simulate(tmp_path, seed=8, **SMALL)
+    first, second = _files(small_world), _files(tmp_path)
+    assert first.keys() == second.keys()
+    assert all(first[name] != second[name] for name in first)
+
+
+def test_file_layout(small_world, small_truth):
+    names = sorted(p.name for p in (small_world / "landing" / "events").iterdir())
+    assert names == sorted(small_truth["files"])
+    assert names[0] == "events_001_2024-01-01_2024-01-24.csv"
+    assert small_truth["start_date"] == "2024-01-01" and small_truth["end_date"] == "2024-04-29"
+    media = pd.read_csv(small_world / "landing" / "media" / "media_spend.csv")
+    assert list(media.columns) == ["date", "channel", "campaign", "spend", "impressions", "clicks", "conversions"]
+    assert set(small_truth["counts"]["quarantined"]) == set(DEFECT_KINDS)
+
+
+def test_counts_match_files(events_db, small_truth):
+    counts = small_truth["counts"]
+    per_file = dict(events_db.sql("SELECT file, count(*) FROM raw GROUP BY file").fetchall())
+    assert per_file == counts["raw_rows_per_file"]
+    assert sum(per_file.values()) == counts["raw_rows"]
+
+    quarantined = counts["quarantined"]
+    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE event_id IS NULL OR user_pseudo_id IS NULL "
+                              "OR session_id IS NULL") == quarantined["missing_id"]
+    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE try_cast(event_timestamp AS TIMESTAMP) IS NULL") \
+        == quarantined["unparseable_timestamp"]
+    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE try_cast(revenue AS DOUBLE) < 0") \
+        == quarantined["negative_revenue"]
+    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE revenue IS NOT NULL "
+                              "AND try_cast(revenue AS DOUBLE) IS NULL") == quarantined["non_numeric_revenue"]
+    assert _scalar(events_db, "SELECT count(event_id) - count(DISTINCT event_id) FROM raw") \
+        == quarantined["duplicate_event_id"]
+    # Duplicates are full copies of a row.
+    assert _scalar(events_db, "SELECT count(*) FROM (SELECT DISTINCT * EXCLUDE (file) FROM raw)") \
+        == counts["raw_rows"] - quarantined["duplicate_event_id"]
+    assert counts["quarantined_total"] == sum(quarantined.values())
+
+    assert _scalar(events_db, "SELECT count(*) FROM valid WHERE consent_analytics = 'false'") \
+        == counts["dropped_for_consent"]
+    assert _scalar(events_db, "SELECT count(*) FROM valid WHERE consent_analytics = 'true'") == counts["kept"]
+    assert counts["kept"] == counts["raw_rows"] - counts["dropped_for_consent"] - counts["quarantined_total"]
+    assert _scalar(events_db, "SELECT count(DISTINCT (user_pseudo_id, session_id)) FROM valid "
+                              "WHERE consent_analytics = 'true'") == counts["kept_sessions"]
+    kept_revenue = _scalar(events_db, "SELECT sum(revenue::DECIMAL(18, 2)) FROM valid WHERE consent_analytics = 'true'")
+    assert float(kept_revenue) == pytest.approx(counts["kept_revenue"], abs=0.005)
+
+
+def test_purchase_revenue_per_day_matches_truth(events_db, small_world):
+    per_day = events_db.sql("""
+        SELECT event_timestamp[1:10] AS date, sum(revenue::DECIMAL(18, 2)) AS revenue, count(*) AS purchases
+        FROM raw WHERE event_name = 'purchase' GROUP BY 1 ORDER BY 1""").df()
+    daily = pd.read_csv(small_world / "ground_truth_daily.csv", dtype={"revenue_total": str})
+    assert len(per_day) == len(daily) == SMALL["days"]
+    assert (per_day["purchases"] >= 1).all()
+    assert [f"{v:.2f}" for v in per_day["revenue"]] == list(daily["revenue_total"])
+    assert list(per_day["date"]) == list(daily["date"])
+    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE event_name <> 'purchase' "
+                              "AND try_cast(revenue AS DOUBLE) >= 0") == 0
+
+
+def test_media_spend_matches_daily_spend_and_roi(small_world, small_truth):
+    media = pd.read_csv(small_world / "landing" / "media" / "media_spend.csv")
+    daily = pd.read_csv(small_world / "ground_truth_daily.csv")
+    media["cents"] = (media["spend"] * 100).round().astype(int)
+    per_channel_day = media.pivot_table(index="date", columns="channel", values="cents", aggfunc="sum")
+    for channel in CHANNELS:
+        expected = (daily[f"spend_{channel.name}"] * 100).round().astype(int).to_numpy()
+        assert (per_channel_day[channel.name].to_numpy() == expected).all(), channel.name
+        facts = small_truth["channels"][channel.name]
+        assert facts["total_spend"] == pytest.approx(daily[f"spend_{channel.name}"].sum(), abs=0.01)
+        contribution = daily[f"contrib_{channel.name}"].sum()
+        assert facts["total_contribution"] == pytest.approx(contribution, abs=0.01 * len(daily))
+        assert facts["true_roi"] == pytest.approx(facts["total_contribution"] / facts["total_spend"], abs=1e-6)
+        assert facts["decay_weekly_equivalent"] == pytest.approx(facts["decay"] ** 7)
+        assert daily[f"spend_{channel.name}"].std() > 0.1 * daily[f"spend_{channel.name}"].mean()
+    rois = sorted(facts["true_roi"] for facts in small_truth["channels"].values())
+    assert 0.4 < rois[0] and rois[-1] < 4.5
+    assert min(b - a for a, b in zip(rois, rois[1:])) > 0.15
+    assert set(small_truth["campaigns"]) == {c.name for c in CHANNELS}
+
+
+def test_consent_and_malformed_shares(events_db, small_truth):
+    no_consent = _scalar(events_db, "SELECT avg((consent_analytics = 'false')::INT) FROM raw")
+    assert no_consent == pytest.approx(0.10, abs=0.03)
+    no_ads = _scalar(events_db, "SELECT avg((consent_ads = 'false')::INT) FROM raw")
+    assert no_ads == pytest.approx(0.25, abs=0.04)
+    counts = small_truth["counts"]
+    assert counts["quarantined_total"] / counts["raw_rows"] == pytest.approx(0.005, abs=0.001)
+    assert all(n > 0 for n in counts["quarantined"].values())
+
+
+def test_sessions_are_consistent(events_db):
+    # Events of a session share its UTMs/consent and increase strictly in time.
+    assert _scalar(events_db, """
+        SELECT count(*) FROM (
+            SELECT user_pseudo_id, session_id FROM valid
+            GROUP BY ALL
+            HAVING count(DISTINCT (utm_source, utm_medium, coalesce(utm_campaign, ''), consent_analytics)) > 1
+        )""") == 0
+    assert _scalar(events_db, """
+        SELECT count(*) FROM (
+            SELECT event_timestamp::TIMESTAMP AS ts,
+                   lag(event_timestamp::TIMESTAMP)
+                       OVER (PARTITION BY user_pseudo_id, session_id ORDER BY event_id) AS previous
+            FROM valid)
+        WHERE ts <= previous""") == 0
+    assert _scalar(events_db, "SELECT count(*) FROM valid WHERE event_timestamp NOT SIMILAR TO "
+                              "'\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z'") == 0
+    multi_session_users = _scalar(events_db, """
+        SELECT count(*) FROM (SELECT user_pseudo_id FROM valid GROUP BY 1 HAVING count(DISTINCT session_id) > 1)""")
+    assert multi_session_users > 50
+
+
+def test_cli_writes_outputs(tmp_path, capsys):
+    main(["--out", str(tmp_path), "--days", "60", "--events", "2000", "--formats", "parquet,csv.gz", "--files", "3"])
+    truth = json.loads((tmp_path / "ground_truth.json").read_text())
+    assert [name.rsplit(".", 1)[-1] for name in truth["files"]] == ["parquet", "gz", "parquet"]
+    assert "raw rows" in capsys.readouterr().out
