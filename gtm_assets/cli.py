@@ -42,7 +42,7 @@ def _run(_: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        graph = materialize_graph(instance)
+        graph = materialize_graph(instance, log_level="WARNING")
     elapsed = time.perf_counter() - started
     warehouse = DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"])
     with warehouse.get_connection() as conn:

@@ -38,8 +38,10 @@ def materialize_graph(
     resources: Mapping[str, Any] | None = None,
     run_config: Mapping[str, Any] | None = None,
     raise_on_error: bool = True,
+    log_level: str = "INFO",
 ) -> GraphRun:
     """Ingest every landing event file, then materialize every other asset and run its checks."""
+    loggers = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     defs = load_definitions()
     assets = list(defs.assets or []) + list(defs.asset_checks or [])
     resources = resources if resources is not None else defs.resources
@@ -54,7 +56,7 @@ def materialize_graph(
         run.results.append(
             dg.materialize(
                 assets, selection=[RAW_EVENTS], partition_key=name, instance=instance,
-                resources=resources, raise_on_error=raise_on_error,
+                resources=resources, raise_on_error=raise_on_error, run_config=loggers,
             )
         )
     run.results.append(
@@ -63,7 +65,7 @@ def materialize_graph(
             selection=dg.AssetSelection.all() - dg.AssetSelection.assets(RAW_EVENTS),
             instance=instance,
             resources=resources,
-            run_config=run_config,
+            run_config={**loggers, **(run_config or {})},
             raise_on_error=raise_on_error,
         )
     )

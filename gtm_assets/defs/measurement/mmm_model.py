@@ -34,7 +34,7 @@ ORDER BY w.week, s.channel
 
 
 class MMMConfig(dg.Config):
-    n_bootstrap: int = 60
+    n_bootstrap: int = 30
     holdout_weeks: int = 8
     seed: int = 0
 
