@@ -4,6 +4,7 @@ checksums become code versions, and every model's materialization gets the stand
 
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -77,6 +78,16 @@ def _dbt_points_at(database: str) -> Iterator[None]:
             os.environ["GTM_DUCKDB_PATH"] = previous
 
 
+def _prune_invocation_targets(keep: int) -> None:
+    """dagster-dbt writes each invocation's artifacts to target/<name>-<id>/; keep the newest few."""
+    runs = sorted(
+        (p for p in (settings.DBT_PROJECT_DIR / "target").glob("gtm_dbt_models-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for stale in runs[:-keep]:
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -94,6 +105,7 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
                     table = f"main.{context.asset_key_for_output(event.output_name).path[-1]}"
                     event = event.with_metadata({**event.metadata, **table_metadata(conn, table)})
                 yield event
+    _prune_invocation_targets(keep=5)
     if not invocation.is_successful():
         raise dg.Failure(
             description="dbt build failed",

@@ -34,7 +34,8 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) ->
             source_file=source_file,
             columns=EVENT_COLUMNS,
         )
-        metadata = table_metadata(conn, "raw.raw_events", where=f"source_file = '{source_file}'")
+        quoted = source_file.replace("'", "''")
+        metadata = table_metadata(conn, "raw.raw_events", where=f"source_file = '{quoted}'")
         table_rows = conn.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0]
     context.log.info(f"Ingested {ingested.rows} rows from {source_file} (sha256 {ingested.sha256[:12]}…)")
     return dg.MaterializeResult(
