@@ -121,3 +121,21 @@ def test_production_without_key_refuses_to_hash(monkeypatch, tmp_path):
             pass
     monkeypatch.setenv("GTM_ENV", "development")
     assert settings.hmac_key() == settings.DEVELOPMENT_HMAC_KEY.encode()
+
+
+def test_row_numbers_are_exact_on_large_files_read_with_many_threads(db, landing):
+    """Files big enough for DuckDB's parallel readers: every row's number equals its position."""
+    db.execute("SET threads = 4")
+    columns = ", ".join(
+        f"'r' || i AS {c}" if c == "event_id" else f"i::VARCHAR AS {c}" if c == "revenue" else f"'x' AS {c}"
+        for c in EVENT_COLUMNS
+    )
+    rows = 400_000
+    for name, options in (("big.csv", "(HEADER)"), ("big.jsonl", "(FORMAT json)"), ("big.csv.gz", "(HEADER, COMPRESSION gzip)")):
+        db.execute(f"COPY (SELECT {columns} FROM range(1, {rows + 1}) t(i) ORDER BY i) TO '{landing / name}' {options}")
+        assert _ingest(db, landing / name).rows == rows
+        wrong = db.execute(
+            "SELECT count(*) FROM raw.raw_events WHERE source_file = ? AND source_row_number <> revenue::BIGINT",
+            [name],
+        ).fetchall()[0][0]
+        assert wrong == 0, name
