@@ -2,6 +2,9 @@
 
     gtm run                 materialize the whole graph on the landing data into DuckDB, print a summary
     gtm simulate [options]  write a simulated world (see `gtm simulate --help`)
+    gtm personas ...        cohort x persona table, or one segment's brief and copy (cli_personas)
+    gtm mmm fit ...         fit the media-mix model on any weekly CSV (cli_mmm)
+    gtm whatif ...          budget what-if scenarios on the fitted model (cli_allocate)
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ SUMMARY_TABLES = [
     ("guarded_sessions", "main.guarded_sessions"),
     ("features", "main.features"),
     ("customer_features", "main.customer_features"),
-    ("personas", "main.personas"),
+    ("persona_clusters", "main.persona_clusters"),
+    ("persona_assignments", "main.persona_assignments"),
     ("persona_summary", "main.persona_summary"),
+    ("creative_briefs", "main.creative_briefs"),
     ("mmm_model", "main.mmm_model"),
     ("forecast", "main.forecast"),
     ("allocations", "main.allocations"),
@@ -71,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     simulate = commands.add_parser("simulate", help="write a simulated world", add_help=False)
     simulate.add_argument("rest", nargs=argparse.REMAINDER)
     simulate.set_defaults(handler=_simulate)
+    from gtm_assets import cli_allocate, cli_mmm, cli_personas
+
+    for module in (cli_personas, cli_mmm, cli_allocate):
+        module.register(commands)
     args = parser.parse_args(argv)
     return args.handler(args)
 

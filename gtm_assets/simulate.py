@@ -717,3 +717,15 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def weekly_truth_panel(out_dir: Path | str) -> pd.DataFrame:
+    """Complete Monday-start weeks of a simulated world from ground_truth_daily.csv: week, total
+    revenue (before consent drops), and per channel its spend (column = channel name) and true
+    contribution (``contrib_<channel>``), aggregated in DuckDB."""
+    sums = ", ".join(f'sum(spend_{c.name}) AS "{c.name}", sum(contrib_{c.name}) AS contrib_{c.name}' for c in CHANNELS)
+    path = str(Path(out_dir) / "ground_truth_daily.csv").replace("'", "''")
+    with duckdb.connect() as con:
+        return con.execute(f"""
+            SELECT date_trunc('week', date)::DATE AS week, sum(revenue_total) AS revenue, {sums}
+            FROM read_csv('{path}') GROUP BY 1 HAVING count(*) = 7 ORDER BY 1""").fetchdf()

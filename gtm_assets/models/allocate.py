@@ -26,7 +26,8 @@ N_RANDOM_STARTS = 4
 MMM_PARAM_COLUMNS = ["decay", "half_saturation", "shape", "coefficient"]
 OUTPUT_COLUMNS = [
     "channel", "current_spend", "recommended_spend", "change_pct",
-    "expected_incremental_revenue", "marginal_roi", "method", "guardrails_hit", "rationale",
+    "expected_incremental_revenue", "expected_incremental_revenue_lo", "expected_incremental_revenue_hi",
+    "marginal_roi", "method", "guardrails_hit", "rationale",
 ]  # fmt: skip
 
 
@@ -169,7 +170,7 @@ def _round_to_cents(spend: np.ndarray, lower: np.ndarray, upper: np.ndarray, tot
 # ----------------------------------------------------------------------------------------------
 
 
-def _daily_revenue(params: list[dict], spend: np.ndarray) -> np.ndarray:
+def daily_revenue(params: list[dict], spend: np.ndarray) -> np.ndarray:
     """Expected steady-state incremental revenue per day for daily spends."""
     return np.array(
         [expected_response(p, DAYS_PER_WEEK * x) / DAYS_PER_WEEK for p, x in zip(params, spend)]
@@ -188,7 +189,7 @@ def _mmm_optimal(
     scale_lower, scale_upper = lower / total, upper / total
 
     def objective(share: np.ndarray) -> float:
-        return -_daily_revenue(params, share * total).sum() / total
+        return -daily_revenue(params, share * total).sum() / total
 
     def gradient(share: np.ndarray) -> np.ndarray:
         return -_marginal_roi(params, share * total)
@@ -211,7 +212,7 @@ def _mmm_optimal(
     return best
 
 
-def _mmm_params(channels: list[str], mmm_channels: pd.DataFrame) -> list[dict]:
+def mmm_params(channels: list[str], mmm_channels: pd.DataFrame) -> list[dict]:
     """Response parameters per channel from an MMM channel table."""
     missing_cols = [c for c in ["channel", *MMM_PARAM_COLUMNS] if c not in mmm_channels.columns]
     if missing_cols:
@@ -221,6 +222,27 @@ def _mmm_params(channels: list[str], mmm_channels: pd.DataFrame) -> list[dict]:
     if missing:
         raise ValueError(f"mmm_channels has no parameters for: {', '.join(missing)}")
     return [table.loc[c, MMM_PARAM_COLUMNS].astype(float).to_dict() for c in channels]
+
+
+def revenue_interval(
+    mmm_channels: pd.DataFrame, channels: list[str], revenue: np.ndarray, spend: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of the MMM's (incremental) revenue figures from its bootstrap ROI interval.
+
+    ``revenue`` is the point figure per channel caused by ``spend`` (a level or a change). It is
+    scaled by roi_lo/roi and roi_hi/roi; where the fitted ROI is 0 the interval is
+    [0, roi_hi * spend] (ordered for negative changes). NaN when the table has no ROI interval.
+    """
+    revenue, spend = np.asarray(revenue, float), np.asarray(spend, float)
+    if not {"roi", "roi_lo", "roi_hi"} <= set(mmm_channels.columns):
+        return np.full(len(channels), np.nan), np.full(len(channels), np.nan)
+    table = mmm_channels.set_index("channel").loc[channels]
+    roi, roi_lo, roi_hi = (table[c].to_numpy(float) for c in ("roi", "roi_lo", "roi_hi"))
+    positive = roi > 0
+    safe_roi = np.where(positive, roi, 1.0)
+    first = np.where(positive, revenue * roi_lo / safe_roi, 0.0)
+    second = np.where(positive, revenue * roi_hi / safe_roi, roi_hi * spend)
+    return np.minimum(first, second), np.maximum(first, second)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -312,7 +334,8 @@ def allocate(
 
     ``current`` holds today's daily spend per channel (missing = 0). ``mmm_channels`` (rows of
     ``MMMResult.channels``, weekly response parameters) is required for ``mmm_optimal`` and, when
-    given, also fills expected revenue and marginal ROI for the other methods. ``cpa`` is required
+    given, also fills expected revenue (with an interval when it has roi_lo/roi_hi, see
+    ``revenue_interval``) and marginal ROI for the other methods. ``cpa`` is required
     for ``inverse_cpa``. ``change_pct`` is a fraction (NaN for channels with no current spend).
     Raises ``InfeasibleGuardrails`` when the bounds cannot meet the total budget.
     """
@@ -336,7 +359,7 @@ def allocate(
     bounds = _bounds(channels, current, guardrails)
     _check_feasible(bounds, total)
     lower, upper = bounds["lower"].to_numpy(), bounds["upper"].to_numpy()
-    params = _mmm_params(channels, mmm_channels) if mmm_channels is not None else None
+    params = mmm_params(channels, mmm_channels) if mmm_channels is not None else None
 
     if method == "mmm_optimal":
         if params is None:
@@ -362,9 +385,10 @@ def allocate(
     spend = _round_to_cents(spend, lower, upper, total)
 
     if params is not None:
-        revenue, marginal = _daily_revenue(params, spend), _marginal_roi(params, spend)
+        revenue, marginal = daily_revenue(params, spend), _marginal_roi(params, spend)
+        revenue_lo, revenue_hi = revenue_interval(mmm_channels, channels, revenue, spend)
     else:
-        revenue = marginal = np.full(len(channels), np.nan)
+        revenue = marginal = revenue_lo = revenue_hi = np.full(len(channels), np.nan)
     free = (spend > lower + BIND_TOLERANCE) & (spend < upper - BIND_TOLERANCE)
     common_marginal_roi = float(np.mean(marginal[free])) if free.any() else math.nan
 
@@ -376,6 +400,8 @@ def allocate(
             "recommended_spend": float(spend[i]),
             "change_pct": spend[i] / current[channel] - 1.0 if current[channel] > 0 else math.nan,
             "expected_incremental_revenue": float(revenue[i]),
+            "expected_incremental_revenue_lo": float(revenue_lo[i]),
+            "expected_incremental_revenue_hi": float(revenue_hi[i]),
             "marginal_roi": float(marginal[i]),
             "method": method,
         }

@@ -16,9 +16,12 @@ from matplotlib.figure import Figure
 logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
 
 from prophet import Prophet  # noqa: E402
-from prophet.diagnostics import cross_validation  # noqa: E402
+from prophet.diagnostics import generate_cutoffs  # noqa: E402
 
 MIN_HISTORY_DAYS = 56
+# Future values of a regressor (e.g. total media spend) are the mean of its last week: the plan
+# is assumed to keep today's level, never the realised future values.
+PLANNED_REGRESSOR_DAYS = 7
 YEARLY_MIN_HISTORY_DAYS = 365
 UNCERTAINTY_SAMPLES = 1000
 FAN_CHART_HISTORY_DAYS = 90
@@ -110,6 +113,49 @@ def _new_model(history_days: int, country: str, regressor_names: list[str]) -> P
     return model
 
 
+def planned_regressors(regressors: pd.DataFrame, horizon_days: int) -> pd.DataFrame:
+    """Extend a regressor history (ds + value columns) by ``horizon_days`` planned rows.
+
+    A planned value is the mean of the last ``PLANNED_REGRESSOR_DAYS`` days of history: the
+    forecast assumes the current level continues, because the realised future values are unknown
+    when the forecast is made. The backtest uses the same rule at every cutoff.
+    """
+    history = regressors.assign(ds=pd.to_datetime(regressors["ds"])).sort_values("ds")
+    planned = history.drop(columns="ds").tail(PLANNED_REGRESSOR_DAYS).mean()
+    future = pd.DataFrame(
+        {"ds": pd.date_range(history["ds"].iloc[-1] + pd.Timedelta(days=1), periods=horizon_days)}
+    )
+    for name, value in planned.items():
+        future[name] = value
+    return pd.concat([history, future], ignore_index=True)
+
+
+def _fit_predict(
+    history: pd.DataFrame, future: pd.DataFrame, country: str, regressor_names: list[str], seed: int
+) -> pd.DataFrame:
+    """Fit on ``history`` and predict ``future``: point forecast and 80%/95% intervals, clipped at 0."""
+    with _quiet_prophet():
+        model = _new_model(len(history), country, regressor_names)
+        model.fit(history, seed=seed)
+        np.random.seed(seed)
+        samples = model.predictive_samples(future)["yhat"]
+        point = model.predict(future)["yhat"].to_numpy()
+    lower_95, lower_80, upper_80, upper_95 = np.quantile(samples, [0.025, 0.10, 0.90, 0.975], axis=1)
+    result = pd.DataFrame(
+        {
+            "ds": future["ds"].to_numpy(),
+            "yhat": point,
+            "yhat_lower_80": lower_80,
+            "yhat_upper_80": upper_80,
+            "yhat_lower_95": lower_95,
+            "yhat_upper_95": upper_95,
+        }
+    )
+    value_cols = FORECAST_COLUMNS[1:]
+    result[value_cols] = result[value_cols].clip(lower=0.0)
+    return result
+
+
 def forecast_revenue(
     daily: pd.DataFrame,
     *,
@@ -121,10 +167,12 @@ def forecast_revenue(
     """Forecast the next ``horizon_days`` of daily revenue with 80% and 95% intervals.
 
     ``daily`` has columns ds, y with one row per day and no gaps. ``regressors`` (optional) has ds
-    plus one column per regressor, covering the history and the horizon. Yearly seasonality is
-    used only with at least a year of history. Intervals are quantiles of one fit's posterior
-    predictive samples (seeded). Revenue cannot be negative, so the point forecast and interval
-    bounds are clipped at 0. Raises ``ForecastInputError`` for unusable input.
+    plus one column per regressor, covering the history and the horizon (``planned_regressors``
+    builds the horizon from the recent level). Yearly seasonality is used only with at least a
+    year of history. Intervals are quantiles of one fit's posterior predictive samples (seeded).
+    Revenue cannot be negative, so the point forecast and interval bounds are clipped at 0.
+    Raises ``ForecastInputError`` for unusable input (fewer than ``MIN_HISTORY_DAYS`` days,
+    missing dates, negative revenue, regressor values missing for a date).
     """
     if horizon_days < 1:
         raise ForecastInputError(f"horizon_days must be >= 1, got {horizon_days}")
@@ -137,27 +185,7 @@ def forecast_revenue(
         regressor_names = [c for c in regressors.columns if c != "ds"]
         history = _merge_regressors(history, regressors)
         future = _merge_regressors(future, regressors)
-
-    with _quiet_prophet():
-        model = _new_model(len(history), country, regressor_names)
-        model.fit(history, seed=seed)
-        np.random.seed(seed)
-        samples = model.predictive_samples(future)["yhat"]
-        point = model.predict(future)["yhat"].to_numpy()
-    lower_95, lower_80, upper_80, upper_95 = np.quantile(samples, [0.025, 0.10, 0.90, 0.975], axis=1)
-    result = pd.DataFrame(
-        {
-            "ds": future["ds"],
-            "yhat": point,
-            "yhat_lower_80": lower_80,
-            "yhat_upper_80": upper_80,
-            "yhat_lower_95": lower_95,
-            "yhat_upper_95": upper_95,
-        }
-    )
-    value_cols = FORECAST_COLUMNS[1:]
-    result[value_cols] = result[value_cols].clip(lower=0.0)
-    return result
+    return _fit_predict(history, future, country, regressor_names, seed)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -177,29 +205,51 @@ def _sape(actual: pd.Series, predicted: pd.Series) -> pd.Series:
 
 
 def _seasonal_naive(cv: pd.DataFrame, series: pd.Series) -> pd.DataFrame:
-    """Same-weekday-last-observed forecast, 80% interval and MASE scale for each backtest row.
+    """Same-weekday-last-observed forecast, 80%/95% intervals and MASE scale per backtest row.
 
     For target date d and cutoff c the forecast is y on the latest date on or before c with d's
-    weekday (lag 7 * ceil((d - c) / 7) days). Its 80% interval adds the 10th/90th percentiles of
-    that lag's errors over the history up to c. The MASE scale is the lag-7 in-sample MAE up to c.
+    weekday (lag 7 * ceil((d - c) / 7) days). Its intervals add the empirical quantiles of that
+    lag's errors over the history up to c. The MASE scale is the lag-7 in-sample MAE up to c.
     """
     lags = 7 * np.ceil(cv["horizon_day"] / 7).astype(int)
     naive = series.reindex(cv["ds"] - pd.to_timedelta(lags, unit="D")).to_numpy()
     error_bands, scales = {}, {}
     for cutoff, lag in set(zip(cv["cutoff"], lags)):
         train = series.loc[:cutoff]
-        error_bands[cutoff, lag] = np.quantile((train - train.shift(lag)).dropna(), [0.10, 0.90])
+        error_bands[cutoff, lag] = np.quantile(
+            (train - train.shift(lag)).dropna(), [0.025, 0.10, 0.90, 0.975]
+        )
         scales[cutoff] = (train - train.shift(7)).abs().mean()
     bands = np.array([error_bands[key] for key in zip(cv["cutoff"], lags)])
     return pd.DataFrame(
         {
             "naive": naive,
-            "naive_lower": naive + bands[:, 0],
-            "naive_upper": naive + bands[:, 1],
+            "naive_lower_95": naive + bands[:, 0],
+            "naive_lower_80": naive + bands[:, 1],
+            "naive_upper_80": naive + bands[:, 2],
+            "naive_upper_95": naive + bands[:, 3],
             "scale": cv["cutoff"].map(scales).to_numpy(),
         },
         index=cv.index,
     )
+
+
+def backtest_cutoffs(
+    history: pd.DataFrame, horizon_days: int, initial_days: int, period_days: int, max_cutoffs: int | None
+) -> list[pd.Timestamp]:
+    """Prophet's rolling-origin cutoffs (``generate_cutoffs``), keeping the latest ``max_cutoffs``."""
+    if initial_days + horizon_days > len(history):
+        raise ForecastInputError(
+            f"backtest needs initial_days + horizon_days = {initial_days + horizon_days} days "
+            f"of history, got {len(history)}"
+        )
+    cutoffs = generate_cutoffs(
+        history,
+        pd.Timedelta(days=horizon_days),
+        pd.Timedelta(days=initial_days - 1),
+        pd.Timedelta(days=period_days),
+    )
+    return cutoffs[-max_cutoffs:] if max_cutoffs else cutoffs
 
 
 def backtest(
@@ -208,45 +258,50 @@ def backtest(
     horizon_days: int = 14,
     initial_days: int = 365,
     period_days: int = 28,
+    max_cutoffs: int | None = None,
     country: str = "US",
+    regressors: pd.DataFrame | None = None,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of the forecast against a seasonal-naive baseline.
 
-    Uses ``prophet.diagnostics.cross_validation`` (sequential) with the same model setup as
-    ``forecast_revenue`` (80% intervals, clipped at 0). Returns one row per horizon day with MAPE,
-    sMAPE and 80% coverage for Prophet and for the same-weekday seasonal naive. The overall
-    figures (MAPE, sMAPE, MASE, coverage_80, one row per model) are in ``result.attrs["summary"]``.
+    Cutoffs come from Prophet's ``generate_cutoffs`` (every ``period_days`` back from the end,
+    with at least ``initial_days`` of training data; only the latest ``max_cutoffs`` when given).
+    At each cutoff the model is refitted exactly as ``forecast_revenue`` does, and regressors
+    (history values only) get their planned horizon values from ``planned_regressors`` as of the
+    cutoff, so realised future spend never leaks into the backtest. Returns one row per horizon
+    day with MAPE, sMAPE and 80%/95% coverage for Prophet and for the same-weekday seasonal
+    naive. The overall figures (MAPE, sMAPE, MASE, coverage, one row per model) are in
+    ``result.attrs["summary"]``; the row-level forecasts in ``result.attrs["forecasts"]``.
     """
     history = _validate_daily(daily)
-    if initial_days + horizon_days > len(history):
-        raise ForecastInputError(
-            f"backtest needs initial_days + horizon_days = {initial_days + horizon_days} days "
-            f"of history, got {len(history)}"
-        )
-    with _quiet_prophet():
-        model = _new_model(len(history), country, [])
-        model.fit(history, seed=0)
-        np.random.seed(0)
-        cv = cross_validation(
-            model,
-            horizon=f"{horizon_days} days",
-            period=f"{period_days} days",
-            initial=f"{initial_days} days",
-            parallel=None,
-            disable_tqdm=True,
-        )
-    cv[["yhat", "yhat_lower", "yhat_upper"]] = cv[["yhat", "yhat_lower", "yhat_upper"]].clip(lower=0.0)
+    names = []
+    if regressors is not None:
+        names = [c for c in regressors.columns if c != "ds"]
+        history = _merge_regressors(history, regressors)
+    cutoffs = backtest_cutoffs(history, horizon_days, initial_days, period_days, max_cutoffs)
+    frames = []
+    for cutoff in cutoffs:
+        train = history[history["ds"] <= cutoff]
+        future = pd.DataFrame({"ds": pd.date_range(cutoff + pd.Timedelta(days=1), periods=horizon_days)})
+        if names:
+            future = future.merge(
+                planned_regressors(train[["ds", *names]], horizon_days), on="ds", how="left"
+            )
+        frames.append(_fit_predict(train, future, country, names, seed).assign(cutoff=cutoff))
+    cv = pd.concat(frames, ignore_index=True).merge(history[["ds", "y"]], on="ds")
     cv["horizon_day"] = (cv["ds"] - cv["cutoff"]).dt.days
     cv = cv.join(_seasonal_naive(cv, history.set_index("ds")["y"]))
 
-    cv["prophet_ape"] = _ape(cv["y"], cv["yhat"])
-    cv["prophet_sape"] = _sape(cv["y"], cv["yhat"])
-    cv["prophet_covered"] = cv["y"].between(cv["yhat_lower"], cv["yhat_upper"])
-    cv["prophet_scaled"] = (cv["y"] - cv["yhat"]).abs() / cv["scale"]
-    cv["naive_ape"] = _ape(cv["y"], cv["naive"])
-    cv["naive_sape"] = _sape(cv["y"], cv["naive"])
-    cv["naive_covered"] = cv["y"].between(cv["naive_lower"], cv["naive_upper"])
-    cv["naive_scaled"] = (cv["y"] - cv["naive"]).abs() / cv["scale"]
+    for prefix, point, lower, upper in (
+        ("prophet", "yhat", "yhat_lower", "yhat_upper"),
+        ("naive", "naive", "naive_lower", "naive_upper"),
+    ):
+        cv[f"{prefix}_ape"] = _ape(cv["y"], cv[point])
+        cv[f"{prefix}_sape"] = _sape(cv["y"], cv[point])
+        cv[f"{prefix}_scaled"] = (cv["y"] - cv[point]).abs() / cv["scale"]
+        for level in (80, 95):
+            cv[f"{prefix}_covered_{level}"] = cv["y"].between(cv[f"{lower}_{level}"], cv[f"{upper}_{level}"])
 
     by_horizon = (
         cv.groupby("horizon_day")
@@ -254,10 +309,12 @@ def backtest(
             n_forecasts=("y", "size"),
             prophet_mape=("prophet_ape", "mean"),
             prophet_smape=("prophet_sape", "mean"),
-            prophet_coverage_80=("prophet_covered", "mean"),
+            prophet_coverage_80=("prophet_covered_80", "mean"),
+            prophet_coverage_95=("prophet_covered_95", "mean"),
             naive_mape=("naive_ape", "mean"),
             naive_smape=("naive_sape", "mean"),
-            naive_coverage_80=("naive_covered", "mean"),
+            naive_coverage_80=("naive_covered_80", "mean"),
+            naive_coverage_95=("naive_covered_95", "mean"),
         )
         .reset_index()
     )
@@ -268,13 +325,15 @@ def backtest(
                 "mape": cv[f"{prefix}_ape"].mean(),
                 "smape": cv[f"{prefix}_sape"].mean(),
                 "mase": cv[f"{prefix}_scaled"].mean(),
-                "coverage_80": cv[f"{prefix}_covered"].mean(),
+                "coverage_80": cv[f"{prefix}_covered_80"].mean(),
+                "coverage_95": cv[f"{prefix}_covered_95"].mean(),
                 "n_forecasts": len(cv),
                 "n_cutoffs": cv["cutoff"].nunique(),
             }
             for name, prefix in (("prophet", "prophet"), ("seasonal_naive", "naive"))
         ]
     )
+    by_horizon.attrs["forecasts"] = cv
     return by_horizon
 
 

@@ -20,17 +20,23 @@ from scipy.signal import lfilter
 from scipy.special import expit
 from scipy.stats import qmc
 
-DECAY_BOUNDS = (0.0, 0.9)
-# Half-saturation is searched as a multiple of the channel's mean adstocked spend.
-HALF_SATURATION_BOUNDS = (0.1, 5.0)
-SHAPE_BOUNDS = (0.5, 3.0)
+# Priors as bounds: the box every transform parameter is searched in.
+DECAY_BOUNDS = (0.0, 0.8)  # weekly geometric carry-over
+# Half-saturation as a multiple of the channel's mean spend in weeks with spend (normalised adstock).
+RELATIVE_K_BOUNDS = (0.3, 3.0)
+SHAPE_BOUNDS = (0.7, 3.0)
+# Weak Gaussian priors inside the box: log relative half-saturation ~ N(0, sd), shape ~ N(mean, sd).
+LOG_K_PRIOR_SD = 0.5
+SHAPE_PRIOR = (1.5, 0.5)
 WEEKS_PER_YEAR = 52.18
 FOURIER_ORDER = 2
 INTERVAL_PERCENTILES = (5.0, 95.0)
 N_SCREEN_POINTS = 64
-N_STARTS = 4
+N_STARTS = 3
+BOOTSTRAP_MAX_NFEV = 60
 RESPONSE_GRID_POINTS = 61
 RESPONSE_GRID_MAX_MULTIPLE = 3.0
+NO_EVENT_VALUES = {"", "na", "none", "0", "0.0", "false"}
 
 
 class MMMInputError(ValueError):
@@ -90,14 +96,15 @@ def _validate(
     target_col: str,
     spend_cols: list[str],
     control_cols: list[str],
+    event_cols: list[str],
     n_bootstrap: int,
     block_weeks: int,
     holdout_weeks: int,
-) -> pd.DataFrame:
-    """Check the panel and arguments; return the panel sorted by week with a datetime week column."""
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check the panel and arguments; return it sorted by week and the event indicator columns."""
     if not spend_cols:
         raise MMMInputError("spend_cols is empty: at least one media channel is required")
-    columns = [date_col, target_col, *spend_cols, *control_cols]
+    columns = [date_col, target_col, *spend_cols, *control_cols, *event_cols]
     duplicated_names = sorted({c for c in columns if columns.count(c) > 1})
     if duplicated_names:
         raise MMMInputError(f"columns used more than once: {', '.join(duplicated_names)}")
@@ -152,9 +159,10 @@ def _validate(
                 f"column '{col}' has constant {kind} ({data[col].iloc[0]:g} every week); "
                 "its effect cannot be estimated"
             )
+    events = _event_indicators(data, event_cols)
 
     n_weeks = len(data)
-    n_params = _n_base_columns(len(control_cols)) + 4 * len(spend_cols)
+    n_params = _n_base_columns(len(control_cols) + events.shape[1]) + 4 * len(spend_cols)
     n_fit = n_weeks - holdout_weeks
     if n_fit <= n_params:
         raise MMMInputError(
@@ -163,16 +171,30 @@ def _validate(
         )
     if not 1 <= block_weeks <= n_fit:
         raise MMMInputError(f"block_weeks must be between 1 and {n_fit}, got {block_weeks}")
-    return data
+    return data, events
+
+
+def _event_indicators(data: pd.DataFrame, event_cols: list[str]) -> pd.DataFrame:
+    """One 0/1 column ``<col>=<value>`` per distinct event value (blank, 'na', 0 mean no event)."""
+    indicators = {}
+    for col in event_cols:
+        labels = data[col].astype("string").str.strip().fillna("")
+        active = ~labels.str.lower().isin(NO_EVENT_VALUES)
+        if not active.any():
+            raise MMMInputError(f"event column '{col}' marks no week as an event")
+        for value in sorted(labels[active].unique()):
+            indicators[f"{col}={value}"] = (labels == value).astype(float).to_numpy()
+    return pd.DataFrame(indicators, index=data.index)
 
 
 def _n_base_columns(n_controls: int) -> int:
-    """Intercept + trend + Fourier terms + controls."""
+    """Intercept + trend + Fourier terms + controls (event indicators count as controls)."""
     return 2 + 2 * FOURIER_ORDER + n_controls
 
 
-def _base_design(n_weeks: int, controls: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    """Unconstrained regressors: intercept, linear trend, yearly Fourier terms, standardized controls."""
+def _base_design(n_weeks: int, controls: np.ndarray, events: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Unconstrained regressors: intercept, linear trend, yearly Fourier terms, standardized
+    controls, then 0/1 event indicators."""
     t = np.arange(n_weeks, dtype=float)
     columns = [np.ones(n_weeks), t / max(n_weeks - 1, 1)]
     names = ["intercept", "trend"]
@@ -181,7 +203,7 @@ def _base_design(n_weeks: int, controls: np.ndarray) -> tuple[np.ndarray, list[s
         columns += [np.sin(angle), np.cos(angle)]
         names += [f"sin_{k}", f"cos_{k}"]
     standardized = (controls - controls.mean(axis=0)) / controls.std(axis=0)
-    return np.column_stack([*columns, standardized]), names
+    return np.column_stack([*columns, standardized, events]), names
 
 
 # ----------------------------------------------------------------------------------------------
@@ -211,91 +233,199 @@ class _Fit:
         }
 
 
-class _VarPro:
-    """Least squares over transform parameters, linear coefficients solved exactly per evaluation.
+class _Transforms:
+    """Adstock + Hill features of every channel and their derivatives w.r.t. unit-cube parameters.
 
-    The unconstrained base regressors are projected out with a QR factorisation, so the media
-    coefficients solve a non-negative least-squares problem in the projected space.
+    Parameters per channel (each mapped from [0, 1]): decay (linear in DECAY_BOUNDS), log of the
+    half-saturation as a multiple of the channel's mean spend in weeks with spend (log-linear in
+    RELATIVE_K_BOUNDS), and shape (linear in SHAPE_BOUNDS). The adstock fed to the Hill curve is
+    normalised by (1 - decay), so a constant spend x has adstock x whatever the decay.
     """
 
-    def __init__(self, spend: np.ndarray, base: np.ndarray, rows: np.ndarray, y_scale: float):
+    def __init__(self, spend: np.ndarray):
         self.spend = spend
-        self.base = base
-        self.rows = rows
-        self.y_scale = y_scale
         self.n_channels = spend.shape[1]
-        self.q, self.r = np.linalg.qr(base[rows])
+        self.scale = np.array([s[s > 0].mean() for s in spend.T])
+        self.log_k_bounds = np.log(RELATIVE_K_BOUNDS)
 
-    def transform(self, theta: np.ndarray):
-        """Map unit-cube parameters to decay, half-saturation, shape and Hill features."""
+    def natural(self, theta: np.ndarray):
+        """Decay, log relative half-saturation and shape per channel."""
         u = theta.reshape(self.n_channels, 3)
         decay = DECAY_BOUNDS[0] + u[:, 0] * (DECAY_BOUNDS[1] - DECAY_BOUNDS[0])
-        log_lo, log_hi = np.log(HALF_SATURATION_BOUNDS)
-        relative_k = np.exp(log_lo + u[:, 1] * (log_hi - log_lo))
+        log_k = self.log_k_bounds[0] + u[:, 1] * (self.log_k_bounds[1] - self.log_k_bounds[0])
         shape = SHAPE_BOUNDS[0] + u[:, 2] * (SHAPE_BOUNDS[1] - SHAPE_BOUNDS[0])
-        media = np.empty(self.spend.shape)
-        half_saturation = np.empty(self.n_channels)
+        return decay, log_k, shape
+
+    def half_saturation(self, decay: np.ndarray, log_k: np.ndarray) -> np.ndarray:
+        """Half-saturation on the un-normalised adstock scale that ``expected_response`` uses."""
+        return np.exp(log_k) * self.scale / (1.0 - decay)
+
+    def features(self, theta: np.ndarray, derivatives: bool = False):
+        """Hill features (weeks x channels) and, if asked, d feature / d theta (weeks x channels x 3)."""
+        decay, log_k, shape = self.natural(theta)
+        adstock = np.column_stack(
+            [lfilter([1.0], [1.0, -d], x) for d, x in zip(decay, self.spend.T)]
+        )
+        level = (1.0 - decay) * adstock / self.scale
+        positive = level > 0
+        with np.errstate(divide="ignore"):
+            log_ratio = np.where(positive, np.log(np.where(positive, level, 1.0)), -np.inf) - log_k
+        media = expit(shape * log_ratio)
+        if not derivatives:
+            return media
+        lagged = np.vstack([np.zeros((1, self.n_channels)), adstock[:-1]])
+        d_adstock = np.column_stack(
+            [lfilter([1.0], [1.0, -d], x) for d, x in zip(decay, lagged.T)]
+        )
+        d_level = ((1.0 - decay) * d_adstock - adstock) / self.scale
+        slope = media * (1.0 - media)
+        safe_level = np.where(positive, level, 1.0)
+        jac = np.empty((*media.shape, 3))
+        jac[:, :, 0] = np.where(positive, slope * shape * d_level / safe_level, 0.0)
+        jac[:, :, 0] *= DECAY_BOUNDS[1] - DECAY_BOUNDS[0]
+        jac[:, :, 1] = -slope * shape * (self.log_k_bounds[1] - self.log_k_bounds[0])
+        jac[:, :, 2] = np.where(positive, slope * np.where(positive, log_ratio, 0.0), 0.0)
+        jac[:, :, 2] *= SHAPE_BOUNDS[1] - SHAPE_BOUNDS[0]
+        return media, jac
+
+    def prior_residuals(self, theta: np.ndarray, prior_shift: np.ndarray) -> np.ndarray:
+        """Standardised deviations of log half-saturation and shape from their prior centres
+        (shifted by ``prior_shift`` standard deviations, zero for the point estimate)."""
+        _, log_k, shape = self.natural(theta)
+        standardised = np.concatenate([log_k / LOG_K_PRIOR_SD, (shape - SHAPE_PRIOR[0]) / SHAPE_PRIOR[1]])
+        return standardised - prior_shift
+
+    def prior_jacobian(self) -> np.ndarray:
+        """Constant Jacobian of ``prior_residuals`` (2 * channels x 3 * channels)."""
+        jac = np.zeros((2 * self.n_channels, 3 * self.n_channels))
         for c in range(self.n_channels):
-            adstock = geometric_adstock(self.spend[:, c], decay[c])
-            half_saturation[c] = relative_k[c] * adstock.mean()
-            media[:, c] = hill(adstock, half_saturation[c], shape[c])
-        return decay, half_saturation, shape, media
+            jac[c, 3 * c + 1] = (self.log_k_bounds[1] - self.log_k_bounds[0]) / LOG_K_PRIOR_SD
+            jac[self.n_channels + c, 3 * c + 2] = (SHAPE_BOUNDS[1] - SHAPE_BOUNDS[0]) / SHAPE_PRIOR[1]
+        return jac
+
+
+def _orthonormal_basis(matrix: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column space (rank-revealing, so all-zero event columns are fine)."""
+    u, s, _ = np.linalg.svd(matrix, full_matrices=False)
+    return u[:, s > s[0] * 1e-10]
+
+
+class _VarPro:
+    """MAP fit over transform parameters with the linear coefficients solved exactly per evaluation.
+
+    The objective is sum_t (residual_t / sigma)^2 plus the Gaussian priors on log half-saturation
+    and shape; ``sigma`` is a fixed noise scale. The unconstrained base regressors are projected
+    out, so the media coefficients solve a non-negative least-squares problem in the projected
+    space. The Jacobian is Kaufman's analytic approximation: minus the projection (orthogonal to
+    the active regressors) of the feature derivatives times their coefficients.
+    """
+
+    def __init__(self, transforms: _Transforms, base: np.ndarray, rows: np.ndarray, sigma: float):
+        self.transforms = transforms
+        self.base_rows = base[rows]
+        self.rows = rows
+        self.sigma = sigma
+        self.q = _orthonormal_basis(self.base_rows)
+        self.prior_jac = transforms.prior_jacobian()
 
     def _project(self, v: np.ndarray) -> np.ndarray:
         return v - self.q @ (self.q.T @ v)
 
-    def _linear(self, media_rows: np.ndarray, y_rows: np.ndarray):
-        """Exact linear solution: NNLS for media in the projected space, then the base part."""
+    def _solve(self, theta: np.ndarray, y_rows: np.ndarray, derivatives: bool):
+        """Features, media and base coefficients and the weekly residuals (in sigma units)."""
+        out = self.transforms.features(theta, derivatives)
+        media = out[0] if derivatives else out
+        media_rows = media[self.rows]
         media_coef, _ = nnls(self._project(media_rows), self._project(y_rows))
         partial = y_rows - media_rows @ media_coef
-        base_coef = np.linalg.solve(self.r, self.q.T @ partial)
-        return media_coef, base_coef, partial - self.base[self.rows] @ base_coef
+        base_coef = np.linalg.lstsq(self.base_rows, partial, rcond=None)[0]
+        residuals = partial - self.base_rows @ base_coef
+        return out, media_coef, base_coef, residuals
 
-    def residuals(self, theta: np.ndarray, y_rows: np.ndarray) -> np.ndarray:
-        media = self.transform(theta)[3]
-        return self._linear(media[self.rows], y_rows)[2]
+    def residuals(self, theta: np.ndarray, y_rows: np.ndarray, prior_shift: np.ndarray) -> np.ndarray:
+        residuals = self._solve(theta, y_rows, False)[3]
+        return np.concatenate([residuals, self.transforms.prior_residuals(theta, prior_shift)])
+
+    def jacobian(self, theta: np.ndarray, y_rows: np.ndarray, prior_shift: np.ndarray) -> np.ndarray:
+        (media, d_media), media_coef, _, _ = self._solve(theta, y_rows, True)
+        media_rows, d_rows = media[self.rows], d_media[self.rows]
+        active = self.base_rows if not (media_coef > 0).any() else np.column_stack(
+            [self.base_rows, media_rows[:, media_coef > 0]]
+        )
+        basis = _orthonormal_basis(active)
+        direction = (d_rows * media_coef[None, :, None]).reshape(len(self.rows), -1)
+        data_jac = -(direction - basis @ (basis.T @ direction))
+        return np.vstack([data_jac, self.prior_jac])
 
     def solution(self, theta: np.ndarray, y_rows: np.ndarray) -> _Fit:
-        decay, half_saturation, shape, media = self.transform(theta)
-        media_coef, base_coef, _ = self._linear(media[self.rows], y_rows)
+        media, media_coef, base_coef, _ = self._solve(theta, y_rows, False)
+        decay, log_k, shape = self.transforms.natural(theta)
         return _Fit(
             theta=theta,
             decay=decay,
-            half_saturation=half_saturation,
+            half_saturation=self.transforms.half_saturation(decay, log_k),
             shape=shape,
-            media_coef=media_coef * self.y_scale,
-            base_coef=base_coef * self.y_scale,
+            media_coef=media_coef * self.sigma,
+            base_coef=base_coef * self.sigma,
             media=media,
         )
 
-    def fit(self, y: np.ndarray, starts: Sequence[np.ndarray]) -> _Fit:
-        """Bounded trust-region least squares from each start; keep the lowest residual sum."""
-        y_rows = y[self.rows] / self.y_scale
+    def fit(
+        self,
+        y: np.ndarray,
+        starts: Sequence[np.ndarray],
+        max_nfev: int | None = None,
+        prior_shift: np.ndarray | None = None,
+    ) -> _Fit:
+        """Bounded trust-region least squares from each start; keep the lowest objective."""
+        y_rows = y[self.rows] / self.sigma
+        if prior_shift is None:
+            prior_shift = np.zeros(2 * self.transforms.n_channels)
         best = None
         for start in starts:
             result = least_squares(
                 self.residuals,
                 np.clip(start, 0.0, 1.0),
+                jac=self.jacobian,
                 bounds=(0.0, 1.0),
-                args=(y_rows,),
+                args=(y_rows, prior_shift),
                 method="trf",
-                diff_step=1e-4,
                 x_scale=1.0,
+                max_nfev=max_nfev,
             )
             if best is None or result.cost < best.cost:
                 best = result
         return self.solution(best.x, y_rows)
 
     def screened_starts(self, y: np.ndarray, seed: int, extra: Sequence[np.ndarray] = ()) -> list:
-        """Starts: ``extra`` then the best few of the cube centre and a seeded Sobol screen."""
-        y_rows = y[self.rows] / self.y_scale
-        dim = 3 * self.n_channels
+        """Starts: ``extra`` then the best few of the prior centre and a seeded Sobol screen."""
+        y_rows = y[self.rows] / self.sigma
+        n = self.transforms.n_channels
+        centre = np.tile(_prior_centre(), n)
         candidates = np.vstack(
-            [np.full(dim, 0.5), qmc.Sobol(dim, scramble=True, rng=seed).random(N_SCREEN_POINTS)]
+            [centre, qmc.Sobol(3 * n, scramble=True, rng=seed).random(N_SCREEN_POINTS)]
         )
-        sse = [float(np.sum(self.residuals(theta, y_rows) ** 2)) for theta in candidates]
-        order = np.argsort(sse, kind="stable")[:N_STARTS]
+        no_shift = np.zeros(2 * n)
+        cost = [float(np.sum(self.residuals(theta, y_rows, no_shift) ** 2)) for theta in candidates]
+        order = np.argsort(cost, kind="stable")[:N_STARTS]
         return [*extra, *candidates[order]]
+
+
+def _prior_centre() -> np.ndarray:
+    """Unit-cube position of (decay mid-range, prior log half-saturation 0, prior shape)."""
+    log_lo, log_hi = np.log(RELATIVE_K_BOUNDS)
+    return np.array(
+        [0.5, -log_lo / (log_hi - log_lo), (SHAPE_PRIOR[0] - SHAPE_BOUNDS[0]) / (SHAPE_BOUNDS[1] - SHAPE_BOUNDS[0])]
+    )
+
+
+def _noise_scale(y: np.ndarray, base: np.ndarray, spend: np.ndarray, rows: np.ndarray) -> float:
+    """Residual standard deviation of an OLS fit of y on the base regressors and raw spend."""
+    design = np.column_stack([base, spend])[rows]
+    coef, *_ = np.linalg.lstsq(design, y[rows], rcond=None)
+    resid = y[rows] - design @ coef
+    dof = max(len(rows) - np.linalg.matrix_rank(design), 1)
+    return float(np.sqrt(resid @ resid / dof))
 
 
 def _channel_metrics(fit: _Fit, spend: np.ndarray) -> dict[str, np.ndarray]:
@@ -360,7 +490,8 @@ def fit_mmm(
     date_col: str,
     target_col: str,
     spend_cols: list[str],
-    control_cols: list[str] = (),
+    control_cols: Sequence[str] = (),
+    event_cols: Sequence[str] = (),
     n_bootstrap: int = 100,
     block_weeks: int = 8,
     holdout_weeks: int = 8,
@@ -368,41 +499,68 @@ def fit_mmm(
 ) -> MMMResult:
     """Fit the adstock + Hill media-mix model on a weekly panel.
 
-    revenue_t = intercept + trend + yearly Fourier (order 2) + standardized controls
+    revenue_t = intercept + trend + yearly Fourier (order 2) + standardized controls + events
                 + sum_c coefficient_c * hill(adstock(spend_c, decay_c)_t, K_c, shape_c) + error.
+
+    Why this method: the model is linear in the intercept, trend, seasonality, controls and media
+    coefficients and nonlinear only in three transform parameters per channel, so the linear part
+    is solved exactly (least squares, non-negative media coefficients) inside a bounded
+    trust-region search over the transform parameters (variable projection). That is fast and
+    deterministic, and refitting it many times makes a bootstrap over the whole model affordable.
+
+    What it assumes:
+    - Media effects are additive, non-negative, carried over geometrically within a week grid and
+      saturate along a Hill curve; seasonality is yearly and smooth; errors are stationary and
+      correlated over at most a few weeks (the bootstrap block length).
+    - Priors as bounds: decay in DECAY_BOUNDS, half-saturation within RELATIVE_K_BOUNDS times the
+      channel's mean spend in weeks with spend, shape in SHAPE_BOUNDS; inside the box weak Gaussian
+      priors pull log relative half-saturation to 0 (half-saturated at typical spend) and shape to
+      SHAPE_PRIOR, so a channel whose spend hardly varies cannot turn its curve into a constant
+      that trades off against the intercept (the estimate is a MAP; the noise scale in it is the
+      residual SD of an OLS fit on raw spend). ROI integrates the curve from zero spend, so for a
+      channel that is never off the ROI leans on these priors; ``spend_cv`` tells how much the
+      data alone can say.
+    - The target is what is observed: when revenue is measured on consented sessions only, ROI is
+      incremental observed revenue per unit of spend.
 
     The model is first fitted on all but the last ``holdout_weeks`` weeks to measure out-of-sample
     MAPE (``mape_holdout`` is None when ``holdout_weeks`` is 0), then refitted on every week for
     the reported estimates. ``*_lo``/``*_hi`` are 90% percentile intervals from ``n_bootstrap``
-    moving-block residual bootstrap refits of the full model (residuals rescaled for the degrees
-    of freedom used). ROI and contribution cover the panel weeks; marginal ROI is the steady-state
-    slope at the average weekly spend; saturation_pct is the Hill value at the average adstocked
-    spend; contribution_share is each channel's share of total media contribution. Controls are
-    centred, so their decomposition components sum to zero and the baseline carries their level.
-    Raises ``MMMInputError`` for panels that cannot be modelled.
+    moving-block residual bootstrap refits of the full model, transform parameters included
+    (residuals rescaled for the degrees of freedom used). ROI and contribution cover the panel
+    weeks; marginal ROI is the steady-state slope at the average weekly spend; saturation_pct is
+    the Hill value at the average adstocked spend; contribution_share is each channel's share of
+    total media contribution; spend_cv is the weekly spend's coefficient of variation. Controls
+    are centred, so their decomposition components sum to zero and the baseline carries their
+    level; each event column's component is the sum of its indicators' effects.
+    Raises ``MMMInputError`` for panels that cannot be modelled, naming the column or week.
     """
     started = time.perf_counter()
-    spend_cols, control_cols = list(spend_cols), list(control_cols)
-    data = _validate(
-        panel, date_col, target_col, spend_cols, control_cols, n_bootstrap, block_weeks, holdout_weeks
-    )
+    spend_cols, control_cols, event_cols = list(spend_cols), list(control_cols), list(event_cols)
+    data, events = _validate(
+        panel, date_col, target_col, spend_cols, control_cols, event_cols,
+        n_bootstrap, block_weeks, holdout_weeks,
+    )  # fmt: skip
     weeks = data[date_col]
+    n_weeks = len(data)
     y = data[target_col].to_numpy()
     spend = data[spend_cols].to_numpy()
-    base, base_names = _base_design(len(data), data[control_cols].to_numpy().reshape(len(data), -1))
-    n_weeks = len(data)
-    y_scale = float(y.std())
+    controls = data[control_cols].to_numpy().reshape(n_weeks, -1)
+    base, base_names = _base_design(n_weeks, controls, events.to_numpy().reshape(n_weeks, -1))
+    transforms = _Transforms(spend)
+    all_rows = np.arange(n_weeks)
+    sigma = _noise_scale(y, base, spend, all_rows)
 
     mape_holdout = None
     extra_starts = []
     if holdout_weeks:
-        train = _VarPro(spend, base, np.arange(n_weeks - holdout_weeks), y_scale)
+        train = _VarPro(transforms, base, np.arange(n_weeks - holdout_weeks), sigma)
         train_fit = train.fit(y, train.screened_starts(y, seed))
         predicted = base @ train_fit.base_coef + train_fit.media @ train_fit.media_coef
         mape_holdout = _mape(y[-holdout_weeks:], predicted[-holdout_weeks:])
         extra_starts = [train_fit.theta]
 
-    model = _VarPro(spend, base, np.arange(n_weeks), y_scale)
+    model = _VarPro(transforms, base, all_rows, sigma)
     fit = model.fit(y, model.screened_starts(y, seed, extra_starts))
     base_part = base * fit.base_coef
     media_part = fit.media * fit.media_coef
@@ -417,7 +575,9 @@ def fit_mmm(
     draws = {name: [] for name in point}
     for _ in range(n_bootstrap):
         y_boot = fitted + _block_bootstrap(boot_residuals, block_weeks, rng)
-        for name, values in _channel_metrics(model.fit(y_boot, [fit.theta]), spend).items():
+        prior_shift = rng.standard_normal(2 * len(spend_cols))
+        refit = model.fit(y_boot, [fit.theta], max_nfev=BOOTSTRAP_MAX_NFEV, prior_shift=prior_shift)
+        for name, values in _channel_metrics(refit, spend).items():
             draws[name].append(values)
 
     channels = pd.DataFrame(
@@ -439,6 +599,7 @@ def fit_mmm(
     )
     channels["spend"] = spend.sum(axis=0)
     channels["spend_share"] = channels["spend"] / channels["spend"].sum()
+    channels["spend_cv"] = spend.std(axis=0) / spend.mean(axis=0)
     mean_adstock = np.array(
         [geometric_adstock(spend[:, c], fit.decay[c]).mean() for c in range(len(spend_cols))]
     )
@@ -450,7 +611,7 @@ def fit_mmm(
             "roi", "roi_lo", "roi_hi",
             "marginal_roi", "marginal_roi_lo", "marginal_roi_hi",
             "contribution", "contribution_lo", "contribution_hi", "contribution_share",
-            "spend", "spend_share", "saturation_pct",
+            "spend", "spend_share", "spend_cv", "saturation_pct",
         ]
     ]  # fmt: skip
 
@@ -458,6 +619,10 @@ def fit_mmm(
     wide = pd.DataFrame({"baseline": base_part[:, :n_seasonal].sum(axis=1)})
     for j, col in enumerate(control_cols):
         wide[col] = base_part[:, n_seasonal + j]
+    event_part = base_part[:, n_seasonal + len(control_cols) :]
+    for col in event_cols:
+        own = [j for j, name in enumerate(events.columns) if name.startswith(f"{col}=")]
+        wide[col] = event_part[:, own].sum(axis=1)
     for c, col in enumerate(spend_cols):
         wide[col] = media_part[:, c]
     wide["actual"] = y

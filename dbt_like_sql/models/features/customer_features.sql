@@ -1,5 +1,7 @@
 -- Per-customer features from the real customer table (marketing_campaign.csv). Values that do not
--- parse become NULL and are flagged in data_issues, never dropped silently.
+-- parse become NULL and are flagged in data_issues, never dropped silently. Plausible birth years
+-- are 1920-2005 (the file has 1893, 1899 and 1900): birth_year_in_range is the one place that rule
+-- lives; personas and the `gtm personas` CLI both read it.
 with typed as (
     select
         raw_row_id,
@@ -27,6 +29,11 @@ with typed as (
         try_cast("NumWebVisitsMonth" as integer) as web_visits_month,
         try_cast("Response" as integer) as response
     from {{ source('raw', 'raw_customers') }}
+),
+
+checked as (
+    select *, coalesce(year_birth between 1920 and 2005, false) as birth_year_in_range
+    from typed
 )
 
 select
@@ -35,7 +42,9 @@ select
     date_diff('day', customer_since, max(customer_since) over ()) as tenure_days,
     concat_ws(', ',
         case when income is null then 'missing_income' end,
-        case when year_birth is null or year_birth < 1900 or year_birth > 2010 then 'year_birth_out_of_range' end,
-        case when total_spend is null then 'unparseable_spend' end
+        case when not birth_year_in_range then 'year_birth_out_of_range' end,
+        case when total_spend is null then 'unparseable_spend' end,
+        case when past_accept_count is null then 'unparseable_acceptances' end,
+        case when response is null then 'missing_response' end
     ) as data_issues
-from typed
+from checked

@@ -1,5 +1,6 @@
 -- Per-user behavioural features from guarded sessions, keyed by the hashed user key, with the
--- lineage ids of the sessions they were computed from.
+-- lineage ids of the sessions they were computed from. Recency and frequency are measured against
+-- the last session in the data (as_of), not the wall clock, so a rebuild gives the same figures.
 with as_of as (
     select max(session_start) as as_of from {{ ref('guarded_sessions') }}
 )
@@ -14,7 +15,9 @@ select
     min(session_start) as first_seen,
     max(session_start) as last_seen,
     date_diff('day', max(session_start), any_value(as_of.as_of)) as recency_days,
-    round(count(*) / greatest(1.0, date_diff('day', min(session_start), max(session_start)) / 7.0), 4)
+    -- frequency: sessions per week since the user was first seen (at least one week), so a single
+    -- session long ago is rare, not "one a week"
+    round(count(*) / greatest(1.0, date_diff('day', min(session_start), any_value(as_of.as_of)) / 7.0), 4)
         as sessions_per_week,
     arg_min(utm_source, session_start) as first_source,
     arg_min(utm_medium, session_start) as first_medium,

@@ -3,18 +3,12 @@
 import dagster as dg
 import pandas as pd
 
+from gtm_assets.defs.personas.creative_briefs import copy_request
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.creative import generate_copy
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
-# What each behavioural persona responds to: the brief the template generator writes from.
-PERSONA_BRIEFS = {
-    "Champions": {"tone": "warm", "offer_type": "loyalty", "key_figures": {"points_multiplier": 2}},
-    "Premium-but-Quiet": {"tone": "professional", "offer_type": "free_shipping", "key_figures": {}},
-    "Deal-Responsive": {"tone": "playful", "offer_type": "discount", "key_figures": {"discount_pct": 20}},
-    "Hard-to-Convert": {"tone": "warm", "offer_type": "free_trial", "key_figures": {"trial_days": 14}},
-}
 CHANNEL = "email"
 
 
@@ -25,7 +19,7 @@ class CreativeConfig(dg.Config):
 
 
 @dg.asset(
-    deps=["personas", "allocations"],
+    deps=["creative_briefs", "allocations"],
     group_name="activation",
     owners=[OWNER],
     kinds={"duckdb", "python"},
@@ -33,18 +27,18 @@ class CreativeConfig(dg.Config):
 )
 def creative_library(config: CreativeConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """Copy variants (headline, body, call to action) for every cohort x persona segment, written
-    from the segment's summary figures by the offline template generator and scored for compliance
+    from the segment's creative brief (offer, tone) by the offline template generator and scored for compliance
     (banned claims, length limits, opt-out text)."""
     with warehouse.get_connection() as conn:
         segments = conn.execute(
-            "SELECT lineage_id, cohort, persona, customers, response_rate, mean_spend, mean_income "
-            "FROM main.persona_summary WHERE persona <> 'Unassigned' ORDER BY cohort, persona"
+            "SELECT persona_summary_lineage_id AS lineage_id, cohort, persona, segment_name, tone, offer_type, "
+            "offer_figures FROM main.creative_briefs WHERE segment_type = 'persona' ORDER BY cohort, persona"
         ).fetchdf()
         rows = []
         for segment in segments.itertuples(index=False):
-            brief = {"segment_name": f"{segment.cohort} {segment.persona}", **PERSONA_BRIEFS[segment.persona]}
+            brief = copy_request(segment._asdict())
             for number, variant in enumerate(
-                generate_copy(brief, channel=config.channel, style=brief["tone"], n_variants=config.variants_per_persona, seed=config.seed),
+                generate_copy(brief, channel=config.channel, style=segment.tone, n_variants=config.variants_per_persona, seed=config.seed),
                 start=1,
             ):
                 rows.append(

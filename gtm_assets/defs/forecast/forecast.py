@@ -1,23 +1,29 @@
-"""forecast: Prophet revenue forecast with 80% and 95% intervals."""
+"""forecast: Prophet revenue forecast with 80% and 95% intervals, backtested against seasonal naive."""
 
 import dagster as dg
 import pandas as pd
 
 from gtm_assets.charts import png_metadata
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.models.forecast import fan_chart_png, forecast_revenue
+from gtm_assets.models.forecast import (
+    MIN_HISTORY_DAYS,
+    ForecastInputError,
+    backtest,
+    fan_chart_png,
+    forecast_revenue,
+    planned_regressors,
+)
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
-# Every calendar day between the first and last session; a day without sessions earned nothing.
+# One row per calendar day that has sessions. Days without any session are left out on purpose:
+# the model refuses gaps (naming the first missing date) instead of reading them as zero revenue.
 DAILY_REVENUE_SQL = """
-WITH days AS (
-    SELECT unnest(generate_series(min(session_start)::DATE, max(session_start)::DATE, INTERVAL 1 DAY))::DATE AS ds
-    FROM main.guarded_sessions
-)
-SELECT ds, coalesce(sum(s.revenue), 0)::DOUBLE AS y
-FROM days LEFT JOIN main.guarded_sessions s ON s.session_start::DATE = days.ds
-GROUP BY ds ORDER BY ds
+SELECT session_start::DATE AS ds, sum(revenue)::DOUBLE AS y
+FROM main.guarded_sessions GROUP BY 1 ORDER BY 1
+"""
+DAILY_SPEND_SQL = """
+SELECT date::DATE AS ds, sum(spend)::DOUBLE AS total_spend FROM raw.raw_media_spend GROUP BY 1 ORDER BY 1
 """
 
 
@@ -25,10 +31,24 @@ class ForecastConfig(dg.Config):
     horizon_days: int = 14
     country: str = "US"
     seed: int = 0
+    # Total media spend as a regressor; its horizon values are planned = the last 7 days' mean.
+    use_spend_regressor: bool = False
+    backtest_cutoffs: int = 6
+    backtest_period_days: int = 28
+
+
+def _spend_regressor(conn, history: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
+    """Daily total spend over the revenue history, or None with the reason it cannot be used."""
+    spend = conn.execute(DAILY_SPEND_SQL).fetchdf()
+    spend["ds"] = pd.to_datetime(spend["ds"])
+    missing = history["ds"][~history["ds"].isin(spend["ds"])]
+    if not missing.empty:
+        return None, f"not used: no media spend on {missing.iloc[0].date()} ({len(missing)} revenue days without spend)"
+    return spend[spend["ds"] <= history["ds"].max()], "total_spend (planned = mean of the last 7 days)"
 
 
 @dg.asset(
-    deps=["guarded_sessions"],
+    deps=["guarded_sessions", "raw_media_spend"],
     group_name="forecast",
     owners=[OWNER],
     kinds={"duckdb", "python", "prophet"},
@@ -36,11 +56,25 @@ class ForecastConfig(dg.Config):
 )
 def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """Prophet forecast of daily revenue from guarded sessions (weekly and yearly seasonality,
-    country holidays) for the next horizon_days, with 80% and 95% intervals and a fan chart."""
+    country holidays, optional total-spend regressor at its planned level) for the next horizon_days,
+    with 80% and 95% intervals, a fan chart, and a rolling-origin backtest against a seasonal-naive
+    baseline (MAPE, sMAPE, coverage per horizon day; table forecast_backtest). Fails with the first
+    missing date on gaps and with fewer than 8 weeks of history."""
     with warehouse.get_connection() as conn:
         history = conn.execute(DAILY_REVENUE_SQL).fetchdf()
         history["ds"] = pd.to_datetime(history["ds"])
-        predicted = forecast_revenue(history, horizon_days=config.horizon_days, country=config.country, seed=config.seed)
+        regressors, regressor_note = None, "none"
+        if config.use_spend_regressor:
+            spend, regressor_note = _spend_regressor(conn, history)
+            if spend is not None:
+                regressors = spend
+        predicted = forecast_revenue(
+            history,
+            horizon_days=config.horizon_days,
+            country=config.country,
+            seed=config.seed,
+            regressors=None if regressors is None else planned_regressors(regressors, config.horizon_days),
+        )
         predicted = predicted.assign(
             fit_run_id=context.run_id,
             history_first_day=history["ds"].min().date(),
@@ -51,12 +85,56 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
             "CREATE OR REPLACE TABLE main.forecast AS SELECT lineage_id('forecast', fit_run_id || '|' || "
             "ds::DATE) AS lineage_id, ds::DATE AS ds, * EXCLUDE (ds) FROM predicted"
         )
+        backtest_metadata = _backtest(conn, context, config, history, regressors)
         metadata = table_metadata(conn, "main.forecast")
     return dg.MaterializeResult(
         metadata={
             **metadata,
             "horizon_revenue": dg.MetadataValue.float(float(predicted["yhat"].sum())),
             "history_days": dg.MetadataValue.int(len(history)),
+            "regressor": regressor_note,
+            **backtest_metadata,
             **png_metadata(fan_chart_png(history, predicted), "forecast_fan"),
         }
     )
+
+
+def _backtest(conn, context, config: ForecastConfig, history: pd.DataFrame, regressors: pd.DataFrame | None) -> dict:
+    """Run the backtest on the latest cutoffs, write main.forecast_backtest, return its metadata.
+
+    With too little history for even one cutoff the table is left empty and the metadata says why
+    (the forecast_is_sane check then fails: an unvalidated forecast is never passed off as tested).
+    """
+    try:
+        by_horizon = backtest(
+            history,
+            horizon_days=config.horizon_days,
+            initial_days=MIN_HISTORY_DAYS,
+            period_days=config.backtest_period_days,
+            max_cutoffs=config.backtest_cutoffs,
+            country=config.country,
+            regressors=regressors,
+            seed=config.seed,
+        )
+        summary, note = by_horizon.attrs["summary"], "ok"
+    except ForecastInputError as error:
+        by_horizon = pd.DataFrame({"horizon_day": pd.Series(dtype="int64"), "prophet_coverage_80": pd.Series(dtype="float64")})
+        summary, note = None, f"skipped: {error}"
+        context.log.warning(f"forecast backtest {note}")
+    conn.register("by_horizon", by_horizon.assign(fit_run_id=context.run_id))
+    conn.execute(
+        "CREATE OR REPLACE TABLE main.forecast_backtest AS SELECT lineage_id('forecast_backtest', fit_run_id || '|' "
+        "|| horizon_day) AS lineage_id, * FROM by_horizon"
+    )
+    if summary is None:
+        return {"backtest": note}
+    figures = summary.set_index("model")
+    return {
+        "backtest": note,
+        "backtest_summary": dg.MetadataValue.md(summary.round(4).to_markdown(index=False)),
+        "backtest_by_horizon_day": dg.MetadataValue.md(by_horizon.round(4).to_markdown(index=False)),
+        "backtest_mape": dg.MetadataValue.float(float(figures.loc["prophet", "mape"])),
+        "backtest_mape_seasonal_naive": dg.MetadataValue.float(float(figures.loc["seasonal_naive", "mape"])),
+        "backtest_coverage_80": dg.MetadataValue.float(float(figures.loc["prophet", "coverage_80"])),
+        "backtest_cutoffs": dg.MetadataValue.int(int(figures.loc["prophet", "n_cutoffs"])),
+    }

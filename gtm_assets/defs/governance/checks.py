@@ -91,4 +91,7 @@ governed_outputs_have_no_pii = [
     no_pii_check("event_dispositions", ["main.event_dispositions"]),
     no_pii_check("features", ["main.features"]),
     no_pii_check("customer_features", ["main.customer_features"]),
+    no_pii_check("persona_clusters", ["main.persona_clusters", "main.persona_cluster_members"]),
+    no_pii_check("personas", ["main.persona_assignments", "main.persona_summary"]),
+    no_pii_check("creative_briefs", ["main.creative_briefs"]),
 ]

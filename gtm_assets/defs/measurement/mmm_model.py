@@ -2,80 +2,155 @@
 
 import dagster as dg
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from gtm_assets.charts import figure_metadata
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.models.mmm import fit_mmm
+from gtm_assets.models.mmm import MMMResult, fit_mmm
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
-# Complete weeks only (Monday-start, seven days of media data), revenue from guarded sessions.
+# Complete weeks only (Monday-start, seven days of media data), revenue from guarded sessions (consented
+# sessions only, so ROI is per unit of observed revenue), spend and impressions from raw_media_spend, and a
+# holiday event column: the week of Black Friday (Friday after the fourth Thursday of November, i.e. the
+# Friday on the 23rd-29th) and the week of Cyber Monday (the Monday after it, 26 Nov - 2 Dec).
 WEEKLY_PANEL_SQL = """
 WITH media AS (
-    SELECT date::DATE AS day, channel, spend::DECIMAL(18, 2) AS spend FROM raw.raw_media_spend
+    SELECT date::DATE AS day, channel, spend::DECIMAL(18, 2) AS spend, impressions::DOUBLE AS impressions
+    FROM raw.raw_media_spend
 ),
+days AS (SELECT DISTINCT day FROM media),
 full_weeks AS (
-    SELECT date_trunc('week', day)::DATE AS week FROM media
-    GROUP BY 1 HAVING count(DISTINCT day) = 7
+    SELECT date_trunc('week', day)::DATE AS week,
+           coalesce(max(CASE WHEN month(day) = 11 AND dayofweek(day) = 5 AND day(day) BETWEEN 23 AND 29
+                             THEN 'black_friday'
+                             WHEN dayofweek(day) = 1 AND ((month(day) = 11 AND day(day) >= 26)
+                                                          OR (month(day) = 12 AND day(day) <= 2))
+                             THEN 'cyber_monday' END), 'na') AS holiday
+    FROM days GROUP BY 1 HAVING count(*) = 7
 ),
 spend AS (
-    SELECT date_trunc('week', day)::DATE AS week, channel, sum(spend)::DOUBLE AS spend
+    SELECT date_trunc('week', day)::DATE AS week, channel, sum(spend)::DOUBLE AS spend,
+           sum(impressions)::DOUBLE AS impressions
     FROM media GROUP BY 1, 2
 ),
 revenue AS (
     SELECT date_trunc('week', session_start)::DATE AS week, sum(revenue)::DOUBLE AS revenue
     FROM main.guarded_sessions GROUP BY 1
 )
-SELECT w.week, s.channel, s.spend, coalesce(r.revenue, 0) AS revenue
+SELECT w.week, w.holiday, s.channel, s.spend, s.impressions, coalesce(r.revenue, 0) AS revenue
 FROM full_weeks w JOIN spend s USING (week) LEFT JOIN revenue r USING (week)
 ORDER BY w.week, s.channel
 """
+EVENT_COLUMNS = ["holiday"]
+CURRENT_WEEKS = 4  # "current spend" on the response-curve chart: the mean of the last weeks
 
 
 class MMMConfig(dg.Config):
-    n_bootstrap: int = 30
+    n_bootstrap: int = 100
     holdout_weeks: int = 8
     seed: int = 0
 
 
-def weekly_panel(conn) -> tuple[pd.DataFrame, list[str]]:
-    """Wide weekly panel: week, revenue, one spend column per channel."""
+def weekly_panel(conn) -> tuple[pd.DataFrame, list[str], pd.Series]:
+    """Wide weekly panel (week, holiday, revenue, one spend column per channel), the channels, and
+    total impressions per channel."""
     long = conn.execute(WEEKLY_PANEL_SQL).fetchdf()
-    wide = long.pivot_table(index=["week", "revenue"], columns="channel", values="spend", fill_value=0.0)
+    wide = long.pivot_table(
+        index=["week", "holiday", "revenue"], columns="channel", values="spend", fill_value=0.0
+    )
     channels = [str(c) for c in wide.columns]
-    return wide.reset_index().rename_axis(columns=None), channels
+    impressions = long.groupby("channel")["impressions"].sum()
+    return wide.reset_index().rename_axis(columns=None), channels, impressions
 
 
-def _roi_chart(channels: pd.DataFrame) -> plt.Figure:
+def _charts(panel: pd.DataFrame, channels: list[str], result: MMMResult) -> dict:
+    """The six PNG charts of a fit, as materialization metadata."""
+    table = result.channels
+    wide = result.decomposition.pivot(index="week", columns="component", values="value")
+    metadata = {}
+
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    ax.stackplot(panel["week"], *[panel[c] for c in channels], labels=channels, alpha=0.8)
+    ax.set_ylabel("weekly spend")
+    twin = ax.twinx()
+    twin.plot(panel["week"], panel["revenue"], color="black", lw=1.5, label="revenue")
+    twin.set_ylabel("weekly revenue")
+    ax.legend(loc="upper left", fontsize=7, ncol=4)
+    ax.set_title("Revenue (line) vs spend by channel (stacked)")
+    metadata.update(figure_metadata(fig, "mmm_revenue_vs_spend"))
+
+    fig, ax = plt.subplots(figsize=(9, 3.8))
+    parts = ["baseline", *[c for c in wide.columns if c not in {"baseline", "actual", "fitted", *channels}], *channels]
+    ax.stackplot(wide.index, *[wide[p].clip(lower=0) for p in parts], labels=parts, alpha=0.85)
+    ax.plot(wide.index, wide["actual"], color="black", lw=1, label="actual")
+    ax.legend(loc="upper left", fontsize=7, ncol=5)
+    ax.set_title("Weekly contributions (stacked; negative control effects not drawn) and actual revenue")
+    metadata.update(figure_metadata(fig, "mmm_contributions"))
+
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    ordered = channels.sort_values("roi")
+    ordered = table.sort_values("roi")
     errors = [ordered["roi"] - ordered["roi_lo"], ordered["roi_hi"] - ordered["roi"]]
     ax.barh(ordered["channel"], ordered["roi"], xerr=errors, color="#4C78A8", capsize=3)
     ax.set_xlabel("ROI (incremental revenue per unit of spend), 90% interval")
     ax.set_title("Media ROI by channel")
-    return fig
+    metadata.update(figure_metadata(fig, "mmm_roi"))
+
+    n_cols = 4
+    n_rows = -(-len(channels) // n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(11, 2.6 * n_rows), squeeze=False)
+    for ax, (channel, curve) in zip(axes.ravel(), result.response_curves.groupby("channel", sort=False)):
+        ax.plot(curve["weekly_spend"], curve["incremental_revenue"], color="#4C78A8")
+        current = panel[channel].tail(CURRENT_WEEKS).mean()
+        ax.axvline(current, color="#E45756", ls="--", lw=1)
+        ax.set_title(f"{channel} (current {current:,.0f}/wk)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(channels):]:
+        ax.set_visible(False)
+    fig.suptitle("Response curves: weekly spend -> incremental weekly revenue (dashed: current spend)")
+    fig.tight_layout()
+    metadata.update(figure_metadata(fig, "mmm_response_curves"))
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x = np.arange(len(table))
+    ax.bar(x - 0.2, table["spend_share"], 0.4, label="spend share", color="#9D9D9D")
+    ax.bar(x + 0.2, table["contribution_share"], 0.4, label="contribution share", color="#4C78A8")
+    ax.set_xticks(x, table["channel"], rotation=30, fontsize=8)
+    ax.legend()
+    ax.set_title(f"Spend share vs contribution share (DECOMP.RSSD {result.diagnostics['decomp_rssd']:.3f})")
+    metadata.update(figure_metadata(fig, "mmm_share_comparison"))
+
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    totals = wide.drop(columns=["actual", "fitted"]).sum().sort_values()
+    ax.barh(totals.index, totals / wide["fitted"].sum() * 100, color="#72B7B2")
+    ax.set_xlabel("share of fitted revenue over the panel (%)")
+    ax.set_title(f"Decomposition summary (R² {result.diagnostics['r2']:.3f})")
+    metadata.update(figure_metadata(fig, "mmm_decomposition"))
+    return metadata
 
 
 @dg.asset(
     deps=["guarded_sessions", "raw_media_spend"],
     group_name="measurement",
     owners=[OWNER],
-    kinds={"duckdb", "python", "statsmodels"},
+    kinds={"duckdb", "python", "scipy"},
     pool=DUCKDB_POOL,
 )
 def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """Media-mix model on weekly revenue and spend: geometric adstock and Hill saturation per channel,
-    estimated from the data (variable projection, non-negative media coefficients), with block-bootstrap
-    intervals for ROI, marginal ROI and contribution. Writes mmm_model (one row per channel),
-    mmm_response_curves and mmm_decomposition."""
+    """Media-mix model on weekly revenue and spend (trend, yearly seasonality and holiday weeks as
+    controls): geometric adstock and Hill saturation per channel, estimated from the data (variable
+    projection with weak priors inside bounded parameter boxes, non-negative media coefficients), with
+    block-bootstrap intervals that include the transform parameters' uncertainty. Writes mmm_model
+    (one row per channel), mmm_response_curves, mmm_decomposition and mmm_diagnostics."""
     with warehouse.get_connection() as conn:
-        panel, channels = weekly_panel(conn)
+        panel, channels, impressions = weekly_panel(conn)
         result = fit_mmm(
             panel,
             date_col="week",
             target_col="revenue",
             spend_cols=channels,
+            event_cols=EVENT_COLUMNS,
             n_bootstrap=config.n_bootstrap,
             holdout_weeks=config.holdout_weeks,
             seed=config.seed,
@@ -86,6 +161,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
         ).fetchall()[0][0]
         weeks = (str(panel["week"].min()), str(panel["week"].max()))
         channel_table = result.channels.assign(
+            impressions=result.channels["channel"].map(impressions).astype(float),
             fit_run_id=fit_id,
             panel_first_week=weeks[0],
             panel_last_week=weeks[1],
@@ -96,20 +172,33 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             "CREATE OR REPLACE TABLE main.mmm_model AS SELECT lineage_id('mmm_channel', fit_run_id || '|' || "
             "channel) AS lineage_id, * FROM channel_table"
         )
-        conn.register("curves", result.response_curves)
-        conn.execute("CREATE OR REPLACE TABLE main.mmm_response_curves AS SELECT * FROM curves")
-        conn.register("decomposition", result.decomposition)
-        conn.execute("CREATE OR REPLACE TABLE main.mmm_decomposition AS SELECT * FROM decomposition")
+        conn.register("curves", result.response_curves.assign(fit_run_id=fit_id))
+        conn.execute(
+            "CREATE OR REPLACE TABLE main.mmm_response_curves AS SELECT lineage_id('mmm_curve', fit_run_id || '|' "
+            "|| channel || '|' || weekly_spend::VARCHAR) AS lineage_id, lineage_id('mmm_channel', fit_run_id || "
+            "'|' || channel) AS mmm_lineage_id, * FROM curves"
+        )
+        conn.register("decomposition", result.decomposition.assign(fit_run_id=fit_id))
+        conn.execute(
+            "CREATE OR REPLACE TABLE main.mmm_decomposition AS SELECT lineage_id('mmm_decomposition', fit_run_id "
+            "|| '|' || week::VARCHAR || '|' || component) AS lineage_id, * FROM decomposition"
+        )
+        diagnostics = pd.DataFrame([{**result.diagnostics, "fit_run_id": fit_id, "source_media_sha256s": media_files}])
+        conn.register("diagnostics", diagnostics)
+        conn.execute(
+            "CREATE OR REPLACE TABLE main.mmm_diagnostics AS SELECT lineage_id('mmm_diagnostics', fit_run_id) "
+            "AS lineage_id, * FROM diagnostics"
+        )
         metadata = table_metadata(conn, "main.mmm_model")
     shown = result.channels[["channel", "roi", "roi_lo", "roi_hi", "marginal_roi", "contribution_share", "saturation_pct"]]
-    diagnostics = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.diagnostics.items()}
+    rounded = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.diagnostics.items()}
     return dg.MaterializeResult(
         metadata={
             **metadata,
             "channels": dg.MetadataValue.md(shown.round(3).to_markdown(index=False)),
-            "diagnostics": dg.MetadataValue.json(diagnostics),
+            "diagnostics": dg.MetadataValue.json(rounded),
             "r2": dg.MetadataValue.float(float(result.diagnostics["r2"])),
             "weeks": dg.MetadataValue.int(len(panel)),
-            **figure_metadata(_roi_chart(result.channels), "mmm_roi"),
+            **_charts(panel, channels, result),
         }
     )

@@ -1,46 +1,60 @@
-"""personas: the seed's life-stage cohorts x behavioural personas on the real customer table."""
+"""personas: the seed's life-stage cohorts x behavioural personas, persona_assignments for every
+customer and web user (with their discovered cluster), persona_summary, and the response analysis.
+
+The SQL here is the only statement of the persona rules: the asset and the `gtm personas` CLI
+(which runs it on a CSV in an in-memory DuckDB) both execute it against main.customer_features."""
 
 import dagster as dg
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency
 
+from gtm_assets.charts import figure_metadata
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
-# Cohort boundaries by birth year, and the plausible birth-year range (outside it: unassigned).
-COHORTS_SQL = """
+COHORTS = ("Young Professionals", "Mid-Career", "Established", "Legacy")
+PERSONAS = ("Champions", "Premium-but-Quiet", "Deal-Responsive", "Hard-to-Convert")
+UNASSIGNED = "Unassigned"
+
+# Cohort boundaries by birth year; birth_year_in_range (customer_features) marks 1920-2005.
+COHORT_SQL = """
     CASE
+        WHEN NOT birth_year_in_range THEN 'Unassigned'
         WHEN year_birth >= 1988 THEN 'Young Professionals'
         WHEN year_birth >= 1976 THEN 'Mid-Career'
         WHEN year_birth >= 1965 THEN 'Established'
         ELSE 'Legacy'
     END
 """
-PLAUSIBLE_BIRTH_YEARS = (1920, 2005)
 
-PERSONAS_SQL = f"""
-CREATE OR REPLACE TABLE main.personas AS
-WITH customers AS (
+# One row per customer with cohort and persona. Tie rule: strictly above the cohort median is
+# "high"; equal to the median is "low".
+CUSTOMER_PERSONAS_SQL = f"""
+WITH cohorted AS (
     SELECT *,
-        year_birth BETWEEN {PLAUSIBLE_BIRTH_YEARS[0]} AND {PLAUSIBLE_BIRTH_YEARS[1]}
-            AND total_spend IS NOT NULL AND past_accept_count IS NOT NULL AS assignable
+        {COHORT_SQL} AS cohort,
+        birth_year_in_range AND total_spend IS NOT NULL AND past_accept_count IS NOT NULL AS assignable
     FROM main.customer_features
-),
-cohorted AS (
-    SELECT *, CASE WHEN assignable THEN {COHORTS_SQL} END AS cohort FROM customers
 ),
 medians AS (
     SELECT cohort, median(total_spend) AS median_spend, median(past_accept_count) AS median_accepts
     FROM cohorted WHERE assignable GROUP BY cohort
 )
 SELECT
-    lineage_id('persona_assignment', c.lineage_id) AS lineage_id,
-    c.lineage_id AS customer_lineage_id,
+    lineage_id('persona_assignment', 'customer|' || c.lineage_id) AS lineage_id,
+    'customer' AS entity_type,
+    c.customer_id::VARCHAR AS entity_key,
+    c.lineage_id AS source_lineage_id,
     c.raw_row_id,
     c.source_file,
+    c.source_file_sha256,
     c.source_row_number,
     c.customer_id,
     c.year_birth,
-    coalesce(c.cohort, 'Unassigned') AS cohort,
+    c.cohort,
     CASE
         WHEN NOT c.assignable THEN 'Unassigned'
         WHEN c.total_spend > m.median_spend AND c.past_accept_count > m.median_accepts THEN 'Champions'
@@ -48,39 +62,131 @@ SELECT
         WHEN c.past_accept_count > m.median_accepts THEN 'Deal-Responsive'
         ELSE 'Hard-to-Convert'
     END AS persona,
-    CASE WHEN NOT c.assignable THEN 'birth year outside '
-        || '{PLAUSIBLE_BIRTH_YEARS[0]}-{PLAUSIBLE_BIRTH_YEARS[1]} or spend/acceptances unparseable' END
-        AS unassigned_reason,
+    CASE
+        WHEN NOT c.birth_year_in_range THEN 'year_birth_out_of_range'
+        WHEN NOT c.assignable THEN 'unparseable_spend_or_acceptances'
+    END AS unassigned_reason,
     c.total_spend,
     c.past_accept_count,
     m.median_spend AS cohort_median_spend,
     m.median_accepts AS cohort_median_accepts,
     c.income,
+    c.income IS NULL AS income_missing,
+    c.recency_days,
+    c.web_purchases,
+    c.catalog_purchases,
+    c.store_purchases,
+    c.deals_purchases,
+    c.web_visits_month,
     c.response
 FROM cohorted c LEFT JOIN medians m USING (cohort)
 """
 
-SUMMARY_SQL = """
-CREATE OR REPLACE TABLE main.persona_summary AS
-SELECT
-    lineage_id('persona_summary', cohort || '|' || persona) AS lineage_id,
-    cohort,
-    persona,
-    count(*) AS customers,
-    round(count(*) / sum(count(*)) OVER (), 4) AS share,
-    round(avg(response), 4) AS response_rate,
-    round(avg(total_spend), 2) AS mean_spend,
-    round(avg(past_accept_count), 3) AS mean_past_accepts,
-    round(avg(income), 2) AS mean_income,
-    list(lineage_id ORDER BY customer_id) AS assignment_lineage_ids
-FROM main.personas
-GROUP BY cohort, persona
-ORDER BY cohort, persona
+# Every customer (cohort, persona, cluster) and every web user (cluster only: no birth year or
+# campaign history), each with the lineage of its source rows.
+ASSIGNMENTS_SQL = f"""
+CREATE OR REPLACE TABLE main.persona_assignments AS
+WITH customers AS ({CUSTOMER_PERSONAS_SQL}),
+users AS (
+    SELECT
+        lineage_id('persona_assignment', 'user|' || lineage_id) AS lineage_id,
+        'user' AS entity_type,
+        user_key AS entity_key,
+        lineage_id AS source_lineage_id,
+        session_lineage_ids
+    FROM main.features
+)
+SELECT a.*, m.cluster_id, k.cluster_name, m.persona_cluster_lineage_id
+FROM (SELECT * FROM customers UNION ALL BY NAME SELECT * FROM users) a
+LEFT JOIN main.persona_cluster_members m USING (entity_type, source_lineage_id)
+LEFT JOIN main.persona_clusters k USING (cluster_id)
+ORDER BY a.entity_type, a.customer_id, a.entity_key
 """
 
 
+def summary_sql(relation: str) -> str:
+    """Per cohort x persona figures from the customer rows of ``relation`` (persona_assignments,
+    or the CLI's in-memory result of CUSTOMER_PERSONAS_SQL). Mean income skips missing incomes;
+    customers_with_income says how many it is based on."""
+    cohort_order = "['" + "', '".join((*COHORTS, UNASSIGNED)) + "']"
+    persona_order = "['" + "', '".join((*PERSONAS, UNASSIGNED)) + "']"
+    return f"""
+    SELECT
+        lineage_id('persona_summary', cohort || '|' || persona) AS lineage_id,
+        cohort,
+        persona,
+        count(*) AS customers,
+        round(count(*) / sum(count(*)) OVER (), 4) AS share,
+        sum(response)::INTEGER AS responders,
+        round(avg(response), 4) AS response_rate,
+        round(avg(total_spend), 2) AS mean_spend,
+        round(avg(past_accept_count), 3) AS mean_engagement,
+        round(avg(income), 2) AS mean_income,
+        count(income) AS customers_with_income,
+        round(avg(recency_days), 1) AS mean_recency_days,
+        round(avg(web_purchases), 3) AS mean_web_purchases,
+        round(avg(catalog_purchases), 3) AS mean_catalog_purchases,
+        round(avg(store_purchases), 3) AS mean_store_purchases,
+        round(avg(deals_purchases), 3) AS mean_deals_purchases,
+        round(avg(web_visits_month), 3) AS mean_web_visits_month,
+        list(lineage_id ORDER BY customer_id) AS assignment_lineage_ids
+    FROM {relation}
+    WHERE entity_type = 'customer'
+    GROUP BY cohort, persona
+    ORDER BY list_position({cohort_order}, cohort), list_position({persona_order}, persona)
+    """
+
+
+def _chi_square(table: pd.DataFrame) -> dict:
+    """Chi-square test of independence on a (groups x [responders, non-responders]) table."""
+    statistic, p_value, dof, _ = chi2_contingency(table.to_numpy())
+    return {"chi2": round(float(statistic), 3), "dof": int(dof), "p_value": float(f"{p_value:.3g}")}
+
+
+def response_analysis(summary: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Response rate by cohort against by persona within cohort, with chi-square tests: cohort x
+    response, cohort-persona segment x response, and persona x response inside each cohort."""
+    assigned = summary[summary["persona"] != UNASSIGNED].assign(non_responders=lambda d: d["customers"] - d["responders"])
+    by_cohort = assigned.groupby("cohort", sort=False)[["customers", "responders", "non_responders"]].sum()
+    rows = []
+    for cohort, totals in by_cohort.iterrows():
+        rows.append({"cohort": cohort, "persona": "(whole cohort)", "customers": int(totals["customers"]),
+                     "response_rate": round(totals["responders"] / totals["customers"], 4)})
+        for segment in assigned[assigned["cohort"] == cohort].itertuples():
+            rows.append({"cohort": cohort, "persona": segment.persona, "customers": int(segment.customers),
+                         "response_rate": float(segment.response_rate)})
+    tests = {
+        "cohort_vs_response": _chi_square(by_cohort[["responders", "non_responders"]]),
+        "segment_vs_response": _chi_square(assigned[["responders", "non_responders"]]),
+        "persona_vs_response_within_cohort": {
+            cohort: _chi_square(group[["responders", "non_responders"]])
+            for cohort, group in assigned.groupby("cohort", sort=False)
+        },
+    }
+    return pd.DataFrame(rows), tests
+
+
+def _response_chart(table: pd.DataFrame, tests: dict) -> plt.Figure:
+    cohorts = list(dict.fromkeys(table["cohort"]))
+    series = ["(whole cohort)", *PERSONAS]
+    rates = table.pivot(index="cohort", columns="persona", values="response_rate").reindex(index=cohorts, columns=series)
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for i, name in enumerate(series):
+        ax.bar(np.arange(len(cohorts)) + (i - (len(series) - 1) / 2) * width, rates[name].fillna(0.0), width, label=name,
+               color="0.55" if i == 0 else None)
+    ax.set_xticks(np.arange(len(cohorts)), cohorts)
+    ax.set_ylabel("response rate (last campaign)")
+    ax.set_title(
+        f"By cohort: chi2 p = {tests['cohort_vs_response']['p_value']:.2g};  "
+        f"by persona within cohort: chi2 p = {tests['segment_vs_response']['p_value']:.2g}"
+    )
+    ax.legend(fontsize=8)
+    return fig
+
+
 @dg.asset(
-    deps=["customer_features"],
+    deps=["customer_features", "features", "persona_clusters"],
     group_name="personas",
     owners=[OWNER],
     kinds={"duckdb", "python"},
@@ -90,20 +196,37 @@ def personas(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """Life-stage cohorts by birth year (Young Professionals 1988+, Mid-Career 1976-87, Established
     1965-75, Legacy before 1965) x behavioural personas from each cohort's own medians of total spend
     and past campaign acceptances. Tie rule: a value strictly above the cohort median is "high"; a
-    value equal to the median is "low". Customers with an implausible birth year are 'Unassigned'
-    and counted. Also writes persona_summary (size, share, response rate, spend, income)."""
+    value equal to the median is "low". Birth years outside 1920-2005 are 'Unassigned' and counted;
+    missing incomes are kept and counted. Writes persona_assignments (every customer and web user with
+    cohort, persona, discovered cluster and source lineage) and persona_summary (size, share, response
+    rate, spend, engagement, income), and shows response rate by cohort against by persona."""
     with warehouse.get_connection() as conn:
-        conn.execute(PERSONAS_SQL)
-        conn.execute(SUMMARY_SQL)
-        metadata = table_metadata(conn, "main.personas")
-        summary = conn.execute(
-            "SELECT cohort, persona, customers, share, response_rate, mean_spend FROM main.persona_summary"
-        ).fetchdf()
-        unassigned = conn.execute("SELECT count(*) FROM main.personas WHERE persona = 'Unassigned'").fetchone()[0]
+        conn.execute(ASSIGNMENTS_SQL)
+        conn.execute(f"CREATE OR REPLACE TABLE main.persona_summary AS {summary_sql('main.persona_assignments')}")
+        metadata = table_metadata(conn, "main.persona_assignments")
+        # Only customer rows come from a file (web users come from sessions: session_lineage_ids).
+        customers_only = table_metadata(conn, "main.persona_assignments", where="entity_type = 'customer'")
+        metadata["source_files"] = customers_only["source_files"]
+        summary = conn.execute("SELECT * EXCLUDE (assignment_lineage_ids) FROM main.persona_summary").fetchdf()
+        counts = conn.execute(
+            "SELECT count(*) FILTER (entity_type = 'customer'), count(*) FILTER (entity_type = 'user'), "
+            "count(*) FILTER (unassigned_reason = 'year_birth_out_of_range'), "
+            "count(*) FILTER (unassigned_reason = 'unparseable_spend_or_acceptances'), "
+            "count(*) FILTER (income_missing) FROM main.persona_assignments"
+        ).fetchall()[0]
+    table, tests = response_analysis(summary)
+    shown = summary[["cohort", "persona", "customers", "share", "response_rate", "mean_spend", "mean_engagement", "mean_income"]]
     return dg.MaterializeResult(
         metadata={
             **metadata,
-            "persona_summary": dg.MetadataValue.md(summary.to_markdown(index=False)),
-            "unassigned_customers": dg.MetadataValue.int(int(unassigned)),
+            "persona_summary": dg.MetadataValue.md(shown.to_markdown(index=False)),
+            "customers": dg.MetadataValue.int(int(counts[0])),
+            "web_users": dg.MetadataValue.int(int(counts[1])),
+            "unassigned_birth_year_out_of_range": dg.MetadataValue.int(int(counts[2])),
+            "unassigned_unparseable_spend": dg.MetadataValue.int(int(counts[3])),
+            "customers_missing_income": dg.MetadataValue.int(int(counts[4])),
+            "response_by_cohort_and_persona": dg.MetadataValue.md(table.to_markdown(index=False)),
+            "response_chi_square": dg.MetadataValue.json(tests),
+            **figure_metadata(_response_chart(table, tests), "persona_response_rates"),
         }
     )

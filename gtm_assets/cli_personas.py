@@ -1,0 +1,120 @@
+"""`gtm personas`: the cohort x persona table, or one segment's creative brief and generated copy,
+straight from a customer CSV (marketing_campaign.csv format) in an in-memory DuckDB.
+
+It runs the same SQL as the graph: the dbt model customer_features.sql (its source rendered as the
+in-memory raw table) and the persona rules of gtm_assets/defs/personas/personas.py; briefs come
+from gtm_assets/defs/personas/creative_briefs.py. Copy is written by the offline template
+generator (no LLM is configured in this project, so --no-llm only states that explicitly)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import duckdb
+import jinja2
+
+from gtm_assets import settings
+from gtm_assets.landing import CUSTOMER_COLUMNS, LandingFileError, replace_file_rows
+from gtm_assets.models.creative import CHANNELS, STYLES, generate_copy
+from gtm_assets.warehouse import LINEAGE_MACRO
+
+CUSTOMER_FEATURES_MODEL = settings.DBT_PROJECT_DIR / "models" / "features" / "customer_features.sql"
+TABLE_COLUMNS = ["cohort", "persona", "customers", "share", "response_rate", "mean_spend", "mean_engagement", "mean_income"]
+
+
+class UsageError(ValueError):
+    """Bad user input: reported on stderr with exit code 2."""
+
+
+def persona_summary_from_csv(path: Path):
+    """persona_summary (a DataFrame) for the customer CSV at ``path``, plus its data-issue counts."""
+    from gtm_assets.defs.personas.personas import CUSTOMER_PERSONAS_SQL, summary_sql
+
+    conn = duckdb.connect(":memory:", config={"preserve_insertion_order": True})
+    try:
+        conn.execute(LINEAGE_MACRO)
+        try:
+            replace_file_rows(conn, table="raw_customers", path=path, source_file=path.name,
+                              columns=CUSTOMER_COLUMNS, delimiter="\t")
+        except LandingFileError as error:
+            raise UsageError(str(error)) from error
+        model = jinja2.Template(CUSTOMER_FEATURES_MODEL.read_text()).render(source=lambda *_: "raw.raw_customers")
+        conn.execute(f"CREATE TABLE main.customer_features AS {model}")
+        conn.execute(f"CREATE TABLE main.customer_personas AS {CUSTOMER_PERSONAS_SQL}")
+        summary = conn.execute(summary_sql("main.customer_personas")).fetchdf()
+        issues = conn.execute(
+            "SELECT count(*) FILTER (unassigned_reason IS NOT NULL), count(*) FILTER (income_missing) "
+            "FROM main.customer_personas"
+        ).fetchall()[0]
+    finally:
+        conn.close()
+    return summary, {"unassigned": int(issues[0]), "missing_income": int(issues[1])}
+
+
+def _check(name: str, value: str, valid: tuple[str, ...]) -> None:
+    if value not in valid:
+        raise UsageError(f"unknown {name} {value!r}; valid values: {', '.join(valid)}")
+
+
+def _print_brief(brief: dict) -> None:
+    print(f"# {brief['segment_name']}")
+    for label, key in (("Who they are", "who_they_are"), ("Responds to", "responds_to"), ("Tone", "tone"),
+                       ("Offer", "offer_type")):
+        print(f"{label}: {brief[key]}")
+    print(f"Channels: {', '.join(brief['channels'])}")
+    print(f"Do: {'; '.join(brief['do_list'])}")
+    print(f"Don't: {'; '.join(brief['dont_list'])}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of `gtm personas`; returns the exit code (2 for bad input)."""
+    from gtm_assets.defs.personas.creative_briefs import copy_request, persona_briefs
+    from gtm_assets.defs.personas.personas import COHORTS, PERSONAS
+
+    try:
+        if (args.cohort is None) != (args.persona is None):
+            raise UsageError("--cohort and --persona go together (one segment's brief and copy)")
+        if args.cohort is not None:
+            _check("cohort", args.cohort, COHORTS)
+            _check("persona", args.persona, PERSONAS)
+        _check("channel", args.channel, CHANNELS)
+        if args.style is not None:
+            _check("style", args.style, STYLES)
+        summary, issues = persona_summary_from_csv(Path(args.csv))
+        if args.cohort is None:
+            print(summary[TABLE_COLUMNS].to_markdown(index=False))
+            print(f"\n{issues['unassigned']} customers unassigned (birth year outside 1920-2005 or unparseable "
+                  f"spend); {issues['missing_income']} with missing income (kept; mean income skips them).")
+            return 0
+        brief = next(
+            (b for b in persona_briefs(summary) if (b["cohort"], b["persona"]) == (args.cohort, args.persona)), None
+        )
+        if brief is None:
+            raise UsageError(f"no customers in segment {args.cohort} / {args.persona} in {args.csv}")
+        variants = generate_copy(copy_request(brief), channel=args.channel, style=args.style or brief["tone"],
+                                 n_variants=args.variants, seed=args.seed)
+    except UsageError as error:
+        print(f"gtm personas: {error}", file=sys.stderr)
+        return 2
+    _print_brief(brief)
+    print(f"\nCopy ({args.channel}, {variants[0]['style']}, template generator):")
+    for variant in variants:
+        print(f"\n[{variant['variant']}] {variant['headline']}\n    {variant['body']}\n    -> {variant['call_to_action']}"
+              f"  (compliance {variant['compliance']['score']:.2f})")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add `personas` to the `gtm` command line."""
+    parser = subparsers.add_parser("personas", help="cohort x persona table, or one segment's brief and copy")
+    parser.add_argument("--csv", default=str(settings.customers_csv()), help="customer CSV (tab-separated, marketing_campaign.csv columns)")
+    parser.add_argument("--no-llm", action="store_true", help="template copy generator only (the only generator configured)")
+    parser.add_argument("--cohort", help="life-stage cohort, e.g. 'Mid-Career'")
+    parser.add_argument("--persona", help="behavioural persona, e.g. 'Champions'")
+    parser.add_argument("--channel", default="email", help=f"one of {', '.join(CHANNELS)} (default email)")
+    parser.add_argument("--style", help=f"one of {', '.join(STYLES)} (default: the brief's tone)")
+    parser.add_argument("--variants", type=int, default=2, help="copy variants to write (default 2)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.set_defaults(handler=run)

@@ -1,0 +1,59 @@
+"""Backtest honesty (planned regressors, no leak of realised spend), cutoffs and the asset's output."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gtm_assets.models.forecast import ForecastInputError, backtest, planned_regressors
+
+
+def spend_driven(n_days: int = 140, jump_days: int = 14):
+    """Revenue = 10 x spend + noise; spend doubles for the last ``jump_days`` days."""
+    rng = np.random.default_rng(0)
+    ds = pd.date_range("2024-01-01", periods=n_days, freq="D")
+    spend = np.where(np.arange(n_days) >= n_days - jump_days, 200.0, 100.0) + rng.normal(0, 5, n_days)
+    return pd.DataFrame({"ds": ds, "y": 10 * spend + rng.normal(0, 20, n_days)}), pd.DataFrame({"ds": ds, "spend": spend})
+
+
+def test_planned_regressors_use_the_last_week_mean():
+    _, spend = spend_driven()
+    planned = planned_regressors(spend, 5)
+    assert len(planned) == len(spend) + 5
+    assert planned.spend.iloc[-5:].tolist() == pytest.approx([spend.spend.iloc[-7:].mean()] * 5)
+
+
+def test_backtest_does_not_see_realised_future_spend():
+    history, spend = spend_driven()
+    result = backtest(history, horizon_days=14, initial_days=56, period_days=28, max_cutoffs=1, regressors=spend)
+    rows = result.attrs["forecasts"]
+    assert rows.cutoff.nunique() == 1 and rows.cutoff.iloc[0] == history.ds.iloc[-15]
+    # The plan (spend 100) is honest, the realised spend doubled: the forecast must miss by about half.
+    assert result.attrs["summary"].set_index("model").loc["prophet", "mape"] > 0.35
+
+
+def test_backtest_reports_both_interval_levels_on_the_latest_cutoffs():
+    history, _ = spend_driven(n_days=200, jump_days=0)
+    result = backtest(history, horizon_days=7, initial_days=56, period_days=14, max_cutoffs=3)
+    assert result.horizon_day.tolist() == list(range(1, 8))
+    assert set(result.n_forecasts) == {3}
+    assert (result.prophet_coverage_95 >= result.prophet_coverage_80).all()
+    assert result.attrs["forecasts"].cutoff.max() == history.ds.iloc[-8]
+    with pytest.raises(ForecastInputError, match=r"initial_days \+ horizon_days = 207 days of history, got 200"):
+        backtest(history, horizon_days=7, initial_days=200)
+
+
+def test_forecast_asset_tables_and_check(graph_run, conn):
+    forecast = conn.execute("SELECT * FROM main.forecast").fetchdf()
+    assert len(forecast) == 14 and (forecast.yhat >= 0).all()
+    by_horizon = conn.execute("SELECT * FROM main.forecast_backtest ORDER BY horizon_day").fetchdf()
+    assert by_horizon.horizon_day.tolist() == list(range(1, 15))
+    assert set(by_horizon.n_forecasts) == {6}
+    materialization = next(
+        e.materialization for r in graph_run.results for e in r.get_asset_materialization_events()
+        if e.materialization.asset_key.to_user_string() == "forecast"
+    )
+    metadata = materialization.metadata
+    assert {"backtest_summary", "backtest_by_horizon_day", "forecast_fan_chart"} <= set(metadata)
+    assert metadata["backtest_coverage_80"].value == pytest.approx(by_horizon.prophet_coverage_80.mean())
+    check = next(e for r in graph_run.results for e in r.get_asset_check_evaluations() if e.check_name == "forecast_is_sane")
+    assert check.passed == (metadata["backtest_coverage_80"].value >= 0.6)
