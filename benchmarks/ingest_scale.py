@@ -13,8 +13,11 @@ stage, with ratios against the bare scan.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -85,10 +88,11 @@ def main() -> None:
     from gtm_assets.defs.ingest.raw_events import landing_event_files, raw_events
     from gtm_assets.defs.resources import resources
     from gtm_assets.landing import EVENT_COLUMNS, _reader, is_event_file
-    from gtm_assets.simulate import simulate
-
+    # Generate in a child process so the simulator's arrays do not inflate this process's RSS.
     started = time.perf_counter()
-    truth = simulate(data, events=args.events, formats=tuple(args.formats.split(",")), n_event_files=args.files)
+    command = [sys.executable, "-m", "gtm_assets.simulate", "--out", str(data), "--events", str(args.events), "--formats", args.formats]
+    subprocess.run(command + (["--files", str(args.files)] if args.files else []), check=True, stdout=subprocess.DEVNULL)
+    truth = json.loads((data / "ground_truth.json").read_text())
     generate_s = time.perf_counter() - started
     files = sorted(p for p in (data / "landing" / "events").iterdir() if is_event_file(p))
     size_mb = sum(p.stat().st_size for p in files) / 1e6

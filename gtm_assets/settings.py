@@ -9,7 +9,7 @@ profile (which reads ``GTM_DUCKDB_PATH``) and the ``gtm`` CLI always agree on th
 | GTM_DUCKDB_PATH     | ``$GTM_DATA_DIR/gtm.duckdb``    | the embedded warehouse file                    |
 | GTM_HMAC_KEY        | a documented development key    | key for hashing PII (required in production)   |
 | GTM_ENV             | ``development``                 | ``production`` makes a missing key an error    |
-| GTM_DUCKDB_MEMORY_LIMIT | ``1536MB``                  | DuckDB memory cap (spills to disk beyond it)   |
+| GTM_DUCKDB_MEMORY_LIMIT | ``1GB``                     | DuckDB memory cap (spills to disk beyond it)   |
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def duckdb_path() -> Path:
 
 
 def duckdb_memory_limit() -> str:
-    return os.environ.get("GTM_DUCKDB_MEMORY_LIMIT", "1536MB")
+    return os.environ.get("GTM_DUCKDB_MEMORY_LIMIT", "1GB")
 
 
 def landing_events_dir() -> Path:
