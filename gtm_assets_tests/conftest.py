@@ -20,7 +20,7 @@ os.environ["GTM_HMAC_KEY"] = TEST_HMAC_KEY
 os.environ.pop("GTM_ENV", None)
 os.environ.pop("DAGSTER_HOME", None)
 
-SIM_OPTIONS = {"days": 730, "events": 24000, "seed": 11}
+SIM_OPTIONS = {"days": 730, "events": 100000, "seed": 11}
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -55,7 +55,7 @@ def graph_run(truth, instance):
     """The whole graph, materialized once for the session."""
     from gtm_assets.runner import materialize_graph
 
-    return materialize_graph(instance, run_config={"ops": {"mmm_model": {"config": {"n_bootstrap": 30}}}})
+    return materialize_graph(instance)
 
 
 @pytest.fixture()

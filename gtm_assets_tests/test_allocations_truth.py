@@ -55,8 +55,6 @@ def test_mmm_optimal_on_true_curves_beats_baselines(truth, recent):
     assert revenue["mmm_optimal"] > revenue["inverse_cpa"] * 1.02
 
 
-@pytest.mark.xfail(strict=True, reason="the fitted MMM (being reworked in the MMM issue) misranks channels: "
-                   "its optimum earns less true revenue than a uniform split; remove this marker once it passes")
 def test_mmm_optimal_on_fitted_model_beats_baselines(truth, recent, conn):
     """The whole chain: the MMM fitted on the simulated data, scored on the true curves."""
     revenue = scored(truth, recent, conn.execute("SELECT * FROM main.mmm_model").fetchdf())

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtm_assets.models.forecast import ForecastInputError, backtest, planned_regressors
+from gtm_assets.models.forecast import ForecastInputError, backtest, forecast_revenue, planned_regressors
 
 
 def spend_driven(n_days: int = 140, jump_days: int = 14):
@@ -29,6 +29,21 @@ def test_backtest_does_not_see_realised_future_spend():
     assert rows.cutoff.nunique() == 1 and rows.cutoff.iloc[0] == history.ds.iloc[-15]
     # The plan (spend 100) is honest, the realised spend doubled: the forecast must miss by about half.
     assert result.attrs["summary"].set_index("model").loc["prophet", "mape"] > 0.35
+
+
+def test_backtest_forecast_equals_a_forecast_made_at_the_cutoff():
+    # Point and conformal intervals use nothing after the cutoff: the same as forecasting from the
+    # history truncated there.
+    history, spend = spend_driven(n_days=200, jump_days=14)
+    result = backtest(history, horizon_days=14, initial_days=56, period_days=28, max_cutoffs=2, regressors=spend)
+    rows = result.attrs["forecasts"]
+    cutoff = rows.cutoff.max()
+    assert set(rows.interval_method) == {"conformal"}
+    truncated = history[history.ds <= cutoff]
+    direct = forecast_revenue(truncated, horizon_days=14, regressors=spend[spend.ds <= cutoff])
+    columns = ["yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95"]
+    at_cutoff = rows[rows.cutoff == cutoff].reset_index(drop=True)
+    pd.testing.assert_frame_equal(at_cutoff[columns], direct[columns], rtol=1e-9)
 
 
 def test_backtest_reports_both_interval_levels_on_the_latest_cutoffs():

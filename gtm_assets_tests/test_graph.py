@@ -185,7 +185,7 @@ def test_second_run_is_idempotent(graph_run, instance, conn):
     tables = ["raw.raw_events", "raw.raw_media_spend", "raw.raw_customers"] + GRAPH_TABLES
     before = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     conn.close()
-    again = materialize_graph(instance, run_config={"ops": {"mmm_model": {"config": {"n_bootstrap": 30}}}})
+    again = materialize_graph(instance)
     assert again.success
     from gtm_assets.warehouse import DuckDBWarehouse
 

@@ -2,10 +2,10 @@
 
 The weekly panel is built in DuckDB from the simulated ground_truth_daily.csv (total revenue, i.e.
 before consent drops, so the true ROI is exactly the simulator's: total contribution / total spend).
-The graph's asset sees consented revenue only (true ROI there = simulator ROI x observed revenue share,
-consent being drawn per session independently of the channel); at the test graph's size (about one
-purchase a day) that revenue is too noisy to assert truth recovery, so its test checks outputs and the
-asset check only.
+The graph's asset sees consented revenue only: its true ROI is the simulator's ROI x the observed revenue
+share (kept revenue / total revenue), consent being drawn per session independently of the channel.
+Dropping sessions adds weekly noise (the observed share varies from week to week), so the product-path
+test identifies channels against that larger noise, measured from the data.
 """
 
 import json
@@ -30,8 +30,8 @@ def _fit(panel, channels, **kwargs):
     return fit_mmm(panel, date_col="week", target_col="revenue", spend_cols=channels, **kwargs)
 
 
-def _identified(panel, channels_table) -> list[str]:
-    signal = {c: panel[f"contrib_{c}"].std() / WEEKLY_NOISE_SD for c in channels_table.index}
+def _identified(panel, channels_table, noise_sd: float = WEEKLY_NOISE_SD) -> list[str]:
+    signal = {c: panel[f"contrib_{c}"].std() / noise_sd for c in channels_table.index}
     return [c for c in channels_table.index
             if channels_table.loc[c, "spend_cv"] >= MIN_SPEND_CV and signal[c] >= MIN_SIGNAL_TO_NOISE]
 
@@ -86,6 +86,36 @@ def test_asset_outputs_and_check(graph_run, conn, truth):
     evaluations = [e for r in graph_run.results for e in r.get_asset_check_evaluations()
                    if e.check_name == "mmm_fit_not_degenerate"]
     assert len(evaluations) == 1 and evaluations[0].passed
+
+
+def test_asset_roi_covers_truth_times_observed_share(graph_run, conn, truth, data_dir):
+    """The product path: ROI per unit of consented revenue covers true ROI x observed revenue share."""
+    panel = weekly_truth_panel(data_dir)
+    kept = conn.execute(
+        "SELECT date_trunc('week', session_start)::DATE AS week, sum(revenue)::DOUBLE AS kept FROM main.guarded_sessions GROUP BY 1"
+    ).fetchdf()
+    panel = panel.merge(kept, on="week", how="left").fillna({"kept": 0.0})
+    share = panel["kept"].sum() / panel["revenue"].sum()
+    assert 0.85 < share < 0.95  # 10 % of sessions decline analytics consent
+    # Weekly noise on this path: the world's own noise plus the week-to-week wobble of the observed share.
+    consent_noise = (panel["kept"] - share * panel["revenue"]).std()
+    noise_sd = math.sqrt((share * WEEKLY_NOISE_SD) ** 2 + consent_noise**2)
+    table = conn.execute("SELECT * FROM main.mmm_model").fetchdf().set_index("channel")
+    scaled = panel.assign(**{f"contrib_{c}": share * panel[f"contrib_{c}"] for c in table.index})
+    assert set(_identified(scaled, table, noise_sd)) <= set(table.index)
+    # Flighted channels (whole weeks with zero spend) are identified by the on/off contrast, so their
+    # intervals must cover. Always-on channels' ROI extrapolates the curve to zero spend and leans on
+    # the priors at this noise level: they are not asserted here (test_roi_recovers_truth_* covers them
+    # where the noise allows).
+    flighted = [c for c in table.index if (panel[c] == 0).sum() >= 4]
+    assert {"TV", "Radio", "Print", "CTV"} <= set(flighted)
+    # One world, several 90% intervals: each misses 10% of the time, so demand 3 of 4 (probability
+    # about 0.95 for calibrated intervals); the replicate test above measures coverage properly.
+    covered = {
+        channel: table.loc[channel, "roi_lo"] <= share * truth["channels"][channel]["true_roi"] <= table.loc[channel, "roi_hi"]
+        for channel in flighted
+    }
+    assert sum(covered.values()) >= len(flighted) - 1, covered
 
 
 def test_degenerate_fit_is_named():

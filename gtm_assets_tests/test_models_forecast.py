@@ -76,11 +76,23 @@ def test_regressors_are_used_and_checked():
     dates = pd.date_range(history.ds.iloc[0], periods=120 + HORIZON, freq="D")
     promo = pd.DataFrame({"ds": dates, "promo": (dates.dayofweek == 2).astype(float)})
     history = history.assign(y=history.y + 300 * promo.promo.iloc[:120].to_numpy())
-    result = forecast_revenue(history, horizon_days=HORIZON, regressors=promo)
+    result = forecast_revenue(history, horizon_days=HORIZON, regressors=promo, future_regressors="given")
     on_promo = result.ds.dt.dayofweek == 2
     assert result.yhat[on_promo].mean() > result.yhat[~on_promo].mean() + 150
+    # Planned from the last week instead (promo = 1/7 every day), promo days lose most of the lift.
+    planned = forecast_revenue(history, horizon_days=HORIZON, regressors=promo.iloc[:120])
+    assert (result.yhat - planned.yhat)[on_promo].mean() > 150
     with pytest.raises(ForecastInputError, match=r"regressor 'promo' has no value for"):
-        forecast_revenue(history, horizon_days=HORIZON, regressors=promo.iloc[:125])
+        forecast_revenue(history, horizon_days=HORIZON, regressors=promo.iloc[:125], future_regressors="given")
+    with pytest.raises(ForecastInputError, match=r"future_regressors must be one of recent_mean, given"):
+        forecast_revenue(history, horizon_days=HORIZON, regressors=promo, future_regressors="realised")
+
+
+def test_intervals_are_conformal_with_enough_history(series, forecast):
+    assert forecast.attrs["interval_method"] == "conformal"
+    # 56 + 2 x 14 days: too few earlier origins to calibrate on, so Prophet's own intervals.
+    short, _ = make_series(n_days=56 + 2 * HORIZON)
+    assert forecast_revenue(short, horizon_days=HORIZON).attrs["interval_method"] == "prophet_samples"
 
 
 def test_short_history_is_rejected():

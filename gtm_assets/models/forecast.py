@@ -22,8 +22,24 @@ MIN_HISTORY_DAYS = 56
 # Future values of a regressor (e.g. total media spend) are the mean of its last week: the plan
 # is assumed to keep today's level, never the realised future values.
 PLANNED_REGRESSOR_DAYS = 7
+# How horizon values of regressors are obtained at a forecast origin: "recent_mean" (the last
+# week's mean, always known at the origin) or "given" (the values passed in, i.e. a media plan;
+# honest only when that plan is known at the origin).
+FUTURE_REGRESSOR_MODES = ("recent_mean", "given")
 YEARLY_MIN_HISTORY_DAYS = 365
+# Chosen on the benchmark's earlier cutoffs (benchmarks/forecast_vs_peers.py): a stiff trend so that
+# media flights are not read as trend changes, and a smooth yearly cycle (3 Fourier pairs, not 10)
+# because the yearly pattern is learnt from one or two years of history.
+CHANGEPOINT_PRIOR_SCALE = 0.001
+YEARLY_FOURIER_ORDER = 3
+# Intervals are conformal: empirical quantiles of the forecast errors of the CALIBRATION_ORIGINS
+# origins just before the forecast origin (spaced one horizon apart, so their targets are known at
+# the origin). With fewer than MIN_CALIBRATION_ORIGINS of them (short history) Prophet's own
+# posterior predictive intervals are used instead, and the result says so.
+CALIBRATION_ORIGINS = 6
+MIN_CALIBRATION_ORIGINS = 3
 UNCERTAINTY_SAMPLES = 1000
+INTERVAL_QUANTILES = [0.025, 0.10, 0.90, 0.975]
 FAN_CHART_HISTORY_DAYS = 90
 FORECAST_COLUMNS = [
     "ds", "yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95",
@@ -98,14 +114,16 @@ def _merge_regressors(frame: pd.DataFrame, regressors: pd.DataFrame) -> pd.DataF
     return merged
 
 
-def _new_model(history_days: int, country: str, regressor_names: list[str]) -> Prophet:
-    """Prophet with weekly seasonality, yearly seasonality once a year of history exists, holidays."""
+def _new_model(history_days: int, country: str, regressor_names: list[str], samples: bool) -> Prophet:
+    """Prophet with a stiff trend, weekly seasonality, smooth yearly seasonality once a year of
+    history exists, and country holidays; posterior predictive samples only when ``samples``."""
     model = Prophet(
         weekly_seasonality=True,
-        yearly_seasonality=history_days >= YEARLY_MIN_HISTORY_DAYS,
+        yearly_seasonality=YEARLY_FOURIER_ORDER if history_days >= YEARLY_MIN_HISTORY_DAYS else False,
         daily_seasonality=False,
+        changepoint_prior_scale=CHANGEPOINT_PRIOR_SCALE,
         interval_width=0.80,
-        uncertainty_samples=UNCERTAINTY_SAMPLES,
+        uncertainty_samples=UNCERTAINTY_SAMPLES if samples else 0,
     )
     model.add_country_holidays(country_name=country)
     for name in regressor_names:
@@ -130,30 +148,91 @@ def planned_regressors(regressors: pd.DataFrame, horizon_days: int) -> pd.DataFr
     return pd.concat([history, future], ignore_index=True)
 
 
-def _fit_predict(
-    history: pd.DataFrame, future: pd.DataFrame, country: str, regressor_names: list[str], seed: int
-) -> pd.DataFrame:
-    """Fit on ``history`` and predict ``future``: point forecast and 80%/95% intervals, clipped at 0."""
-    with _quiet_prophet():
-        model = _new_model(len(history), country, regressor_names)
-        model.fit(history, seed=seed)
-        np.random.seed(seed)
-        samples = model.predictive_samples(future)["yhat"]
-        point = model.predict(future)["yhat"].to_numpy()
-    lower_95, lower_80, upper_80, upper_95 = np.quantile(samples, [0.025, 0.10, 0.90, 0.975], axis=1)
-    result = pd.DataFrame(
-        {
-            "ds": future["ds"].to_numpy(),
-            "yhat": point,
-            "yhat_lower_80": lower_80,
-            "yhat_upper_80": upper_80,
-            "yhat_lower_95": lower_95,
-            "yhat_upper_95": upper_95,
-        }
-    )
-    value_cols = FORECAST_COLUMNS[1:]
-    result[value_cols] = result[value_cols].clip(lower=0.0)
-    return result
+class _Forecaster:
+    """Fits at forecast origins of one history, each origin at most once (the backtest's cutoffs
+    share calibration origins), and forecasts with conformal intervals."""
+
+    def __init__(self, history, regressors, horizon_days, country, future_regressors, seed):
+        if horizon_days < 1:
+            raise ForecastInputError(f"horizon_days must be >= 1, got {horizon_days}")
+        if future_regressors not in FUTURE_REGRESSOR_MODES:
+            raise ForecastInputError(
+                f"future_regressors must be one of {', '.join(FUTURE_REGRESSOR_MODES)}, got {future_regressors!r}"
+            )
+        self.history = history
+        self.names = [] if regressors is None else [c for c in regressors.columns if c != "ds"]
+        if self.names:
+            self.regressors = regressors.assign(ds=pd.to_datetime(regressors["ds"]))
+            self.history = _merge_regressors(history, self.regressors)
+        self.horizon_days, self.country, self.mode, self.seed = horizon_days, country, future_regressors, seed
+        self.points: dict[pd.Timestamp, pd.DataFrame] = {}
+
+    def _future(self, train: pd.DataFrame, origin: pd.Timestamp) -> pd.DataFrame:
+        future = pd.DataFrame({"ds": pd.date_range(origin + pd.Timedelta(days=1), periods=self.horizon_days)})
+        if not self.names:
+            return future
+        if self.mode == "recent_mean":
+            planned = planned_regressors(train[["ds", *self.names]], self.horizon_days)
+            return future.merge(planned, on="ds", how="left")
+        return _merge_regressors(future, self.regressors)
+
+    def _fit(self, origin: pd.Timestamp, samples: bool) -> tuple[pd.DataFrame, np.ndarray | None]:
+        """Point forecast (ds, yhat) from ``origin``, and Prophet's predictive samples if asked."""
+        train = self.history[self.history["ds"] <= origin]
+        future = self._future(train, origin)
+        with _quiet_prophet():
+            model = _new_model(len(train), self.country, self.names, samples)
+            model.fit(train, seed=self.seed)
+            point = future[["ds"]].assign(yhat=model.predict(future)["yhat"].to_numpy())
+            drawn = None
+            if samples:
+                np.random.seed(self.seed)
+                drawn = model.predictive_samples(future)["yhat"]
+        return point, drawn
+
+    def _point(self, origin: pd.Timestamp) -> pd.DataFrame:
+        if origin not in self.points:
+            self.points[origin] = self._fit(origin, samples=False)[0]
+        return self.points[origin]
+
+    def calibration_errors(self, origin: pd.Timestamp) -> np.ndarray | None:
+        """Errors (actual - forecast) of the calibration origins before ``origin``, or None."""
+        first_day = self.history["ds"].iloc[0]
+        origins = [origin - pd.Timedelta(days=self.horizon_days * k) for k in range(1, CALIBRATION_ORIGINS + 1)]
+        origins = [o for o in origins if (o - first_day).days + 1 >= MIN_HISTORY_DAYS]
+        if len(origins) < MIN_CALIBRATION_ORIGINS:
+            return None
+        actual = self.history.set_index("ds")["y"]
+        return np.concatenate(
+            [(actual.loc[p["ds"]].to_numpy() - p["yhat"].to_numpy()) for p in map(self._point, origins)]
+        )
+
+    def forecast(self, origin: pd.Timestamp) -> pd.DataFrame:
+        """Point forecast and 80%/95% intervals from ``origin``, clipped at 0 (attrs: interval_method)."""
+        errors = self.calibration_errors(origin)
+        if errors is None:
+            point, drawn = self._fit(origin, samples=True)
+            bands = np.quantile(drawn, INTERVAL_QUANTILES, axis=1)
+            method = "prophet_samples"
+        else:
+            point = self._point(origin)
+            bands = point["yhat"].to_numpy() + np.quantile(errors, INTERVAL_QUANTILES)[:, None]
+            method = "conformal"
+        lower_95, lower_80, upper_80, upper_95 = bands
+        result = pd.DataFrame(
+            {
+                "ds": point["ds"].to_numpy(),
+                "yhat": point["yhat"].to_numpy(),
+                "yhat_lower_80": lower_80,
+                "yhat_upper_80": upper_80,
+                "yhat_lower_95": lower_95,
+                "yhat_upper_95": upper_95,
+            }
+        )
+        value_cols = FORECAST_COLUMNS[1:]
+        result[value_cols] = result[value_cols].clip(lower=0.0)
+        result.attrs["interval_method"] = method
+        return result
 
 
 def forecast_revenue(
@@ -162,30 +241,25 @@ def forecast_revenue(
     horizon_days: int = 14,
     country: str = "US",
     regressors: pd.DataFrame | None = None,
+    future_regressors: str = "recent_mean",
     seed: int = 0,
 ) -> pd.DataFrame:
     """Forecast the next ``horizon_days`` of daily revenue with 80% and 95% intervals.
 
     ``daily`` has columns ds, y with one row per day and no gaps. ``regressors`` (optional) has ds
-    plus one column per regressor, covering the history and the horizon (``planned_regressors``
-    builds the horizon from the recent level). Yearly seasonality is used only with at least a
-    year of history. Intervals are quantiles of one fit's posterior predictive samples (seeded).
-    Revenue cannot be negative, so the point forecast and interval bounds are clipped at 0.
+    plus one column per regressor covering the history; with ``future_regressors="recent_mean"``
+    the horizon values are the last week's mean (``planned_regressors``), with ``"given"`` they are
+    read from ``regressors`` (a media plan, which must then cover the horizon). Yearly seasonality
+    is used only with at least a year of history. Intervals are conformal (see
+    ``CALIBRATION_ORIGINS``); with too short a history for that they are quantiles of Prophet's
+    posterior predictive samples (seeded); ``result.attrs["interval_method"]`` says which. Revenue
+    cannot be negative, so the point forecast and interval bounds are clipped at 0.
     Raises ``ForecastInputError`` for unusable input (fewer than ``MIN_HISTORY_DAYS`` days,
     missing dates, negative revenue, regressor values missing for a date).
     """
-    if horizon_days < 1:
-        raise ForecastInputError(f"horizon_days must be >= 1, got {horizon_days}")
     history = _validate_daily(daily)
-    future = pd.DataFrame(
-        {"ds": pd.date_range(history["ds"].iloc[-1] + pd.Timedelta(days=1), periods=horizon_days)}
-    )
-    regressor_names = []
-    if regressors is not None:
-        regressor_names = [c for c in regressors.columns if c != "ds"]
-        history = _merge_regressors(history, regressors)
-        future = _merge_regressors(future, regressors)
-    return _fit_predict(history, future, country, regressor_names, seed)
+    forecaster = _Forecaster(history, regressors, horizon_days, country, future_regressors, seed)
+    return forecaster.forecast(history["ds"].iloc[-1])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -261,34 +335,29 @@ def backtest(
     max_cutoffs: int | None = None,
     country: str = "US",
     regressors: pd.DataFrame | None = None,
+    future_regressors: str = "recent_mean",
     seed: int = 0,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of the forecast against a seasonal-naive baseline.
 
     Cutoffs come from Prophet's ``generate_cutoffs`` (every ``period_days`` back from the end,
     with at least ``initial_days`` of training data; only the latest ``max_cutoffs`` when given).
-    At each cutoff the model is refitted exactly as ``forecast_revenue`` does, and regressors
-    (history values only) get their planned horizon values from ``planned_regressors`` as of the
-    cutoff, so realised future spend never leaks into the backtest. Returns one row per horizon
-    day with MAPE, sMAPE and 80%/95% coverage for Prophet and for the same-weekday seasonal
-    naive. The overall figures (MAPE, sMAPE, MASE, coverage, one row per model) are in
-    ``result.attrs["summary"]``; the row-level forecasts in ``result.attrs["forecasts"]``.
+    At each cutoff the forecast is made exactly as ``forecast_revenue`` makes it, from data up to
+    the cutoff only: the conformal intervals use errors of origins whose targets are on or before
+    the cutoff, and with ``future_regressors="recent_mean"`` the regressors' horizon values are
+    planned from the history as of the cutoff, so realised future spend never leaks in (``"given"``
+    reads them from ``regressors``: a media plan, honest only if known at the cutoff). Returns one
+    row per horizon day with MAPE, sMAPE and 80%/95% coverage for Prophet and for the
+    same-weekday seasonal naive. The overall figures (MAPE, sMAPE, MASE, coverage, one row per
+    model) are in ``result.attrs["summary"]``; the row-level forecasts in ``result.attrs["forecasts"]``.
     """
     history = _validate_daily(daily)
-    names = []
-    if regressors is not None:
-        names = [c for c in regressors.columns if c != "ds"]
-        history = _merge_regressors(history, regressors)
-    cutoffs = backtest_cutoffs(history, horizon_days, initial_days, period_days, max_cutoffs)
+    forecaster = _Forecaster(history, regressors, horizon_days, country, future_regressors, seed)
+    cutoffs = backtest_cutoffs(forecaster.history, horizon_days, initial_days, period_days, max_cutoffs)
     frames = []
     for cutoff in cutoffs:
-        train = history[history["ds"] <= cutoff]
-        future = pd.DataFrame({"ds": pd.date_range(cutoff + pd.Timedelta(days=1), periods=horizon_days)})
-        if names:
-            future = future.merge(
-                planned_regressors(train[["ds", *names]], horizon_days), on="ds", how="left"
-            )
-        frames.append(_fit_predict(train, future, country, names, seed).assign(cutoff=cutoff))
+        predicted = forecaster.forecast(cutoff)
+        frames.append(predicted.assign(cutoff=cutoff, interval_method=predicted.attrs["interval_method"]))
     cv = pd.concat(frames, ignore_index=True).merge(history[["ds", "y"]], on="ds")
     cv["horizon_day"] = (cv["ds"] - cv["cutoff"]).dt.days
     cv = cv.join(_seasonal_naive(cv, history.set_index("ds")["y"]))
@@ -329,6 +398,7 @@ def backtest(
                 "coverage_95": cv[f"{prefix}_covered_95"].mean(),
                 "n_forecasts": len(cv),
                 "n_cutoffs": cv["cutoff"].nunique(),
+                "n_conformal_cutoffs": cv.loc[cv["interval_method"] == "conformal", "cutoff"].nunique(),
             }
             for name, prefix in (("prophet", "prophet"), ("seasonal_naive", "naive"))
         ]
