@@ -59,6 +59,12 @@ def _run(_: argparse.Namespace) -> int:
     for name, count in counts:
         print(f"  {name:<{width}}  {count:>10,} rows")
     print(f"Payload {payload[0]}: {payload[1]}")
+    evaluations = [e for result in graph.results for e in result.get_asset_check_evaluations()]
+    failed = [e for e in evaluations if not e.passed]
+    print(f"Asset checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed")
+    for evaluation in failed:
+        figures = ", ".join(f"{k}={v.value}" for k, v in evaluation.metadata.items() if not isinstance(v.value, (dict, list)))
+        print(f"  FAILED {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({figures})")
     print(f"Run history: DAGSTER_HOME={os.environ['DAGSTER_HOME']} (open it with `dagster dev`).")
     return 0 if graph.success else 1
 

@@ -3,8 +3,9 @@ straight from a customer CSV (marketing_campaign.csv format) in an in-memory Duc
 
 It runs the same SQL as the graph: the dbt model customer_features.sql (its source rendered as the
 in-memory raw table) and the persona rules of gtm_assets/defs/personas/personas.py; briefs come
-from gtm_assets/defs/personas/creative_briefs.py. Copy is written by the offline template
-generator (no LLM is configured in this project, so --no-llm only states that explicitly)."""
+from gtm_assets/defs/personas/creative_briefs.py. Copy is written by the offline template generator,
+or by the LLM when GTM_LLM_MODE=openai (with GTM_LLM_BASE_URL and GTM_LLM_MODEL) is set and --no-llm
+is not given (gtm_assets/llm.py; template fallback, reason shown)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ import jinja2
 
 from gtm_assets import settings
 from gtm_assets.landing import CUSTOMER_COLUMNS, LandingFileError, replace_file_rows
-from gtm_assets.models.creative import CHANNELS, STYLES, generate_copy
+from gtm_assets.llm import LLMClient
+from gtm_assets.models.creative import CHANNELS, STYLES
 from gtm_assets.warehouse import LINEAGE_MACRO
 
 CUSTOMER_FEATURES_MODEL = settings.DBT_PROJECT_DIR / "models" / "features" / "customer_features.sql"
@@ -82,6 +84,12 @@ def run(args: argparse.Namespace) -> int:
         _check("channel", args.channel, CHANNELS)
         if args.style is not None:
             _check("style", args.style, STYLES)
+        llm = LLMClient() if args.no_llm else LLMClient.from_env()
+        try:
+            if llm.enabled:
+                print(f"gtm personas: copy by {llm.label}", file=sys.stderr)
+        except ValueError as error:
+            raise UsageError(f"{error}; or pass --no-llm") from error
         summary, issues = persona_summary_from_csv(Path(args.csv))
         if args.cohort is None:
             print(summary[TABLE_COLUMNS].to_markdown(index=False))
@@ -93,16 +101,20 @@ def run(args: argparse.Namespace) -> int:
         )
         if brief is None:
             raise UsageError(f"no customers in segment {args.cohort} / {args.persona} in {args.csv}")
-        variants = generate_copy(copy_request(brief), channel=args.channel, style=args.style or brief["tone"],
-                                 n_variants=args.variants, seed=args.seed)
+        variants = llm.copy_variants(brief, copy_request(brief), channel=args.channel, style=args.style or brief["tone"],
+                                     n_variants=args.variants, seed=args.seed)
     except UsageError as error:
         print(f"gtm personas: {error}", file=sys.stderr)
         return 2
     _print_brief(brief)
-    print(f"\nCopy ({args.channel}, {variants[0]['style']}, template generator):")
+    if variants[0]["generator_fallback_reason"]:
+        print(f"gtm personas: LLM copy not used ({variants[0]['generator_fallback_reason']}); template copy instead",
+              file=sys.stderr)
+    print(f"\nCopy ({args.channel}, {variants[0]['style']}, {variants[0]['generator']} generator):")
     for variant in variants:
+        flags = "".join(f"; {rule}" for rule in variant["compliance"]["failed_rules"])
         print(f"\n[{variant['variant']}] {variant['headline']}\n    {variant['body']}\n    -> {variant['call_to_action']}"
-              f"  (compliance {variant['compliance']['score']:.2f})")
+              f"  (compliance {variant['compliance']['score']:.2f}{flags})")
     return 0
 
 
@@ -110,7 +122,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `personas` to the `gtm` command line."""
     parser = subparsers.add_parser("personas", help="cohort x persona table, or one segment's brief and copy")
     parser.add_argument("--csv", default=str(settings.customers_csv()), help="customer CSV (tab-separated, marketing_campaign.csv columns)")
-    parser.add_argument("--no-llm", action="store_true", help="template copy generator only (the only generator configured)")
+    parser.add_argument("--no-llm", action="store_true", help="template copy generator even when an LLM is configured (GTM_LLM_MODE=openai)")
     parser.add_argument("--cohort", help="life-stage cohort, e.g. 'Mid-Career'")
     parser.add_argument("--persona", help="behavioural persona, e.g. 'Champions'")
     parser.add_argument("--channel", default="email", help=f"one of {', '.join(CHANNELS)} (default email)")

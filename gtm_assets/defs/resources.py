@@ -1,5 +1,6 @@
 """Resources shared by every asset: the DuckDB warehouse and the dbt CLI, both pointed at the file
-named by GTM_DUCKDB_PATH; runs execute in-process (one DuckDB writer, no per-step process start)."""
+named by GTM_DUCKDB_PATH; the DSP adapter; the optional LLM (offline unless GTM_LLM_MODE=openai).
+Runs execute in-process (one DuckDB writer, no per-step process start)."""
 
 import shutil
 import sys
@@ -10,6 +11,7 @@ from dagster_dbt import DbtCliResource
 
 from gtm_assets import settings
 from gtm_assets.dsp import DspClient
+from gtm_assets.llm import LLMClient
 from gtm_assets.warehouse import DuckDBWarehouse
 
 # Every asset that opens the DuckDB file is in this pool; dagster_home/dagster.yaml limits it to
@@ -38,6 +40,7 @@ def resources() -> dg.Definitions:
                 mode=dg.EnvVar("GTM_DSP_MODE").get_value("dry_run"),
                 endpoint=dg.EnvVar("GTM_DSP_ENDPOINT").get_value(""),
             ),
+            "llm": LLMClient.from_env(),
         },
         executor=dg.in_process_executor,
     )

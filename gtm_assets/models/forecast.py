@@ -41,6 +41,19 @@ MIN_CALIBRATION_ORIGINS = 3
 UNCERTAINTY_SAMPLES = 1000
 INTERVAL_QUANTILES = [0.025, 0.10, 0.90, 0.975]
 FAN_CHART_HISTORY_DAYS = 90
+
+
+def _conformal_levels(n_errors: int) -> list[float]:
+    """Split-conformal finite-sample levels for INTERVAL_QUANTILES: a tail of mass a uses the
+    floor((n+1)a)/n (lower) or ceil((n+1)(1-a))/n (upper) empirical quantile, so that with n
+    exchangeable calibration errors each interval covers at least its nominal level."""
+    levels = []
+    for q in INTERVAL_QUANTILES:
+        if q < 0.5:
+            levels.append(max(0.0, np.floor((n_errors + 1) * q) / n_errors))
+        else:
+            levels.append(min(1.0, np.ceil((n_errors + 1) * q) / n_errors))
+    return levels
 FORECAST_COLUMNS = [
     "ds", "yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95",
 ]  # fmt: skip
@@ -216,7 +229,7 @@ class _Forecaster:
             method = "prophet_samples"
         else:
             point = self._point(origin)
-            bands = point["yhat"].to_numpy() + np.quantile(errors, INTERVAL_QUANTILES)[:, None]
+            bands = point["yhat"].to_numpy() + np.quantile(errors, _conformal_levels(len(errors)))[:, None]
             method = "conformal"
         lower_95, lower_80, upper_80, upper_95 = bands
         result = pd.DataFrame(

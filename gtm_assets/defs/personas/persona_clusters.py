@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
+from gtm_assets.llm import LLMClient
 from gtm_assets.models.segmentation import Segmentation, Trait, discover_segments
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
@@ -46,15 +47,30 @@ class PersonaClusterConfig(dg.Config):
     seed: int = 0
 
 
-def _cluster_rows(population: str, segmentation: Segmentation) -> pd.DataFrame:
-    """One row per discovered cluster: name, profile, centroid and the clustering's quality."""
+def _cluster_rows(population: str, segmentation: Segmentation, llm: LLMClient) -> pd.DataFrame:
+    """One row per discovered cluster: name (rule-based, or the LLM's when one is configured),
+    profile, centroid and the clustering's quality."""
     profiles = segmentation.profiles
     columns = [c.removeprefix("mean_") for c in profiles.columns if c.startswith("mean_")]
+    names = llm.name_clusters(
+        [
+            {
+                "population": population,
+                "members": int(row["size"]),
+                "share": float(row["share"]),
+                "centroid_means": {c: float(row[f"mean_{c}"]) for c in columns},
+                "centroid_z": {c: float(row[f"z_{c}"]) for c in columns},
+            }
+            for _, row in profiles.iterrows()
+        ],
+        list(profiles["name"]),
+    )
     return pd.DataFrame(
         {
             "population": population,
             "cluster_id": [f"{population}-{c}" for c in profiles["cluster"]],
-            "cluster_name": profiles["name"],
+            "cluster_name": [n["name"] for n in names],
+            "rule_based_name": profiles["name"],
             "members": profiles["size"],
             "share": profiles["share"],
             "profile": profiles["profile"],
@@ -63,7 +79,9 @@ def _cluster_rows(population: str, segmentation: Segmentation) -> pd.DataFrame:
             "k": segmentation.k,
             "silhouette": segmentation.silhouette,
             "mean_stability_ari": round(segmentation.mean_stability_ari, 4),
-            "naming": NAMING,
+            "naming": [n["naming"] for n in names],
+            "llm_description": pd.Series([n["llm_description"] for n in names], dtype="string"),
+            "naming_fallback_reason": pd.Series([n["naming_fallback_reason"] for n in names], dtype="string"),
         }
     )
 
@@ -75,11 +93,12 @@ def _cluster_rows(population: str, segmentation: Segmentation) -> pd.DataFrame:
     kinds={"duckdb", "python", "scikitlearn"},
     pool=DUCKDB_POOL,
 )
-def persona_clusters(config: PersonaClusterConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def persona_clusters(config: PersonaClusterConfig, warehouse: DuckDBWarehouse, llm: LLMClient) -> dg.MaterializeResult:
     """Data-driven personas: k-means on standardized behavioural features (log1p for heavy tails),
     separately for customers (customer_features) and web users (features). k is the one with the
     highest silhouette in min_k..max_k; stability is the adjusted Rand index against refits on
-    bootstrap resamples. Clusters are named by rule from their centroids. Writes persona_clusters
+    bootstrap resamples. Clusters are named by rule from their centroids, or by the LLM when one is
+    configured (rule-based fallback, reason recorded; `naming` per cluster). Writes persona_clusters
     (one profile per cluster) and persona_cluster_members (entity -> cluster, with lineage)."""
     clusters, members, quality = [], [], {}
     with warehouse.get_connection() as conn:
@@ -94,7 +113,7 @@ def persona_clusters(config: PersonaClusterConfig, warehouse: DuckDBWarehouse) -
             segmentation = discover_segments(
                 frame, traits, k_range=range(config.min_k, config.max_k + 1), n_bootstrap=config.n_bootstrap, seed=config.seed
             )
-            clusters.append(_cluster_rows(population, segmentation))
+            clusters.append(_cluster_rows(population, segmentation, llm))
             members.append(
                 pd.DataFrame(
                     {
@@ -132,7 +151,7 @@ def persona_clusters(config: PersonaClusterConfig, warehouse: DuckDBWarehouse) -
             "FROM member_frame m JOIN main.persona_clusters c USING (cluster_id) ORDER BY entity_type, source_lineage_id"
         )
         metadata = table_metadata(conn, "main.persona_clusters")
-    profiles = cluster_frame[["cluster_id", "cluster_name", "members", "share", "profile"]]
+    profiles = cluster_frame[["cluster_id", "cluster_name", "naming", "members", "share", "profile"]]
     return dg.MaterializeResult(
         metadata={
             **metadata,
@@ -142,6 +161,7 @@ def persona_clusters(config: PersonaClusterConfig, warehouse: DuckDBWarehouse) -
             "customer_stability_ari": dg.MetadataValue.float(quality["customer"]["stability_ari_mean"]),
             "user_silhouette": dg.MetadataValue.float(quality["user"]["silhouette"]),
             "user_stability_ari": dg.MetadataValue.float(quality["user"]["stability_ari_mean"]),
-            "naming": NAMING,
+            "naming": NAMING if not llm.enabled else f"{llm.label}, rule-based fallback: {NAMING}",
+            "clusters_named_by_llm": dg.MetadataValue.int(int((cluster_frame["naming"] == "llm").sum())),
         }
     )
