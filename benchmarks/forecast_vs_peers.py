@@ -8,12 +8,14 @@ MAE up to each cutoff), 80% interval coverage and wall time per model as a Markd
 cutoffs and for the earlier and later half of them.
 
 Rows:
-- "Prophet (gtm_assets)": the product's configuration, with total media spend as regressor whose
-  horizon values are the last week's mean as of the cutoff (known at the cutoff; the honest figure).
-- "Prophet + media plan": the same model, but the horizon's spend is the spend recorded in the media
-  file after the cutoff. Legitimate only when the media plan for the horizon is known at the
-  cutoff (the marketer sets it); here the file holds the realised spend (plan x daily noise), so
-  this row is an optimistic bound on what a known plan buys, not a forecast the product makes alone.
+- "Prophet + media plan (gtm_assets)": the product's configuration when a media plan exists: total
+  media spend as regressor (realised spend up to the cutoff), its horizon values the planned total
+  spend from landing/plans/media_plan.csv. Honest: the plan (flight schedule and levels) is fixed in
+  advance, so its values after a cutoff were known at the cutoff; realised spend = plan x daily noise.
+- "Prophet, no plan (recent mean)": the fallback without a plan, horizon spend = the last week's mean
+  as of the cutoff.
+- "Prophet + realised spend (not honest)": horizon spend = the realised spend after the cutoff, an
+  upper bound on what knowing the future spend buys.
 
 How the configuration was chosen: candidates (regressor none / total spend / adstocked total spend,
 changepoint_prior_scale 0.001 / 0.005 / 0.05, yearly Fourier order 3 / 10, log transform or not)
@@ -65,19 +67,23 @@ def main() -> None:
         simulate(Path(tmp), days=args.days, events=2000, seed=args.seed, formats=("csv",))
         daily = pd.read_csv(Path(tmp) / "ground_truth_daily.csv", parse_dates=["date"])
         media = pd.read_csv(Path(tmp) / "landing" / "media" / "media_spend.csv", parse_dates=["date"])
+        media_plan = pd.read_csv(Path(tmp) / "landing" / "plans" / "media_plan.csv", parse_dates=["date"])
     history = pd.DataFrame({"ds": daily.date, "y": daily.revenue_total})
     spend = media.groupby("date", as_index=False)["spend"].sum().rename(columns={"date": "ds", "spend": "total_spend"})
+    plan = (media_plan.groupby("date", as_index=False)["planned_spend"].sum()
+            .rename(columns={"date": "ds", "planned_spend": "total_spend"}))
 
-    def run_prophet(future_regressors):
+    def run_prophet(future_regressors, future_plan=None):
         started = time.perf_counter()
         result = backtest(
             history, horizon_days=args.horizon, initial_days=56, max_cutoffs=args.cutoffs,
-            regressors=spend, future_regressors=future_regressors,
+            regressors=spend, future_regressors=future_regressors, plan=future_plan,
         )
         return result.attrs["forecasts"], time.perf_counter() - started
 
+    plan_rows, plan_seconds = run_prophet("given", plan)
     rows, prophet_seconds = run_prophet("recent_mean")
-    plan_rows, plan_seconds = run_prophet("given")
+    realised_rows, realised_seconds = run_prophet("given")
     cutoffs = sorted(rows.cutoff.unique())
     scale = rows.groupby("cutoff")["scale"].first()
 
@@ -87,10 +93,12 @@ def main() -> None:
 
     later = cutoffs[len(cutoffs) // 2]
     models = [
-        ("Prophet (gtm_assets)", rows, "yhat", "yhat_lower_80", "yhat_upper_80", prophet_seconds),
-        ("Prophet + media plan", plan_rows, "yhat", "yhat_lower_80", "yhat_upper_80", plan_seconds),
+        ("Prophet + media plan (gtm_assets)", plan_rows, "yhat", "yhat_lower_80", "yhat_upper_80", plan_seconds),
+        ("Prophet, no plan (recent mean)", rows, "yhat", "yhat_lower_80", "yhat_upper_80", prophet_seconds),
         ("seasonal naive", rows, "naive", "naive_lower_80", "naive_upper_80", float("nan")),
         ("AutoETS (statsforecast)", ets, "yhat", "lo", "hi", ets_seconds),
+        ("Prophet + realised spend (not honest)", realised_rows, "yhat", "yhat_lower_80", "yhat_upper_80",
+         realised_seconds),
     ]
     records = []
     for name, frame, point, lo, hi, seconds in models:
@@ -111,7 +119,7 @@ def main() -> None:
           "Prophet backtest (its time is included there).")
     print(table.round(3).to_markdown(index=False))
     overall = table[table.cutoffs == "all"].set_index("model")
-    for name in ("Prophet (gtm_assets)", "Prophet + media plan"):
+    for name in ("Prophet + media plan (gtm_assets)", "Prophet, no plan (recent mean)"):
         print(f"{name}: MASE {overall.MASE[name]:.3f} (goal < 1), MASE relative to seasonal naive "
               f"{overall.MASE[name] / overall.MASE['seasonal naive']:.3f}, MAPE relative to AutoETS "
               f"{overall.MAPE[name] / overall.MAPE['AutoETS (statsforecast)']:.3f} (goal <= 1.10), "

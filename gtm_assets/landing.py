@@ -22,6 +22,7 @@ EVENT_COLUMNS = (
     "ip_address", "consent_analytics", "consent_ads",
 )
 MEDIA_COLUMNS = ("date", "channel", "campaign", "spend", "impressions", "clicks", "conversions")
+MEDIA_PLAN_COLUMNS = ("date", "channel", "planned_spend")
 CUSTOMER_COLUMNS = (
     "ID", "Year_Birth", "Education", "Marital_Status", "Income", "Kidhome", "Teenhome",
     "Dt_Customer", "Recency", "MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts",

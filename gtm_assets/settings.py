@@ -49,6 +49,10 @@ def landing_media_dir() -> Path:
     return data_dir() / "landing" / "media"
 
 
+def landing_plans_dir() -> Path:
+    return data_dir() / "landing" / "plans"
+
+
 def customers_csv() -> Path:
     return data_dir() / "marketing_campaign.csv"
 

@@ -8,6 +8,10 @@ World model (t = day index, c = channel, all money in currency units per day):
 * Spend x_{c,t}: TV, Radio, Print and CTV run in on/off flights of whole weeks (zero when off);
   Search, Social and Display are always on (seasonal wave x AR(1) drift x a few promo bursts x
   log-normal noise); Email is small with send-day peaks. Spend is rounded to cents.
+  The media plan is x_{c,t} without the daily log-normal noise (flight schedule and level; wave x
+  drift x bursts; send-day level), written to landing/plans/media_plan.csv (date, channel,
+  planned_spend) for the simulated days and PLAN_FUTURE_DAYS after them; its future part is drawn
+  from its own seeded generator, so every other output is the same as without the plan.
 * Adstock (daily, geometric):   a_{c,t} = x_{c,t} + decay_c * a_{c,t-1},  a_{c,-1} = 0.
 * Hill saturation:              h_c(a) = a^s_c / (a^s_c + K_c^s_c), K_c = median adstock on spend days.
 * Media contribution:           m_{c,t} = beta_c * h_c(a_{c,t}); beta_c is calibrated so that the
@@ -63,6 +67,8 @@ MALFORMED_SHARE = 0.005
 NO_CONSENT_ANALYTICS = 0.10
 NO_CONSENT_ADS = 0.25
 MIN_DAYS = 28
+# The media plan (landing/plans/media_plan.csv) runs this many days past the last simulated day.
+PLAN_FUTURE_DAYS = 28
 PARQUET_ROW_GROUP = 500_000
 GZIP_LEVEL = 5
 
@@ -202,30 +208,45 @@ def _hill(adstock: np.ndarray, half_saturation: float, shape: float) -> np.ndarr
     return powered / (powered + half_saturation ** shape)
 
 
-def _channel_spend(rng: np.random.Generator, channel: Channel, dates: pd.DatetimeIndex) -> np.ndarray:
-    """Daily spend of one channel (before rounding to cents)."""
+def _channel_spend(rng: np.random.Generator, plan_rng: np.random.Generator, channel: Channel,
+                   dates: pd.DatetimeIndex, plan_days: int) -> tuple[np.ndarray, np.ndarray]:
+    """Planned daily spend of one channel over ``dates`` plus ``plan_days`` future days, and the
+    realised daily spend (plan x daily log-normal noise) over ``dates`` (both before rounding).
+
+    ``rng`` draws exactly what it drew before plans were written (so realised spend is unchanged);
+    the future part of the plan (flights and promo bursts after the last day) comes from ``plan_rng``.
+    """
     n_days = len(dates)
+    n_plan = n_days + plan_days
     level = channel.spend_level
     if channel.pattern == "flighted":
-        plan = np.zeros(n_days)
+        plan = np.zeros(n_plan)
         day, active = int(rng.integers(0, 14)), True
-        while day < n_days:
-            weeks = int(rng.integers(2, 7)) if active else int(rng.integers(1, 6))
+        draw = rng
+        while day < n_plan:
+            if day >= n_days:
+                draw = plan_rng
+            weeks = int(draw.integers(2, 7)) if active else int(draw.integers(1, 6))
             if active:
-                plan[day:day + 7 * weeks] = level * rng.uniform(0.6, 1.4)
+                plan[day:day + 7 * weeks] = level * draw.uniform(0.6, 1.4)
             day += 7 * weeks
             active = not active
-        return plan * rng.lognormal(0.0, 0.12, n_days)
+        return plan, plan[:n_days] * rng.lognormal(0.0, 0.12, n_days)
     if channel.pattern == "always_on":
-        t = np.arange(n_days)
+        t = np.arange(n_plan)
         wave = 1.0 + 0.2 * np.sin(2 * np.pi * t / 365.25 + rng.uniform(0, 2 * np.pi))
-        drift = np.exp(lfilter([1.0], [1.0, -0.95], rng.normal(0.0, 0.05, n_days)))
-        bursts = np.ones(n_days)
-        for start in rng.integers(0, n_days, max(1, n_days // 90)):
+        shocks = np.r_[rng.normal(0.0, 0.05, n_days), plan_rng.normal(0.0, 0.05, plan_days)]
+        drift = np.exp(lfilter([1.0], [1.0, -0.95], shocks))
+        bursts = np.ones(n_plan)
+        starts = np.r_[rng.integers(0, n_days, max(1, n_days // 90)),
+                       plan_rng.integers(n_days, n_plan, plan_rng.poisson(plan_days / 90))]
+        for start in starts:
             bursts[start:start + 7] *= 1.6
-        return level * wave * drift * bursts * rng.lognormal(0.0, 0.15, n_days)
-    send_day = np.isin(dates.day_of_week, (1, 3))
-    return level * np.where(send_day, 2.0, 0.6) * rng.lognormal(0.0, 0.25, n_days)
+        plan = level * wave * drift * bursts
+        return plan, plan[:n_days] * rng.lognormal(0.0, 0.15, n_days)
+    plan_dates = pd.date_range(dates[0], periods=n_plan, freq="D")
+    plan = level * np.where(np.isin(plan_dates.day_of_week, (1, 3)), 2.0, 0.6)
+    return plan, plan[:n_days] * rng.lognormal(0.0, 0.25, n_days)
 
 
 def _baseline(dates: pd.DatetimeIndex) -> np.ndarray:
@@ -244,13 +265,18 @@ def _baseline(dates: pd.DatetimeIndex) -> np.ndarray:
     return BASELINE["level"] * trend * weekly * yearly * holiday
 
 
-def _simulate_world(rng: np.random.Generator, dates: pd.DatetimeIndex) -> tuple[pd.DataFrame, dict]:
-    """Spend, contributions, baseline and revenue per day plus the channel truth."""
+def _simulate_world(rng: np.random.Generator, plan_rng: np.random.Generator,
+                    dates: pd.DatetimeIndex) -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """Spend, contributions, baseline and revenue per day, the channel truth, and the media plan
+    (date, channel, planned_spend) over the days and PLAN_FUTURE_DAYS after them."""
     daily = pd.DataFrame({"date": dates.strftime("%Y-%m-%d")})
-    truth = {}
+    plan_dates = pd.date_range(dates[0], periods=len(dates) + PLAN_FUTURE_DAYS, freq="D").strftime("%Y-%m-%d")
+    truth, plans = {}, []
     contributions = np.zeros(len(dates))
     for channel in CHANNELS:
-        spend = np.round(_channel_spend(rng, channel, dates), 2)
+        plan, realised = _channel_spend(rng, plan_rng, channel, dates, PLAN_FUTURE_DAYS)
+        plans.append(pd.DataFrame({"date": plan_dates, "channel": channel.name, "planned_spend": plan}))
+        spend = np.round(realised, 2)
         adstock = _adstock(spend, channel.decay)
         half_saturation = round(float(np.median(adstock[spend > 0])), 2)
         saturation = _hill(adstock, half_saturation, channel.shape)
@@ -276,7 +302,8 @@ def _simulate_world(rng: np.random.Generator, dates: pd.DatetimeIndex) -> tuple[
     revenue = np.maximum(baseline + contributions + noise, BASELINE["revenue_floor"])
     daily["baseline"] = baseline
     daily["revenue_cents"] = np.round(revenue * 100).astype(np.int64)
-    return daily, truth
+    media_plan = pd.concat(plans, ignore_index=True).sort_values("date", kind="stable")
+    return daily, truth, media_plan
 
 
 def _simulate_media(rng: np.random.Generator, daily: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -622,20 +649,23 @@ def simulate(out_dir: Path, *, days: int = 730, events: int = 50000, users: int 
     out_dir = Path(out_dir)
     events_dir = out_dir / "landing" / "events"
     media_dir = out_dir / "landing" / "media"
-    events_dir.mkdir(parents=True, exist_ok=True)
-    media_dir.mkdir(parents=True, exist_ok=True)
+    plans_dir = out_dir / "landing" / "plans"
+    for directory in (events_dir, media_dir, plans_dir):
+        directory.mkdir(parents=True, exist_ok=True)
     for stale in events_dir.glob("events_[0-9][0-9][0-9]_*"):  # files of an earlier run would skew the counts
         stale.unlink()
 
     dates = pd.date_range(start_date, periods=days, freq="D")
     start_epoch = int(dates[0].timestamp())
-    daily, channel_truth = _simulate_world(np.random.default_rng([seed, 0]), dates)
+    daily, channel_truth, media_plan = _simulate_world(
+        np.random.default_rng([seed, 0]), np.random.default_rng([seed, 4]), dates)
     media, shares = _simulate_media(np.random.default_rng([seed, 1]), daily)
     mean_events = float(EVENTS_PER_SESSION_P @ np.arange(1, 7))
     sessions_target = events / (mean_events * (1 + MALFORMED_SHARE / len(DEFECT_KINDS)))
     s = _simulate_sessions(np.random.default_rng([seed, 2]), daily, shares, sessions_target, n_users, start_epoch)
 
     media.to_csv(media_dir / "media_spend.csv", index=False, float_format="%.2f", lineterminator="\n")
+    media_plan.to_csv(plans_dir / "media_plan.csv", index=False, float_format="%.2f", lineterminator="\n")
     _write_daily(daily, out_dir / "ground_truth_daily.csv")
 
     con = duckdb.connect(config={"memory_limit": "1GB"})
@@ -711,12 +741,13 @@ def main(argv: list[str] | None = None) -> None:
     counts = truth["counts"]
     event_bytes = sum((args.out / "landing" / "events" / name).stat().st_size for name in truth["files"])
     other_bytes = sum((args.out / name).stat().st_size for name in
-                      ("landing/media/media_spend.csv", "ground_truth.json", "ground_truth_daily.csv"))
+                      ("landing/media/media_spend.csv", "landing/plans/media_plan.csv", "ground_truth.json",
+                       "ground_truth_daily.csv"))
     print(f"Wrote {len(truth['files'])} event files ({', '.join(truth['files'])}; {event_bytes / 1e6:.2f} MB) "
           f"with {counts['raw_rows']:,} raw rows ({counts['quarantined_total']:,} malformed, "
           f"{counts['dropped_for_consent']:,} without analytics consent, {counts['kept']:,} kept in "
           f"{counts['kept_sessions']:,} sessions, kept revenue {counts['kept_revenue']:,.2f}) for "
-          f"{truth['start_date']}..{truth['end_date']}, plus media_spend.csv, ground_truth.json and "
+          f"{truth['start_date']}..{truth['end_date']}, plus media_spend.csv, media_plan.csv, ground_truth.json and "
           f"ground_truth_daily.csv; {(event_bytes + other_bytes) / 1e6:.2f} MB in total under {args.out}.")
 
 

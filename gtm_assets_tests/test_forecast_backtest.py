@@ -72,3 +72,33 @@ def test_forecast_asset_tables_and_check(graph_run, conn):
     assert metadata["backtest_coverage_80"].value == pytest.approx(by_horizon.prophet_coverage_80.mean())
     check = next(e for r in graph_run.results for e in r.get_asset_check_evaluations() if e.check_name == "forecast_is_sane")
     assert check.passed == (metadata["backtest_coverage_80"].value >= 0.6)
+    # The simulated world lands a media plan covering the horizon: it supplies the horizon's spend.
+    assert metadata["future_spend_source"].value.startswith("media plan (raw_media_plan")
+    assert metadata["backtest_future_spend_source"].value.startswith("media plan (raw_media_plan")
+
+
+def test_backtest_uses_the_media_plan_for_the_horizon():
+    # The realised spend doubles after the cutoff; a plan fixed in advance says so (plus noise-free
+    # levels), so the forecast with the plan catches the jump that the recent mean misses.
+    history, spend = spend_driven()
+    plan = spend.assign(spend=np.where(spend.ds > history.ds.iloc[-15], 200.0, 100.0))
+    with_plan = backtest(history, horizon_days=14, initial_days=56, period_days=28, max_cutoffs=1, regressors=spend,
+                         future_regressors="given", plan=plan)
+    without = backtest(history, horizon_days=14, initial_days=56, period_days=28, max_cutoffs=1, regressors=spend)
+    mape_with = with_plan.attrs["summary"].set_index("model").loc["prophet", "mape"]
+    assert mape_with < 0.1 < 0.35 < without.attrs["summary"].set_index("model").loc["prophet", "mape"]
+    with pytest.raises(ForecastInputError, match="regressor 'spend' has no value for"):
+        forecast_revenue(history, horizon_days=14, regressors=spend, future_regressors="given", plan=plan)
+
+
+def test_plan_is_used_only_when_it_covers_the_horizon():
+    from gtm_assets.defs.forecast.forecast import _plan_covering
+
+    days = pd.date_range("2024-03-01", periods=10, freq="D")
+    plan = pd.DataFrame({"ds": days, "total_spend": 1.0})
+    used, note = _plan_covering(plan, days[2], days[-1])
+    assert used is plan and note.startswith("media plan")
+    used, note = _plan_covering(plan.drop(index=5), days[2], days[-1])
+    assert used is None and note == "recent mean of the last 7 days (media plan lacks 2024-03-06 (1 days))"
+    used, note = _plan_covering(plan.iloc[:0], days[2], days[-1])
+    assert used is None and note == "recent mean of the last 7 days (no media plan)"

@@ -93,6 +93,24 @@ def test_bad_media_value_names_file_row_and_column(tmp_path, monkeypatch):
         assert conn.execute("SELECT count(*) FROM raw.raw_media_spend").fetchone()[0] == 1
 
 
+def test_media_plan_is_optional_and_a_bad_value_names_file_row_and_column(tmp_path, monkeypatch):
+    from gtm_assets.defs.ingest.raw_media_plan import raw_media_plan
+
+    monkeypatch.setenv("GTM_DATA_DIR", str(tmp_path / "data"))
+    warehouse = DuckDBWarehouse(database=str(tmp_path / "p.duckdb"))
+    assert dg.materialize([raw_media_plan], resources={"warehouse": warehouse}).success
+    plans = tmp_path / "data" / "landing" / "plans"
+    plans.mkdir(parents=True)
+    good = "date,channel,planned_spend\n2024-01-01,TV,100.00\n"
+    (plans / "media_plan.csv").write_text(good)
+    assert dg.materialize([raw_media_plan], resources={"warehouse": warehouse}).success
+    (plans / "media_plan.csv").write_text(good + "2024-01-02,TV,-5\n")
+    with pytest.raises(LandingFileError, match=r"media_plan\.csv: row 2, column 'planned_spend': '-5'"):
+        dg.materialize([raw_media_plan], resources={"warehouse": warehouse})
+    with warehouse.get_connection() as conn:
+        assert conn.execute("SELECT count(*) FROM raw.raw_media_plan").fetchall()[0][0] == 1
+
+
 def test_raw_events_partition_failure_names_the_file(tmp_path, monkeypatch):
     from gtm_assets.defs.ingest.raw_events import landing_event_files, raw_events
 

@@ -4,10 +4,11 @@ import json
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
-from gtm_assets.simulate import CHANNELS, DEFECT_KINDS, EVENT_COLUMNS, main, simulate
+from gtm_assets.simulate import CHANNELS, DEFECT_KINDS, EVENT_COLUMNS, PLAN_FUTURE_DAYS, main, simulate
 
 SMALL = {"days": 120, "events": 8000, "formats": ("csv", "parquet", "jsonl.gz", "jsonl", "csv.gz"),
          "n_event_files": 5}
@@ -186,3 +187,27 @@ def test_cli_writes_outputs(tmp_path, capsys):
     truth = json.loads((tmp_path / "ground_truth.json").read_text())
     assert [name.rsplit(".", 1)[-1] for name in truth["files"]] == ["parquet", "gz", "parquet"]
     assert "raw rows" in capsys.readouterr().out
+
+
+def test_media_plan_covers_the_days_and_the_future_and_realised_spend_is_plan_times_noise(small_world, small_truth):
+    plan = pd.read_csv(small_world / "landing" / "plans" / "media_plan.csv", parse_dates=["date"])
+    assert list(plan.columns) == ["date", "channel", "planned_spend"]
+    expected_days = pd.date_range(small_truth["start_date"], periods=SMALL["days"] + PLAN_FUTURE_DAYS, freq="D")
+    for channel in CHANNELS:
+        days = plan.loc[plan.channel == channel.name, "date"]
+        assert list(days) == list(expected_days), channel.name
+    assert (plan.planned_spend >= 0).all()
+    future = plan[plan.date > pd.Timestamp(small_truth["end_date"])]
+    always_on = [c.name for c in CHANNELS if c.pattern != "flighted"]
+    assert (future[future.channel.isin(always_on)].planned_spend > 0).all()
+
+    daily = pd.read_csv(small_world / "ground_truth_daily.csv", parse_dates=["date"]).set_index("date")
+    planned = plan.pivot(index="date", columns="channel", values="planned_spend").loc[daily.index]
+    for channel in CHANNELS:
+        realised, intended = daily[f"spend_{channel.name}"], planned[channel.name]
+        assert (realised[intended == 0] == 0).all(), channel.name
+        assert (intended > 0).sum() > 20, channel.name
+        log_noise = np.log(realised[intended > 0] / intended[intended > 0])
+        # Realised = plan x log-normal(0, sd) daily noise: mean log ratio about 0, spread about sd.
+        assert abs(log_noise.mean()) < 0.08, channel.name
+        assert 0.05 < log_noise.std() < 0.4, channel.name

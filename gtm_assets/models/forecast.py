@@ -23,8 +23,8 @@ MIN_HISTORY_DAYS = 56
 # is assumed to keep today's level, never the realised future values.
 PLANNED_REGRESSOR_DAYS = 7
 # How horizon values of regressors are obtained at a forecast origin: "recent_mean" (the last
-# week's mean, always known at the origin) or "given" (the values passed in, i.e. a media plan;
-# honest only when that plan is known at the origin).
+# week's mean, always known at the origin) or "given" (read from ``plan``, a media plan fixed in
+# advance, or without one from ``regressors``; honest only when those values are known at the origin).
 FUTURE_REGRESSOR_MODES = ("recent_mean", "given")
 YEARLY_MIN_HISTORY_DAYS = 365
 # Chosen on the benchmark's earlier cutoffs (benchmarks/forecast_vs_peers.py): a stiff trend so that
@@ -165,7 +165,7 @@ class _Forecaster:
     """Fits at forecast origins of one history, each origin at most once (the backtest's cutoffs
     share calibration origins), and forecasts with conformal intervals."""
 
-    def __init__(self, history, regressors, horizon_days, country, future_regressors, seed):
+    def __init__(self, history, regressors, horizon_days, country, future_regressors, seed, plan=None):
         if horizon_days < 1:
             raise ForecastInputError(f"horizon_days must be >= 1, got {horizon_days}")
         if future_regressors not in FUTURE_REGRESSOR_MODES:
@@ -177,6 +177,7 @@ class _Forecaster:
         if self.names:
             self.regressors = regressors.assign(ds=pd.to_datetime(regressors["ds"]))
             self.history = _merge_regressors(history, self.regressors)
+            self.plan = self.regressors if plan is None else plan.assign(ds=pd.to_datetime(plan["ds"]))
         self.horizon_days, self.country, self.mode, self.seed = horizon_days, country, future_regressors, seed
         self.points: dict[pd.Timestamp, pd.DataFrame] = {}
 
@@ -187,7 +188,7 @@ class _Forecaster:
         if self.mode == "recent_mean":
             planned = planned_regressors(train[["ds", *self.names]], self.horizon_days)
             return future.merge(planned, on="ds", how="left")
-        return _merge_regressors(future, self.regressors)
+        return _merge_regressors(future, self.plan[["ds", *self.names]])
 
     def _fit(self, origin: pd.Timestamp, samples: bool) -> tuple[pd.DataFrame, np.ndarray | None]:
         """Point forecast (ds, yhat) from ``origin``, and Prophet's predictive samples if asked."""
@@ -255,6 +256,7 @@ def forecast_revenue(
     country: str = "US",
     regressors: pd.DataFrame | None = None,
     future_regressors: str = "recent_mean",
+    plan: pd.DataFrame | None = None,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Forecast the next ``horizon_days`` of daily revenue with 80% and 95% intervals.
@@ -262,7 +264,8 @@ def forecast_revenue(
     ``daily`` has columns ds, y with one row per day and no gaps. ``regressors`` (optional) has ds
     plus one column per regressor covering the history; with ``future_regressors="recent_mean"``
     the horizon values are the last week's mean (``planned_regressors``), with ``"given"`` they are
-    read from ``regressors`` (a media plan, which must then cover the horizon). Yearly seasonality
+    read from ``plan`` (ds plus the same columns: a media plan, which must cover the horizon) or,
+    without a plan, from ``regressors`` (which must then cover the horizon). Yearly seasonality
     is used only with at least a year of history. Intervals are conformal (see
     ``CALIBRATION_ORIGINS``); with too short a history for that they are quantiles of Prophet's
     posterior predictive samples (seeded); ``result.attrs["interval_method"]`` says which. Revenue
@@ -271,7 +274,7 @@ def forecast_revenue(
     missing dates, negative revenue, regressor values missing for a date).
     """
     history = _validate_daily(daily)
-    forecaster = _Forecaster(history, regressors, horizon_days, country, future_regressors, seed)
+    forecaster = _Forecaster(history, regressors, horizon_days, country, future_regressors, seed, plan)
     return forecaster.forecast(history["ds"].iloc[-1])
 
 
@@ -349,6 +352,7 @@ def backtest(
     country: str = "US",
     regressors: pd.DataFrame | None = None,
     future_regressors: str = "recent_mean",
+    plan: pd.DataFrame | None = None,
     seed: int = 0,
 ) -> pd.DataFrame:
     """Rolling-origin backtest of the forecast against a seasonal-naive baseline.
@@ -358,14 +362,17 @@ def backtest(
     At each cutoff the forecast is made exactly as ``forecast_revenue`` makes it, from data up to
     the cutoff only: the conformal intervals use errors of origins whose targets are on or before
     the cutoff, and with ``future_regressors="recent_mean"`` the regressors' horizon values are
-    planned from the history as of the cutoff, so realised future spend never leaks in (``"given"``
-    reads them from ``regressors``: a media plan, honest only if known at the cutoff). Returns one
+    planned from the history as of the cutoff, so realised future spend never leaks in. With
+    ``"given"`` they are read from ``plan`` (or ``regressors`` without one): a media plan that was
+    fixed before the cutoff, e.g. a flight schedule booked weeks ahead, is honest there, since its
+    values after the cutoff were known at the cutoff; realised spend passed as the plan is not. Training
+    always uses ``regressors`` (realised values) up to the cutoff. Returns one
     row per horizon day with MAPE, sMAPE and 80%/95% coverage for Prophet and for the
     same-weekday seasonal naive. The overall figures (MAPE, sMAPE, MASE, coverage, one row per
     model) are in ``result.attrs["summary"]``; the row-level forecasts in ``result.attrs["forecasts"]``.
     """
     history = _validate_daily(daily)
-    forecaster = _Forecaster(history, regressors, horizon_days, country, future_regressors, seed)
+    forecaster = _Forecaster(history, regressors, horizon_days, country, future_regressors, seed, plan)
     cutoffs = backtest_cutoffs(forecaster.history, horizon_days, initial_days, period_days, max_cutoffs)
     frames = []
     for cutoff in cutoffs:

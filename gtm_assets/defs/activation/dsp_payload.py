@@ -16,6 +16,8 @@ SELECT 'raw_events' AS source, source_file, any_value(source_file_sha256) AS sha
 UNION ALL
 SELECT 'raw_media_spend', source_file, any_value(source_file_sha256), count(*) FROM raw.raw_media_spend GROUP BY 2
 UNION ALL
+SELECT 'raw_media_plan', source_file, any_value(source_file_sha256), count(*) FROM raw.raw_media_plan GROUP BY 2
+UNION ALL
 SELECT 'raw_customers', source_file, any_value(source_file_sha256), count(*) FROM raw.raw_customers GROUP BY 2
 ORDER BY 1, 2
 """

@@ -9,6 +9,7 @@ from gtm_assets.models.forecast import (
     MIN_HISTORY_DAYS,
     ForecastInputError,
     backtest,
+    backtest_cutoffs,
     fan_chart_png,
     forecast_revenue,
 )
@@ -24,6 +25,9 @@ FROM main.guarded_sessions GROUP BY 1 ORDER BY 1
 DAILY_SPEND_SQL = """
 SELECT date::DATE AS ds, sum(spend::DECIMAL(18, 2))::DOUBLE AS total_spend FROM raw.raw_media_spend GROUP BY 1 ORDER BY 1
 """
+DAILY_PLAN_SQL = """
+SELECT date::DATE AS ds, sum(planned_spend::DECIMAL(18, 2))::DOUBLE AS total_spend FROM raw.raw_media_plan GROUP BY 1 ORDER BY 1
+"""
 
 
 class ForecastConfig(dg.Config):
@@ -31,7 +35,8 @@ class ForecastConfig(dg.Config):
     country: str = "US"
     seed: int = 0
     # Total media spend as a regressor (chosen on the benchmark's earlier cutoffs); its horizon
-    # values are planned = the last 7 days' mean, since no media plan for the horizon is stored.
+    # values are the planned total spend of raw_media_plan when the plan covers the horizon, else
+    # the last 7 days' mean.
     use_spend_regressor: bool = True
     backtest_cutoffs: int = 6
     backtest_period_days: int = 28
@@ -44,11 +49,22 @@ def _spend_regressor(conn, history: pd.DataFrame) -> tuple[pd.DataFrame | None, 
     missing = history["ds"][~history["ds"].isin(spend["ds"])]
     if not missing.empty:
         return None, f"not used: no media spend on {missing.iloc[0].date()} ({len(missing)} revenue days without spend)"
-    return spend[spend["ds"] <= history["ds"].max()], "total_spend (planned = mean of the last 7 days)"
+    return spend[spend["ds"] <= history["ds"].max()], "total_spend"
+
+
+def _plan_covering(plan: pd.DataFrame, first_day: pd.Timestamp, last_day: pd.Timestamp) -> tuple[pd.DataFrame | None, str]:
+    """The daily planned total spend if it has every day from first_day to last_day, else None;
+    with a note on the source of the horizon's spend values."""
+    needed = pd.date_range(first_day, last_day, freq="D")
+    missing = needed.difference(plan["ds"])
+    if missing.empty:
+        return plan, f"media plan (raw_media_plan, {first_day.date()}..{last_day.date()})"
+    reason = "no media plan" if plan.empty else f"media plan lacks {missing[0].date()} ({len(missing)} days)"
+    return None, f"recent mean of the last 7 days ({reason})"
 
 
 @dg.asset(
-    deps=["guarded_sessions", "raw_media_spend"],
+    deps=["guarded_sessions", "raw_media_spend", "raw_media_plan"],
     group_name="forecast",
     owners=[OWNER],
     kinds={"duckdb", "python", "prophet"},
@@ -56,24 +72,37 @@ def _spend_regressor(conn, history: pd.DataFrame) -> tuple[pd.DataFrame | None, 
 )
 def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """Prophet forecast of daily revenue from guarded sessions (weekly and yearly seasonality,
-    country holidays, total-spend regressor at its planned level) for the next horizon_days, with
+    country holidays, total-spend regressor) for the next horizon_days, with
     80% and 95% conformal intervals (from the errors of recent past origins), a fan chart, and a rolling-origin backtest against a seasonal-naive
     baseline (MAPE, sMAPE, coverage per horizon day; table forecast_backtest). Fails with the first
-    missing date on gaps and with fewer than 8 weeks of history."""
+    missing date on gaps and with fewer than 8 weeks of history.
+
+    The spend regressor's horizon values are the planned total spend from raw_media_plan when the
+    plan covers the horizon (in the backtest: the horizons of all cutoffs; the plan is fixed in
+    advance, so its values after a cutoff were known at the cutoff), else the last week's mean;
+    metadata future_spend_source / backtest_future_spend_source say which was used."""
     with warehouse.get_connection() as conn:
         history = conn.execute(DAILY_REVENUE_SQL).fetchdf()
         history["ds"] = pd.to_datetime(history["ds"])
-        regressors, regressor_note = None, "none"
+        plan = conn.execute(DAILY_PLAN_SQL).fetchdf()
+        plan["ds"] = pd.to_datetime(plan["ds"])
+        regressors, regressor_note, spend_source = None, "none", "none (no spend regressor)"
         if config.use_spend_regressor:
-            spend, regressor_note = _spend_regressor(conn, history)
-            if spend is not None:
-                regressors = spend
+            regressors, regressor_note = _spend_regressor(conn, history)
+        last_day = history["ds"].max()
+        horizon_plan = None
+        if regressors is not None:
+            horizon_plan, spend_source = _plan_covering(
+                plan, last_day + pd.Timedelta(days=1), last_day + pd.Timedelta(days=config.horizon_days)
+            )
         predicted = forecast_revenue(
             history,
             horizon_days=config.horizon_days,
             country=config.country,
             seed=config.seed,
             regressors=regressors,
+            future_regressors="recent_mean" if horizon_plan is None else "given",
+            plan=horizon_plan,
         )
         interval_method = predicted.attrs["interval_method"]
         predicted = predicted.assign(
@@ -86,7 +115,7 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
             "CREATE OR REPLACE TABLE main.forecast AS SELECT lineage_id('forecast', fit_run_id || '|' || "
             "ds::DATE) AS lineage_id, ds::DATE AS ds, * EXCLUDE (ds) FROM predicted"
         )
-        backtest_metadata = _backtest(conn, context, config, history, regressors)
+        backtest_metadata = _backtest(conn, context, config, history, regressors, plan)
         metadata = table_metadata(conn, "main.forecast")
     return dg.MaterializeResult(
         metadata={
@@ -94,6 +123,7 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
             "horizon_revenue": dg.MetadataValue.float(float(predicted["yhat"].sum())),
             "history_days": dg.MetadataValue.int(len(history)),
             "regressor": regressor_note,
+            "future_spend_source": spend_source,
             "interval_method": interval_method,
             **backtest_metadata,
             **png_metadata(fan_chart_png(history, predicted), "forecast_fan"),
@@ -101,13 +131,25 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
     )
 
 
-def _backtest(conn, context, config: ForecastConfig, history: pd.DataFrame, regressors: pd.DataFrame | None) -> dict:
+def _backtest(
+    conn, context, config: ForecastConfig, history: pd.DataFrame, regressors: pd.DataFrame | None, plan: pd.DataFrame
+) -> dict:
     """Run the backtest on the latest cutoffs, write main.forecast_backtest, return its metadata.
+
+    The horizon spend at each cutoff comes from the media plan when it covers every cutoff's
+    horizon (honest: the plan was fixed in advance), else from the recent mean as of the cutoff.
 
     With too little history for even one cutoff the table is left empty and the metadata says why
     (the forecast_is_sane check then fails: an unvalidated forecast is never passed off as tested).
     """
+    spend_source = "none (no spend regressor)"
     try:
+        backtest_plan = None
+        if regressors is not None:
+            cutoffs = backtest_cutoffs(
+                history, config.horizon_days, MIN_HISTORY_DAYS, config.backtest_period_days, config.backtest_cutoffs
+            )
+            backtest_plan, spend_source = _plan_covering(plan, cutoffs[0] + pd.Timedelta(days=1), history["ds"].max())
         by_horizon = backtest(
             history,
             horizon_days=config.horizon_days,
@@ -116,6 +158,8 @@ def _backtest(conn, context, config: ForecastConfig, history: pd.DataFrame, regr
             max_cutoffs=config.backtest_cutoffs,
             country=config.country,
             regressors=regressors,
+            future_regressors="recent_mean" if backtest_plan is None else "given",
+            plan=backtest_plan,
             seed=config.seed,
         )
         summary, note = by_horizon.attrs["summary"], "ok"
@@ -129,10 +173,11 @@ def _backtest(conn, context, config: ForecastConfig, history: pd.DataFrame, regr
         "|| horizon_day) AS lineage_id, * FROM by_horizon"
     )
     if summary is None:
-        return {"backtest": note}
+        return {"backtest": note, "backtest_future_spend_source": spend_source}
     figures = summary.set_index("model")
     return {
         "backtest": note,
+        "backtest_future_spend_source": spend_source,
         "backtest_summary": dg.MetadataValue.md(summary.round(4).to_markdown(index=False)),
         "backtest_by_horizon_day": dg.MetadataValue.md(by_horizon.round(4).to_markdown(index=False)),
         "backtest_mape": dg.MetadataValue.float(float(figures.loc["prophet", "mape"])),

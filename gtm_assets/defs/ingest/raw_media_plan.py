@@ -1,0 +1,47 @@
+"""raw_media_plan: the planned daily spend per channel from data/landing/plans."""
+
+import dagster as dg
+
+from gtm_assets import settings
+from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
+from gtm_assets.landing import MEDIA_PLAN_COLUMNS, create_raw_table, replace_file_rows
+from gtm_assets.observability import table_metadata
+from gtm_assets.warehouse import DuckDBWarehouse
+
+MEDIA_PLAN_TYPES = {"date": "DATE", "planned_spend": "DECIMAL(18, 2)"}
+
+
+@dg.asset(group_name="ingest", owners=[OWNER], kinds={"duckdb", "python"}, pool=DUCKDB_POOL)
+def raw_media_plan(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+    """Planned daily spend per channel (the flight schedule, fixed in advance), as landed.
+
+    Each CSV in data/landing/plans (date, channel, planned_spend) replaces its own rows in one
+    transaction; a value that does not parse fails with the file, row and column. Rows of files
+    that have left the folder are removed. No plan files is not an error: the table is then empty
+    and the forecast falls back to the recent spend level.
+    """
+    files = sorted(p for p in settings.landing_plans_dir().glob("*.csv") if p.is_file())
+    with warehouse.get_connection() as conn:
+        ingested = [
+            replace_file_rows(
+                conn,
+                table="raw_media_plan",
+                path=path,
+                source_file=f"landing/plans/{path.name}",
+                columns=MEDIA_PLAN_COLUMNS,
+                typed_columns=MEDIA_PLAN_TYPES,
+            )
+            for path in files
+        ]
+        create_raw_table(conn, "raw_media_plan", MEDIA_PLAN_COLUMNS)
+        present = [item.source_file for item in ingested]
+        conn.execute("DELETE FROM raw.raw_media_plan WHERE NOT list_contains(?, source_file)", [present])
+        metadata = table_metadata(conn, "raw.raw_media_plan")
+        first_day, last_day = conn.execute(
+            "SELECT min(date::DATE)::VARCHAR, max(date::DATE)::VARCHAR FROM raw.raw_media_plan"
+        ).fetchall()[0]
+    context.log.info(f"Synced {sum(i.rows for i in ingested)} media plan rows from {len(ingested)} file(s)")
+    return dg.MaterializeResult(
+        metadata={**metadata, "plan_first_day": str(first_day), "plan_last_day": str(last_day)},
+        data_version=dg.DataVersion(",".join(i.sha256[:16] for i in ingested) or "no plan"),
+    )
