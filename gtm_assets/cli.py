@@ -20,6 +20,7 @@ SUMMARY_TABLES = [
     ("raw_events", "raw.raw_events"),
     ("raw_media_spend", "raw.raw_media_spend"),
     ("raw_media_plan", "raw.raw_media_plan"),
+    ("raw_lift_tests", "raw.raw_lift_tests"),
     ("raw_customers", "raw.raw_customers"),
     ("event_dispositions", "main.event_dispositions"),
     ("quarantined_events", "main.quarantined_events"),

@@ -12,6 +12,11 @@ World model (t = day index, c = channel, all money in currency units per day):
   drift x bursts; send-day level), written to landing/plans/media_plan.csv (date, channel,
   planned_spend) for the simulated days and PLAN_FUTURE_DAYS after them; its future part is drawn
   from its own seeded generator, so every other output is the same as without the plan.
+* Lift tests (landing/experiments/lift_tests.csv): one per always-on channel (Search, Social,
+  Display, Email), over LIFT_TEST_WEEKS whole Monday weeks at a seeded start, with the test spend,
+  the measured incremental revenue = the channel's true contribution summed over the window (what a
+  geo holdout of the channel would measure) + N(0, SE^2), SE = LIFT_TEST_RELATIVE_SE x the true value.
+  Drawn from their own seeded generator, so every other output is the same as without them.
 * Adstock (daily, geometric):   a_{c,t} = x_{c,t} + decay_c * a_{c,t-1},  a_{c,-1} = 0.
 * Hill saturation:              h_c(a) = a^s_c / (a^s_c + K_c^s_c), K_c = median adstock on spend days.
 * Media contribution:           m_{c,t} = beta_c * h_c(a_{c,t}); beta_c is calibrated so that the
@@ -69,6 +74,9 @@ NO_CONSENT_ADS = 0.25
 MIN_DAYS = 28
 # The media plan (landing/plans/media_plan.csv) runs this many days past the last simulated day.
 PLAN_FUTURE_DAYS = 28
+# Lift tests (landing/experiments/lift_tests.csv): window length and measurement noise.
+LIFT_TEST_WEEKS = 8
+LIFT_TEST_RELATIVE_SE = 0.10
 PARQUET_ROW_GROUP = 500_000
 GZIP_LEVEL = 5
 
@@ -304,6 +312,31 @@ def _simulate_world(rng: np.random.Generator, plan_rng: np.random.Generator,
     daily["revenue_cents"] = np.round(revenue * 100).astype(np.int64)
     media_plan = pd.concat(plans, ignore_index=True).sort_values("date", kind="stable")
     return daily, truth, media_plan
+
+
+def _lift_tests(rng: np.random.Generator, daily: pd.DataFrame) -> pd.DataFrame:
+    """One lift test per channel that is never off (always-on and email): a window of whole Monday
+    weeks, its spend, and the true incremental revenue over it measured with Gaussian noise."""
+    dates = pd.to_datetime(daily["date"])
+    mondays = np.flatnonzero((dates.dt.dayofweek == 0).to_numpy() & (np.arange(len(dates)) + 7 <= len(dates)))
+    n_weeks = min(LIFT_TEST_WEEKS, len(mondays))
+    rows = []
+    for channel in CHANNELS:
+        if channel.pattern == "flighted":
+            continue
+        first = mondays[rng.integers(0, len(mondays) - n_weeks + 1)]
+        window = slice(first, first + 7 * n_weeks)
+        true_value = float(daily[f"contrib_{channel.name}"].iloc[window].sum())
+        standard_error = LIFT_TEST_RELATIVE_SE * true_value
+        rows.append({
+            "channel": channel.name,
+            "start_date": daily["date"].iloc[first],
+            "end_date": daily["date"].iloc[first + 7 * n_weeks - 1],
+            "spend": float(daily[f"spend_{channel.name}"].iloc[window].sum()),
+            "incremental_revenue": true_value + rng.normal(0.0, standard_error),
+            "standard_error": standard_error,
+        })
+    return pd.DataFrame(rows)
 
 
 def _simulate_media(rng: np.random.Generator, daily: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -650,7 +683,8 @@ def simulate(out_dir: Path, *, days: int = 730, events: int = 50000, users: int 
     events_dir = out_dir / "landing" / "events"
     media_dir = out_dir / "landing" / "media"
     plans_dir = out_dir / "landing" / "plans"
-    for directory in (events_dir, media_dir, plans_dir):
+    experiments_dir = out_dir / "landing" / "experiments"
+    for directory in (events_dir, media_dir, plans_dir, experiments_dir):
         directory.mkdir(parents=True, exist_ok=True)
     for stale in events_dir.glob("events_[0-9][0-9][0-9]_*"):  # files of an earlier run would skew the counts
         stale.unlink()
@@ -667,6 +701,8 @@ def simulate(out_dir: Path, *, days: int = 730, events: int = 50000, users: int 
     media.to_csv(media_dir / "media_spend.csv", index=False, float_format="%.2f", lineterminator="\n")
     media_plan.to_csv(plans_dir / "media_plan.csv", index=False, float_format="%.2f", lineterminator="\n")
     _write_daily(daily, out_dir / "ground_truth_daily.csv")
+    _lift_tests(np.random.default_rng([seed, 5]), daily).to_csv(
+        experiments_dir / "lift_tests.csv", index=False, float_format="%.2f", lineterminator="\n")
 
     con = duckdb.connect(config={"memory_limit": "1GB"})
     users_table = _user_strings(con, s)
@@ -741,14 +777,15 @@ def main(argv: list[str] | None = None) -> None:
     counts = truth["counts"]
     event_bytes = sum((args.out / "landing" / "events" / name).stat().st_size for name in truth["files"])
     other_bytes = sum((args.out / name).stat().st_size for name in
-                      ("landing/media/media_spend.csv", "landing/plans/media_plan.csv", "ground_truth.json",
+                      ("landing/media/media_spend.csv", "landing/plans/media_plan.csv",
+                       "landing/experiments/lift_tests.csv", "ground_truth.json",
                        "ground_truth_daily.csv"))
     print(f"Wrote {len(truth['files'])} event files ({', '.join(truth['files'])}; {event_bytes / 1e6:.2f} MB) "
           f"with {counts['raw_rows']:,} raw rows ({counts['quarantined_total']:,} malformed, "
           f"{counts['dropped_for_consent']:,} without analytics consent, {counts['kept']:,} kept in "
           f"{counts['kept_sessions']:,} sessions, kept revenue {counts['kept_revenue']:,.2f}) for "
-          f"{truth['start_date']}..{truth['end_date']}, plus media_spend.csv, media_plan.csv, ground_truth.json and "
-          f"ground_truth_daily.csv; {(event_bytes + other_bytes) / 1e6:.2f} MB in total under {args.out}.")
+          f"{truth['start_date']}..{truth['end_date']}, plus media_spend.csv, media_plan.csv, lift_tests.csv, "
+          f"ground_truth.json and ground_truth_daily.csv; {(event_bytes + other_bytes) / 1e6:.2f} MB in total under {args.out}.")
 
 
 

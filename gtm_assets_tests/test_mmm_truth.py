@@ -12,11 +12,12 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gtm_assets.defs.measurement.mmm_checks import R2_FLOOR, degenerate_fit_problems
 from gtm_assets.models.mmm import MMMInputError, fit_mmm
-from gtm_assets.simulate import BASELINE, simulate, weekly_truth_panel
+from gtm_assets.simulate import BASELINE, LIFT_TEST_RELATIVE_SE, simulate, weekly_truth_panel
 
 # "Enough spend variation" for a point-estimate check: the channel goes off for whole weeks (so the
 # curve is observed from zero spend) and its true weekly contribution varies by at least twice the
@@ -54,6 +55,53 @@ def test_roi_recovers_truth_on_simulated_world(truth, data_dir):
     assert result.diagnostics["r2"] > 0.95
 
 
+def _lift_tests(data_dir) -> pd.DataFrame:
+    return pd.read_csv(data_dir / "landing" / "experiments" / "lift_tests.csv")
+
+
+def test_simulated_lift_tests_measure_true_window_contribution(truth, data_dir):
+    """Each always-on channel has one test whose measurement is its true contribution over the
+    window plus noise of the stated standard error."""
+    tests = _lift_tests(data_dir)
+    assert sorted(tests["channel"]) == ["Display", "Email", "Search", "Social"]
+    daily = pd.read_csv(data_dir / "ground_truth_daily.csv", parse_dates=["date"])
+    for test in tests.itertuples():
+        window = daily[(daily["date"] >= test.start_date) & (daily["date"] <= test.end_date)]
+        assert len(window) % 7 == 0 and window["date"].iloc[0].dayofweek == 0
+        true_lift = window[f"contrib_{test.channel}"].sum()
+        assert test.spend == pytest.approx(window[f"spend_{test.channel}"].sum(), abs=0.01)
+        assert test.standard_error == pytest.approx(LIFT_TEST_RELATIVE_SE * true_lift, abs=0.01)
+        assert abs(test.incremental_revenue - true_lift) < 4 * test.standard_error, test.channel
+
+
+def test_lift_tests_calibrate_every_channel(truth, data_dir):
+    """With one lift test per always-on channel, all eight channels are identified: every interval
+    covers the true ROI, every point estimate is within 25%, and the full ROI ranking is the truth's."""
+    panel = weekly_truth_panel(data_dir)
+    names = list(truth["channels"])
+    result = _fit(panel, names, n_bootstrap=100, seed=0, lift_tests=_lift_tests(data_dir))
+    assert result.diagnostics["n_lift_tests"] == 4
+    table = result.channels.set_index("channel")
+    true_roi = {c: truth["channels"][c]["true_roi"] for c in names}
+    for channel, roi in true_roi.items():
+        row = table.loc[channel]
+        assert row.roi_lo <= roi <= row.roi_hi, (channel, roi, row.roi_lo, row.roi_hi)
+        assert row.roi == pytest.approx(roi, rel=0.25), channel
+    assert list(table["roi"].sort_values().index) == sorted(names, key=true_roi.get)
+    assert result.diagnostics["r2"] > 0.95
+
+
+def test_bad_lift_test_is_named(truth, data_dir):
+    panel = weekly_truth_panel(data_dir)
+    tests = _lift_tests(data_dir)
+    unknown = tests.assign(channel=tests["channel"].where(tests.index != 0, "Podcast"))
+    with pytest.raises(MMMInputError, match=r"lift test 1 \(Podcast, .*channel is not one of spend_cols"):
+        _fit(panel, list(truth["channels"]), n_bootstrap=1, lift_tests=unknown)
+    zero_se = tests.assign(standard_error=0.0)
+    with pytest.raises(MMMInputError, match="standard_error > 0"):
+        _fit(panel, list(truth["channels"]), n_bootstrap=1, lift_tests=zero_se)
+
+
 @pytest.mark.slow
 def test_interval_coverage_over_replicates(tmp_path):
     covered = []
@@ -79,6 +127,12 @@ def test_asset_outputs_and_check(graph_run, conn, truth):
     assert diagnostics["r2"] >= R2_FLOOR
     for key in ("mape_holdout", "nrmse", "durbin_watson", "max_vif", "decomp_rssd"):
         assert np.isfinite(diagnostics[key]), key
+    lift_rows = conn.execute(
+        "SELECT channel, source_file, raw_row_id FROM raw.raw_lift_tests ORDER BY source_row_number"
+    ).fetchdf()
+    assert sorted(lift_rows["channel"]) == ["Display", "Email", "Search", "Social"]
+    assert set(lift_rows["source_file"]) == {"landing/experiments/lift_tests.csv"}
+    assert diagnostics["n_lift_tests"] == len(lift_rows)
     holiday_weeks = conn.execute(
         "SELECT count(DISTINCT week) FROM main.mmm_decomposition WHERE component = 'holiday' AND value <> 0"
     ).fetchall()[0][0]

@@ -37,6 +37,7 @@ BOOTSTRAP_MAX_NFEV = 60
 RESPONSE_GRID_POINTS = 61
 RESPONSE_GRID_MAX_MULTIPLE = 3.0
 NO_EVENT_VALUES = {"", "na", "none", "0", "0.0", "false"}
+LIFT_TEST_COLUMNS = ("channel", "start_date", "end_date", "incremental_revenue", "standard_error")
 
 
 class MMMInputError(ValueError):
@@ -187,6 +188,56 @@ def _event_indicators(data: pd.DataFrame, event_cols: list[str]) -> pd.DataFrame
     return pd.DataFrame(indicators, index=data.index)
 
 
+@dataclass
+class _LiftTests:
+    """Experiments as rows of the least-squares problem: test j measures ``measured[j]`` (standard
+    error ``standard_error[j]``) as the summed contribution of channel ``channel[j]`` over the
+    panel weeks where ``windows[j]`` is 1."""
+
+    channel: np.ndarray
+    windows: np.ndarray  # tests x weeks, 0/1
+    measured: np.ndarray
+    standard_error: np.ndarray
+
+    def subset(self, keep: np.ndarray) -> "_LiftTests":
+        return _LiftTests(self.channel[keep], self.windows[keep], self.measured[keep], self.standard_error[keep])
+
+
+def _lift_tests(lift_tests: pd.DataFrame | None, weeks: pd.Series, spend_cols: list[str]) -> _LiftTests:
+    """Validate the lift tests and map each window to the panel weeks lying wholly inside it."""
+    tests = pd.DataFrame(columns=list(LIFT_TEST_COLUMNS)) if lift_tests is None else lift_tests
+    missing = [c for c in LIFT_TEST_COLUMNS if c not in tests.columns]
+    if missing:
+        raise MMMInputError(f"lift_tests lacks columns: {', '.join(missing)}")
+    week_start = weeks.to_numpy()
+    week_end = week_start + np.timedelta64(6, "D")
+    channel, windows, measured, standard_error = [], [], [], []
+    for i, test in enumerate(tests.itertuples(index=False)):
+        where = f"lift test {i + 1} ({test.channel}, {test.start_date}..{test.end_date})"
+        if test.channel not in spend_cols:
+            raise MMMInputError(f"{where}: channel is not one of spend_cols")
+        start, end = pd.to_datetime(test.start_date, errors="coerce"), pd.to_datetime(test.end_date, errors="coerce")
+        if pd.isna(start) or pd.isna(end) or end < start:
+            raise MMMInputError(f"{where}: start_date and end_date must be dates with start <= end")
+        window = (week_start >= start.to_datetime64()) & (week_end <= end.to_datetime64())
+        if not window.any():
+            raise MMMInputError(f"{where}: no whole panel week lies inside the window")
+        value = pd.to_numeric(test.incremental_revenue, errors="coerce")
+        se = pd.to_numeric(test.standard_error, errors="coerce")
+        if not np.isfinite(value) or not np.isfinite(se) or se <= 0:
+            raise MMMInputError(f"{where}: incremental_revenue must be a number and standard_error > 0")
+        channel.append(spend_cols.index(test.channel))
+        windows.append(window.astype(float))
+        measured.append(float(value))
+        standard_error.append(float(se))
+    return _LiftTests(
+        np.array(channel, dtype=int),
+        np.array(windows, dtype=float).reshape(len(channel), len(weeks)),
+        np.array(measured, dtype=float),
+        np.array(standard_error, dtype=float),
+    )
+
+
 def _n_base_columns(n_controls: int) -> int:
     """Intercept + trend + Fourier terms + controls (event indicators count as controls)."""
     return 2 + 2 * FOURIER_ORDER + n_controls
@@ -316,49 +367,78 @@ class _VarPro:
     The objective is sum_t (residual_t / sigma)^2 plus the Gaussian priors on log half-saturation
     and shape; ``sigma`` is a fixed noise scale. The unconstrained base regressors are projected
     out, so the media coefficients solve a non-negative least-squares problem in the projected
-    space. The Jacobian is Kaufman's analytic approximation: minus the projection (orthogonal to
-    the active regressors) of the feature derivatives times their coefficients.
+    space. Each lift test adds one row, (model's contribution of its channel over its window -
+    measured) / standard error, which is linear in that channel's coefficient, so it joins the
+    non-negative least squares as an extra equation (the base regressors do not enter it). The
+    Jacobian is Kaufman's analytic approximation: minus the projection (orthogonal to the active
+    regressors of the stacked system) of the feature derivatives times their coefficients.
     """
 
-    def __init__(self, transforms: _Transforms, base: np.ndarray, rows: np.ndarray, sigma: float):
+    def __init__(self, transforms: _Transforms, base: np.ndarray, rows: np.ndarray, sigma: float,
+                 lift: _LiftTests):
         self.transforms = transforms
         self.base_rows = base[rows]
         self.rows = rows
         self.sigma = sigma
+        self.lift = lift
         self.q = _orthonormal_basis(self.base_rows)
         self.prior_jac = transforms.prior_jacobian()
+        # Lift row j picks channel[j]'s features summed over its window, in units of its standard error.
+        self.lift_weights = lift.windows * (sigma / lift.standard_error)[:, None]
+        self.lift_mask = np.zeros((len(lift.channel), transforms.n_channels))
+        self.lift_mask[np.arange(len(lift.channel)), lift.channel] = 1.0
+
+    def _lift_rows(self, media: np.ndarray) -> np.ndarray:
+        """Lift-test rows of the design (tests x channels): only the tested channel's column is set."""
+        return (self.lift_weights @ media) * self.lift_mask
+
+    def lift_targets(self, measured: np.ndarray) -> np.ndarray:
+        """Measured lifts in the units of the lift rows."""
+        return measured / self.lift.standard_error
 
     def _project(self, v: np.ndarray) -> np.ndarray:
         return v - self.q @ (self.q.T @ v)
 
-    def _solve(self, theta: np.ndarray, y_rows: np.ndarray, derivatives: bool):
-        """Features, media and base coefficients and the weekly residuals (in sigma units)."""
+    def _solve(self, theta: np.ndarray, y_rows: np.ndarray, lift_targets: np.ndarray, derivatives: bool):
+        """Features, media and base coefficients and the residuals (weekly in sigma units, then one
+        per lift test in standard errors)."""
         out = self.transforms.features(theta, derivatives)
         media = out[0] if derivatives else out
         media_rows = media[self.rows]
-        media_coef, _ = nnls(self._project(media_rows), self._project(y_rows))
+        lift_rows = self._lift_rows(media)
+        media_coef, _ = nnls(
+            np.vstack([self._project(media_rows), lift_rows]),
+            np.concatenate([self._project(y_rows), lift_targets]),
+        )
         partial = y_rows - media_rows @ media_coef
         base_coef = np.linalg.lstsq(self.base_rows, partial, rcond=None)[0]
-        residuals = partial - self.base_rows @ base_coef
+        residuals = np.concatenate([partial - self.base_rows @ base_coef, lift_targets - lift_rows @ media_coef])
         return out, media_coef, base_coef, residuals
 
-    def residuals(self, theta: np.ndarray, y_rows: np.ndarray, prior_shift: np.ndarray) -> np.ndarray:
-        residuals = self._solve(theta, y_rows, False)[3]
+    def residuals(self, theta: np.ndarray, y_rows: np.ndarray, lift_targets: np.ndarray,
+                  prior_shift: np.ndarray) -> np.ndarray:
+        residuals = self._solve(theta, y_rows, lift_targets, False)[3]
         return np.concatenate([residuals, self.transforms.prior_residuals(theta, prior_shift)])
 
-    def jacobian(self, theta: np.ndarray, y_rows: np.ndarray, prior_shift: np.ndarray) -> np.ndarray:
-        (media, d_media), media_coef, _, _ = self._solve(theta, y_rows, True)
-        media_rows, d_rows = media[self.rows], d_media[self.rows]
-        active = self.base_rows if not (media_coef > 0).any() else np.column_stack(
-            [self.base_rows, media_rows[:, media_coef > 0]]
-        )
-        basis = _orthonormal_basis(active)
-        direction = (d_rows * media_coef[None, :, None]).reshape(len(self.rows), -1)
+    def jacobian(self, theta: np.ndarray, y_rows: np.ndarray, lift_targets: np.ndarray,
+                 prior_shift: np.ndarray) -> np.ndarray:
+        (media, d_media), media_coef, _, _ = self._solve(theta, y_rows, lift_targets, True)
+        n_lift = len(self.lift.channel)
+        # The stacked system: weekly rows (base regressors + media) over lift rows (media only).
+        design = np.vstack([
+            np.column_stack([self.base_rows, media[self.rows]]),
+            np.column_stack([np.zeros((n_lift, self.base_rows.shape[1])), self._lift_rows(media)]),
+        ])
+        active = np.r_[np.ones(self.base_rows.shape[1], dtype=bool), media_coef > 0]
+        basis = _orthonormal_basis(design[:, active])
+        d_lift = np.einsum("jt,tck->jck", self.lift_weights, d_media) * self.lift_mask[:, :, None]
+        d_design = np.concatenate([d_media[self.rows], d_lift])
+        direction = (d_design * media_coef[None, :, None]).reshape(len(d_design), -1)
         data_jac = -(direction - basis @ (basis.T @ direction))
         return np.vstack([data_jac, self.prior_jac])
 
-    def solution(self, theta: np.ndarray, y_rows: np.ndarray) -> _Fit:
-        media, media_coef, base_coef, _ = self._solve(theta, y_rows, False)
+    def solution(self, theta: np.ndarray, y_rows: np.ndarray, lift_targets: np.ndarray) -> _Fit:
+        media, media_coef, base_coef, _ = self._solve(theta, y_rows, lift_targets, False)
         decay, log_k, shape = self.transforms.natural(theta)
         return _Fit(
             theta=theta,
@@ -376,9 +456,12 @@ class _VarPro:
         starts: Sequence[np.ndarray],
         max_nfev: int | None = None,
         prior_shift: np.ndarray | None = None,
+        lift_measured: np.ndarray | None = None,
     ) -> _Fit:
-        """Bounded trust-region least squares from each start; keep the lowest objective."""
+        """Bounded trust-region least squares from each start; keep the lowest objective.
+        ``lift_measured`` replaces the lift tests' measured values (bootstrap redraws)."""
         y_rows = y[self.rows] / self.sigma
+        lift_targets = self.lift_targets(self.lift.measured if lift_measured is None else lift_measured)
         if prior_shift is None:
             prior_shift = np.zeros(2 * self.transforms.n_channels)
         best = None
@@ -388,25 +471,26 @@ class _VarPro:
                 np.clip(start, 0.0, 1.0),
                 jac=self.jacobian,
                 bounds=(0.0, 1.0),
-                args=(y_rows, prior_shift),
+                args=(y_rows, lift_targets, prior_shift),
                 method="trf",
                 x_scale=1.0,
                 max_nfev=max_nfev,
             )
             if best is None or result.cost < best.cost:
                 best = result
-        return self.solution(best.x, y_rows)
+        return self.solution(best.x, y_rows, lift_targets)
 
     def screened_starts(self, y: np.ndarray, seed: int, extra: Sequence[np.ndarray] = ()) -> list:
         """Starts: ``extra`` then the best few of the prior centre and a seeded Sobol screen."""
         y_rows = y[self.rows] / self.sigma
+        lift_targets = self.lift_targets(self.lift.measured)
         n = self.transforms.n_channels
         centre = np.tile(_prior_centre(), n)
         candidates = np.vstack(
             [centre, qmc.Sobol(3 * n, scramble=True, rng=seed).random(N_SCREEN_POINTS)]
         )
         no_shift = np.zeros(2 * n)
-        cost = [float(np.sum(self.residuals(theta, y_rows, no_shift) ** 2)) for theta in candidates]
+        cost = [float(np.sum(self.residuals(theta, y_rows, lift_targets, no_shift) ** 2)) for theta in candidates]
         order = np.argsort(cost, kind="stable")[:N_STARTS]
         return [*extra, *candidates[order]]
 
@@ -496,6 +580,7 @@ def fit_mmm(
     block_weeks: int = 8,
     holdout_weeks: int = 8,
     seed: int = 0,
+    lift_tests: pd.DataFrame | None = None,
 ) -> MMMResult:
     """Fit the adstock + Hill media-mix model on a weekly panel.
 
@@ -522,12 +607,22 @@ def fit_mmm(
       data alone can say.
     - The target is what is observed: when revenue is measured on consented sessions only, ROI is
       incremental observed revenue per unit of spend.
+    - Lift tests (optional ``lift_tests`` frame with LIFT_TEST_COLUMNS: channel, start_date,
+      end_date, incremental_revenue, standard_error; in target units) calibrate the curves: each
+      test is assumed to measure the channel's full incremental effect over its window, i.e. the
+      sum of its modelled contribution (adstock carried in from before the window included) over
+      the panel weeks lying wholly inside the window, with Gaussian error of the given standard
+      error. Each adds (modelled - measured) / standard_error as a residual to the least-squares
+      objective, so it acts as a likelihood term on that channel's curve; that is what pins down
+      the ROI of a channel that is never off.
 
     The model is first fitted on all but the last ``holdout_weeks`` weeks to measure out-of-sample
     MAPE (``mape_holdout`` is None when ``holdout_weeks`` is 0), then refitted on every week for
     the reported estimates. ``*_lo``/``*_hi`` are 90% percentile intervals from ``n_bootstrap``
     moving-block residual bootstrap refits of the full model, transform parameters included
-    (residuals rescaled for the degrees of freedom used). ROI and contribution cover the panel
+    (residuals rescaled for the degrees of freedom used; lift tests' measured values redrawn within
+    their standard errors, so the intervals include the experiments' uncertainty). The holdout fit
+    uses only the lift tests whose window ends before the holdout weeks. ROI and contribution cover the panel
     weeks; marginal ROI is the steady-state slope at the average weekly spend; saturation_pct is
     the Hill value at the average adstocked spend; contribution_share is each channel's share of
     total media contribution; spend_cv is the weekly spend's coefficient of variation. Controls
@@ -542,6 +637,7 @@ def fit_mmm(
         n_bootstrap, block_weeks, holdout_weeks,
     )  # fmt: skip
     weeks = data[date_col]
+    lift = _lift_tests(lift_tests, weeks, spend_cols)
     n_weeks = len(data)
     y = data[target_col].to_numpy()
     spend = data[spend_cols].to_numpy()
@@ -554,13 +650,14 @@ def fit_mmm(
     mape_holdout = None
     extra_starts = []
     if holdout_weeks:
-        train = _VarPro(transforms, base, np.arange(n_weeks - holdout_weeks), sigma)
+        before_holdout = lift.windows[:, n_weeks - holdout_weeks :].sum(axis=1) == 0
+        train = _VarPro(transforms, base, np.arange(n_weeks - holdout_weeks), sigma, lift.subset(before_holdout))
         train_fit = train.fit(y, train.screened_starts(y, seed))
         predicted = base @ train_fit.base_coef + train_fit.media @ train_fit.media_coef
         mape_holdout = _mape(y[-holdout_weeks:], predicted[-holdout_weeks:])
         extra_starts = [train_fit.theta]
 
-    model = _VarPro(transforms, base, all_rows, sigma)
+    model = _VarPro(transforms, base, all_rows, sigma, lift)
     fit = model.fit(y, model.screened_starts(y, seed, extra_starts))
     base_part = base * fit.base_coef
     media_part = fit.media * fit.media_coef
@@ -572,11 +669,15 @@ def fit_mmm(
     n_params = base.shape[1] + 4 * len(spend_cols)
     boot_residuals = residuals * np.sqrt(n_weeks / (n_weeks - n_params))
     rng = np.random.default_rng(seed)
+    lift_rng = np.random.default_rng([seed, 1])  # its own stream: fits without lift tests are unchanged
     draws = {name: [] for name in point}
     for _ in range(n_bootstrap):
         y_boot = fitted + _block_bootstrap(boot_residuals, block_weeks, rng)
         prior_shift = rng.standard_normal(2 * len(spend_cols))
-        refit = model.fit(y_boot, [fit.theta], max_nfev=BOOTSTRAP_MAX_NFEV, prior_shift=prior_shift)
+        lift_measured = lift.measured + lift.standard_error * lift_rng.standard_normal(len(lift.measured))
+        refit = model.fit(
+            y_boot, [fit.theta], max_nfev=BOOTSTRAP_MAX_NFEV, prior_shift=prior_shift, lift_measured=lift_measured
+        )
         for name, values in _channel_metrics(refit, spend).items():
             draws[name].append(values)
 
@@ -656,6 +757,7 @@ def fit_mmm(
         ),
         "n_weeks": n_weeks,
         "n_bootstrap": n_bootstrap,
+        "n_lift_tests": len(lift.measured),
         "fit_seconds": time.perf_counter() - started,
     }
     return MMMResult(channels, decomposition, response_curves, diagnostics)

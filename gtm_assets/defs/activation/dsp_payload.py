@@ -18,6 +18,8 @@ SELECT 'raw_media_spend', source_file, any_value(source_file_sha256), count(*) F
 UNION ALL
 SELECT 'raw_media_plan', source_file, any_value(source_file_sha256), count(*) FROM raw.raw_media_plan GROUP BY 2
 UNION ALL
+SELECT 'raw_lift_tests', source_file, any_value(source_file_sha256), count(*) FROM raw.raw_lift_tests GROUP BY 2
+UNION ALL
 SELECT 'raw_customers', source_file, any_value(source_file_sha256), count(*) FROM raw.raw_customers GROUP BY 2
 ORDER BY 1, 2
 """

@@ -43,6 +43,22 @@ SELECT w.week, w.holiday, s.channel, s.spend, s.impressions, coalesce(r.revenue,
 FROM full_weeks w JOIN spend s USING (week) LEFT JOIN revenue r USING (week)
 ORDER BY w.week, s.channel
 """
+# Lift tests in the model's terms (LIFT_TEST_COLUMNS of gtm_assets.models.mmm), from raw_lift_tests.
+# An experiment measures incremental revenue of ALL users; the model sees the revenue of consented
+# sessions only. Both figures are scaled by the consented share of well-formed event rows, a count
+# (no value of a non-consented row is used), so the calibration is in the model's revenue units.
+LIFT_TESTS_SQL = """
+WITH consent AS (
+    SELECT count(*) FILTER (WHERE disposition = 'kept')
+           / greatest(count(*) FILTER (WHERE disposition IN ('kept', 'dropped_for_consent')), 1) AS share
+    FROM main.event_dispositions
+)
+SELECT channel, start_date::DATE AS start_date, end_date::DATE AS end_date,
+       incremental_revenue::DECIMAL(18, 2)::DOUBLE * consent.share AS incremental_revenue,
+       standard_error::DECIMAL(18, 2)::DOUBLE * consent.share AS standard_error, raw_row_id,
+       consent.share AS consented_share
+FROM raw.raw_lift_tests CROSS JOIN consent ORDER BY source_file, source_row_number
+"""
 EVENT_COLUMNS = ["holiday"]
 CURRENT_WEEKS = 4  # "current spend" on the response-curve chart: the mean of the last weeks
 
@@ -131,7 +147,7 @@ def _charts(panel: pd.DataFrame, channels: list[str], result: MMMResult) -> dict
 
 
 @dg.asset(
-    deps=["guarded_sessions", "raw_media_spend"],
+    deps=["guarded_sessions", "event_dispositions", "raw_media_spend", "raw_lift_tests"],
     group_name="measurement",
     owners=[OWNER],
     kinds={"duckdb", "python", "scipy"},
@@ -141,10 +157,14 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
     """Media-mix model on weekly revenue and spend (trend, yearly seasonality and holiday weeks as
     controls): geometric adstock and Hill saturation per channel, estimated from the data (variable
     projection with weak priors inside bounded parameter boxes, non-negative media coefficients), with
-    block-bootstrap intervals that include the transform parameters' uncertainty. Writes mmm_model
+    block-bootstrap intervals that include the transform parameters' uncertainty. Lift tests from
+    raw_lift_tests, when present, calibrate their channels' curves (each test is taken to measure the
+    channel's full incremental effect over its window; it is scaled by the consented share of event
+    rows into the model's units of consented revenue). Writes mmm_model
     (one row per channel), mmm_response_curves, mmm_decomposition and mmm_diagnostics."""
     with warehouse.get_connection() as conn:
         panel, channels, impressions = weekly_panel(conn)
+        lift_tests = conn.execute(LIFT_TESTS_SQL).fetchdf()
         result = fit_mmm(
             panel,
             date_col="week",
@@ -154,6 +174,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             n_bootstrap=config.n_bootstrap,
             holdout_weeks=config.holdout_weeks,
             seed=config.seed,
+            lift_tests=lift_tests,
         )
         fit_id = context.run_id
         media_files = conn.execute(
@@ -199,6 +220,8 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             "diagnostics": dg.MetadataValue.json(rounded),
             "r2": dg.MetadataValue.float(float(result.diagnostics["r2"])),
             "weeks": dg.MetadataValue.int(len(panel)),
+            "lift_tests_used": dg.MetadataValue.int(len(lift_tests)),
+            "lift_test_raw_row_ids": dg.MetadataValue.json(lift_tests["raw_row_id"].tolist()),
             **_charts(panel, channels, result),
         }
     )

@@ -1,0 +1,56 @@
+"""raw_lift_tests: incrementality experiments (lift tests / geo holdouts) from data/landing/experiments."""
+
+import dagster as dg
+
+from gtm_assets import settings
+from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
+from gtm_assets.landing import create_raw_table, replace_file_rows
+from gtm_assets.observability import table_metadata
+from gtm_assets.warehouse import DuckDBWarehouse
+
+LIFT_TEST_COLUMNS = ("channel", "start_date", "end_date", "spend", "incremental_revenue", "standard_error")
+LIFT_TEST_TYPES = {
+    "start_date": "DATE",
+    "end_date": "DATE",
+    "spend": "DECIMAL(18, 2)",
+    "incremental_revenue": "DECIMAL(18, 2)",
+    "standard_error": "DECIMAL(18, 2)",
+}
+
+
+@dg.asset(group_name="ingest", owners=[OWNER], kinds={"duckdb", "python"}, pool=DUCKDB_POOL)
+def raw_lift_tests(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+    """Lift tests per channel (test window, test spend, measured incremental revenue and its
+    standard error), as landed; mmm_model uses them to calibrate the channels' curves.
+
+    Each CSV in data/landing/experiments replaces its own rows in one transaction; a value that does
+    not parse fails with the file, row and column. Rows of files that have left the folder are
+    removed. No experiment files is not an error: the table is then empty and the model is fitted
+    on the weekly panel alone.
+    """
+    experiments_dir = settings.data_dir() / "landing" / "experiments"
+    files = sorted(p for p in experiments_dir.glob("*.csv") if p.is_file())
+    with warehouse.get_connection() as conn:
+        ingested = [
+            replace_file_rows(
+                conn,
+                table="raw_lift_tests",
+                path=path,
+                source_file=f"landing/experiments/{path.name}",
+                columns=LIFT_TEST_COLUMNS,
+                typed_columns=LIFT_TEST_TYPES,
+            )
+            for path in files
+        ]
+        create_raw_table(conn, "raw_lift_tests", LIFT_TEST_COLUMNS)
+        present = [item.source_file for item in ingested]
+        conn.execute("DELETE FROM raw.raw_lift_tests WHERE NOT list_contains(?, source_file)", [present])
+        metadata = table_metadata(conn, "raw.raw_lift_tests")
+        channels = conn.execute(
+            "SELECT coalesce(string_agg(DISTINCT channel, ', ' ORDER BY channel), '') FROM raw.raw_lift_tests"
+        ).fetchall()[0][0]
+    context.log.info(f"Synced {sum(i.rows for i in ingested)} lift test rows from {len(ingested)} file(s)")
+    return dg.MaterializeResult(
+        metadata={**metadata, "channels_tested": channels},
+        data_version=dg.DataVersion(",".join(i.sha256[:16] for i in ingested) or "no lift tests"),
+    )
