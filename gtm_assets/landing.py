@@ -22,6 +22,7 @@ EVENT_COLUMNS = (
     "ip_address", "consent_analytics", "consent_ads",
 )
 MEDIA_COLUMNS = ("date", "channel", "campaign", "spend", "impressions", "clicks", "conversions")
+LIFT_TEST_COLUMNS = ("channel", "start_date", "end_date", "spend", "incremental_revenue", "standard_error")
 MEDIA_PLAN_COLUMNS = ("date", "channel", "planned_spend")
 CUSTOMER_COLUMNS = (
     "ID", "Year_Birth", "Education", "Marital_Status", "Income", "Kidhome", "Teenhome",
@@ -58,7 +59,8 @@ def is_event_file(path: Path) -> bool:
     return path.is_file() and not path.name.startswith(".") and path.name.endswith(EVENT_FILE_SUFFIXES)
 
 
-def _sql_str(value: str) -> str:
+def sql_string(value: str) -> str:
+    """A SQL string literal for ``value``."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -68,20 +70,20 @@ def _reader(path: Path, *, delimiter: str = ",", columns: tuple[str, ...] = ()) 
     With ``columns``, JSON is read with those columns typed as text (no full-file type sniffing).
     """
     name = path.name
-    quoted = _sql_str(str(path))
+    quoted = sql_string(str(path))
     if name.endswith(".parquet"):
         return f"read_parquet({quoted}, file_row_number = true)", "file_row_number + 1"
     if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
         typed = ""
         if columns:
-            typed = ", columns = {" + ", ".join(f"{_sql_str(c)}: 'VARCHAR'" for c in columns) + "}"
+            typed = ", columns = {" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in columns) + "}"
         return (
             f"read_json({quoted}, format = 'newline_delimited', records = true{typed})",
             "row_number() OVER ()",
         )
     if name.endswith((".csv", ".csv.gz", ".tsv")):
         return (
-            f"read_csv({quoted}, header = true, all_varchar = true, delim = {_sql_str(delimiter)}, "
+            f"read_csv({quoted}, header = true, all_varchar = true, delim = {sql_string(delimiter)}, "
             "strict_mode = true, null_padding = false)",
             "row_number() OVER ()",
         )
@@ -183,3 +185,33 @@ def _raise_on_first_bad_value(
             f"{path}: row {bad[0]}, column {column!r}: {bad[1]!r} is not a valid "
             + ("non-negative " if numeric else "") + sql_type
         )
+
+
+def sync_csv_folder(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    table: str,
+    folder: Path,
+    source_prefix: str,
+    columns: tuple[str, ...],
+    typed_columns: dict[str, str],
+) -> list[IngestedFile]:
+    """Mirror every CSV of ``folder`` into ``raw.<table>``: each file replaces its own rows (see
+    ``replace_file_rows``), rows of files that have left the folder are removed, and the table
+    exists (empty) even when the folder holds no file."""
+    files = sorted(p for p in folder.glob("*.csv") if p.is_file()) if folder.is_dir() else []
+    ingested = [
+        replace_file_rows(
+            conn,
+            table=table,
+            path=path,
+            source_file=f"{source_prefix}/{path.name}",
+            columns=columns,
+            typed_columns=typed_columns,
+        )
+        for path in files
+    ]
+    create_raw_table(conn, table, columns)
+    present = [item.source_file for item in ingested]
+    conn.execute(f"DELETE FROM raw.{table} WHERE NOT list_contains(?, source_file)", [present])
+    return ingested

@@ -53,6 +53,10 @@ def landing_plans_dir() -> Path:
     return data_dir() / "landing" / "plans"
 
 
+def landing_experiments_dir() -> Path:
+    return data_dir() / "landing" / "experiments"
+
+
 def customers_csv() -> Path:
     return data_dir() / "marketing_campaign.csv"
 

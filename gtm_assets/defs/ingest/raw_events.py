@@ -4,7 +4,7 @@ import dagster as dg
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.landing import EVENT_COLUMNS, replace_file_rows
+from gtm_assets.landing import EVENT_COLUMNS, replace_file_rows, sql_string
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
@@ -34,8 +34,7 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) ->
             source_file=source_file,
             columns=EVENT_COLUMNS,
         )
-        quoted = source_file.replace("'", "''")
-        metadata = table_metadata(conn, "raw.raw_events", where=f"source_file = '{quoted}'")
+        metadata = table_metadata(conn, "raw.raw_events", where=f"source_file = {sql_string(source_file)}")
         table_rows = conn.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0]
     context.log.info(f"Ingested {ingested.rows} rows from {source_file} (sha256 {ingested.sha256[:12]}…)")
     return dg.MaterializeResult(

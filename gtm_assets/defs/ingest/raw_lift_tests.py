@@ -4,11 +4,10 @@ import dagster as dg
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.landing import create_raw_table, replace_file_rows
+from gtm_assets.landing import LIFT_TEST_COLUMNS, sync_csv_folder
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
-LIFT_TEST_COLUMNS = ("channel", "start_date", "end_date", "spend", "incremental_revenue", "standard_error")
 LIFT_TEST_TYPES = {
     "start_date": "DATE",
     "end_date": "DATE",
@@ -28,23 +27,11 @@ def raw_lift_tests(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
     removed. No experiment files is not an error: the table is then empty and the model is fitted
     on the weekly panel alone.
     """
-    experiments_dir = settings.data_dir() / "landing" / "experiments"
-    files = sorted(p for p in experiments_dir.glob("*.csv") if p.is_file())
     with warehouse.get_connection() as conn:
-        ingested = [
-            replace_file_rows(
-                conn,
-                table="raw_lift_tests",
-                path=path,
-                source_file=f"landing/experiments/{path.name}",
-                columns=LIFT_TEST_COLUMNS,
-                typed_columns=LIFT_TEST_TYPES,
-            )
-            for path in files
-        ]
-        create_raw_table(conn, "raw_lift_tests", LIFT_TEST_COLUMNS)
-        present = [item.source_file for item in ingested]
-        conn.execute("DELETE FROM raw.raw_lift_tests WHERE NOT list_contains(?, source_file)", [present])
+        ingested = sync_csv_folder(
+            conn, table="raw_lift_tests", folder=settings.landing_experiments_dir(),
+            source_prefix="landing/experiments", columns=LIFT_TEST_COLUMNS, typed_columns=LIFT_TEST_TYPES,
+        )
         metadata = table_metadata(conn, "raw.raw_lift_tests")
         channels = conn.execute(
             "SELECT coalesce(string_agg(DISTINCT channel, ', ' ORDER BY channel), '') FROM raw.raw_lift_tests"

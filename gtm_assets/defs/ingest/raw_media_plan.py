@@ -4,7 +4,7 @@ import dagster as dg
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.landing import MEDIA_PLAN_COLUMNS, create_raw_table, replace_file_rows
+from gtm_assets.landing import MEDIA_PLAN_COLUMNS, sync_csv_folder
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
@@ -20,22 +20,11 @@ def raw_media_plan(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
     that have left the folder are removed. No plan files is not an error: the table is then empty
     and the forecast falls back to the recent spend level.
     """
-    files = sorted(p for p in settings.landing_plans_dir().glob("*.csv") if p.is_file())
     with warehouse.get_connection() as conn:
-        ingested = [
-            replace_file_rows(
-                conn,
-                table="raw_media_plan",
-                path=path,
-                source_file=f"landing/plans/{path.name}",
-                columns=MEDIA_PLAN_COLUMNS,
-                typed_columns=MEDIA_PLAN_TYPES,
-            )
-            for path in files
-        ]
-        create_raw_table(conn, "raw_media_plan", MEDIA_PLAN_COLUMNS)
-        present = [item.source_file for item in ingested]
-        conn.execute("DELETE FROM raw.raw_media_plan WHERE NOT list_contains(?, source_file)", [present])
+        ingested = sync_csv_folder(
+            conn, table="raw_media_plan", folder=settings.landing_plans_dir(), source_prefix="landing/plans",
+            columns=MEDIA_PLAN_COLUMNS, typed_columns=MEDIA_PLAN_TYPES,
+        )
         metadata = table_metadata(conn, "raw.raw_media_plan")
         first_day, last_day = conn.execute(
             "SELECT min(date::DATE)::VARCHAR, max(date::DATE)::VARCHAR FROM raw.raw_media_plan"

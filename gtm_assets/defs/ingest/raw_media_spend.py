@@ -4,7 +4,7 @@ import dagster as dg
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.landing import MEDIA_COLUMNS, LandingFileError, replace_file_rows
+from gtm_assets.landing import MEDIA_COLUMNS, LandingFileError, sync_csv_folder
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
@@ -25,23 +25,14 @@ def raw_media_spend(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
     that does not parse fails with the file, row and column, and the table keeps its previous rows.
     Rows of files that have left the landing folder are removed.
     """
-    files = sorted(p for p in settings.landing_media_dir().glob("*.csv") if p.is_file())
-    if not files:
-        raise LandingFileError(f"{settings.landing_media_dir()}: no media spend CSV files found")
+    folder = settings.landing_media_dir()
+    if not any(folder.glob("*.csv")):
+        raise LandingFileError(f"{folder}: no media spend CSV files found")
     with warehouse.get_connection() as conn:
-        ingested = [
-            replace_file_rows(
-                conn,
-                table="raw_media_spend",
-                path=path,
-                source_file=f"landing/media/{path.name}",
-                columns=MEDIA_COLUMNS,
-                typed_columns=MEDIA_TYPES,
-            )
-            for path in files
-        ]
-        present = [item.source_file for item in ingested]
-        conn.execute("DELETE FROM raw.raw_media_spend WHERE NOT list_contains(?, source_file)", [present])
+        ingested = sync_csv_folder(
+            conn, table="raw_media_spend", folder=folder, source_prefix="landing/media",
+            columns=MEDIA_COLUMNS, typed_columns=MEDIA_TYPES,
+        )
         metadata = table_metadata(conn, "raw.raw_media_spend")
         by_channel = conn.execute(
             "SELECT channel, sum(spend::DECIMAL(18, 2))::DOUBLE FROM raw.raw_media_spend GROUP BY 1 ORDER BY 1"
