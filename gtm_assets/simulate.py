@@ -41,7 +41,6 @@ Event files of an earlier run (``landing/events/events_NNN_*``) are removed befo
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import shutil
@@ -758,37 +757,6 @@ def _write_daily(daily: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format="%.2f", lineterminator="\n")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(description="Simulate a seeded marketing world with known ground truth.")
-    parser.add_argument("--out", type=Path, required=True, help="output directory")
-    parser.add_argument("--days", type=int, default=730, help="number of days (default 730)")
-    parser.add_argument("--events", type=int, default=50000, help="approximate number of event rows")
-    parser.add_argument("--users", type=int, default=None, help="user pool size (default events/12)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--start-date", default="2024-01-01")
-    parser.add_argument("--formats", default="csv,parquet,jsonl.gz",
-                        help=f"comma list from {','.join(FORMATS)}; event files rotate through them")
-    parser.add_argument("--files", type=int, default=None, help="number of event files (default: number of formats)")
-    args = parser.parse_args(argv)
-    truth = simulate(args.out, days=args.days, events=args.events, users=args.users, seed=args.seed,
-                     start_date=args.start_date, formats=tuple(f.strip() for f in args.formats.split(",")),
-                     n_event_files=args.files)
-    counts = truth["counts"]
-    event_bytes = sum((args.out / "landing" / "events" / name).stat().st_size for name in truth["files"])
-    other_bytes = sum((args.out / name).stat().st_size for name in
-                      ("landing/media/media_spend.csv", "landing/plans/media_plan.csv",
-                       "landing/experiments/lift_tests.csv", "ground_truth.json",
-                       "ground_truth_daily.csv"))
-    print(f"Wrote {len(truth['files'])} event files ({', '.join(truth['files'])}; {event_bytes / 1e6:.2f} MB) "
-          f"with {counts['raw_rows']:,} raw rows ({counts['quarantined_total']:,} malformed, "
-          f"{counts['dropped_for_consent']:,} without analytics consent, {counts['kept']:,} kept in "
-          f"{counts['kept_sessions']:,} sessions, kept revenue {counts['kept_revenue']:,.2f}) for "
-          f"{truth['start_date']}..{truth['end_date']}, plus media_spend.csv, media_plan.csv, lift_tests.csv, "
-          f"ground_truth.json and ground_truth_daily.csv; {(event_bytes + other_bytes) / 1e6:.2f} MB in total under {args.out}.")
-
-
-
 def weekly_truth_panel(out_dir: Path | str) -> pd.DataFrame:
     """Complete Monday-start weeks of a simulated world from ground_truth_daily.csv: week, total
     revenue (before consent drops), and per channel its spend (column = channel name) and true
@@ -802,4 +770,6 @@ def weekly_truth_panel(out_dir: Path | str) -> pd.DataFrame:
 
 
 if __name__ == "__main__":
-    main()
+    from gtm_assets.cli.simulate import main
+
+    raise SystemExit(main())

@@ -37,15 +37,21 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
-# Lineage ids: md5 over a kind tag and the row's natural key, identical for dbt models and Python
-# assets because both call this macro.
-LINEAGE_MACRO = "CREATE OR REPLACE TEMP MACRO lineage_id(kind, natural_key) AS md5(kind || '|' || natural_key)"
-
 # HMAC-SHA256 in SQL: sha256(opad || sha256(ipad || message)). Text becomes UTF-8 bytes with
 # encode(); a plain ::BLOB cast would mangle non-ASCII text and backslash sequences.
 PII_HMAC_MACRO = (
     "CREATE OR REPLACE TEMP MACRO pii_hmac(v) AS CASE WHEN v IS NULL THEN NULL ELSE "
     "sha256(getvariable('gtm_hmac_opad') || unhex(sha256(getvariable('gtm_hmac_ipad') || encode(v)))) END"
+)
+
+
+# Lineage ids: a keyed HMAC (the PII key) over a kind tag and the row's natural key, cut to 128 bits,
+# identical for dbt models and Python assets because both call this macro. Without the key an id
+# cannot be recomputed from raw identifiers (an unkeyed md5 of user and session ids could), and the
+# 'lineage|' prefix keeps lineage ids apart from the PII digests made with the same key.
+LINEAGE_MACRO = (
+    "CREATE OR REPLACE TEMP MACRO lineage_id(kind, natural_key) AS "
+    "left(pii_hmac('lineage|' || kind || '|' || natural_key), 32)"
 )
 
 

@@ -53,7 +53,7 @@ def instance():
 @pytest.fixture(scope="session")
 def graph_run(truth, instance):
     """The whole graph, materialized once for the session."""
-    from gtm_assets.runner import materialize_graph
+    from gtm_assets.cli.run import materialize_graph
 
     return materialize_graph(instance)
 

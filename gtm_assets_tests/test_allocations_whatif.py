@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from gtm_assets import cli_allocate
+from gtm_assets.cli import whatif as cli_whatif
 from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
 from gtm_assets_tests.test_allocations_truth import true_daily_revenue, true_weekly_params
 
@@ -47,12 +47,12 @@ def _cli(**kwargs) -> argparse.Namespace:
 def test_whatif_cli(conn, capsys):
     path = conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
     conn.close()
-    assert cli_allocate.whatif_command(_cli(scenario="cut TV by 20%", scale=["Search=10"], db=path)) == 0
+    assert cli_whatif.whatif_command(_cli(scenario="cut TV by 20%", scale=["Search=10"], db=path)) == 0
     out = capsys.readouterr().out
     assert "Predicted revenue change" in out and "| TV " in out
-    assert cli_allocate.whatif_command(_cli(scenario="cut Telly by 20%", db=path)) == 2
+    assert cli_whatif.whatif_command(_cli(scenario="cut Telly by 20%", db=path)) == 2
     assert "unknown channel 'Telly'" in capsys.readouterr().err
-    assert cli_allocate.whatif_command(_cli(db=path)) == 2
+    assert cli_whatif.whatif_command(_cli(db=path)) == 2
 
 
 def _materialize_allocations(database: str, config: dict) -> dg.ExecuteInProcessResult:

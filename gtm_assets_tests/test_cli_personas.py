@@ -6,7 +6,7 @@ import argparse
 import pandas as pd
 import pytest
 
-from gtm_assets import cli_personas
+from gtm_assets.cli import personas as cli_personas
 from gtm_assets_tests.conftest import REPO
 
 CSV = REPO / "data" / "marketing_campaign.csv"

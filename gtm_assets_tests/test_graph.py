@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from gtm_assets.defs.governance.checks import find_pii
-from gtm_assets.runner import materialize_graph
+from gtm_assets.cli.run import materialize_graph
 from gtm_assets_tests.conftest import TEST_HMAC_KEY
 
 GRAPH_TABLES = [

@@ -193,7 +193,7 @@ def test_event_column_without_events_is_named(truth, data_dir):
 def _run_cli(argv: list[str]) -> int:
     import argparse
 
-    from gtm_assets.cli_mmm import register
+    from gtm_assets.cli.mmm import register
 
     parser = argparse.ArgumentParser(prog="gtm")
     register(parser.add_subparsers(dest="command", required=True))

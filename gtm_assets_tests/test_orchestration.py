@@ -10,7 +10,7 @@ import time
 import dagster as dg
 import pytest
 
-from gtm_assets.runner import load_definitions
+from gtm_assets.cli.run import load_definitions
 
 
 def test_definitions_load_with_schedules_sensors_and_metadata():

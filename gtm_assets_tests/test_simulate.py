@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtm_assets.simulate import CHANNELS, DEFECT_KINDS, EVENT_COLUMNS, PLAN_FUTURE_DAYS, main, simulate
+from gtm_assets.cli.simulate import main
+from gtm_assets.simulate import CHANNELS, DEFECT_KINDS, EVENT_COLUMNS, PLAN_FUTURE_DAYS, simulate
 
 SMALL = {"days": 120, "events": 8000, "formats": ("csv", "parquet", "jsonl.gz", "jsonl", "csv.gz"),
          "n_event_files": 5}

@@ -17,7 +17,7 @@ from gtm_assets import settings
 
 
 def register(subparsers) -> None:
-    """Add the `whatif` subcommand."""
+    """Add `whatif` to the `gtm` command line."""
     parser = subparsers.add_parser("whatif", help="predicted revenue change of a budget scenario")
     parser.add_argument("scenario", nargs="?", default="", help='e.g. "cut TV by 20%%" or "move 10%% from TV to Search"')
     parser.add_argument("--scale", action="append", default=[], metavar="CHANNEL=PCT",

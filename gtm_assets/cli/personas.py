@@ -13,14 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-import duckdb
-import jinja2
-
 from gtm_assets import settings
-from gtm_assets.landing import CUSTOMER_COLUMNS, LandingFileError, replace_file_rows
-from gtm_assets.llm import LLMClient
 from gtm_assets.models.creative import CHANNELS, STYLES
-from gtm_assets.warehouse import LINEAGE_MACRO
 
 CUSTOMER_FEATURES_MODEL = settings.DBT_PROJECT_DIR / "models" / "features" / "customer_features.sql"
 TABLE_COLUMNS = ["cohort", "persona", "customers", "share", "response_rate", "mean_spend", "mean_engagement", "mean_income"]
@@ -32,11 +26,16 @@ class UsageError(ValueError):
 
 def persona_summary_from_csv(path: Path):
     """persona_summary (a DataFrame) for the customer CSV at ``path``, plus its data-issue counts."""
+    import duckdb
+    import jinja2
+
     from gtm_assets.defs.personas.personas import CUSTOMER_PERSONAS_SQL, summary_sql
+    from gtm_assets.landing import CUSTOMER_COLUMNS, LandingFileError, replace_file_rows
+    from gtm_assets.warehouse import prepare_connection
 
     conn = duckdb.connect(":memory:", config={"preserve_insertion_order": True})
     try:
-        conn.execute(LINEAGE_MACRO)
+        prepare_connection(conn)
         try:
             replace_file_rows(conn, table="raw_customers", path=path, source_file=path.name,
                               columns=CUSTOMER_COLUMNS, delimiter="\t")
@@ -74,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     """Handler of `gtm personas`; returns the exit code (2 for bad input)."""
     from gtm_assets.defs.personas.creative_briefs import copy_request, persona_briefs
     from gtm_assets.defs.personas.personas import COHORTS, PERSONAS
+    from gtm_assets.llm import LLMClient
 
     try:
         if (args.cohort is None) != (args.persona is None):

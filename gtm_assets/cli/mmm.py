@@ -10,8 +10,6 @@ import argparse
 import json
 import sys
 
-import pandas as pd
-
 CHANNEL_COLUMNS = ["channel", "roi", "roi_lo", "roi_hi", "marginal_roi", "decay", "half_saturation", "shape",
                    "contribution_share", "spend_share", "saturation_pct"]
 
@@ -21,6 +19,8 @@ def _names(text: str | None) -> list[str]:
 
 
 def _fit(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from gtm_assets.models.mmm import MMMInputError, fit_mmm
 
     try:

@@ -1,0 +1,138 @@
+"""`gtm run`: materialize the whole graph in-process (every landing event file as its own raw_events
+partition, then everything downstream) and print a summary. ``materialize_graph`` is also what the
+tests use."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from gtm_assets import settings
+from gtm_assets.landing import is_event_file
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+RAW_EVENTS = "raw_events"
+PARTITIONS = "landing_event_files"
+SUMMARY_TABLES = [
+    ("raw_events", "raw.raw_events"),
+    ("raw_media_spend", "raw.raw_media_spend"),
+    ("raw_media_plan", "raw.raw_media_plan"),
+    ("raw_lift_tests", "raw.raw_lift_tests"),
+    ("raw_customers", "raw.raw_customers"),
+    ("event_dispositions", "main.event_dispositions"),
+    ("quarantined_events", "main.quarantined_events"),
+    ("guarded_sessions", "main.guarded_sessions"),
+    ("features", "main.features"),
+    ("customer_features", "main.customer_features"),
+    ("persona_clusters", "main.persona_clusters"),
+    ("persona_assignments", "main.persona_assignments"),
+    ("persona_summary", "main.persona_summary"),
+    ("creative_briefs", "main.creative_briefs"),
+    ("mmm_model", "main.mmm_model"),
+    ("forecast", "main.forecast"),
+    ("allocations", "main.allocations"),
+    ("creative_library", "main.creative_library"),
+    ("dsp_payload", "main.dsp_payload"),
+]
+
+
+@dataclass
+class GraphRun:
+    ingested_files: list[str]
+    results: list[dg.ExecuteInProcessResult] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.results)
+
+
+def load_definitions() -> dg.Definitions:
+    from gtm_assets.definitions import defs
+
+    return defs
+
+
+def materialize_graph(
+    instance: dg.DagsterInstance,
+    *,
+    resources: Mapping[str, Any] | None = None,
+    run_config: Mapping[str, Any] | None = None,
+    raise_on_error: bool = True,
+    log_level: str = "INFO",
+) -> GraphRun:
+    """Ingest every landing event file, then materialize every other asset and run its checks."""
+    import dagster as dg
+
+    loggers = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    defs = load_definitions()
+    assets = list(defs.assets or []) + list(defs.asset_checks or [])
+    resources = resources if resources is not None else defs.resources
+    events_dir = settings.landing_events_dir()
+    files = sorted(p.name for p in events_dir.iterdir() if is_event_file(p)) if events_dir.is_dir() else []
+    if not files:
+        raise FileNotFoundError(f"{events_dir}: no landing event files (csv, parquet, jsonl, optionally .gz)")
+    known = set(instance.get_dynamic_partitions(PARTITIONS))
+    instance.add_dynamic_partitions(PARTITIONS, [f for f in files if f not in known])
+    run = GraphRun(ingested_files=files)
+    raw_events = dg.AssetKey(RAW_EVENTS)
+    for name in files:
+        run.results.append(
+            dg.materialize(
+                assets, selection=[raw_events], partition_key=name, instance=instance,
+                resources=resources, raise_on_error=raise_on_error, run_config=loggers,
+            )
+        )
+    run.results.append(
+        dg.materialize(
+            assets,
+            selection=dg.AssetSelection.all() - dg.AssetSelection.assets(raw_events),
+            instance=instance,
+            resources=resources,
+            run_config={**loggers, **(run_config or {})},
+            raise_on_error=raise_on_error,
+        )
+    )
+    return run
+
+
+def run_command(_: argparse.Namespace) -> int:
+    os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / "dagster_home"))
+    os.environ.setdefault("GTM_DUCKDB_PATH", str(settings.duckdb_path()))
+    import dagster as dg
+
+    from gtm_assets.warehouse import DuckDBWarehouse
+
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        graph = materialize_graph(instance, log_level="WARNING")
+    elapsed = time.perf_counter() - started
+    warehouse = DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"])
+    with warehouse.get_connection() as conn:
+        counts = [(name, conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in SUMMARY_TABLES]
+        payload = conn.execute("SELECT any_value(payload_id), any_value(outbox_path) FROM main.dsp_payload").fetchone()
+    print(f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} landing event files).")
+    print(f"DuckDB: {os.environ['GTM_DUCKDB_PATH']}")
+    width = max(len(name) for name, _ in counts)
+    for name, count in counts:
+        print(f"  {name:<{width}}  {count:>10,} rows")
+    print(f"Payload {payload[0]}: {payload[1]}")
+    evaluations = [e for result in graph.results for e in result.get_asset_check_evaluations()]
+    failed = [e for e in evaluations if not e.passed]
+    print(f"Asset checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed")
+    for evaluation in failed:
+        figures = ", ".join(f"{k}={v.value}" for k, v in evaluation.metadata.items() if not isinstance(v.value, (dict, list)))
+        print(f"  FAILED {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({figures})")
+    print(f"Run history: DAGSTER_HOME={os.environ['DAGSTER_HOME']} (open it with `dagster dev`).")
+    return 0 if graph.success else 1
+
+
+def register(subparsers) -> None:
+    """Add `run` to the `gtm` command line."""
+    parser = subparsers.add_parser("run", help="materialize the whole graph and print a summary")
+    parser.set_defaults(handler=run_command)
