@@ -1,57 +1,97 @@
-"""Pushing a payload to the demand-side platform. Dry-run by default: nothing leaves the machine
-unless ``mode="http"`` and an endpoint are configured. The API token is sent only in the
-Authorization header and never logged or returned."""
+"""The DSP push: dry-run by default, HTTP POST when configured, idempotent and retried.
+
+Dry run writes the exact request (method, URL, headers with the token masked, body) and sends nothing.
+In ``http`` mode the payload is POSTed with ``Idempotency-Key: <payload id>``; HTTP 429 / 5xx, timeouts
+and connections dropped mid-response are retried with exponential backoff and the same key, so a DSP
+that honours the key applies the payload once; any other 4xx is final (``rejected``, the DSP's error
+body kept). Every attempt is returned for the push log. The token comes from ``EnvVar("GTM_DSP_API_TOKEN")``
+and is sent only in the Authorization header.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-import urllib.error
-import urllib.request
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Literal
 
 import dagster as dg
 from pydantic import Field
 
+RESPONSE_KEEP_CHARS = 2000
+RETRY_STATUSES = (429, 500, 502, 503, 504)
 
-class DspPushError(RuntimeError):
-    """The DSP refused or could not be reached."""
+
+@dataclass
+class Attempt:
+    attempt: int
+    at: str
+    http_status: int | None
+    error: str | None
+    response_body: str | None
+
+
+@dataclass
+class PushResult:
+    status: Literal["dry_run", "sent", "rejected", "failed"]
+    request: dict
+    attempts: list[Attempt] = field(default_factory=list)
+
+    @property
+    def final(self) -> Attempt | None:
+        return self.attempts[-1] if self.attempts else None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class DspClient(dg.ConfigurableResource):
-    """Ad-platform adapter: ``dry_run`` (default) records what would be sent; ``http`` POSTs JSON."""
+    """Ad-platform push: ``dry_run`` (default) records the request; ``http`` POSTs it."""
 
-    mode: str = Field(default="dry_run", description="dry_run or http")
+    mode: Literal["dry_run", "http"] = Field(default="dry_run", description="dry_run (nothing leaves the machine) or http")
     endpoint: str = Field(default="", description="URL the payload is POSTed to in http mode")
-    api_token_env: str = Field(
-        default="GTM_DSP_API_TOKEN",
-        description="name of the environment variable holding the bearer token (read at push time, so "
-        "the token never appears in resource config, logs or metadata)",
-    )
-    timeout_seconds: float = 10.0
+    api_token: str | None = Field(default=None, description="bearer token; set it with EnvVar('GTM_DSP_API_TOKEN'), never as text")
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=4, ge=1, le=10, description="attempts for 429 / 5xx / timeouts / dropped connections")
+    backoff_seconds: float = Field(default=0.5, ge=0, description="first retry delay; doubles each attempt")
 
-    def push(self, payload: dict) -> dict:
+    def request(self, body: bytes, idempotency_key: str) -> dict:
+        """The exact request, as recorded in the outbox (the token masked)."""
+        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+        if self.api_token:
+            headers["Authorization"] = "Bearer ***"
+        return {"method": "POST", "url": self.endpoint or "(dry run: no endpoint)", "headers": headers,
+                "body": body.decode("utf-8")}
+
+    def push(self, body: bytes, idempotency_key: str) -> PushResult:
+        request = self.request(body, idempotency_key)
         if self.mode == "dry_run":
-            return {"status": "dry_run", "payload_id": payload["payload_id"]}
-        if self.mode != "http":
-            raise ValueError(f"DspClient.mode must be 'dry_run' or 'http', not {self.mode!r}")
+            return PushResult("dry_run", request)
         if not self.endpoint:
-            raise ValueError("DspClient.mode is 'http' but no endpoint is configured")
-        token = os.environ.get(self.api_token_env, "")
-        request = urllib.request.Request(
-            self.endpoint,
-            data=json.dumps(payload).encode("utf-8"),
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "Idempotency-Key": payload["payload_id"],
-                **({"Authorization": f"Bearer {token}"} if token else {}),
-            },
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
-                body = response.read().decode("utf-8", errors="replace")
-                return {"status": "sent", "http_status": response.status, "payload_id": payload["payload_id"], "response": body[:500]}
-        except urllib.error.HTTPError as error:
-            raise DspPushError(f"DSP at {self.endpoint} answered HTTP {error.code}") from None
-        except urllib.error.URLError as error:
-            raise DspPushError(f"DSP at {self.endpoint} unreachable: {error.reason}") from None
+            raise ValueError("DSP mode is 'http' but no endpoint is configured (GTM_DSP_ENDPOINT)")
+        import httpx
+
+        headers = {k: v for k, v in request["headers"].items() if k != "Authorization"}
+        if self.api_token:
+            headers["Authorization"] = f"Bearer {self.api_token}"
+        result = PushResult("failed", request)
+        with httpx.Client(timeout=self.timeout_seconds) as client:
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    response = client.post(self.endpoint, content=body, headers=headers)
+                    text = response.text[:RESPONSE_KEEP_CHARS]
+                    result.attempts.append(Attempt(attempt, _now(), response.status_code, None, text))
+                    if response.is_success:
+                        result.status = "sent"
+                        return result
+                    if response.status_code not in RETRY_STATUSES:
+                        result.status = "rejected"
+                        return result
+                except httpx.TimeoutException:
+                    result.attempts.append(Attempt(attempt, _now(), None, f"timed out after {self.timeout_seconds:g} s", None))
+                except httpx.TransportError as error:
+                    result.attempts.append(Attempt(attempt, _now(), None, f"connection failed: {type(error).__name__}", None))
+                if attempt < self.max_attempts:
+                    time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
+        return result

@@ -1,35 +1,44 @@
-"""Optional LLM for cluster names and copy variants, through any OpenAI-compatible chat API.
+"""The LLM resource: cluster names and creative copy through any OpenAI-compatible chat API, offline by
+default.
 
-Offline by default: in ``mode="offline"`` nothing is imported from ``openai`` and no socket is
-opened; callers get the rule-based names and the template copy. In ``mode="openai"`` the official
-``openai`` client talks to ``base_url`` with ``model`` at temperature 0, with fixed prompts (the
-same input always gives the same request) and a timeout. The API key is read at call time from the
-environment variable named by ``api_key_env``, so it never appears in resource config, logs,
-metadata, returned objects or error messages.
+In ``mode="offline"`` nothing is imported from ``openai`` and no socket is opened: callers use the
+rule-based names and the offline copywriter. In ``mode="openai"`` the official ``openai`` client talks
+to ``base_url`` with ``model`` at temperature 0 and fixed prompts (the same input gives the same
+request). Answers are structured JSON: the request carries the JSON schema (``response_format``
+``json_schema``) and the answer is validated against it with ``jsonschema``.
 
-Every LLM answer is JSON, parsed and validated. A cluster name that fails (server error, timeout,
-garbage, a duplicate name) falls back to the rule-based name with the reason recorded; copy that
-fails falls back to the template generator, reason recorded. LLM copy is scored by the same
-``check_compliance`` as template copy: over-length or non-compliant text is flagged, never trimmed.
+Outcomes, each defined:
+- HTTP 429, 5xx, a timeout or a dropped connection: retried up to ``max_attempts`` times with
+  exponential backoff (``backoff_seconds`` x 2^k, or the server's Retry-After, at most 30 s), then
+  ``LLMError``;
+- an answer that is not JSON or fails the schema: asked once more with the validation error, then
+  ``LLMError``;
+- HTTP 401 / 403 / 404 (wrong key, model or URL): ``LLMConfigurationError``, a clear failure, because
+  falling back would hide a misconfiguration;
+- every other HTTP error: ``LLMError``.
+Callers turn ``LLMError`` into the offline fallback with the reason recorded. Every call returns its
+token usage, latency and attempts (``LLMCall``) for the materialization metadata. The API key comes from
+``EnvVar("GTM_LLM_API_KEY")``, is sent only as the Bearer header and is scrubbed from every message.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import time
+from dataclasses import dataclass, field
+from typing import Literal
 
 import dagster as dg
 from pydantic import Field
 
-from gtm_assets.models.creative import CHANNEL_LIMITS, CHANNELS, STYLES, check_compliance, generate_copy
-
-MODES = ("offline", "openai")
 NAME_MAX = 40
 DESCRIPTION_MAX = 160
-# Brief fields the copy prompt passes on (those present in the brief, in this order).
-BRIEF_FIELDS = ("segment_name", "who_they_are", "responds_to", "offer_type", "offer_figures", "key_figures",
-                "do_list", "dont_list")  # fmt: skip
-
+RETRY_AFTER_MAX_SECONDS = 30.0
+NAMING_SCHEMA = {
+    "type": "object",
+    "required": ["name", "description"],
+    "properties": {"name": {"type": "string", "minLength": 1}, "description": {"type": "string", "minLength": 1}},
+}
 NAMING_SYSTEM_PROMPT = (
     "You name customer segments for a marketing team. You get one cluster's centroid profile: each "
     "behavioural feature's mean and its z-score against the whole population. Answer with JSON only: "
@@ -37,16 +46,31 @@ NAMING_SYSTEM_PROMPT = (
     f'{DESCRIPTION_MAX} characters>"}}. Name what sets the cluster apart (features with |z| >= 0.5); '
     "no people's names, no judgement words."
 )
-COPY_SYSTEM_PROMPT = (
-    "You write marketing copy from a creative brief. Answer with JSON only: "
-    '{"variants": [{"headline": "...", "body": "...", "call_to_action": "..."}, ...]}. '
-    "Respect the character limits exactly, follow the brief's do and don't lists, make no claims the "
-    "offer does not support, and never use superlatives such as 'guaranteed', 'risk-free' or 'best ever'."
-)
 
 
 class LLMError(RuntimeError):
-    """The LLM could not be reached or its answer was unusable (the message never holds the key)."""
+    """The LLM could not give a usable answer; callers fall back offline (the message never holds the key)."""
+
+
+class LLMConfigurationError(LLMError):
+    """The LLM is misconfigured (wrong key, model or URL): a clear failure, never a silent fallback."""
+
+
+@dataclass
+class LLMCall:
+    """One structured call: the validated answer and what it cost."""
+
+    data: dict
+    model: str
+    latency_seconds: float
+    attempts: int
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
 
 
 def _short(text: str, limit: int = 200) -> str:
@@ -54,100 +78,151 @@ def _short(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def usage_metadata(calls: list[LLMCall], failures: list[str]) -> dict:
+    """Token usage, latency and attempts over a materialization's LLM calls, for its metadata."""
+    latencies = sorted(c.latency_seconds for c in calls)
+    return {
+        "llm_calls": len(calls),
+        "llm_failed_calls": len(failures),
+        "llm_prompt_tokens": sum(c.prompt_tokens for c in calls),
+        "llm_completion_tokens": sum(c.completion_tokens for c in calls),
+        "llm_total_tokens": sum(c.total_tokens for c in calls),
+        "llm_attempts": sum(c.attempts for c in calls),
+        "llm_latency_seconds_median": round(latencies[len(latencies) // 2], 3) if latencies else None,
+        "llm_latency_seconds_max": round(latencies[-1], 3) if latencies else None,
+        "llm_failure_reasons": sorted(set(failures))[:20],
+    }
+
+
 class LLMClient(dg.ConfigurableResource):
-    """Cluster naming and copy writing by an OpenAI-compatible LLM; ``offline`` (default) uses none."""
+    """OpenAI-compatible LLM for cluster names and creative copy; ``offline`` (default) uses none."""
 
-    mode: str = Field(default="offline", description="offline (rule-based names, template copy) or openai")
+    mode: Literal["offline", "openai"] = Field(default="offline", description="offline (rule-based names, offline copywriter) or openai")
     base_url: str = Field(default="", description="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1")
-    model: str = Field(default="", description="model name passed to the chat completions API")
-    api_key_env: str = Field(
-        default="GTM_LLM_API_KEY",
-        description="name of the environment variable holding the API key (read at call time, so the key "
-        "never appears in resource config, logs or metadata)",
-    )
-    timeout_seconds: float = 30.0
-
-    @classmethod
-    def from_env(cls) -> LLMClient:
-        """The client configured by GTM_LLM_MODE, GTM_LLM_BASE_URL and GTM_LLM_MODEL (offline when unset)."""
-        return cls(
-            mode=os.environ.get("GTM_LLM_MODE", "offline"),
-            base_url=os.environ.get("GTM_LLM_BASE_URL", ""),
-            model=os.environ.get("GTM_LLM_MODEL", ""),
-        )
+    model: str = Field(default="", description="chat model name")
+    api_key: str | None = Field(default=None, description="API key; set it with EnvVar('GTM_LLM_API_KEY'), never as text")
+    speech_model: str = Field(default="", description="speech model for spoken scripts (OpenAI /audio/speech); empty = none")
+    speech_voice: str = Field(default="alloy", description="voice for the speech model")
+    timeout_seconds: float = Field(default=30.0, gt=0, description="per-request timeout")
+    max_attempts: int = Field(default=3, ge=1, le=10, description="attempts for 429 / 5xx / timeouts / dropped connections")
+    backoff_seconds: float = Field(default=1.0, ge=0, description="first retry delay; doubles each attempt")
 
     @property
     def enabled(self) -> bool:
-        """True when an LLM is configured; ValueError for an unknown mode or a half configuration."""
-        if self.mode not in MODES:
-            raise ValueError(f"LLM mode must be one of {', '.join(MODES)}, not {self.mode!r}")
+        """True when an LLM is configured; LLMConfigurationError for a half configuration."""
         if self.mode == "offline":
             return False
         missing = [name for name, value in (("base_url", self.base_url), ("model", self.model)) if not value]
         if missing:
             verb = "are" if len(missing) > 1 else "is"
-            raise ValueError(f"LLM mode is 'openai' but {' and '.join(missing)} {verb} not configured "
-                             "(GTM_LLM_BASE_URL, GTM_LLM_MODEL)")
+            raise LLMConfigurationError(
+                f"LLM mode is 'openai' but {' and '.join(missing)} {verb} not configured (GTM_LLM_BASE_URL, GTM_LLM_MODEL)"
+            )
         return True
 
     @property
     def label(self) -> str:
         """What generates names and copy, for metadata (never the key)."""
-        return f"llm {self.model} at {self.base_url}" if self.enabled else "offline (rule-based / template)"
+        return f"llm {self.model} at {self.base_url}" if self.enabled else "offline (rule-based names, offline copywriter)"
 
-    def complete_json(self, system: str, user: dict) -> dict:
-        """One chat completion at temperature 0 whose answer must be a JSON object; raises LLMError."""
-        if not self.enabled:
-            raise LLMError("no LLM configured (mode is offline)")
+    def _scrub(self, text: str) -> str:
+        return text.replace(self.api_key, "***") if self.api_key else text
+
+    def _client(self):
         import openai
 
-        key = os.environ.get(self.api_key_env, "")  # local servers often need none: a placeholder is sent
-        client = openai.OpenAI(base_url=self.base_url, api_key=key or "unset", timeout=self.timeout_seconds, max_retries=0)
-        failure = None
+        # Local servers often need no key: a placeholder is sent then.
+        return openai.OpenAI(base_url=self.base_url, api_key=self.api_key or "unset", timeout=self.timeout_seconds, max_retries=0)
+
+    def _delay(self, attempt: int, error) -> float:
+        response = getattr(error, "response", None)
+        header = response.headers.get("retry-after") if response is not None else None
         try:
-            response = client.chat.completions.create(
-                model=self.model,
-                temperature=0,
-                response_format={"type": "json_object"},
-                messages=[
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": json.dumps(user, sort_keys=True, default=str)},
-                ],
-            )
-            content = response.choices[0].message.content or ""
-        except openai.APIStatusError as error:
-            failure = f"HTTP {error.status_code} from {self.base_url}"
-        except openai.APITimeoutError:
-            failure = f"timed out after {self.timeout_seconds:g} s at {self.base_url}"
-        except openai.APIConnectionError:
-            failure = f"could not connect to {self.base_url}"
-        except (openai.OpenAIError, IndexError, AttributeError) as error:
-            failure = f"unusable response from {self.base_url}: {type(error).__name__}"
+            if header is not None:
+                return min(float(header), RETRY_AFTER_MAX_SECONDS)
+        except ValueError:
+            pass
+        return self.backoff_seconds * 2 ** (attempt - 1)
+
+    def call_json(self, system: str, user: dict, *, schema: dict, name: str = "answer") -> LLMCall:
+        """One structured chat completion validated against ``schema`` (see the module docstring for
+        retries and outcomes)."""
+        if not self.enabled:
+            raise LLMError("no LLM configured (mode is offline)")
+        import jsonschema
+        import openai
+
+        messages = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": json.dumps(user, sort_keys=True, default=str)},
+        ]
+        response_format = {"type": "json_schema", "json_schema": {"name": name, "schema": schema}}
+        started, attempts, notes = time.perf_counter(), 0, []
+        prompt_tokens = completion_tokens = 0
+        reasked = False
+        client = self._client()
+        try:
+            while True:
+                attempts += 1
+                failure = None
+                try:
+                    response = client.chat.completions.create(
+                        model=self.model, temperature=0, response_format=response_format, messages=messages
+                    )
+                except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError) as error:
+                    status = getattr(error, "status_code", None)
+                    what = f"HTTP {status}" if status else ("timed out" if isinstance(error, openai.APITimeoutError) else "connection failed")
+                    if attempts >= self.max_attempts:
+                        failure = f"{what} from {self.base_url} after {attempts} attempts"
+                    else:
+                        notes.append(f"attempt {attempts}: {what}; retrying")
+                        time.sleep(self._delay(attempts, error))
+                        continue
+                except openai.APIStatusError as error:
+                    if error.status_code in (401, 403, 404):
+                        raise LLMConfigurationError(self._scrub(
+                            f"HTTP {error.status_code} from {self.base_url}: check GTM_LLM_API_KEY, GTM_LLM_MODEL and GTM_LLM_BASE_URL"
+                        )) from None
+                    failure = f"HTTP {error.status_code} from {self.base_url}"
+                except (openai.OpenAIError, ValueError) as error:
+                    failure = f"unusable response from {self.base_url}: {type(error).__name__}"
+                if failure is not None:
+                    raise LLMError(self._scrub(failure))
+                usage = getattr(response, "usage", None)
+                prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
+                completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
+                try:
+                    content = response.choices[0].message.content or ""
+                except (IndexError, AttributeError):
+                    content = ""
+                problem = None
+                try:
+                    answer = json.loads(content)
+                    jsonschema.validate(answer, schema)
+                except json.JSONDecodeError:
+                    problem = f"answer is not JSON: {_short(content)!r}"
+                except jsonschema.ValidationError as error:
+                    problem = f"answer fails the schema: {_short(error.message)}"
+                if problem is None:
+                    return LLMCall(answer, self.model, time.perf_counter() - started, attempts, prompt_tokens, completion_tokens, notes)
+                if reasked:
+                    raise LLMError(self._scrub(problem))
+                reasked = True
+                notes.append(f"attempt {attempts}: {problem}; asked again")
+                messages = [*messages, {"role": "assistant", "content": content},
+                            {"role": "user", "content": f"That answer was rejected ({problem}). Answer again with JSON "
+                                                        "matching the schema exactly."}]  # fmt: skip
         finally:
             client.close()
-        if failure is None:
-            try:
-                answer = json.loads(content)
-            except json.JSONDecodeError:
-                answer = None
-            if not isinstance(answer, dict):
-                failure = f"answer is not a JSON object: {_short(content)!r}"
-        # Raised outside the except blocks so no chained exception (with request headers) comes
-        # along; a server echoing the key back does not get it into the message either.
-        if failure is not None:
-            raise LLMError(failure.replace(key, "***") if key else failure)
-        return answer
+
+    def complete_json(self, system: str, user: dict, schema: dict | None = None) -> dict:
+        """The validated JSON object of one call (any object when no schema is given)."""
+        return self.call_json(system, user, schema=schema or {"type": "object"}).data
 
     def name_cluster(self, profile: dict) -> dict:
-        """``{"name", "description"}`` for a cluster profile (population, members, share, centroid
-        means and z-scores); raises LLMError when the answer is missing or breaks the limits."""
-        answer = self.complete_json(NAMING_SYSTEM_PROMPT, profile)
-        name, description = answer.get("name"), answer.get("description")
-        if not isinstance(name, str) or not name.strip():
-            raise LLMError(f"answer has no name (keys: {sorted(answer)})")
-        if not isinstance(description, str) or not description.strip():
-            raise LLMError(f"answer has no description (keys: {sorted(answer)})")
-        name, description = " ".join(name.split()), " ".join(description.split())
+        """``{"name", "description"}`` for a cluster profile; LLMError when the answer breaks the limits."""
+        answer = self.call_json(NAMING_SYSTEM_PROMPT, profile, schema=NAMING_SCHEMA, name="cluster_name").data
+        name, description = " ".join(answer["name"].split()), " ".join(answer["description"].split())
         if len(name) > NAME_MAX:
             raise LLMError(f"name longer than {NAME_MAX} characters: {name!r}")
         if len(description) > DESCRIPTION_MAX:
@@ -155,8 +230,8 @@ class LLMClient(dg.ConfigurableResource):
         return {"name": name, "description": description}
 
     def name_clusters(self, profiles: list[dict], rule_names: list[str]) -> list[dict]:
-        """Name every cluster of one population: the LLM's name when configured and valid and unique,
-        else the rule-based name. Each result has ``name``, ``naming`` ("rule_based" or "llm"),
+        """Name every cluster of one population: the LLM's name when configured, valid and unique, else
+        the rule-based name. Each result has ``name``, ``naming`` ("rule_based" or "llm"),
         ``llm_description`` and ``naming_fallback_reason`` (why the LLM name was not used, or None)."""
         results = []
         for position, (profile, rule_name) in enumerate(zip(profiles, rule_names, strict=True)):
@@ -168,64 +243,40 @@ class LLMClient(dg.ConfigurableResource):
                     if answer["name"] in taken:
                         raise LLMError(f"name {answer['name']!r} is already used by another cluster")
                     result.update(name=answer["name"], naming="llm", llm_description=answer["description"])
+                except LLMConfigurationError:
+                    raise
                 except LLMError as error:
                     result["naming_fallback_reason"] = str(error)
             results.append(result)
         return results
 
-    def write_copy(self, brief: dict, *, channel: str, style: str, n_variants: int) -> list[dict]:
-        """``n_variants`` LLM copy variants (headline, body, call_to_action), each scored by
-        ``check_compliance`` as written; raises LLMError when the answer lacks usable variants."""
-        if channel not in CHANNELS or style not in STYLES:
-            raise ValueError(f"channel must be one of {CHANNELS} and style one of {STYLES}")
-        headline_max, body_max = CHANNEL_LIMITS[channel]
-        request = {
-            "brief": {key: _plain(brief[key]) for key in BRIEF_FIELDS if key in brief},
-            "channel": channel,
-            "style": style,
-            "variants": n_variants,
-            "limits": {"headline_max_chars": headline_max, "body_max_chars": body_max, "call_to_action": "2 to 4 words"},
-            "rules": ["the body must include opt-out text such as 'Unsubscribe anytime.'"] if channel == "email" else [],
-        }
-        answer = self.complete_json(COPY_SYSTEM_PROMPT, request)
-        variants = answer.get("variants")
-        if not isinstance(variants, list):
-            raise LLMError("answer has no 'variants' list")
-        fields = ("headline", "body", "call_to_action")
-        usable = [v for v in variants if isinstance(v, dict) and all(isinstance(v.get(f), str) and v[f].strip() for f in fields)]
-        if len(usable) < n_variants:
-            raise LLMError(f"answer has {len(usable)} complete variants, asked for {n_variants}")
-        return [
-            {
-                "variant": number,
-                "channel": channel,
-                "style": style,
-                **{f: variant[f].strip() for f in fields},
-                "compliance": check_compliance(variant["headline"].strip(), variant["body"].strip(),
-                                               variant["call_to_action"].strip(), channel=channel),
-            }
-            for number, variant in enumerate(usable[:n_variants], start=1)
-        ]
+    def speech(self, text: str) -> bytes:
+        """WAV audio of ``text`` from the OpenAI-compatible /audio/speech endpoint (``speech_model``)."""
+        if not self.enabled or not self.speech_model:
+            raise LLMError("no speech model configured")
+        import openai
 
-    def copy_variants(self, brief: dict, copy_request: dict, *, channel: str, style: str, n_variants: int, seed: int) -> list[dict]:
-        """Copy variants for a segment: the LLM's when configured and usable, else the template
-        generator's (from ``copy_request``). Each variant has ``generator`` ("template" or "llm")
-        and ``generator_fallback_reason`` (why the LLM copy was not used, or None)."""
-        reason = None
-        if self.enabled:
-            try:
-                variants = self.write_copy(brief, channel=channel, style=style, n_variants=n_variants)
-                return [{**v, "generator": "llm", "generator_fallback_reason": None} for v in variants]
-            except LLMError as error:
-                reason = str(error)
-        variants = generate_copy(copy_request, channel=channel, style=style, n_variants=n_variants, seed=seed)
-        return [{**v, "generator": "template", "generator_fallback_reason": reason} for v in variants]
+        client = self._client()
+        try:
+            response = client.audio.speech.create(model=self.speech_model, voice=self.speech_voice, input=text,
+                                                  response_format="wav")
+            return response.read()
+        except openai.OpenAIError as error:
+            raise LLMError(self._scrub(f"speech failed at {self.base_url}: {type(error).__name__}")) from None
+        finally:
+            client.close()
 
 
-def _plain(value):
-    """A brief value as plain JSON data (DuckDB list columns arrive as numpy arrays; JSON text stays text)."""
-    if isinstance(value, str | int | float | bool | dict | list) or value is None:
-        return value
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+def llm_from_settings(*, inside_dagster: bool = True) -> LLMClient:
+    """The LLM configured by GTM_LLM_MODE, GTM_LLM_BASE_URL, GTM_LLM_MODEL, GTM_LLM_SPEECH_MODEL and
+    GTM_LLM_API_KEY (offline when unset). Inside Dagster the key is an ``EnvVar`` (resolved at run time,
+    shown by name only); the ``gtm`` commands get its value."""
+    from gtm_assets import settings
+
+    return LLMClient(
+        mode=settings.env("GTM_LLM_MODE", "offline"),
+        base_url=settings.env("GTM_LLM_BASE_URL"),
+        model=settings.env("GTM_LLM_MODEL"),
+        speech_model=settings.env("GTM_LLM_SPEECH_MODEL"),
+        api_key=settings.secret("GTM_LLM_API_KEY") if inside_dagster else settings.secret_value("GTM_LLM_API_KEY"),
+    )

@@ -10,6 +10,11 @@ profile (which reads ``GTM_DUCKDB_PATH``) and the ``gtm`` CLI always agree on th
 | GTM_HMAC_KEY        | a documented development key    | key for hashing PII (required in production)   |
 | GTM_ENV             | ``development``                 | ``production`` makes a missing key an error    |
 | GTM_DUCKDB_MEMORY_LIMIT | ``1GB``                     | DuckDB memory cap (spills to disk beyond it)   |
+| GTM_BRAND_GUIDE     | ``$GTM_DATA_DIR/brand_guide.yaml`` | voice, banned phrases, disclaimers, claims  |
+| GTM_LLM_MODE, GTM_LLM_BASE_URL, GTM_LLM_MODEL, GTM_LLM_SPEECH_MODEL | offline | the LLM resource       |
+| GTM_LLM_API_KEY     | none                            | LLM key (an ``EnvVar`` of the resource)        |
+| GTM_DSP_MODE, GTM_DSP_ENDPOINT | ``dry_run``, none    | the DSP push                                   |
+| GTM_DSP_API_TOKEN   | none                            | DSP bearer token (an ``EnvVar`` of the resource) |
 """
 
 from __future__ import annotations
@@ -57,6 +62,19 @@ def landing_experiments_dir() -> Path:
     return data_dir() / "landing" / "experiments"
 
 
+def landing_prospects_dir() -> Path:
+    return data_dir() / "landing" / "prospects"
+
+
+def brand_guide_path() -> Path:
+    configured = os.environ.get("GTM_BRAND_GUIDE")
+    return Path(configured).resolve() if configured else data_dir() / "brand_guide.yaml"
+
+
+def audio_dir() -> Path:
+    return outbox_dir() / "audio"
+
+
 def customers_csv() -> Path:
     return data_dir() / "marketing_campaign.csv"
 
@@ -80,3 +98,21 @@ def hmac_key() -> bytes:
             "development key. Set GTM_HMAC_KEY to a long random secret."
         )
     return DEVELOPMENT_HMAC_KEY.encode("utf-8")
+
+
+def env(name: str, default: str = "") -> str:
+    """A non-secret setting from the environment (resource configuration read at load time)."""
+    return os.environ.get(name, default)
+
+
+def secret(name: str):
+    """A secret as a Dagster ``EnvVar`` (resolved at run time, shown by name only in the UI), or None
+    when the variable is not set (the resource then runs without it: offline / dry-run / no auth)."""
+    import dagster as dg
+
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+def secret_value(name: str) -> str | None:
+    """A secret's value, for code that runs outside Dagster (the ``gtm`` commands)."""
+    return os.environ.get(name) or None

@@ -106,6 +106,33 @@ def _connect(database: str, config: dict) -> duckdb.DuckDBPyConnection:
             time.sleep(0.5)
 
 
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse file cannot be read now (missing, or held by a writer); the message is one line."""
+
+
+@contextmanager
+def read_only_connection(database: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection for commands that only read (never takes the writer lock).
+
+    DuckDB lets no other process open a file that a writer holds, so while a run's step is writing,
+    this raises WarehouseUnavailable saying so in one line instead of waiting or failing on the lock."""
+    path = Path(database or settings.duckdb_path())
+    if not path.exists():
+        raise WarehouseUnavailable(f"{path}: no warehouse yet; run `gtm run` (or materialize the graph in Dagster) first")
+    try:
+        conn = duckdb.connect(str(path), read_only=True, config={"memory_limit": settings.duckdb_memory_limit()})
+    except duckdb.IOException as error:
+        holder = str(error).split("(PID ")[-1].split(")")[0] if "PID" in str(error) else "another process"
+        raise WarehouseUnavailable(
+            f"{path} is being written right now (writer PID {holder}); read commands never block a run, "
+            "so try again when its current step finishes"
+        ) from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 class DuckDBWarehouse(DuckDBResource):
     """The embedded DuckDB warehouse: one file, one writer at a time, macros pre-installed."""
 

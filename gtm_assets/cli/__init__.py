@@ -5,6 +5,8 @@
     gtm personas ...        cohort x persona table, or one segment's brief and copy
     gtm mmm fit ...         fit the media-mix model on any weekly CSV
     gtm whatif ...          budget what-if scenarios on the fitted model
+    gtm trace [PAYLOAD_ID]  trace a payload (or one line) down to source files and row numbers
+    gtm approve CREATIVE_ID approve an amber creative so it can ship
 
 Heavy libraries are imported inside the handlers, so `gtm --help` starts fast.
 """
@@ -12,11 +14,12 @@ Heavy libraries are imported inside the handlers, so `gtm --help` starts fast.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
-from gtm_assets.cli import mmm, personas, run, simulate, whatif
+from gtm_assets.cli import approve, mmm, personas, run, simulate, trace, whatif
 
-COMMAND_GROUPS = (run, simulate, personas, mmm, whatif)
+COMMAND_GROUPS = (run, simulate, personas, mmm, whatif, trace, approve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Piping into `head` and the like ends quietly, as for any Unix command.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
     return args.handler(args)
 

@@ -3,18 +3,20 @@ straight from a customer CSV (marketing_campaign.csv format) in an in-memory Duc
 
 It runs the same SQL as the graph: the dbt model customer_features.sql (its source rendered as the
 in-memory raw table) and the persona rules of gtm_assets/defs/personas/personas.py; briefs come
-from gtm_assets/defs/personas/creative_briefs.py. Copy is written by the offline template generator,
+from gtm_assets/models/briefs.py. Copy is written by the offline copywriter,
 or by the LLM when GTM_LLM_MODE=openai (with GTM_LLM_BASE_URL and GTM_LLM_MODEL) is set and --no-llm
-is not given (gtm_assets/llm.py; template fallback, reason shown)."""
+is not given (gtm_assets/llm.py; offline copywriter as the fallback, reason shown). Copy is checked by
+the same compliance rules as the creative library."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 from gtm_assets import settings
-from gtm_assets.models.creative import CHANNELS, STYLES
+from gtm_assets.models.creative.copywriter import TONES
 
 CUSTOMER_FEATURES_MODEL = settings.DBT_PROJECT_DIR / "models" / "features" / "customer_features.sql"
 TABLE_COLUMNS = ["cohort", "persona", "customers", "share", "response_rate", "mean_spend", "mean_engagement", "mean_income"]
@@ -71,9 +73,11 @@ def _print_brief(brief: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of `gtm personas`; returns the exit code (2 for bad input)."""
-    from gtm_assets.defs.personas.creative_briefs import copy_request, persona_briefs
+    from gtm_assets.copywriting import write_ad_set_copy
     from gtm_assets.defs.personas.personas import COHORTS, PERSONAS
-    from gtm_assets.llm import LLMClient
+    from gtm_assets.llm import LLMError, llm_from_settings
+    from gtm_assets.models.briefs import copy_brief, persona_briefs
+    from gtm_assets.models.creative import BrandGuideError, format_for_channel, load_brand_guide
 
     try:
         if (args.cohort is None) != (args.persona is None):
@@ -81,14 +85,20 @@ def run(args: argparse.Namespace) -> int:
         if args.cohort is not None:
             _check("cohort", args.cohort, COHORTS)
             _check("persona", args.persona, PERSONAS)
-        _check("channel", args.channel, CHANNELS)
         if args.style is not None:
-            _check("style", args.style, STYLES)
-        llm = LLMClient() if args.no_llm else LLMClient.from_env()
+            _check("style", args.style, TONES)
+        try:
+            guide = load_brand_guide(settings.brand_guide_path())
+            fmt = format_for_channel(args.channel, guide.channel_formats)
+        except (BrandGuideError, ValueError) as error:
+            raise UsageError(str(error)) from error
+        llm = llm_from_settings(inside_dagster=False)
+        if args.no_llm:
+            llm = llm.model_copy(update={"mode": "offline"})
         try:
             if llm.enabled:
                 print(f"gtm personas: copy by {llm.label}", file=sys.stderr)
-        except ValueError as error:
+        except LLMError as error:
             raise UsageError(f"{error}; or pass --no-llm") from error
         summary, issues = persona_summary_from_csv(Path(args.csv))
         if args.cohort is None:
@@ -101,20 +111,27 @@ def run(args: argparse.Namespace) -> int:
         )
         if brief is None:
             raise UsageError(f"no customers in segment {args.cohort} / {args.persona} in {args.csv}")
-        variants = llm.copy_variants(brief, copy_request(brief), channel=args.channel, style=args.style or brief["tone"],
-                                     n_variants=args.variants, seed=args.seed)
+        request = copy_brief(brief)
+        if args.style:
+            request = dataclasses.replace(request, tone=args.style)
+        labels = tuple(sorted({*COHORTS, *PERSONAS, brief["segment_name"]}))
+        written = write_ad_set_copy(llm, request, fmt, guide, n_variants=args.variants, seed=args.seed, internal_labels=labels)
     except UsageError as error:
         print(f"gtm personas: {error}", file=sys.stderr)
         return 2
     _print_brief(brief)
-    if variants[0]["generator_fallback_reason"]:
-        print(f"gtm personas: LLM copy not used ({variants[0]['generator_fallback_reason']}); template copy instead",
-              file=sys.stderr)
-    print(f"\nCopy ({args.channel}, {variants[0]['style']}, {variants[0]['generator']} generator):")
-    for variant in variants:
-        flags = "".join(f"; {rule}" for rule in variant["compliance"]["failed_rules"])
-        print(f"\n[{variant['variant']}] {variant['headline']}\n    {variant['body']}\n    -> {variant['call_to_action']}"
-              f"  (compliance {variant['compliance']['score']:.2f}{flags})")
+    reasons = {v.fallback_reason for v in written.variants if v.fallback_reason}
+    for reason in sorted(reasons):
+        print(f"gtm personas: LLM copy not used ({reason}); offline copywriter instead", file=sys.stderr)
+    print(f"\nCopy ({args.channel}: {fmt.description}; tone {request.tone}):")
+    for number, variant in enumerate(written.variants, start=1):
+        result = variant.compliance
+        print(f"\n[{number}] {variant.generator} generator, compliance {result.light} ({result.score:.2f})")
+        for name, value in variant.copy.items():
+            shown = "\n      ".join(value) if isinstance(value, list) else value
+            print(f"  {name}: {shown}")
+        for reason in result.reasons:
+            print(f"  ! {reason}")
     return 0
 
 
@@ -125,8 +142,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-llm", action="store_true", help="template copy generator even when an LLM is configured (GTM_LLM_MODE=openai)")
     parser.add_argument("--cohort", help="life-stage cohort, e.g. 'Mid-Career'")
     parser.add_argument("--persona", help="behavioural persona, e.g. 'Champions'")
-    parser.add_argument("--channel", default="email", help=f"one of {', '.join(CHANNELS)} (default email)")
-    parser.add_argument("--style", help=f"one of {', '.join(STYLES)} (default: the brief's tone)")
+    parser.add_argument("--channel", default="Email",
+                        help="media channel whose format to write (Search, Social, Display, Email, TV, CTV, Radio, Print; default Email)")
+    parser.add_argument("--style", help=f"tone, one of {', '.join(TONES)} (default: the brief's tone)")
     parser.add_argument("--variants", type=int, default=2, help="copy variants to write (default 2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.set_defaults(handler=run)

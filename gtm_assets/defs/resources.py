@@ -11,7 +11,7 @@ from dagster_dbt import DbtCliResource
 
 from gtm_assets import settings
 from gtm_assets.dsp import DspClient
-from gtm_assets.llm import LLMClient
+from gtm_assets.llm import llm_from_settings
 from gtm_assets.warehouse import DuckDBWarehouse
 
 # Every asset that opens the DuckDB file is in this pool; dagster_home/dagster.yaml limits it to
@@ -37,10 +37,11 @@ def resources() -> dg.Definitions:
                 dbt_executable=dbt_executable(),
             ),
             "dsp": DspClient(
-                mode=dg.EnvVar("GTM_DSP_MODE").get_value("dry_run"),
-                endpoint=dg.EnvVar("GTM_DSP_ENDPOINT").get_value(""),
+                mode=settings.env("GTM_DSP_MODE", "dry_run"),
+                endpoint=settings.env("GTM_DSP_ENDPOINT"),
+                api_token=settings.secret("GTM_DSP_API_TOKEN"),
             ),
-            "llm": LLMClient.from_env(),
+            "llm": llm_from_settings(),
         },
         executor=dg.in_process_executor,
     )

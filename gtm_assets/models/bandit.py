@@ -57,7 +57,7 @@ def thompson_shares(
     )
 
 
-def _cents(total: float, shares: np.ndarray) -> np.ndarray:
+def split_cents(total: float, shares: np.ndarray) -> np.ndarray:
     """Split ``total`` (rounded to cents) by ``shares`` so the parts sum to it exactly."""
     total_cents = round(total * 100)
     parts = np.floor(total_cents * shares / shares.sum()).astype(int)
@@ -100,5 +100,5 @@ def split_channel_budget(
             for c, s in zip(frame["campaign"], share)
         ]
     split.insert(0, "campaign", frame["campaign"])
-    split["recommended_campaign_spend"] = _cents(budget, split["campaign_share"].to_numpy())
+    split["recommended_campaign_spend"] = split_cents(budget, split["campaign_share"].to_numpy())
     return split[[*SPLIT_COLUMNS, "recommended_campaign_spend"]]

@@ -1,78 +1,241 @@
-"""creative_library: copy variants per persona, compliance-scored (offline template generator, or the
-LLM when one is configured)."""
+"""creative_library: ads for every funded campaign, per ad set (campaign x audience), in the channel's
+format, compliance-checked, with audio for spoken scripts."""
+
+import hashlib
+import json
 
 import dagster as dg
+import numpy as np
 import pandas as pd
+from pydantic import Field
 
-from gtm_assets.defs.personas.creative_briefs import copy_request
+from gtm_assets import settings
+from gtm_assets.copywriting import write_ad_set_copy
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.llm import LLMClient
+from gtm_assets.llm import LLMClient, usage_metadata
+from gtm_assets.models.bandit import split_cents
+from gtm_assets.models.briefs import copy_brief
+from gtm_assets.models.creative import AMBER, FORMATS, RED, CopyBrief, format_for_channel, load_brand_guide
 from gtm_assets.observability import table_metadata
+from gtm_assets.tts import available_backend, synthesize
 from gtm_assets.warehouse import DuckDBWarehouse
 
-CHANNEL = "email"
+BROADCAST_FORMATS = ("spoken", "print")
+SHIPPABLE = ("ready", "approved")
+# Creatives that may ship now: green ones, and amber ones with an approval of their exact content
+# (approvals recorded by `gtm approve` after the library was built count at once).
+SHIPPABLE_CREATIVES_SQL = """
+SELECT c.* EXCLUDE (status, approved_by, approved_at),
+       CASE WHEN c.traffic_light = 'amber' AND a.creative_id IS NOT NULL THEN 'approved' ELSE c.status END AS status,
+       a.approved_by
+FROM main.creative_library c
+LEFT JOIN (SELECT creative_id, content_sha256, arg_max(approved_by, approved_at) AS approved_by
+           FROM main.creative_approvals GROUP BY ALL) a USING (creative_id, content_sha256)
+WHERE c.traffic_light = 'green' OR (c.traffic_light = 'amber' AND a.creative_id IS NOT NULL)
+"""
+APPROVALS_DDL = (
+    "CREATE TABLE IF NOT EXISTS main.creative_approvals (creative_id VARCHAR NOT NULL, content_sha256 VARCHAR NOT NULL, "
+    "approved_by VARCHAR NOT NULL, approved_at TIMESTAMP NOT NULL, note VARCHAR)"
+)
 
 
-class CreativeConfig(dg.Config):
-    variants_per_persona: int = 2
-    channel: str = CHANNEL
-    seed: int = 0
+class CreativeLibraryConfig(dg.Config):
+    variants_per_ad_set: int = Field(default=2, ge=2, le=5, description="A/B variants per ad set (at least two)")
+    max_ad_sets_per_campaign: int = Field(default=3, ge=1, le=10, description="audiences per digital campaign")
+    channels: list[str] = Field(default=[], description="only these channels (empty: every funded channel)")
+    synthesize_audio: bool = Field(default=True, description="turn spoken scripts into WAV files when a TTS backend exists")
+    seed: int = Field(default=0, description="seed of the offline copywriter")
+
+
+def internal_labels(conn) -> tuple[str, ...]:
+    """Every internal segment, cohort, persona and cluster label: copy must never contain one."""
+    rows = conn.execute(
+        """
+        SELECT DISTINCT label FROM (
+            SELECT unnest([cohort, persona]) AS label FROM main.persona_summary
+            UNION ALL SELECT unnest([cluster_name, rule_based_name]) FROM main.persona_clusters
+            UNION ALL SELECT segment_name FROM main.creative_briefs
+        ) WHERE label IS NOT NULL AND label <> 'Unassigned'
+        """
+    ).fetchall()
+    return tuple(sorted(r[0] for r in rows))
+
+
+def _ad_sets(conn, guide, config: CreativeLibraryConfig) -> list[dict]:
+    """One dict per ad set: campaign, channel, format, audience, brief, budget share."""
+    campaigns = conn.execute(
+        "SELECT channel, campaign, lineage_id AS allocation_lineage_id, recommended_campaign_spend AS daily_budget "
+        "FROM main.allocations WHERE recommended_campaign_spend > 0 ORDER BY channel, campaign"
+    ).fetchdf()
+    if config.channels:
+        wanted = {c.lower() for c in config.channels}
+        campaigns = campaigns[campaigns["channel"].str.lower().isin(wanted)]
+    audiences = conn.execute("SELECT * FROM main.audiences").fetchdf()
+    briefs = conn.execute(
+        "SELECT b.*, a.audience_id FROM main.creative_briefs b JOIN main.audiences a "
+        "ON a.persona_cluster_lineage_id = b.persona_cluster_lineage_id WHERE b.segment_type = 'cluster'"
+    ).fetchdf()
+    broadcast = audiences[audiences["kind"] == "broadcast"].iloc[0]
+    bb = guide.broadcast_brief
+    broadcast_brief = CopyBrief(audience=bb["audience"], responds_to="everyday quality and a clear offer",
+                                tone=bb["tone"], offer_type=bb["offer_type"], objective="awareness")
+    sets = []
+    for campaign in campaigns.to_dict("records"):
+        fmt = format_for_channel(campaign["channel"], guide.channel_formats)
+        if fmt.name in BROADCAST_FORMATS:
+            chosen = [(broadcast, broadcast_brief, None)]
+        else:
+            fits = briefs[briefs["channels"].map(lambda cs: campaign["channel"].lower() in [c.lower() for c in cs])]
+            fits = fits.merge(audiences[["audience_id", "members"]], on="audience_id")
+            fits = fits[fits["members"] > 0].sort_values(["members", "audience_id"], ascending=[False, True])
+            if fits.empty:  # no cluster's brief names this channel: its largest audience
+                fits = briefs.merge(audiences[["audience_id", "members"]], on="audience_id")
+                fits = fits[fits["members"] > 0].sort_values(["members", "audience_id"], ascending=[False, True]).head(1)
+            chosen = [
+                (audiences.set_index("audience_id").loc[b["audience_id"]].to_dict() | {"audience_id": b["audience_id"]}, copy_brief(b), b["lineage_id"])
+                for b in fits.head(config.max_ad_sets_per_campaign).to_dict("records")
+            ]
+        # The campaign's budget splits over its ad sets by audience size, in cents that sum to it exactly.
+        weights = np.array([max(int(a["members"]), 1) for a, _, _ in chosen], dtype=float)
+        budgets = split_cents(float(campaign["daily_budget"]), weights)
+        for (audience, brief, brief_lineage), weight, budget in zip(chosen, weights, budgets):
+            sets.append({**campaign, "format": fmt.name, "audience_id": audience["audience_id"],
+                         "audience_key": audience["audience_key"], "audience_kind": audience["kind"], "brief": brief,
+                         "brief_lineage_id": brief_lineage, "budget_share": weight / weights.sum(),
+                         "ad_set_daily_budget": float(budget), "objective": brief.objective})
+    b2b = conn.execute("SELECT * FROM main.audiences WHERE kind = 'b2b_role' AND members > 0 ORDER BY role").fetchdf()
+    if not config.channels or "email" in {c.lower() for c in config.channels}:
+        for audience in b2b.to_dict("records"):
+            brief = CopyBrief(audience=f"B2B prospects in a {audience['role']} role", responds_to=guide.b2b["roles"][audience["role"]]["value"],
+                              tone="professional", offer_type="b2b", objective="lead_generation", role=audience["role"])
+            sets.append({"channel": "Email", "campaign": guide.b2b["campaign"], "allocation_lineage_id": None, "daily_budget": 0.0,
+                         "format": "cold_email", "audience_id": audience["audience_id"], "audience_key": audience["audience_key"],
+                         "audience_kind": "b2b_role", "brief": brief, "brief_lineage_id": None, "budget_share": 1.0,
+                         "ad_set_daily_budget": 0.0, "objective": "lead_generation"})
+    return sets
 
 
 @dg.asset(
-    deps=["creative_briefs", "allocations"],
+    deps=["creative_briefs", "allocations", "audiences"],
     group_name="activation",
     owners=[OWNER],
     kinds={"duckdb", "python"},
     pool=DUCKDB_POOL,
+    code_version="creative-library-v2",
 )
-def creative_library(config: CreativeConfig, warehouse: DuckDBWarehouse, llm: LLMClient) -> dg.MaterializeResult:
-    """Copy variants (headline, body, call to action) for every cohort x persona segment, written
-    from the segment's creative brief (offer, tone) by the offline template generator, or by the LLM
-    when one is configured (template fallback, reason recorded; `generator` per row), and scored for
-    compliance (banned claims, length limits, opt-out text) the same way either way."""
+def creative_library(
+    context: dg.AssetExecutionContext, config: CreativeLibraryConfig, warehouse: DuckDBWarehouse, llm: LLMClient
+) -> dg.MaterializeResult:
+    """Ads for every campaign with a budget: one ad set per audience the campaign targets (discovered
+    web-user clusters whose brief names the channel; broadcast for TV, CTV, radio and print; B2B
+    prospects by role for cold e-mail), each with A/B variants in the channel's format (search: 15
+    headlines and 4 descriptions; social; display; e-mail; 15 s and 30 s spoken scripts, with audio when
+    a TTS backend exists; print; role-aware cold e-mail). Copy comes from the LLM when configured, else
+    the offline copywriter (`generator` per row), within the brand guide; every variant is checked
+    (format limits, brand guide, claims, protected-class targeting, toxicity, PII, internal labels) and
+    gets a traffic light: red is blocked, amber ships only with an approval (`gtm approve`), green ships."""
+    guide = load_brand_guide(settings.brand_guide_path())
+    rows, calls, failures = [], [], []
     with warehouse.get_connection() as conn:
-        segments = conn.execute(
-            "SELECT persona_summary_lineage_id AS lineage_id, cohort, persona, segment_name, who_they_are, responds_to, "
-            "tone, offer_type, offer_figures, do_list, dont_list FROM main.creative_briefs WHERE segment_type = 'persona' "
-            "ORDER BY cohort, persona"
-        ).fetchdf()
-        rows = []
-        for segment in segments.itertuples(index=False):
-            brief = segment._asdict()
-            for number, variant in enumerate(
-                llm.copy_variants(brief, copy_request(brief), channel=config.channel, style=segment.tone,
-                                  n_variants=config.variants_per_persona, seed=config.seed),
-                start=1,
-            ):
-                rows.append(
-                    {
-                        "cohort": segment.cohort,
-                        "persona": segment.persona,
-                        "variant": number,
-                        "channel": config.channel,
-                        "headline": variant["headline"],
-                        "body": variant["body"],
-                        "call_to_action": variant["call_to_action"],
-                        "compliance_score": float(variant["compliance"]["score"]),
-                        "compliance_failures": list(variant["compliance"]["failed_rules"]),
-                        "generator": variant["generator"],
-                        "generator_fallback_reason": variant["generator_fallback_reason"],
-                        "persona_summary_lineage_id": segment.lineage_id,
-                    }
-                )
-        library = pd.DataFrame(rows).astype({"generator_fallback_reason": "string"})
-        conn.register("library", library)
+        conn.execute(APPROVALS_DDL)
+        labels = internal_labels(conn)
+        ad_sets = _ad_sets(conn, guide, config)
+        for n, ad_set in enumerate(ad_sets):
+            fmt = FORMATS[ad_set["format"]]
+            written = write_ad_set_copy(llm, ad_set["brief"], fmt, guide, n_variants=config.variants_per_ad_set,
+                                        seed=config.seed + n, internal_labels=labels)
+            calls += written.calls
+            failures += written.failures
+            for number, variant in enumerate(written.variants, start=1):
+                copy_json = json.dumps(variant.copy, sort_keys=True)
+                rows.append({
+                    "campaign": ad_set["campaign"], "channel": ad_set["channel"], "objective": ad_set["objective"],
+                    "allocation_lineage_id": ad_set["allocation_lineage_id"], "audience_id": ad_set["audience_id"],
+                    "audience_kind": ad_set["audience_kind"], "audience_key": ad_set["audience_key"],
+                    "ad_set_key": f"{ad_set['campaign']}|{ad_set['audience_key']}",
+                    "ad_set_daily_budget": ad_set["ad_set_daily_budget"],
+                    "ad_set_budget_share": ad_set["budget_share"], "format": fmt.name, "variant": number,
+                    "copy_json": copy_json, "copy_text": " | ".join(fmt.texts(variant.copy)),
+                    "content_sha256": hashlib.sha256(copy_json.encode()).hexdigest(),
+                    "generator": variant.generator, "generator_fallback_reason": variant.fallback_reason,
+                    "compliance_score": variant.compliance.score, "traffic_light": variant.compliance.light,
+                    "compliance_reasons": variant.compliance.reasons, "brief_lineage_id": ad_set["brief_lineage_id"],
+                    "brand_guide_sha256": guide.sha256,
+                })  # fmt: skip
+        frame = pd.DataFrame(rows).astype({"generator_fallback_reason": "string", "brief_lineage_id": "string",
+                                           "allocation_lineage_id": "string"})
+        conn.register("library_frame", frame)
         conn.execute(
-            "CREATE OR REPLACE TABLE main.creative_library AS SELECT lineage_id('creative', "
-            "persona_summary_lineage_id || '|' || channel || '|' || variant) AS lineage_id, * FROM library"
+            f"""
+            CREATE OR REPLACE TABLE main.creative_library AS
+            WITH ided AS (
+                SELECT lineage_id('creative', ad_set_key || '|' || content_sha256) AS creative_id,
+                       lineage_id('ad_set', ad_set_key) AS ad_set_id, * FROM library_frame
+            ),
+            approved AS (
+                SELECT creative_id, content_sha256, arg_max(approved_by, approved_at) AS approved_by, max(approved_at) AS approved_at
+                FROM main.creative_approvals GROUP BY ALL
+            )
+            SELECT i.creative_id AS lineage_id, i.*,
+                   CASE WHEN traffic_light = '{RED}' THEN 'blocked'
+                        WHEN traffic_light = '{AMBER}' AND a.creative_id IS NOT NULL THEN 'approved'
+                        WHEN traffic_light = '{AMBER}' THEN 'needs_approval'
+                        ELSE 'ready' END AS status,
+                   a.approved_by, a.approved_at,
+                   NULL::VARCHAR AS audio_15s_path, NULL::DOUBLE AS audio_15s_seconds,
+                   NULL::VARCHAR AS audio_30s_path, NULL::DOUBLE AS audio_30s_seconds, NULL::VARCHAR AS audio_backend,
+                   NULL::VARCHAR AS audio_note
+            FROM ided i LEFT JOIN approved a USING (creative_id, content_sha256)
+            ORDER BY channel, campaign, audience_key, variant
+            """
+        )
+        audio = _synthesize_audio(conn, llm) if config.synthesize_audio else {"audio_backend": "disabled by config"}
+        conn.execute(
+            "CREATE OR REPLACE TABLE main.ad_sets AS SELECT ad_set_id AS lineage_id, ad_set_id, any_value(ad_set_key) AS ad_set_key, "
+            "any_value(campaign) AS campaign, any_value(channel) AS channel, any_value(objective) AS objective, "
+            "any_value(format) AS format, any_value(audience_id) AS audience_id, any_value(audience_kind) AS audience_kind, "
+            "any_value(allocation_lineage_id) AS allocation_lineage_id, any_value(brief_lineage_id) AS brief_lineage_id, "
+            "any_value(ad_set_daily_budget) AS daily_budget, any_value(ad_set_budget_share) AS budget_share, "
+            f"count(*) FILTER (WHERE status IN {SHIPPABLE}) AS shippable_ads, count(*) AS ads "
+            "FROM main.creative_library GROUP BY ad_set_id ORDER BY channel, campaign, ad_set_key"
         )
         metadata = table_metadata(conn, "main.creative_library")
+        by_light = conn.execute(
+            "SELECT channel, format, traffic_light, status, count(*) FROM main.creative_library GROUP BY ALL ORDER BY ALL"
+        ).fetchdf()
+    context.log.info(f"{len(rows)} creatives for {len(ad_sets)} ad sets; copy by {llm.label}")
     return dg.MaterializeResult(
         metadata={
             **metadata,
-            "mean_compliance_score": dg.MetadataValue.float(float(library["compliance_score"].mean())),
+            "ad_sets": dg.MetadataValue.int(len(ad_sets)),
+            "creatives_by_channel_and_light": dg.MetadataValue.md(by_light.to_markdown(index=False)),
+            "blocked_red": dg.MetadataValue.int(int((frame["traffic_light"] == RED).sum())),
             "generator": llm.label,
-            "variants_by_generator": dg.MetadataValue.json({g: int(n) for g, n in library["generator"].value_counts().sort_index().items()}),
+            "brand_guide": dg.MetadataValue.path(str(settings.brand_guide_path())),
+            "brand_guide_sha256": guide.sha256,
+            **{k: v for k, v in usage_metadata(calls, failures).items() if v is not None},
+            **audio,
         }
     )
+
+
+def _synthesize_audio(conn, llm: LLMClient) -> dict:
+    """WAV files for the spoken scripts of shippable creatives; the backend and any note per row."""
+    spoken = conn.execute(
+        f"SELECT creative_id, copy_json FROM main.creative_library WHERE format = 'spoken' AND status IN {SHIPPABLE}"
+    ).fetchall()
+    backend = available_backend(llm)
+    written = 0
+    for creative_id, copy_json in spoken:
+        copy = json.loads(copy_json)
+        results = {length: synthesize(copy[f"script_{length}"], settings.audio_dir() / f"{creative_id}_{length}.wav", llm)
+                   for length in ("15s", "30s")}
+        written += sum(r.path is not None for r in results.values())
+        conn.execute(
+            "UPDATE main.creative_library SET audio_15s_path = ?, audio_15s_seconds = ?, audio_30s_path = ?, "
+            "audio_30s_seconds = ?, audio_backend = ?, audio_note = ? WHERE creative_id = ?",
+            [results["15s"].path, results["15s"].duration_seconds, results["30s"].path, results["30s"].duration_seconds,
+             results["30s"].backend, results["30s"].note or results["15s"].note, creative_id],
+        )
+    return {"audio_backend": backend, "audio_files_written": dg.MetadataValue.int(written),
+            "audio_note": "scripts only: no TTS backend" if backend == "none" else f"WAV under {settings.audio_dir()}"}

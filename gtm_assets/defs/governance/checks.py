@@ -3,13 +3,8 @@
 import dagster as dg
 
 from gtm_assets.defs.resources import DUCKDB_POOL
+from gtm_assets.pii_patterns import PII_PATTERNS
 from gtm_assets.warehouse import DuckDBWarehouse
-
-# Patterns for data that must never appear past the raw zone.
-EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-IPV4_PATTERN = r"(^|[^0-9.])((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])($|[^0-9.])"
-IPV6_PATTERN = r"(^|[^0-9A-Fa-f:])(([0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|([0-9A-Fa-f]{1,4}:){1,7}:|([0-9A-Fa-f]{1,4}:){1,6}(:[0-9A-Fa-f]{1,4}){1,6}|::([0-9A-Fa-f]{1,4}:){0,5}[0-9A-Fa-f]{1,4})($|[^0-9A-Fa-f:])"
-PII_PATTERNS = {"email": EMAIL_PATTERN, "ipv4": IPV4_PATTERN, "ipv6": IPV6_PATTERN}
 
 
 @dg.asset_check(asset="guarded_sessions", blocking=True, pool=DUCKDB_POOL)
@@ -97,6 +92,6 @@ governed_outputs_have_no_pii = [
     no_pii_check("mmm_model", ["main.mmm_model", "main.mmm_decomposition", "main.mmm_response_curves"]),
     no_pii_check("forecast", ["main.forecast"]),
     no_pii_check("allocations", ["main.allocations", "main.allocation_history"]),
-    no_pii_check("creative_library", ["main.creative_library"]),
-    no_pii_check("dsp_payload", ["main.dsp_payload"]),
+    no_pii_check("creative_library", ["main.creative_library", "main.ad_sets", "main.creative_approvals"]),
+    no_pii_check("dsp_payload", ["main.dsp_payload", "main.payload_outbox"]),
 ]
