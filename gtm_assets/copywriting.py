@@ -3,9 +3,9 @@ fallback, and the compliance check on every variant either way.
 
 The LLM gets the brief (no segment label), the format's fields and limits, and the brand guide's
 voice, banned phrases, disclaimers and claims policy; its answer must match the format's JSON schema.
-LLM variants that come back red are kept (they are recorded as blocked, never shipped) and the offline
-copywriter fills the ad set up to the number of shippable variants asked for, so a bad answer never
-leaves a campaign without ads. Every variant records which generator wrote it and why the LLM was not
+LLM variants that come back red or amber are kept (red is recorded as blocked, never shipped; amber waits
+for a human approval) and the offline copywriter fills the ad set up to the number of green variants asked
+for, so a bad answer never leaves a campaign without ads. Every variant records which generator wrote it and why the LLM was not
 used when it was not.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from gtm_assets.llm import LLMCall, LLMClient, LLMConfigurationError, LLMError
-from gtm_assets.models.creative import RED, BrandGuide, ComplianceResult, CopyBrief, Format, check_creative, write_offline
+from gtm_assets.models.creative import GREEN, BrandGuide, ComplianceResult, CopyBrief, Format, check_creative, write_offline
 
 COPY_SYSTEM_PROMPT = (
     "You write advertising copy for the brand described in `brand_guide`, in the format described in "
@@ -71,7 +71,7 @@ def write_ad_set_copy(
     seed: int,
     internal_labels: tuple[str, ...],
 ) -> WrittenAdSet:
-    """``n_variants`` shippable (not red) variants for one ad set, plus any red LLM variants, each with
+    """``n_variants`` green variants for one ad set, plus any red or amber LLM variants, each with
     its compliance result. LLMConfigurationError propagates: a misconfigured LLM is a clear failure."""
 
     def checked(copy: dict, generator: str, reason: str | None) -> WrittenVariant:
@@ -91,10 +91,11 @@ def write_ad_set_copy(
         except LLMError as error:
             reason = str(error)
             written.failures.append(reason)
-    shippable = [v for v in written.variants if v.compliance.light != RED]
-    if len(shippable) < n_variants:
+    ready = [v for v in written.variants if v.compliance.light == GREEN]
+    if len(ready) < n_variants:
         if written.variants and reason is None:
-            reason = f"{len(written.variants) - len(shippable)} LLM variant(s) failed compliance (red); offline copy fills the ad set"
-        offline = write_offline(brief, fmt, guide, n_variants=n_variants - len(shippable), seed=seed)["variants"]
+            reason = (f"{len(written.variants) - len(ready)} LLM variant(s) not green (red is blocked, amber waits for an "
+                      "approval); offline copy fills the ad set")
+        offline = write_offline(brief, fmt, guide, n_variants=n_variants - len(ready), seed=seed)["variants"]
         written.variants += [checked(v, "offline", reason) for v in offline]
     return written

@@ -22,6 +22,11 @@ os.environ.pop("DAGSTER_HOME", None)
 
 SIM_OPTIONS = {"days": 730, "events": 100000, "seed": 11}
 
+# Inputs that are not simulated: the brand guide and the B2B prospects file, as in the bundled data.
+(_SESSION_DIR / "data" / "landing").mkdir(parents=True)
+shutil.copy(REPO / "data" / "brand_guide.yaml", _SESSION_DIR / "data" / "brand_guide.yaml")
+shutil.copytree(REPO / "data" / "landing" / "prospects", _SESSION_DIR / "data" / "landing" / "prospects")
+
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)

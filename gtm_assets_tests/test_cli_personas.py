@@ -46,8 +46,10 @@ def test_segment_prints_its_brief_and_copy_in_the_asked_channel_and_style(capsys
     row = summary[(summary["cohort"] == "Mid-Career") & (summary["persona"] == "Champions")].iloc[0]
     assert out.startswith("# Mid-Career Champions\n")
     assert f"{row['customers']} Mid-Career customers" in out
-    assert "Offer: loyalty" in out and "Copy (email, playful, template generator)" in out
-    assert out.count("Unsubscribe anytime.") == 2 and out.count("(compliance 1.00)") == 2
+    assert "Offer: loyalty" in out and "Copy (email: e-mail: subject, preheader, body, call to action; tone playful)" in out
+    assert out.count("Unsubscribe anytime.") == 2 and out.count("offline generator, compliance green (1.00)") == 2
+    copy = out.split("Copy (", 1)[1]
+    assert "Mid-Career" not in copy and "Champions" not in copy  # copy speaks to people, not to segments
 
 
 def test_customers_with_bad_birth_years_or_income_are_counted(tmp_path, capsys):
@@ -69,8 +71,8 @@ def test_customers_with_bad_birth_years_or_income_are_counted(tmp_path, capsys):
     [
         (["--cohort", "Boomers", "--persona", "Champions"], "unknown cohort 'Boomers'; valid values: Young Professionals, Mid-Career, Established, Legacy"),
         (["--cohort", "Legacy", "--persona", "Whales"], "valid values: Champions, Premium-but-Quiet, Deal-Responsive, Hard-to-Convert"),
-        (["--cohort", "Legacy", "--persona", "Champions", "--channel", "fax"], "unknown channel 'fax'; valid values: email, social, display, search"),
-        (["--cohort", "Legacy", "--persona", "Champions", "--style", "angry"], "unknown style 'angry'; valid values: professional, playful, urgent, warm"),
+        (["--cohort", "Legacy", "--persona", "Champions", "--channel", "fax"], "channel 'fax' has no creative format: add it to channel_formats"),
+        (["--cohort", "Legacy", "--persona", "Champions", "--style", "angry"], "unknown style 'angry'; valid values: warm, professional, playful, urgent"),
         (["--cohort", "Legacy"], "--cohort and --persona go together"),
     ],
 )

@@ -65,7 +65,6 @@ ORDER BY kind, audience_key
     owners=[OWNER],
     kinds={"duckdb", "sql"},
     pool=DUCKDB_POOL,
-    code_version="audiences-v1",
 )
 def audiences(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """Audiences an ad set can target: each discovered web-user cluster (members = hashed user keys

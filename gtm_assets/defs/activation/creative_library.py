@@ -42,7 +42,9 @@ APPROVALS_DDL = (
 class CreativeLibraryConfig(dg.Config):
     variants_per_ad_set: int = Field(default=2, ge=2, le=5, description="A/B variants per ad set (at least two)")
     max_ad_sets_per_campaign: int = Field(default=3, ge=1, le=10, description="audiences per digital campaign")
-    channels: list[str] = Field(default=[], description="only these channels (empty: every funded channel)")
+    channels: list[str] = Field(
+        default=[], description="rewrite only these channels' creatives and keep the others (empty: every funded channel)"
+    )
     synthesize_audio: bool = Field(default=True, description="turn spoken scripts into WAV files when a TTS backend exists")
     seed: int = Field(default=0, description="seed of the offline copywriter")
 
@@ -121,7 +123,6 @@ def _ad_sets(conn, guide, config: CreativeLibraryConfig) -> list[dict]:
     owners=[OWNER],
     kinds={"duckdb", "python"},
     pool=DUCKDB_POOL,
-    code_version="creative-library-v2",
 )
 def creative_library(
     context: dg.AssetExecutionContext, config: CreativeLibraryConfig, warehouse: DuckDBWarehouse, llm: LLMClient
@@ -167,10 +168,11 @@ def creative_library(
         conn.register("library_frame", frame)
         conn.execute(
             f"""
-            CREATE OR REPLACE TABLE main.creative_library AS
+            CREATE OR REPLACE TEMP TABLE new_creatives AS
             WITH ided AS (
                 SELECT lineage_id('creative', ad_set_key || '|' || content_sha256) AS creative_id,
-                       lineage_id('ad_set', ad_set_key) AS ad_set_id, * FROM library_frame
+                       lineage_id('ad_set', ad_set_key) AS ad_set_id,
+                       * REPLACE (compliance_reasons::VARCHAR[] AS compliance_reasons) FROM library_frame
             ),
             approved AS (
                 SELECT creative_id, content_sha256, arg_max(approved_by, approved_at) AS approved_by, max(approved_at) AS approved_at
@@ -189,7 +191,13 @@ def creative_library(
             ORDER BY channel, campaign, audience_key, variant
             """
         )
-        audio = _synthesize_audio(conn, llm) if config.synthesize_audio else {"audio_backend": "disabled by config"}
+        if config.channels:  # only these channels are rewritten; the other channels' creatives stay
+            conn.execute("CREATE TABLE IF NOT EXISTS main.creative_library AS SELECT * FROM new_creatives LIMIT 0")
+            conn.execute("DELETE FROM main.creative_library WHERE list_contains(?, lower(channel))", [[c.lower() for c in config.channels]])
+            conn.execute("INSERT INTO main.creative_library BY NAME SELECT * FROM new_creatives")
+        else:
+            conn.execute("CREATE OR REPLACE TABLE main.creative_library AS SELECT * FROM new_creatives")
+        audio = (_synthesize_audio(conn, llm) if config.synthesize_audio else {"audio_backend": "disabled by config"})
         conn.execute(
             "CREATE OR REPLACE TABLE main.ad_sets AS SELECT ad_set_id AS lineage_id, ad_set_id, any_value(ad_set_key) AS ad_set_key, "
             "any_value(campaign) AS campaign, any_value(channel) AS channel, any_value(objective) AS objective, "
@@ -222,7 +230,8 @@ def creative_library(
 def _synthesize_audio(conn, llm: LLMClient) -> dict:
     """WAV files for the spoken scripts of shippable creatives; the backend and any note per row."""
     spoken = conn.execute(
-        f"SELECT creative_id, copy_json FROM main.creative_library WHERE format = 'spoken' AND status IN {SHIPPABLE}"
+        f"SELECT creative_id, copy_json FROM main.creative_library WHERE format = 'spoken' AND status IN {SHIPPABLE} "
+        "AND creative_id IN (SELECT creative_id FROM new_creatives)"
     ).fetchall()
     backend = available_backend(llm)
     written = 0

@@ -161,7 +161,6 @@ def _lines(document: dict, allocations: dict) -> list[tuple]:
     owners=[OWNER],
     kinds={"duckdb", "python", "json"},
     pool=DUCKDB_POOL,
-    code_version="dsp-payload-v2",
 )
 def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """The document a DSP can act on: campaigns (daily budget, flight, channel, objective) -> ad sets

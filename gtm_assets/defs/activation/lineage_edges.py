@@ -13,7 +13,6 @@ from gtm_assets.warehouse import DuckDBWarehouse
     owners=[OWNER],
     kinds={"duckdb", "sql"},
     pool=DUCKDB_POOL,
-    code_version="lineage-edges-v1",
 )
 def lineage_edges(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """Every lineage edge (child lineage id -> parent lineage id, with both asset names and the relation)
