@@ -326,3 +326,21 @@ def test_push_is_idempotent_and_a_rejection_fails_the_asset_with_the_dsp_error(g
         assert "rejected after 1 attempt(s): HTTP 400" in str(failure) and "daily_budget must be positive" in str(failure)
         with duckdb.connect(copy, read_only=True) as db:
             assert db.execute("SELECT final_status, http_status FROM main.payload_pushes").fetchall() == [("rejected", 400)]
+
+
+def test_the_readme_sql_for_auditors_returns_the_rows_gtm_trace_returns(conn):
+    from gtm_assets_tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    sql = readme.split("#### Tracing a payload line in SQL", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    payload_id = _newest_payload(conn)["payload_id"]
+    line = conn.execute(
+        "SELECT min(p.line_number) FROM main.dsp_payload p JOIN main.creative_library c ON c.creative_id = p.object_id "
+        "WHERE p.payload_id = ? AND p.line_type = 'ad' AND c.audience_kind = 'user_cluster'", [payload_id]
+    ).fetchone()[0]
+    from_sql = conn.execute(sql, {"payload_id": payload_id, "line": line}).fetchall()
+    trace_payload(conn, payload_id, line=line)
+    from_trace = conn.execute(
+        "SELECT source_file, source_file_sha256, source_row_number FROM trace_raw WHERE asset = 'raw_events' ORDER BY 1, 3"
+    ).fetchall()
+    assert len(from_sql) > 100 and from_sql == from_trace

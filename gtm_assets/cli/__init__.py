@@ -14,7 +14,7 @@ Heavy libraries are imported inside the handlers, so `gtm --help` starts fast.
 from __future__ import annotations
 
 import argparse
-import signal
+import os
 import sys
 
 from gtm_assets.cli import approve, mmm, personas, run, simulate, trace, whatif
@@ -31,10 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Piping into `head` and the like ends quietly, as for any Unix command.
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:
+        # Piped into `head` or the like: end quietly, as any Unix command does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ SUMMARY_TABLES = [
     ("mmm_model", "main.mmm_model"),
     ("forecast", "main.forecast"),
     ("allocations", "main.allocations"),
+    ("audiences", "main.audiences"),
     ("creative_library", "main.creative_library"),
     ("dsp_payload", "main.dsp_payload"),
 ]
@@ -115,13 +116,15 @@ def run_command(_: argparse.Namespace) -> int:
     warehouse = DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"])
     with warehouse.get_connection() as conn:
         counts = [(name, conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in SUMMARY_TABLES]
-        payload = conn.execute("SELECT any_value(payload_id), any_value(outbox_path) FROM main.dsp_payload").fetchone()
+        payload = conn.execute("SELECT payload_id, outbox_path FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()
+        pushed = conn.execute("SELECT final_status FROM main.payload_pushes WHERE payload_id = ? ORDER BY attempted_at DESC LIMIT 1",
+                              [payload[0]]).fetchone()
     print(f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} landing event files).")
     print(f"DuckDB: {os.environ['GTM_DUCKDB_PATH']}")
     width = max(len(name) for name, _ in counts)
     for name, count in counts:
         print(f"  {name:<{width}}  {count:>10,} rows")
-    print(f"Payload {payload[0]}: {payload[1]}")
+    print(f"Payload {payload[0]}: {payload[1]} (push: {pushed[0] if pushed else 'not pushed'}; trace it with `gtm trace`)")
     evaluations = [e for result in graph.results for e in result.get_asset_check_evaluations()]
     failed = [e for e in evaluations if not e.passed]
     print(f"Asset checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed")

@@ -16,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER, dbt_executable
+from gtm_assets.dbt_column_lineage import column_lineage_metadata
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse, warehouse_lock
 
@@ -103,7 +104,8 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
             for event in events:
                 if isinstance(event, dg.Output):
                     table = f"main.{context.asset_key_for_output(event.output_name).path[-1]}"
-                    event = event.with_metadata({**event.metadata, **table_metadata(conn, table)})
+                    lineage = column_lineage_metadata(conn, invocation, event.metadata["unique_id"].value)
+                    event = event.with_metadata({**event.metadata, **table_metadata(conn, table), **lineage})
                 yield event
     _prune_invocation_targets(keep=5)
     if not invocation.is_successful():
