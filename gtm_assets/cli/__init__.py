@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gtm_assets.cli import mmm, personas, run, simulate, whatif
+from gtm_assets.cli import ask, mmm, personas, report, run, simulate, whatif
 
-COMMAND_GROUPS = (run, simulate, personas, mmm, whatif)
+COMMAND_GROUPS = (run, simulate, personas, mmm, whatif, ask, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
