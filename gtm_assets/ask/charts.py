@@ -124,6 +124,14 @@ def _bars(ax, data: dict) -> None:
     ax.set_xlabel(data["xlabel"] + (" (%)" if data.get("share") else ""), fontsize=8)
 
 
+def _saturation_only(ax, data: dict) -> None:
+    """Saturation bars, red where the next unit of spend returns less than it costs (one panel)."""
+    labels = data["labels"][::-1]
+    colors = [RED if m < 1.0 else GREY for m in data["values"][::-1]]
+    ax.barh(labels, data["saturation"][::-1], color=colors)
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("saturation at average spend (%); red: marginal ROI below break-even", fontsize=8)
+
+
 DRAW = {"interval_bars": _interval_bars, "share_pairs": _share_pairs, "grouped": _grouped, "changes": _changes,
-        "fan": _fan, "bars": _bars, "saturation": lambda ax, data: _interval_bars(ax, {**data, "reference": 1.0,
-        "xlabel": "marginal ROI (90% interval); dashed: break-even"})}  # fmt: skip
+        "fan": _fan, "bars": _bars, "saturation": _saturation_only}  # fmt: skip
