@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -280,3 +281,14 @@ def test_nothing_materialized_names_the_asset(tmp_path):
     missing = subprocess.run([*GTM, "ask", "--db", str(tmp_path / "none.duckdb"), "which persona responds best"],
                              capture_output=True, text=True)  # fmt: skip
     assert missing.returncode == 2 and "no warehouse file" in missing.stdout.replace("\n", " ")
+
+
+def test_a_table_written_by_another_run_than_the_instance_knows_is_reported(graph_run):
+    class OtherInstance:  # an instance whose latest mmm_model materialization is another run
+        def get_latest_materialization_event(self, key):
+            return SimpleNamespace(run_id="another-run", timestamp=0.0)
+
+    with Warehouse(instance=OtherInstance()) as wh:
+        materialization = wh.materialization("mmm")
+    assert materialization.run_id == graph_run.results[-1].run_id and materialization.time is None
+    assert "not mmm_model's latest materialization" in materialization.note and "another-run" in materialization.note

@@ -98,3 +98,14 @@ def test_pdf_renders_to_png_pages_with_the_key_figures(report, key_figures, tmp_
                     "Revenue forecast", "Recommended allocation and expected effect", "Personas and their briefs",
                     "Lineage of the DSP payload"):  # fmt: skip
         assert section in text, section
+
+
+def test_report_names_each_tables_run_from_the_dagster_instance(graph_run):
+    events = [e for r in graph_run.results for e in r.get_asset_materialization_events()
+              if e.asset_key.to_user_string() == "executive_report"]  # fmt: skip
+    materializations = events[-1].materialization.metadata["materializations"].value
+    tables = {m["table"] for m in materializations}
+    assert {"main.mmm_model", "main.forecast", "main.allocations", "main.persona_summary", "main.creative_briefs"} <= tables
+    for m in materializations:
+        assert m["run_id"] == graph_run.results[-1].run_id and m["time"], m
+        assert m["source"].startswith("the Dagster instance of this run"), m
