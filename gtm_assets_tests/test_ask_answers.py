@@ -193,7 +193,7 @@ def test_scenarios_equal_gtm_whatif(answers, question, scenario):
     numbers = {n["label"]: n["value"] for n in answers[question]["numbers"]}
     expected = _gtm_whatif(scenario)
     got = (numbers["scenario daily_change"], numbers["scenario daily_change_lo"], numbers["scenario daily_change_hi"])
-    assert all(math.isclose(round(g, 2), e, abs_tol=0.006) for g, e in zip(got, expected)), (got, expected)
+    assert all(math.isclose(round(g, 2), e, abs_tol=0.006) for g, e in zip(got, expected, strict=True)), (got, expected)
     assert f'"{scenario}"' in answers[question]["answer"]
 
 

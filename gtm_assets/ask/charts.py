@@ -34,7 +34,7 @@ def render(chart: Chart, path: Path, *, dpi: int = 110) -> Path:
     if chart.kind == "summary":
         parts = list(chart.data.values())[:4]
         fig, axes = plt.subplots(2, 2, figsize=(12, 7.5), squeeze=False)
-        for ax, part in zip(axes.ravel(), parts):
+        for ax, part in zip(axes.ravel(), parts, strict=False):  # up to four panels
             DRAW[part.kind](ax, part.data)
             ax.set_title(part.title, fontsize=9)
         for ax in axes.ravel()[len(parts):]:
@@ -56,7 +56,8 @@ def render(chart: Chart, path: Path, *, dpi: int = 110) -> Path:
 
 def _interval_bars(ax, data: dict) -> None:
     labels, values = data["labels"][::-1], data["values"][::-1]
-    errors = [[v - lo for v, lo in zip(values, data["lo"][::-1])], [hi - v for v, hi in zip(values, data["hi"][::-1])]]
+    errors = [[v - lo for v, lo in zip(values, data["lo"][::-1], strict=True)],
+              [hi - v for v, hi in zip(values, data["hi"][::-1], strict=True)]]
     ax.barh(labels, values, xerr=errors, color=BLUE, capsize=3)
     if data.get("reference") is not None:
         ax.axvline(data["reference"], color=RED, ls="--", lw=1)
@@ -97,8 +98,8 @@ def _changes(ax, data: dict) -> None:
     colors = [GREEN if v >= 0 else RED for v in values]
     errors = None
     if "lo" in data:
-        errors = [[max(v - lo, 0) for v, lo in zip(values, data["lo"][::-1])],
-                  [max(hi - v, 0) for v, hi in zip(values, data["hi"][::-1])]]  # fmt: skip
+        errors = [[max(v - lo, 0) for v, lo in zip(values, data["lo"][::-1], strict=True)],
+                  [max(hi - v, 0) for v, hi in zip(values, data["hi"][::-1], strict=True)]]  # fmt: skip
     ax.barh(labels, values, xerr=errors, color=colors, capsize=3)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(data["xlabel"], fontsize=8)

@@ -84,7 +84,7 @@ def roi(wh: Warehouse, answer: Answer) -> None:
     table_rows = [[c, v, f"{lo} – {hi}", margins[c][0], f"{margins[c][1]} – {margins[c][2]}"] for c, (v, lo, hi) in cells.items()]
     if any("identified" in r for r in rows):
         columns.append("identified")
-        table_rows = [tr + [str(r.get("identified"))] for tr, r in zip(table_rows, rows)]
+        table_rows = [tr + [str(r.get("identified"))] for tr, r in zip(table_rows, rows, strict=True)]
     answer.tables.append(Table("ROI by channel (main.mmm_model)", columns, table_rows))
     answer.chart = Chart("interval_bars", {
         "labels": [r["channel"] for r in rows], "values": [r["roi"] for r in rows],

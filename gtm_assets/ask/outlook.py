@@ -155,8 +155,8 @@ def scenario(wh: Warehouse, answer: Answer) -> None:
     horizon = _horizon(answer) or DEFAULT_HORIZON_DAYS
     answer.materializations.append(wh.materialization("mmm"))
     result, current, base = what_if_on(wh, text, horizon_days=horizon)
-    named = [c.get("channel") or c.get("from") for c in changes]
-    off = [c for c in dict.fromkeys(named) if current.get(c, 0.0) <= 0.0]
+    relative = [c.get("channel") or c.get("from") for c in changes if "percent" in c]
+    off = [c for c in dict.fromkeys(relative) if current.get(c, 0.0) <= 0.0]
     answer.text = f"Scenario \"{text}\" against {base}: predicted {_effect(answer, result, 'scenario')}."
     if off:
         answer.text += (f" {', '.join(off)} {'is' if len(off) == 1 else 'are'} currently off (no spend in that window), "

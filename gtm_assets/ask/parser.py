@@ -95,7 +95,7 @@ KEYWORDS = frozenset(
     "response brief briefs target allocate allocation recommend recommended recommendation optimal optimise optimize "
     "budget split rebalance executive summary summarise summarize overview highlights headline headlines cut reduce "
     "decrease increase raise boost double triple halve pause stop move shift reallocate quarter month week year "
-    "tomorrow next last previous percent spend money weather employees happens happened".split()
+    "tomorrow next last previous percent spend money happens happened".split()
 )
 # Intent words long and distinctive enough to be reached by a typo ("forcast", "saturaton").
 TYPO_KEYWORDS = frozenset(

@@ -18,7 +18,6 @@ import calendar
 import re
 from datetime import date, timedelta
 
-UNITS = ("day", "week", "month", "quarter", "year")
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): number for number, name in enumerate(calendar.month_abbr) if name})
 MONTHS["sept"] = 9
@@ -128,21 +127,22 @@ def resolve(period: dict, first: date, last: date) -> tuple[date, date, str]:
     if kind == "this":
         start = {"week": last - timedelta(days=last.weekday()), "month": last.replace(day=1),
                  "quarter": _quarter_start(last), "year": date(last.year, 1, 1)}[unit]  # fmt: skip
-        return start, last, f"this {unit} to date ({start}..{last})"
+        return start, last, f"this {unit} to date"
     if kind == "previous":
         if unit == "week":
             end = last - timedelta(days=last.weekday() + 1) if last.weekday() != 6 else last
-            return end - timedelta(days=6), end, f"last week ({end - timedelta(days=6)}..{end})"
+            return end - timedelta(days=6), end, f"the week of {end - timedelta(days=6)}"
         step = {"month": 1, "quarter": 3, "year": 12}[unit]
         current = {"month": last.replace(day=1), "quarter": _quarter_start(last), "year": date(last.year, 1, 1)}[unit]
-        next_start = _add_months(current, step)
-        end = last if next_start - timedelta(days=1) == last else current - timedelta(days=1)
+        end = last if _add_months(current, step) - timedelta(days=1) == last else current - timedelta(days=1)
         start = _add_months(end.replace(day=1), 1 - step)
-        return start, end, f"last {unit} ({start}..{end})"
+        label = {"month": f"{calendar.month_name[start.month]} {start.year}", "quarter": f"Q{(start.month + 2) // 3} {start.year}",
+                 "year": str(start.year)}[unit]  # fmt: skip
+        return start, end, label
     if kind == "trailing":
         days = {"day": 1, "week": 7, "month": 30, "quarter": 91, "year": 365}[unit] * count
         start = last - timedelta(days=days - 1)
-        return start, last, f"last {count} {unit}s ({start}..{last})"
+        return start, last, f"the last {count} {unit}{'s' if count > 1 else ''}"
     raise ValueError(f"not a past period: {period}")
 
 

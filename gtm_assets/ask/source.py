@@ -141,7 +141,7 @@ class Warehouse:
         """Rows of ``sql`` (``{table}`` is replaced by the table's name) as dicts."""
         cursor = self.connection(key).execute(sql.format(table=self.table(key)), params or [])
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     # -- provenance ------------------------------------------------------------------------------
     def materialization(self, key: str) -> Materialization:

@@ -76,7 +76,7 @@ def summary(wh: Warehouse, answer: Answer, *, parts: dict[str, Answer] | None = 
                          f"[{show(f'ROI {worst} low')}, {show(f'ROI {worst} high')}] (90% intervals).")  # fmt: skip
     if "saturation" in parts:
         data = parts["saturation"].chart.data
-        past = [c for c, m in zip(data["labels"], data["values"]) if m < 1.0]
+        past = [c for c, m in zip(data["labels"], data["values"], strict=True) if m < 1.0]
         top = data["labels"][0]
         sentences.append(f"Most saturated: {top} at {show(f'saturation {top}')}; "
                          + (f"past break-even at the margin: {', '.join(past)}." if past
@@ -87,7 +87,7 @@ def summary(wh: Warehouse, answer: Answer, *, parts: dict[str, Answer] | None = 
                          f"{show('forecast total')}.")  # fmt: skip
     if "allocation" in parts:
         data = parts["allocation"].chart.data
-        deltas = {c: r - n for c, n, r in zip(data["labels"], data["first"], data["second"])}
+        deltas = {c: r - n for c, n, r in zip(data["labels"], data["first"], data["second"], strict=True)}
         up, down = max(deltas, key=deltas.get), min(deltas, key=deltas.get)
         sentence = f"Recommended allocation: {show('total daily budget')} a day"
         if deltas[up] > 0:

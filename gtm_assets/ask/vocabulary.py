@@ -89,31 +89,6 @@ def tokens(text: str) -> list[str]:
     return TOKEN.findall(text.lower())
 
 
-def _phrase_table(synonyms: dict[str, tuple[str, ...]]) -> list[tuple[tuple[str, ...], str]]:
-    """(phrase tokens, canonical) pairs, longest phrase first."""
-    table = {}
-    for canonical, phrases in synonyms.items():
-        for phrase in (canonical.lower(), *phrases):
-            table.setdefault(tuple(tokens(phrase)), canonical)
-            joined = tuple(tokens(phrase.replace("-", " ")))
-            table.setdefault(joined, canonical)
-    return sorted(table.items(), key=lambda item: -len(item[0]))
-
-
-def find(words: list[str], synonyms: dict[str, tuple[str, ...]], taken: set[int]) -> list[tuple[int, str]]:
-    """(position, canonical name) of every mention of ``synonyms`` in ``words`` (already spell-
-    corrected), longest phrase first, skipping and then marking positions in ``taken``."""
-    found: list[tuple[int, str]] = []
-    for phrase, canonical in _phrase_table(synonyms):
-        n = len(phrase)
-        for start in range(len(words) - n + 1):
-            span = range(start, start + n)
-            if tuple(words[start : start + n]) == phrase and not any(i in taken for i in span):
-                taken.update(span)
-                found.append((start, canonical))
-    return sorted(found)
-
-
 def known_words(vocabulary: Vocabulary, extra: frozenset[str]) -> frozenset[str]:
     """Every word of every synonym phrase, plus ``extra`` (the intent keywords)."""
     words = set(extra)
