@@ -21,10 +21,11 @@ from gtm_assets import settings
 from gtm_assets.ask import audience, measurement, outlook
 from gtm_assets.ask.answer import Answer
 from gtm_assets.ask.schema import empty_entities
-from gtm_assets.ask.source import TABLES, Warehouse
+from gtm_assets.ask.source import TABLES, AskError, Warehouse
 from gtm_assets.ask.summary import sections, summary
 
 TEMPLATE = "executive_report.html.j2"
+PDF_SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
 REPORT_NAME = "executive_report"
 SECTIONS = {
     "roi": ("Return on investment by channel", measurement.roi),
@@ -33,6 +34,10 @@ SECTIONS = {
     "allocation": ("Recommended allocation and expected effect", outlook.allocation),
     "persona": ("Personas and their briefs", partial(audience.persona, shown=None)),
 }
+
+
+class ReportError(AskError):
+    """The report could not be written in full; the message says what is missing."""
 
 
 def report_dir() -> Path:
@@ -148,8 +153,13 @@ def build_report(wh: Warehouse, out_dir: Path, *, pdf: bool = True) -> Report:
     html = render_html(report, charts, generated_at)
     report.html.write_text(html, encoding="utf-8")
     if pdf:
-        from weasyprint import HTML
-
+        try:
+            from weasyprint import HTML
+        except OSError as error:  # WeasyPrint loads Pango at import time
+            raise ReportError(
+                f"wrote {report.html} but not the PDF: WeasyPrint cannot load its system libraries ({error}); "
+                f"install them (Debian: apt-get install {PDF_SYSTEM_PACKAGES})"
+            ) from None
         report.pdf = out_dir / f"{REPORT_NAME}.pdf"
         HTML(string=html, base_url=str(out_dir)).write_pdf(report.pdf)
     return report
