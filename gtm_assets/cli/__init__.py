@@ -17,9 +17,9 @@ import argparse
 import os
 import sys
 
-from gtm_assets.cli import approve, mmm, personas, run, simulate, trace, whatif
+from gtm_assets.cli import approve, ask, mmm, personas, report, run, simulate, trace, whatif
 
-COMMAND_GROUPS = (run, simulate, personas, mmm, whatif, trace, approve)
+COMMAND_GROUPS = (run, simulate, personas, mmm, whatif, trace, approve, ask, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

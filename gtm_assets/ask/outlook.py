@@ -1,0 +1,236 @@
+"""Answers about what comes next: the revenue forecast, budget what-if scenarios and the
+recommended allocation with its expected effect.
+
+The forecast and the allocation are read from main.forecast and main.allocations as materialized.
+Scenarios (and the allocation's effect against today's spend) are computed by the allocator's
+what-if function, ``gtm_assets.models.scenarios.what_if``, called in ``what_if_on`` exactly as
+`gtm whatif` calls it, so both give the same figures.
+"""
+
+from __future__ import annotations
+
+from gtm_assets.ask import periods
+from gtm_assets.ask.answer import Answer, Chart, Table
+from gtm_assets.ask.source import TABLES, AskError, Warehouse
+
+WHAT_IF = "gtm_assets.models.scenarios.what_if"
+DEFAULT_HORIZON_DAYS = 14  # `gtm whatif`'s default
+HISTORY_DAYS_SHOWN = 56
+
+
+def _horizon(answer: Answer) -> int | None:
+    ahead = [p for p in answer.entities.get("periods") or [] if p["kind"] == "next"]
+    return periods.horizon_days(ahead[0]) if ahead else None
+
+
+def forecast(wh: Warehouse, answer: Answer) -> None:
+    """The forecast's daily revenue with its 80% and 95% intervals over the days asked for."""
+    rows = wh.rows("forecast", "SELECT * FROM {table} ORDER BY ds")
+    if not rows:
+        raise AskError(f"{TABLES['forecast'][0]} is empty: materialize `forecast`")
+    answer.materializations.append(wh.materialization("forecast"))
+    asked = _horizon(answer)
+    shown = rows[: asked or len(rows)]
+    if asked and asked > len(rows):
+        answer.notes.append(f"The forecast covers {len(rows)} days (to {rows[-1]['ds']}); asked for {asked}.")
+    table = TABLES["forecast"][0]
+    f = answer.facts
+
+    def cell(row: dict, column: str) -> str:
+        return f.cell(f"{column} {row['ds']}", row[column], "money", table=table, column=column,
+                      row={"ds": str(row["ds"])}, lineage_id=row["lineage_id"])  # fmt: skip
+
+    total = f.aggregate("forecast total", sum(r["yhat"] for r in shown), "money", table=table, column="yhat",
+                        rows={"ds_from": str(shown[0]["ds"]), "ds_to": str(shown[-1]["ds"])}, how="sum")  # fmt: skip
+    first, last = shown[0], shown[-1]
+    answer.text = (
+        f"Revenue forecast for {shown[0]['ds']} to {shown[-1]['ds']} ({len(shown)} days, Prophet, from data up to "
+        f"{first['history_last_day']}): {total} in total (the sum of the daily forecasts). Daily forecasts with 80% "
+        f"and 95% intervals: {first['ds']} {cell(first, 'yhat')} (80%: {cell(first, 'yhat_lower_80')} – "
+        f"{cell(first, 'yhat_upper_80')}; 95%: {cell(first, 'yhat_lower_95')} – {cell(first, 'yhat_upper_95')})"
+    )
+    if last is not first:
+        answer.text += (f", up to {last['ds']} {cell(last, 'yhat')} (80%: {cell(last, 'yhat_lower_80')} – "
+                        f"{cell(last, 'yhat_upper_80')}; 95%: {cell(last, 'yhat_lower_95')} – {cell(last, 'yhat_upper_95')})")  # fmt: skip
+    answer.text += ". The forecast table holds daily intervals only, so the total is shown without one."
+    answer.tables.append(Table("Daily revenue forecast (main.forecast)", ["day", "forecast", "80% interval", "95% interval"], [
+        [str(r["ds"]), cell(r, "yhat"), f"{cell(r, 'yhat_lower_80')} – {cell(r, 'yhat_upper_80')}",
+         f"{cell(r, 'yhat_lower_95')} – {cell(r, 'yhat_upper_95')}"] for r in shown
+    ]))  # fmt: skip
+    history = []
+    if wh.has("guarded_sessions"):
+        history = wh.rows("guarded_sessions", f"""
+            SELECT session_start::DATE AS ds, sum(revenue)::DOUBLE AS y FROM {{table}}
+            WHERE session_start::DATE > ?::DATE - INTERVAL {HISTORY_DAYS_SHOWN} DAY GROUP BY 1 ORDER BY 1
+        """, [first["history_last_day"]])  # fmt: skip
+    answer.chart = Chart("fan", {
+        "history_ds": [r["ds"] for r in history], "history_y": [r["y"] for r in history],
+        "ds": [r["ds"] for r in shown], "yhat": [r["yhat"] for r in shown],
+        "lo80": [r["yhat_lower_80"] for r in shown], "hi80": [r["yhat_upper_80"] for r in shown],
+        "lo95": [r["yhat_lower_95"] for r in shown], "hi95": [r["yhat_upper_95"] for r in shown],
+    }, "Revenue forecast with 80% and 95% intervals")  # fmt: skip
+
+
+def scenario_text(changes: list[dict]) -> str:
+    """Parsed spend changes as the what-if function's scenario language ("cut TV by 20%")."""
+    clauses = []
+    for change in changes:
+        unit = "%" if "percent" in change else ""
+        value = change.get("percent", change.get("amount"))
+        if "from" in change:
+            clauses.append(f"move {abs(value):g}{unit} from {change['from']} to {change['to']}")
+        else:
+            clauses.append(f"{'cut' if value < 0 else 'increase'} {change['channel']} by {abs(value):g}{unit}")
+    return " and ".join(clauses)
+
+
+def what_if_on(wh: Warehouse, scenario: str | None = None, *, changes=None, current: dict | None = None,
+               horizon_days: int = DEFAULT_HORIZON_DAYS):  # fmt: skip
+    """Run the allocator's what-if function the way `gtm whatif` does: main.mmm_model and each
+    channel's current daily spend (CAMPAIGN_STATS_SQL on raw.raw_media_spend), unless ``current``
+    is given. Returns (WhatIf result, the current spend used, a sentence naming that base).
+
+    The one place that calls the what-if function: when its base or signature changes, adapt here."""
+    from gtm_assets.defs.activation.allocations import CAMPAIGN_STATS_SQL, RECENT_DAYS
+    from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
+
+    conn = wh.connection("mmm")
+    mmm = conn.execute(f"SELECT * FROM {wh.table('mmm')}").fetchdf()
+    base = "the current daily spend the caller gave"
+    if current is None:
+        wh.table("media_spend")
+        stats = conn.execute(CAMPAIGN_STATS_SQL).fetchdf()
+        current = {c: float(v) for c, v in stats.groupby("channel")["recent_spend"].sum().items()}
+        base = f"each channel's mean daily spend over the last {RECENT_DAYS} days of {TABLES['media_spend'][0]}"
+    try:
+        parsed = changes if changes is not None else parse_scenario(scenario, list(current))
+        result = what_if(parsed, mmm_channels=mmm, current=current, horizon_days=horizon_days)
+    except ScenarioError as error:
+        raise AskError(f"cannot run that scenario: {error}") from None
+    return result, current, base
+
+
+def _what_if_table(answer: Answer, result, title: str) -> None:
+    """Every column of the what-if result table (numbers recorded as computed by the what-if function)."""
+    frame = result.channels
+    rows = []
+    for record in frame.to_dict("records"):
+        cells = []
+        for column in frame.columns:
+            value = record[column]
+            if isinstance(value, int | float) and not isinstance(value, bool) and value == value:
+                cells.append(answer.facts.computed(f"what-if {column} {record['channel']}", value, "money2", by=WHAT_IF,
+                                                   column=column, row={"channel": record["channel"]}))  # fmt: skip
+            else:
+                cells.append("" if value is None or value != value else str(value))
+        rows.append(cells)
+    answer.tables.append(Table(title, [str(c).replace("_", " ") for c in frame.columns], rows))
+
+
+def _effect(answer: Answer, result, label: str) -> str:
+    """The what-if's daily and horizon revenue change, with intervals, as a sentence."""
+    f, days = answer.facts, result.horizon_days
+
+    def figure(name: str, value: float) -> str:
+        return f.computed(f"{label} {name}", value, "signed_money2", by=WHAT_IF, column=name, row={"scenario": label})
+
+    daily = (figure("daily_change", result.daily_change), figure("daily_change_lo", result.daily_change_lo),
+             figure("daily_change_hi", result.daily_change_hi))  # fmt: skip
+    total = tuple(
+        f.computed(f"{label} {name} x {days} days", value * days, "signed_money2", by=f"{WHAT_IF} ({name} x horizon days)",
+                   column=name, row={"scenario": label, "horizon_days": days})
+        for name, value in (("daily_change", result.daily_change), ("daily_change_lo", result.daily_change_lo),
+                            ("daily_change_hi", result.daily_change_hi))
+    )  # fmt: skip
+    return (f"{daily[0]} revenue per day (90% interval {daily[1]} to {daily[2]}); over {days} days {total[0]} "
+            f"({total[1]} to {total[2]})")  # fmt: skip
+
+
+def scenario(wh: Warehouse, answer: Answer) -> None:
+    """A budget scenario's predicted revenue change, from the what-if function on the fitted model."""
+    changes = answer.entities.get("changes") or []
+    if not changes:
+        raise AskError("say what to change, e.g. 'cut Social by 20%', 'increase Search by 500' or 'move 10% from TV to Search'")
+    text = scenario_text(changes)
+    horizon = _horizon(answer) or DEFAULT_HORIZON_DAYS
+    answer.materializations.append(wh.materialization("mmm"))
+    result, current, base = what_if_on(wh, text, horizon_days=horizon)
+    relative = [c.get("channel") or c.get("from") for c in changes if "percent" in c]
+    off = [c for c in dict.fromkeys(relative) if current.get(c, 0.0) <= 0.0]
+    answer.text = f"Scenario \"{text}\" against {base}: predicted {_effect(answer, result, 'scenario')}."
+    if off:
+        answer.text += (f" {', '.join(off)} {'is' if len(off) == 1 else 'are'} currently off (no spend in that window), "
+                        "so a percentage of it changes nothing: give an amount per day instead.")  # fmt: skip
+    answer.notes.append(f"Computed by {WHAT_IF} on {TABLES['mmm'][0]} (the same call as `gtm whatif \"{text}\"`), "
+                        f"which says: {result.summary()}")
+    _what_if_table(answer, result, f"Scenario by channel ({WHAT_IF})")
+    frame = result.channels
+    answer.chart = Chart("changes", {"labels": list(frame["channel"]), "values": list(frame["revenue_change"]),
+                                     "lo": list(frame["revenue_change_lo"]), "hi": list(frame["revenue_change_hi"]),
+                                     "xlabel": "predicted daily revenue change (90% interval)"},
+                         f"Scenario: {text}")  # fmt: skip
+
+
+CHANNEL_PLAN_SQL = """
+SELECT channel, any_value(current_spend) AS current_spend, any_value(recommended_spend) AS recommended_spend,
+       any_value(change_pct) AS change_pct, any_value(expected_incremental_revenue) AS expected_incremental_revenue,
+       any_value(expected_incremental_revenue_lo) AS expected_incremental_revenue_lo,
+       any_value(expected_incremental_revenue_hi) AS expected_incremental_revenue_hi,
+       any_value(marginal_roi) AS marginal_roi, any_value(guardrails_hit) AS guardrails_hit, any_value(method) AS method,
+       any_value(total_daily_budget) AS total_daily_budget, any_value(allocated_at) AS allocated_at, count(*) AS campaigns
+FROM {table} GROUP BY channel ORDER BY recommended_spend DESC, channel
+"""
+
+
+def allocation(wh: Warehouse, answer: Answer) -> None:
+    """The recommended daily budget per channel (main.allocations), its expected incremental revenue,
+    and the what-if function's predicted change against today's spend."""
+    plan = wh.rows("allocations", CHANNEL_PLAN_SQL)
+    if not plan:
+        raise AskError(f"{TABLES['allocations'][0]} is empty: materialize `allocations`")
+    answer.materializations.append(wh.materialization("allocations"))
+    table = TABLES["allocations"][0]
+    f = answer.facts
+    asked = answer.entities.get("channels") or []
+    shown = [p for p in plan if p["channel"] in asked] or plan
+
+    def cell(row: dict, column: str, kind: str = "money") -> str:
+        value = row[column]
+        if value is None or value != value:
+            return "n/a"
+        return f.cell(f"{column} {row['channel']}", value, kind, table=table, column=column, row={"channel": row["channel"]})
+
+    budget = f.cell("total daily budget", plan[0]["total_daily_budget"], "money", table=table, column="total_daily_budget", row={})
+    text = (f"Recommended daily budget ({plan[0]['method']}, allocated {plan[0]['allocated_at']:%Y-%m-%d %H:%M} UTC; total "
+            f"{budget} a day): " + "; ".join(
+                f"{p['channel']} {cell(p, 'recommended_spend')} (now {cell(p, 'current_spend')}, {cell(p, 'change_pct', 'signed_share')})"
+                for p in shown) + ".")  # fmt: skip
+    zero = [p["channel"] for p in shown if p["recommended_spend"] <= 0]
+    if zero:
+        text += f" No budget for {', '.join(zero)}."
+    bound = [f"{p['channel']} ({p['guardrails_hit']})" for p in shown if p["guardrails_hit"]]
+    if bound:
+        text += f" Held by guardrails: {', '.join(bound)}."
+    from gtm_assets.models.scenarios import Change
+
+    current = {p["channel"]: float(p["current_spend"]) for p in plan}
+    moves = [Change(p["channel"], float(p["recommended_spend"]) - current[p["channel"]], False) for p in plan
+             if abs(float(p["recommended_spend"]) - current[p["channel"]]) > 1e-9]  # fmt: skip
+    if moves:
+        result, _, _ = what_if_on(wh, changes=moves, current=current, horizon_days=_horizon(answer) or DEFAULT_HORIZON_DAYS)
+        text += f" Expected effect against today's spend (what-if on the fitted model): {_effect(answer, result, 'plan')}."
+    else:
+        text += " The plan keeps today's spend: no change in expected revenue."
+    answer.text = text
+    answer.tables.append(Table("Recommended allocation by channel (main.allocations)", [
+        "channel", "now / day", "recommended / day", "change", "expected incremental revenue / day", "90% interval",
+        "marginal ROI", "guardrails"], [
+        [p["channel"], cell(p, "current_spend"), cell(p, "recommended_spend"), cell(p, "change_pct", "signed_share"),
+         cell(p, "expected_incremental_revenue"),
+         f"{cell(p, 'expected_incremental_revenue_lo')} – {cell(p, 'expected_incremental_revenue_hi')}",
+         cell(p, "marginal_roi", "ratio"), p["guardrails_hit"] or ""] for p in shown]))  # fmt: skip
+    answer.chart = Chart("grouped", {"labels": [p["channel"] for p in shown],
+                                     "first": [p["current_spend"] for p in shown],
+                                     "second": [p["recommended_spend"] for p in shown],
+                                     "first_label": "now (daily)", "second_label": "recommended (daily)"},
+                         "Daily budget: now vs recommended")  # fmt: skip
