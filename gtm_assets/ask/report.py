@@ -65,28 +65,27 @@ class Report:
 
 
 def payload_lineage(wh: Warehouse) -> dict | None:
-    """The DSP payload the report describes: its id, run and line counts from main.dsp_payload, and
-    from the payload document its ``lineage`` block (None when it has none) and source files."""
-    if not wh.has("dsp_payload"):
+    """The newest DSP payload the report describes: its id, run and line counts from main.dsp_payload,
+    and from its document (main.payload_outbox) the lineage block's per-asset data and code versions
+    and the source files with their sha256s."""
+    if not wh.has("dsp_payload") or not wh.has("payload_outbox"):
         return None
-    rows = wh.rows("dsp_payload", "SELECT * FROM {table} ORDER BY line_number")
-    if not rows:
+    outbox = wh.rows("payload_outbox", "SELECT payload_id, dagster_run_id, outbox_path, document FROM {table} "
+                                       "ORDER BY created_at DESC LIMIT 1")
+    if not outbox:
         return None
-    first = rows[0]
+    newest = outbox[0]
     counts = {}
-    for row in rows:
-        counts[row.get("line_type", "line")] = counts.get(row.get("line_type", "line"), 0) + 1
-    document = {}
-    path = first.get("outbox_path")
-    if path and Path(path).is_file():
-        document = json.loads(Path(path).read_text())
+    for row in wh.rows("dsp_payload", "SELECT line_type FROM {table} WHERE payload_id = ?", [newest["payload_id"]]):
+        counts[row["line_type"]] = counts.get(row["line_type"], 0) + 1
+    lineage = json.loads(newest["document"]).get("lineage") or {}
     return {
-        "payload_id": first.get("payload_id"),
-        "dagster_run_id": first.get("dagster_run_id"),
-        "outbox_path": path,
+        "payload_id": newest["payload_id"],
+        "dagster_run_id": newest["dagster_run_id"],
+        "outbox_path": newest["outbox_path"],
         "lines": counts,
-        "lineage": document.get("lineage"),
-        "source_files": document.get("source_files") or [],
+        "lineage": lineage.get("assets"),
+        "source_files": [{**f, "source_file": f["file"]} for f in lineage.get("source_files", [])],
     }
 
 

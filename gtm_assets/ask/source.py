@@ -33,6 +33,7 @@ TABLES: dict[str, tuple[str, str, str | None]] = {
     "persona_summary": ("main.persona_summary", "personas", None),
     "creative_briefs": ("main.creative_briefs", "creative_briefs", None),
     "dsp_payload": ("main.dsp_payload", "dsp_payload", "dagster_run_id"),
+    "payload_outbox": ("main.payload_outbox", "dsp_payload", "dagster_run_id"),
     "guarded_sessions": ("main.guarded_sessions", "guarded_sessions", None),
     "media_spend": ("raw.raw_media_spend", "raw_media_spend", None),
 }
