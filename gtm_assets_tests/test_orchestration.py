@@ -26,7 +26,8 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
     expected = {
         "raw_events", "raw_media_spend", "raw_customers", "guarded_sessions", "quarantined_events",
         "event_dispositions", "session_raw_rows", "features", "customer_features", "personas",
-        "mmm_model", "forecast", "allocations", "creative_library", "dsp_payload",
+        "mmm_model", "forecast", "allocations", "audiences", "creative_library", "dsp_payload", "payload_push",
+        "lineage_edges",
     }
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert expected <= keys
@@ -37,7 +38,8 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
         assert node.pools == {"duckdb_warehouse"} or node.is_external, key
     upstream = {k.to_user_string() for k in graph.get(dg.AssetKey("guarded_sessions")).parent_keys}
     assert upstream == {"raw_events", "quarantined_events"}
-    assert {k.to_user_string() for k in graph.get(dg.AssetKey("dsp_payload")).parent_keys} == {"allocations", "creative_library"}
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey("dsp_payload")).parent_keys} == {"allocations", "creative_library", "audiences"}
+    assert all(graph.get(key).code_version for key in graph.get_all_asset_keys() if not graph.get(key).is_external), "code versions"
 
 
 def test_sensor_ingests_new_files_once_and_changed_files_again(tmp_path, monkeypatch):

@@ -48,7 +48,7 @@ def key_figures(graph_run) -> list[str]:
         cohort, persona, rate = ro.execute("SELECT cohort, persona, response_rate FROM main.persona_summary "
                                            "WHERE cohort <> 'Unassigned' ORDER BY response_rate DESC LIMIT 1").fetchone()  # fmt: skip
         figures.append(f"{cohort} {persona}, {100 * rate:.1f}% accepted the last campaign")
-        figures.append(ro.execute("SELECT any_value(payload_id) FROM main.dsp_payload").fetchone()[0])
+        figures.append(ro.execute("SELECT payload_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()[0])
         figures.append(ro.execute("SELECT any_value(fit_run_id) FROM main.mmm_model").fetchone()[0])
     return figures
 

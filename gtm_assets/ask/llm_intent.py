@@ -8,7 +8,6 @@ back to the rules with the reason recorded.
 from __future__ import annotations
 
 import json
-import os
 
 from gtm_assets.ask.schema import INTENTS, intent_schema
 
@@ -26,24 +25,19 @@ ENABLED_MODES = {"openai"}
 
 def llm_configured() -> bool:
     """True when GTM_LLM_MODE asks for an LLM (checked without importing the client)."""
-    return os.environ.get("GTM_LLM_MODE", "offline").strip().lower() in ENABLED_MODES
+    from gtm_assets import settings
+
+    return settings.env("GTM_LLM_MODE", "offline").strip().lower() in ENABLED_MODES
 
 
 def llm_parse(question: str, channels: list[str], personas: list[str], cohorts: list[str], client=None) -> dict:
-    """The LLM's structured intent for ``question``; raises ValueError (with the reason) when the
-    answer is missing or fails the schema, and the client's LLMError when the call fails."""
-    import jsonschema
-
+    """The LLM's structured intent for ``question``, validated by the client against the intent schema
+    (the client retries transport errors and asks once more after a malformed answer); raises the
+    client's LLMError with the reason when no valid answer comes."""
     if client is None:
-        from gtm_assets.llm import LLMClient
+        from gtm_assets.llm import llm_from_settings
 
-        client = LLMClient.from_env()
+        client = llm_from_settings(inside_dagster=False)
     schema = intent_schema(channels, personas, cohorts)
     request = {"question": question, "intents": INTENTS, "schema": schema}
-    answer = client.complete_json(SYSTEM_PROMPT, request)
-    try:
-        jsonschema.validate(answer, schema)
-    except jsonschema.ValidationError as error:
-        where = "/".join(str(p) for p in error.absolute_path) or "the answer"
-        raise ValueError(f"LLM answer fails the intent schema at {where}: {error.message[:160]}") from None
-    return json.loads(json.dumps(answer))
+    return json.loads(json.dumps(client.call_json(SYSTEM_PROMPT, request, schema=schema, name="intent").data))
