@@ -79,9 +79,17 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 def usage_metadata(calls: list[LLMCall], failures: list[str]) -> dict:
-    """Token usage, latency and attempts over a materialization's LLM calls, for its metadata."""
+    """Token usage, latency and attempts over a materialization's LLM calls (totals and one row per
+    call), for its metadata."""
     latencies = sorted(c.latency_seconds for c in calls)
+    per_call = "\n".join(
+        f"| {n} | {c.model} | {c.prompt_tokens} | {c.completion_tokens} | {c.latency_seconds:.2f} | {c.attempts} |"
+        for n, c in enumerate(calls[:100], start=1)
+    )
     return {
+        "llm_calls_table": (
+            "| call | model | prompt tokens | completion tokens | latency s | attempts |\n|---|---|---|---|---|---|\n" + per_call
+        ) if calls else None,
         "llm_calls": len(calls),
         "llm_failed_calls": len(failures),
         "llm_prompt_tokens": sum(c.prompt_tokens for c in calls),

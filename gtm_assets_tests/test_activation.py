@@ -344,3 +344,24 @@ def test_the_readme_sql_for_auditors_returns_the_rows_gtm_trace_returns(conn):
         "SELECT source_file, source_file_sha256, source_row_number FROM trace_raw WHERE asset = 'raw_events' ORDER BY 1, 3"
     ).fetchall()
     assert len(from_sql) > 100 and from_sql == from_trace
+
+
+def test_trace_says_in_one_line_when_a_writer_holds_the_file(graph_run, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    copy = tmp_path / "busy.duckdb"
+    shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('open', flush=True); time.sleep(60)", str(copy)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        started = time.perf_counter()
+        gtm = str(Path(sys.executable).parent / "gtm")
+        busy = subprocess.run([gtm, "trace", "--db", str(copy)], capture_output=True, text=True)
+        assert busy.returncode == 2 and time.perf_counter() - started < 30
+        assert busy.stderr.count("\n") == 1 and "is being written right now (writer PID" in busy.stderr
+    finally:
+        holder.kill()
+        holder.wait()

@@ -288,3 +288,39 @@ def test_cli_uses_the_llm_only_when_configured(llm_server, monkeypatch, capsys):
     assert "offline generator" in capsys.readouterr().out and len(received) == sent
     monkeypatch.delenv("GTM_LLM_MODEL")
     assert gtm(*segment) == 2
+
+
+def test_spoken_scripts_use_the_speech_model_when_one_is_configured(tmp_path):
+    import io
+    import wave
+
+    from gtm_assets.tts import synthesize
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1), wav.setsampwidth(2), wav.setframerate(8000)
+        wav.writeframes(b"\0\0" * 8000 * 3)  # three seconds of silence
+    audio, requests = buffer.getvalue(), []
+
+    class Speech(BaseHTTPRequestHandler):
+        def do_POST(self):
+            requests.append((self.path, json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+            self.send_response(200)
+            self.send_header("Content-Type", "audio/wav")
+            self.send_header("Content-Length", str(len(audio)))
+            self.end_headers()
+            self.wfile.write(audio)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Speech)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        llm = _client(f"http://127.0.0.1:{server.server_port}/v1", speech_model="tts-1")
+        result = synthesize("Twenty percent off trail runners.", tmp_path / "spot.wav", llm)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (result.backend, result.duration_seconds) == ("openai_speech", 3.0)
+    assert requests[0][0] == "/v1/audio/speech" and requests[0][1]["input"] == "Twenty percent off trail runners."

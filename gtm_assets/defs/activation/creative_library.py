@@ -221,7 +221,8 @@ def creative_library(
             "generator": llm.label,
             "brand_guide": dg.MetadataValue.path(str(settings.brand_guide_path())),
             "brand_guide_sha256": guide.sha256,
-            **{k: v for k, v in usage_metadata(calls, failures).items() if v is not None},
+            **{k: dg.MetadataValue.md(v) if k == "llm_calls_table" else v
+               for k, v in usage_metadata(calls, failures).items() if v is not None},
             **audio,
         }
     )
