@@ -34,7 +34,9 @@ def report(graph_run) -> dict:
               if e.asset_key.to_user_string() == "executive_report"]  # fmt: skip
     assert events, "executive_report was not materialized"
     metadata = events[-1].materialization.metadata
-    return {"html": Path(metadata["html"].value), "pdf": Path(metadata["pdf"].value), "url": metadata["report_url"].value}
+    pdf = metadata["pdf"].value
+    return {"html": Path(metadata["html"].value), "pdf": Path(pdf) if Path(pdf).is_file() else None, "pdf_note": pdf,
+            "url": metadata["report_url"].value}
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +87,11 @@ def test_html_renders_in_headless_chromium_with_the_key_figures(report, key_figu
 
 
 def test_pdf_renders_to_png_pages_with_the_key_figures(report, key_figures, tmp_path):
+    if report["pdf"] is None:  # no Pango here: the asset wrote the HTML and said why there is no PDF
+        assert "apt-get install" in report["pdf_note"]
+        if os.environ.get("CI"):
+            pytest.fail(f"{report['pdf_note']}: .ci/run must install WeasyPrint's libraries")
+        pytest.skip(report["pdf_note"])
     pdftoppm = _require("pdftoppm")
     pdftotext = _require("pdftotext")
     subprocess.run([pdftoppm, "-r", "80", "-png", str(report["pdf"]), str(tmp_path / "page")], check=True, timeout=180)

@@ -21,7 +21,7 @@ from gtm_assets import settings
 from gtm_assets.ask import audience, measurement, outlook
 from gtm_assets.ask.answer import Answer
 from gtm_assets.ask.schema import empty_entities
-from gtm_assets.ask.source import TABLES, AskError, Warehouse
+from gtm_assets.ask.source import TABLES, Warehouse
 from gtm_assets.ask.summary import sections, summary
 
 TEMPLATE = "executive_report.html.j2"
@@ -34,10 +34,6 @@ SECTIONS = {
     "allocation": ("Recommended allocation and expected effect", outlook.allocation),
     "persona": ("Personas and their briefs", partial(audience.persona, shown=None)),
 }
-
-
-class ReportError(AskError):
-    """The report could not be written in full; the message says what is missing."""
 
 
 def report_dir() -> Path:
@@ -54,6 +50,7 @@ class Report:
     sections: dict[str, Answer]
     lineage: dict | None
     notes: list[str] = field(default_factory=list)
+    pdf_error: str | None = None  # why the PDF was not written (the HTML always is)
 
     @property
     def materializations(self) -> list:
@@ -155,10 +152,13 @@ def build_report(wh: Warehouse, out_dir: Path, *, pdf: bool = True) -> Report:
         try:
             from weasyprint import HTML
         except OSError as error:  # WeasyPrint loads Pango at import time
-            raise ReportError(
-                f"wrote {report.html} but not the PDF: WeasyPrint cannot load its system libraries ({error}); "
+            # The HTML report stands on its own: a machine without Pango gets it and a note, not a failure.
+            report.pdf_error = (
+                f"PDF not written: WeasyPrint cannot load its system libraries ({str(error).splitlines()[0]}); "
                 f"install them (Debian: apt-get install {PDF_SYSTEM_PACKAGES})"
-            ) from None
+            )
+            report.notes.append(report.pdf_error)
+            return report
         report.pdf = out_dir / f"{REPORT_NAME}.pdf"
         HTML(string=html, base_url=str(out_dir)).write_pdf(report.pdf)
     return report

@@ -38,4 +38,4 @@ def report_command(args: argparse.Namespace) -> int:
         print(f"PDF:  {report.pdf}")
     for note in report.notes:
         print(f"note: {note}")
-    return 0
+    return 1 if report.pdf_error else 0

@@ -25,11 +25,13 @@ def executive_report(context: dg.AssetExecutionContext, warehouse: DuckDBWarehou
         report = build_report(wh, report_dir())
     for note in report.notes:
         context.log.info(note)
+    if report.pdf_error:
+        context.log.warning(report.pdf_error)
     lineage = report.lineage or {}
     return dg.MaterializeResult(
         metadata={
             "html": dg.MetadataValue.path(str(report.html)),
-            "pdf": dg.MetadataValue.path(str(report.pdf)),
+            "pdf": dg.MetadataValue.path(str(report.pdf)) if report.pdf else dg.MetadataValue.text(report.pdf_error),
             "report_url": dg.MetadataValue.url(report.html.as_uri()),
             "sections": dg.MetadataValue.json(list(report.sections)),
             "executive_summary": dg.MetadataValue.md(report.summary.text),
