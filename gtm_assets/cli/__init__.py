@@ -7,6 +7,7 @@
     gtm whatif ...          budget what-if scenarios on the fitted model
     gtm trace [PAYLOAD_ID]  trace a payload (or one line) down to source files and row numbers
     gtm approve CREATIVE_ID approve an amber creative so it can ship
+    gtm show WHAT           the latest personas, creatives, allocations or payloads (read-only)
 
 Heavy libraries are imported inside the handlers, so `gtm --help` starts fast.
 """
@@ -17,9 +18,9 @@ import argparse
 import os
 import sys
 
-from gtm_assets.cli import approve, ask, mmm, personas, report, run, simulate, trace, whatif
+from gtm_assets.cli import approve, ask, mmm, personas, report, run, show, simulate, trace, whatif
 
-COMMAND_GROUPS = (run, simulate, personas, mmm, whatif, trace, approve, ask, report)
+COMMAND_GROUPS = (run, simulate, personas, mmm, whatif, trace, approve, show, ask, report)
 
 
 def build_parser() -> argparse.ArgumentParser:
