@@ -28,6 +28,12 @@ hourly_allocations_job = dg.define_asset_job(
     description="Re-optimise budgets (volatility-capped against the last allocation) and refresh the payload.",
 )
 
+platform_metrics_sync_job = dg.define_asset_job(
+    "platform_metrics_sync_job",
+    selection=dg.AssetSelection.assets("platform_metrics", "experiment_results"),
+    description="Pull insights from every enabled ad platform, reconcile spend, evaluate the A/B tests and the loop's alerts.",
+)
+
 daily_personas_schedule = dg.ScheduleDefinition(
     name="daily_personas_schedule",
     job=daily_personas_job, cron_schedule="0 7 * * *", default_status=dg.DefaultScheduleStatus.RUNNING
@@ -39,6 +45,11 @@ hourly_allocations_schedule = dg.ScheduleDefinition(
 media_metrics_sync_schedule = dg.ScheduleDefinition(
     name="media_metrics_sync_schedule",
     job=media_metrics_sync_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
+)
+
+platform_metrics_sync_schedule = dg.ScheduleDefinition(
+    name="platform_metrics_sync_schedule",
+    job=platform_metrics_sync_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
 )
 
 
