@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-GRID_POINTS = 4001
+GRID_POINTS = 2001
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,8 @@ def sync_platform(conn, adapter, days: int, run_id: str, now: datetime) -> dict:
     owners=[OWNER],
     kinds={"duckdb", "python"},
     pool=DUCKDB_POOL,
+    # Dagster's own freshness state in the UI, evaluated even when the sync job stops running.
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=SYNC_MAX_AGE, warn_window=timedelta(minutes=30)),
 )
 def platform_metrics(context: dg.AssetExecutionContext, config: PlatformSyncConfig, warehouse: DuckDBWarehouse,
                      meta_ads: MetaAdsAdapter, google_ads: GoogleAdsAdapter, tiktok_ads: TikTokAdsAdapter) -> dg.MaterializeResult:
@@ -199,10 +201,3 @@ def platform_sync_is_fresh(context: dg.AssetCheckExecutionContext, warehouse: Du
     return dg.AssetCheckResult(passed=not stale, metadata={
         "last_successful_sync": dg.MetadataValue.json({p: str(last.get(p)) for p in platforms}),
         "stale": dg.MetadataValue.json(sorted(stale))})
-
-
-# Dagster's own freshness check, evaluated by its sensor even when the sync job stops running.
-platform_metrics_freshness = dg.build_last_update_freshness_checks(assets=[platform_metrics], lower_bound_delta=SYNC_MAX_AGE)
-platform_metrics_freshness_sensor = dg.build_sensor_for_freshness_checks(
-    freshness_checks=platform_metrics_freshness, name="platform_metrics_freshness_sensor",
-    default_status=dg.DefaultSensorStatus.RUNNING)
