@@ -108,7 +108,7 @@ class AdPlatform(dg.ConfigurableResource):
 
     platform: ClassVar[str] = ""
     default_base_url: ClassVar[str] = ""
-    match_key_column: ClassVar[str] = ""  # the column of restricted.match_keys with this platform's e-mail hashes
+    match_key_column: ClassVar[str] = ""  # the match_keys column holding this platform's e-mail hashes
 
     # --- what a platform adapter implements -------------------------------------------------------------
     def auth_headers(self) -> dict[str, str]:

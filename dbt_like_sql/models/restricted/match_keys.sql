@@ -4,7 +4,8 @@
 -- they live in their own schema (restricted), are never previewed or traced, and only the upload step
 -- (gtm_assets/defs/activation/platform_uploads.py) reads them, to send consented users to a platform.
 -- Only users whose latest session consented to ads get a row (a later withdrawal wins, as in audiences),
--- and only addresses seen on rows that carried ads consent are used. user_key is the same keyed
+-- only addresses seen on rows that carried ads consent are used, and an address that any other user
+-- without that consent has used is left out: the same address is the same person, and a refusal wins. user_key is the same keyed
 -- pii_hmac(user_pseudo_id) as guarded_sessions.user_key.
 
 {% set raw_columns = adapter.get_columns_in_relation(source('raw', 'raw_events')) | map(attribute='name') | map('lower') | list if execute else [] %}
@@ -27,6 +28,13 @@ consented_rows as (
       and coalesce(lower(trim(consent_ads)) in ('true', '1', 'yes', 'granted'), false)
 ),
 
+refused_addresses as (
+    select distinct {{ normalized_email('email', 'meta') }} as email
+    from {{ source('raw', 'raw_events') }}
+    where coalesce(pii_hmac(nullif(trim(user_pseudo_id), '')) not in (select user_key from consented_users), true)
+      and {{ normalized_email('email', 'meta') }} is not null
+),
+
 -- A user's most frequent address (ties: the greater one), so one user has one key per platform.
 emails as (
     select user_key, arg_max(email, (n, email)) as email
@@ -34,7 +42,7 @@ emails as (
         select user_key, {{ normalized_email('email', 'meta') }} as email, count(*) as n
         from consented_rows group by all
     )
-    where email is not null
+    where email is not null and email not in (select email from refused_addresses)
     group by user_key
 ){% if has_phone %},
 
