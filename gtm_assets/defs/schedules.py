@@ -33,6 +33,11 @@ platform_metrics_sync_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("platform_metrics", "experiment_results"),
     description="Pull insights from every enabled ad platform, reconcile spend, evaluate the A/B tests and the loop's alerts.",
 )
+conversions_upload_job = dg.define_asset_job(
+    "conversions_upload_job",
+    selection=dg.AssetSelection.assets("touchpoints", "attribution", "offline_conversions"),
+    description="Rebuild journeys and attribution from the governed sessions and upload new offline conversions.",
+)
 
 daily_personas_schedule = dg.ScheduleDefinition(
     name="daily_personas_schedule",
@@ -50,6 +55,11 @@ media_metrics_sync_schedule = dg.ScheduleDefinition(
 platform_metrics_sync_schedule = dg.ScheduleDefinition(
     name="platform_metrics_sync_schedule",
     job=platform_metrics_sync_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
+)
+
+hourly_conversions_schedule = dg.ScheduleDefinition(
+    name="hourly_conversions_schedule",
+    job=conversions_upload_job, cron_schedule="30 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
 )
 
 

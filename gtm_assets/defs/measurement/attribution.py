@@ -8,6 +8,7 @@ from pydantic import Field
 
 from gtm_assets import settings
 from gtm_assets.charts import figure_metadata
+from gtm_assets.defs.governance.checks import no_pii_check
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.attribution import (
     CONVERSION,
@@ -243,3 +244,9 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
             **_chart(compared),
         }
     )
+
+
+attribution_outputs_have_no_pii = [
+    no_pii_check("touchpoints", ["main.touchpoints"]),
+    no_pii_check("attribution", ["main.attribution", "main.attribution_channel_shares"]),
+]

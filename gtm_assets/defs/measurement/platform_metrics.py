@@ -9,6 +9,7 @@ import pandas as pd
 from pydantic import Field
 
 from gtm_assets.defs.activation.platform_uploads import enabled_adapters
+from gtm_assets.defs.governance.checks import no_pii_check
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.notifier import Alert, AlertNotifier
 from gtm_assets.observability import table_metadata
@@ -201,3 +202,10 @@ def platform_sync_is_fresh(context: dg.AssetCheckExecutionContext, warehouse: Du
     return dg.AssetCheckResult(passed=not stale, metadata={
         "last_successful_sync": dg.MetadataValue.json({p: str(last.get(p)) for p in platforms}),
         "stale": dg.MetadataValue.json(sorted(stale))})
+
+
+platform_outputs_have_no_pii = [
+    no_pii_check("platform_metrics", ["main.platform_metrics", "main.platform_ad_metrics", "main.platform_spend_reconciliation"]),
+    no_pii_check("platform_campaigns", ["main.platform_calls", "main.platform_objects"]),
+    no_pii_check("offline_conversions", ["main.conversion_uploads"]),
+]
