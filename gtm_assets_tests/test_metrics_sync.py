@@ -102,3 +102,26 @@ def test_webhook_notifier_delivers_each_alert_once_and_retries_a_failed_delivery
     rows = conn.execute("SELECT delivery, delivery_status, http_status, details_json FROM main.alerts ORDER BY raised_at").fetchall()
     assert [(d, s, h) for d, s, h, _ in rows] == [("webhook", "failed", 503), ("webhook", "delivered", 200)]
     assert "hook-s3cret" not in json.dumps(rows)
+
+
+def test_a_platform_answer_that_cannot_be_read_fails_that_platform_only(warehouse):
+    with platform_server() as (url, state), dg.DagsterInstance.ephemeral() as instance:
+        state.script["/v21.0"] = [(200, {"data": [{"campaign_name": "social_video"}]}, {})]  # no id, no date
+        state.script["/v18"] = [(200, [{"results": [{"campaign": {"id": "9", "name": "social_video"}, "segments": {"date": "2026-01-01"},
+                                                     "metrics": {"costMicros": "101250000", "impressions": "10", "clicks": "1",
+                                                                 "conversions": 1.0}}]}], {}), (200, [], {})]
+        resources = {
+            "warehouse": warehouse, "notifier": AlertNotifier(),
+            "meta_ads": MetaAdsAdapter(mode="http", base_url=f"{url}/v21.0", channels=["Social"], backoff_seconds=0, max_attempts=1),
+            "google_ads": GoogleAdsAdapter(mode="http", base_url=f"{url}/v18", channels=["Social"], backoff_seconds=0, max_attempts=1),
+            "tiktok_ads": TikTokAdsAdapter(enabled=False),
+        }
+        result = dg.materialize([platform_metrics], resources=resources, instance=instance,
+                                run_config={"ops": {"platform_metrics": {"config": {"days": 400}}}})
+        assert result.success
+    with warehouse.get_connection() as conn:
+        syncs = dict(conn.execute("SELECT platform, status FROM main.platform_syncs").fetchall())
+        rows = conn.execute("SELECT platform, campaign, spend::DOUBLE FROM main.platform_metrics").fetchall()
+        error = conn.execute("SELECT error FROM main.platform_syncs WHERE platform = 'meta'").fetchone()[0]
+    assert syncs == {"meta": "failed", "google_ads": "ok"} and rows == [("google_ads", "social_video", 101.25)]
+    assert error.startswith("KeyError")

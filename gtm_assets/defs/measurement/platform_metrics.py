@@ -145,10 +145,16 @@ def platform_metrics(context: dg.AssetExecutionContext, config: PlatformSyncConf
         ensure_tables(conn)
         for ddl in METRICS_DDL:
             conn.execute(ddl)
-        for adapter in adapters:
+        for adapter in adapters:  # one platform's bad answer never stops the others
             conn.execute("BEGIN TRANSACTION")
-            syncs.append(sync_platform(conn, adapter, config.days, context.run_id, now))
-            conn.execute("COMMIT")
+            try:
+                syncs.append(sync_platform(conn, adapter, config.days, context.run_id, now))
+                conn.execute("COMMIT")
+            except Exception as error:  # noqa: BLE001 - recorded per platform, the others still sync
+                conn.execute("ROLLBACK")
+                syncs.append({"platform": adapter.platform, "mode": adapter.mode, "sync_run_id": context.run_id, "synced_at": now,
+                              "status": "failed", "window_start": None, "window_end": None, "campaign_rows": 0, "ad_rows": 0,
+                              "corrected_rows": 0, "error": f"{type(error).__name__}: {str(error)[:500]}"})
         conn.executemany("INSERT INTO main.platform_syncs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(s.values()) for s in syncs])
         windows = [s for s in syncs if s["window_start"] is not None]
         since = min((s["window_start"] for s in windows), default=now.date())
