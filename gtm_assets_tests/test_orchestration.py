@@ -41,7 +41,7 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
         assert node.pools == {"duckdb_warehouse"} or node.is_external, key
     upstream = {k.to_user_string() for k in graph.get(dg.AssetKey("guarded_sessions")).parent_keys}
     assert upstream == {"raw_events", "quarantined_events"}
-    assert {k.to_user_string() for k in graph.get(dg.AssetKey("dsp_payload")).parent_keys} == {"allocations", "creative_library"}
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey("dsp_payload")).parent_keys} == {"allocations", "creative_library", "audiences"}
 
 
 def test_sensor_ingests_new_files_once_and_changed_files_again(tmp_path, monkeypatch):
