@@ -2,7 +2,8 @@
 
 Dry run writes the exact request (method, URL, headers with the token masked, body) and sends nothing.
 In ``http`` mode the payload is POSTed with ``Idempotency-Key: <payload id>``; HTTP 429 / 5xx, timeouts
-and connections dropped mid-response are retried with exponential backoff and the same key, so a DSP
+and connections dropped mid-response are retried with exponential backoff (or the server's Retry-After)
+and the same key (the shared transport in ``gtm_assets.platforms.transport``), so a DSP
 that honours the key applies the payload once; any other 4xx is final (``rejected``, the DSP's error
 body kept). Every attempt is returned for the push log. The token comes from ``EnvVar("GTM_DSP_API_TOKEN")``
 and is sent only in the Authorization header.
@@ -10,25 +11,13 @@ and is sent only in the Authorization header.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Literal
 
 import dagster as dg
 from pydantic import Field
 
-RESPONSE_KEEP_CHARS = 2000
-RETRY_STATUSES = (429, 500, 502, 503, 504)
-
-
-@dataclass
-class Attempt:
-    attempt: int
-    at: str
-    http_status: int | None
-    error: str | None
-    response_body: str | None
+from gtm_assets.platforms.transport import Attempt, send
 
 
 @dataclass
@@ -40,10 +29,6 @@ class PushResult:
     @property
     def final(self) -> Attempt | None:
         return self.attempts[-1] if self.attempts else None
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class DspClient(dg.ConfigurableResource):
@@ -75,23 +60,7 @@ class DspClient(dg.ConfigurableResource):
         headers = {k: v for k, v in request["headers"].items() if k != "Authorization"}
         if self.api_token:
             headers["Authorization"] = f"Bearer {self.api_token}"
-        result = PushResult("failed", request)
         with httpx.Client(timeout=self.timeout_seconds) as client:
-            for attempt in range(1, self.max_attempts + 1):
-                try:
-                    response = client.post(self.endpoint, content=body, headers=headers)
-                    text = response.text[:RESPONSE_KEEP_CHARS]
-                    result.attempts.append(Attempt(attempt, _now(), response.status_code, None, text))
-                    if response.is_success:
-                        result.status = "sent"
-                        return result
-                    if response.status_code not in RETRY_STATUSES:
-                        result.status = "rejected"
-                        return result
-                except httpx.TimeoutException:
-                    result.attempts.append(Attempt(attempt, _now(), None, f"timed out after {self.timeout_seconds:g} s", None))
-                except httpx.TransportError as error:
-                    result.attempts.append(Attempt(attempt, _now(), None, f"connection failed: {type(error).__name__}", None))
-                if attempt < self.max_attempts:
-                    time.sleep(self.backoff_seconds * 2 ** (attempt - 1))
-        return result
+            exchange = send(client, "POST", self.endpoint, headers=headers, content=body, max_attempts=self.max_attempts,
+                            backoff_seconds=self.backoff_seconds, timeout_seconds=self.timeout_seconds)
+        return PushResult(exchange.status, request, exchange.attempts)

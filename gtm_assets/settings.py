@@ -15,6 +15,14 @@ profile (which reads ``GTM_DUCKDB_PATH``) and the ``gtm`` CLI always agree on th
 | GTM_LLM_API_KEY     | none                            | LLM key (an ``EnvVar`` of the resource)        |
 | GTM_DSP_MODE, GTM_DSP_ENDPOINT | ``dry_run``, none    | the DSP push                                   |
 | GTM_DSP_API_TOKEN   | none                            | DSP bearer token (an ``EnvVar`` of the resource) |
+| GTM_PLATFORMS       | ``meta,google_ads,tiktok``      | ad platforms of the loop (publish, conversions, metrics sync) |
+| GTM_<P>_MODE, GTM_<P>_BASE_URL, GTM_<P>_CHANNELS | ``dry_run``, public API, see README | per platform P = META, GOOGLE_ADS, TIKTOK |
+| GTM_META_AD_ACCOUNT_ID, GTM_META_PIXEL_ID, GTM_META_PAGE_ID | ``act_0``, ``0``, ``0`` | Meta account, dataset, page |
+| GTM_GOOGLE_ADS_CUSTOMER_ID, GTM_GOOGLE_ADS_LOGIN_CUSTOMER_ID, GTM_GOOGLE_ADS_CONVERSION_ACTION_ID | ``0``, none, ``0`` | Google Ads |
+| GTM_TIKTOK_ADVERTISER_ID, GTM_TIKTOK_PIXEL_CODE | ``0``, ``0``             | TikTok advertiser and pixel                  |
+| GTM_<P>_ACCESS_TOKEN, GTM_GOOGLE_ADS_DEVELOPER_TOKEN | none               | platform credentials (``EnvVar`` of the resources) |
+| GTM_ALERT_WEBHOOK_URL | none                          | loop alerts are POSTed here (else only the alerts table) |
+| GTM_ALERT_WEBHOOK_TOKEN | none                        | webhook bearer token (an ``EnvVar``)           |
 """
 
 from __future__ import annotations

@@ -20,6 +20,8 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
         "daily_personas_schedule": "0 7 * * *",
         "hourly_allocations_schedule": "0 * * * *",
         "media_metrics_sync_schedule": "*/15 * * * *",
+        "platform_metrics_sync_schedule": "*/15 * * * *",
+        "hourly_conversions_schedule": "30 * * * *",
     }
     assert {s.name for s in defs.sensors} == {"landing_files_sensor", "govern_after_ingestion"}
     graph = defs.resolve_asset_graph()
@@ -27,7 +29,8 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
         "raw_events", "raw_media_spend", "raw_customers", "guarded_sessions", "quarantined_events",
         "event_dispositions", "session_raw_rows", "features", "customer_features", "personas",
         "mmm_model", "forecast", "allocations", "audiences", "creative_library", "dsp_payload", "payload_push",
-        "lineage_edges",
+        "lineage_edges", "touchpoints", "match_keys", "attribution", "platform_metrics", "platform_campaigns",
+        "offline_conversions", "experiment_results",
     }
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert expected <= keys

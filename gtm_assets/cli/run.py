@@ -40,6 +40,9 @@ SUMMARY_TABLES = [
     ("audiences", "main.audiences"),
     ("creative_library", "main.creative_library"),
     ("dsp_payload", "main.dsp_payload"),
+    ("touchpoints", "main.touchpoints"),
+    ("attribution", "main.attribution"),
+    ("platform_metrics", "main.platform_metrics"),
 ]
 
 

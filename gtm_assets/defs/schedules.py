@@ -28,6 +28,17 @@ hourly_allocations_job = dg.define_asset_job(
     description="Re-optimise budgets (volatility-capped against the last allocation) and refresh the payload.",
 )
 
+platform_metrics_sync_job = dg.define_asset_job(
+    "platform_metrics_sync_job",
+    selection=dg.AssetSelection.assets("platform_metrics", "experiment_results"),
+    description="Pull insights from every enabled ad platform, reconcile spend, evaluate the A/B tests and the loop's alerts.",
+)
+conversions_upload_job = dg.define_asset_job(
+    "conversions_upload_job",
+    selection=dg.AssetSelection.assets("touchpoints", "attribution", "offline_conversions"),
+    description="Rebuild journeys and attribution from the governed sessions and upload new offline conversions.",
+)
+
 daily_personas_schedule = dg.ScheduleDefinition(
     name="daily_personas_schedule",
     job=daily_personas_job, cron_schedule="0 7 * * *", default_status=dg.DefaultScheduleStatus.RUNNING
@@ -39,6 +50,16 @@ hourly_allocations_schedule = dg.ScheduleDefinition(
 media_metrics_sync_schedule = dg.ScheduleDefinition(
     name="media_metrics_sync_schedule",
     job=media_metrics_sync_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
+)
+
+platform_metrics_sync_schedule = dg.ScheduleDefinition(
+    name="platform_metrics_sync_schedule",
+    job=platform_metrics_sync_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
+)
+
+hourly_conversions_schedule = dg.ScheduleDefinition(
+    name="hourly_conversions_schedule",
+    job=conversions_upload_job, cron_schedule="30 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
 )
 
 
