@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import dagster as dg
 
 RAW_EVENTS = "raw_events"
+UNSAFE = "unsafe"
 PARTITIONS = "landing_event_files"
 SUMMARY_TABLES = [
     ("raw_events", "raw.raw_events"),
@@ -66,8 +67,13 @@ def materialize_graph(
     raise_on_error: bool = True,
     log_level: str = "INFO",
 ) -> GraphRun:
-    """Ingest every landing event file, then materialize every other asset and run its checks."""
+    """Ingest every landing event file whose content the shared record has not seen (see
+    ``landing_record``; the landing sensor uses the same record), then materialize every other
+    asset and run its checks."""
     import dagster as dg
+
+    from gtm_assets.defs.ingest.landing_record import files_to_ingest
+    from gtm_assets.landing import UnsafeFileName, check_landing_name, sha256_of_file
 
     loggers = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     defs = load_definitions()
@@ -77,11 +83,23 @@ def materialize_graph(
     files = sorted(p.name for p in events_dir.iterdir() if is_event_file(p)) if events_dir.is_dir() else []
     if not files:
         raise FileNotFoundError(f"{events_dir}: no landing event files (csv, parquet, jsonl, optionally .gz)")
+    def content_hash(name: str) -> str:
+        try:
+            check_landing_name(events_dir, name)
+            return sha256_of_file(events_dir / name)
+        except OSError:
+            return ""  # unreadable: the asset records why
+        except UnsafeFileName as error:
+            print(f"landing/events: not ingested: {error}")
+            return UNSAFE
+
+    hashes = {name: content_hash(name) for name in files}
+    changed = files_to_ingest(instance, {n: h for n, h in hashes.items() if h != UNSAFE})
     known = set(instance.get_dynamic_partitions(PARTITIONS))
-    instance.add_dynamic_partitions(PARTITIONS, [f for f in files if f not in known])
-    run = GraphRun(ingested_files=files)
+    instance.add_dynamic_partitions(PARTITIONS, [f for f in changed if f not in known])
+    run = GraphRun(ingested_files=changed)
     raw_events = dg.AssetKey(RAW_EVENTS)
-    for name in files:
+    for name in changed:
         run.results.append(
             dg.materialize(
                 assets, selection=[raw_events], partition_key=name, instance=instance,
@@ -116,7 +134,8 @@ def run_command(_: argparse.Namespace) -> int:
     with warehouse.get_connection() as conn:
         counts = [(name, conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in SUMMARY_TABLES]
         payload = conn.execute("SELECT any_value(payload_id), any_value(outbox_path) FROM main.dsp_payload").fetchone()
-    print(f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} landing event files).")
+    print(f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} new or changed "
+          "landing event files ingested).")
     print(f"DuckDB: {os.environ['GTM_DUCKDB_PATH']}")
     width = max(len(name) for name, _ in counts)
     for name, count in counts:

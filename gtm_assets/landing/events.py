@@ -50,6 +50,8 @@ EVENT_COLUMNS = (
 )
 RAW_TABLES = {"flat": "raw.raw_events", "ga4": "raw.raw_ga4_events"}
 REJECTED_LINE_TEXT_CHARS = 2000
+# Longest line (CSV record, JSON line) read; DuckDB sizes its read buffers from it.
+MAX_LINE_BYTES = 8 << 20
 _LINEAGE_DDL = (
     "source_file VARCHAR NOT NULL, source_file_sha256 VARCHAR NOT NULL, source_row_number BIGINT NOT NULL, "
     "ingested_at TIMESTAMP NOT NULL, "
@@ -191,16 +193,24 @@ class _Load:
         return (f", store_rejects = true, rejects_table = 'gtm_rejects_{self.tag}', "
                 f"rejects_scan = 'gtm_reject_scans_{self.tag}'")
 
+    def _drop(self, *tables: str) -> None:
+        """Drop scratch tables; after a failed statement the transaction is aborted and its rollback
+        removes them, so a refusal here must not hide the original error."""
+        for table in tables:
+            try:
+                self.conn.execute(f"DROP TABLE IF EXISTS {table}_{self.tag}")
+            except duckdb.TransactionException:
+                return
+
     def _drop_rejects(self) -> None:
-        self.conn.execute(f"DROP TABLE IF EXISTS gtm_rejects_{self.tag}")
-        self.conn.execute(f"DROP TABLE IF EXISTS gtm_reject_scans_{self.tag}")
+        self._drop("gtm_rejects", "gtm_reject_scans")
 
     def _line_reader(self, *, store_rejects: bool) -> str:
         """Each physical line as one text value (JSON lines), in file order."""
         options = self._rejects_options() if store_rejects else ", ignore_errors = true"
         return (f"read_csv({sql_string(str(self.alias))}, columns = {{'line': 'VARCHAR'}}, auto_detect = false, "
                 f"header = false, delim = '\x01', quote = '', escape = '', strict_mode = false, "
-                f"max_line_size = 100000000{options})")
+                f"max_line_size = {MAX_LINE_BYTES}{options})")
 
     def run(self) -> tuple[str, str, int, int]:
         """(layout, file_format, rows loaded, lines rejected)."""
@@ -249,7 +259,7 @@ class _Load:
             raise LandingFileError(f"duplicate column names in the header: {', '.join(header)}")
         columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in header) + "}"
         reader = (f"read_csv({sql_string(str(self.alias))}, columns = {columns}, auto_detect = false, header = true, "
-                  f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, max_line_size = 100000000"
+                  f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, max_line_size = {MAX_LINE_BYTES}"
                   f"{self._rejects_options()})")
         values = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
         try:
@@ -312,7 +322,7 @@ class _Load:
                 self._store_reader_rejects()
             return rejected
         finally:
-            self.conn.execute(f"DROP TABLE IF EXISTS gtm_rejected_{self.tag}")
+            self._drop("gtm_rejected")
 
     # -- JSON (lines or one array) -------------------------------------------------------------
     def _json(self):
@@ -374,7 +384,7 @@ class _Load:
                 [self.source_file, self.sha256, self.ingested_at],
             )
         finally:
-            self.conn.execute(f"DROP TABLE IF EXISTS gtm_rejected_{self.tag}")
+            self._drop("gtm_rejected")
             self._drop_rejects()
         rejected = self.conn.execute(
             "SELECT count(*) FROM raw.rejected_lines WHERE source_file = ?", [self.source_file]
