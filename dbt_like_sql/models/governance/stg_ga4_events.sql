@@ -78,9 +78,10 @@ select
     consent_analytics,
     consent_ads,
     stream_id || '|' || user_pseudo_id || '|' || ga_session_id as session_natural_key,
-    -- identical events: same client, session, name, time and parameters (sorted by key)
-    stream_id || '|' || user_pseudo_id || '|' || ga_session_id || '|' || event_name || '|'
-        || event_timestamp || '|' || hash(list_sort(event_params)) as dedupe_key,
+    -- identical events: same client, session, name, time and parameters (sorted by key); consent
+    -- mode's pings without a user_pseudo_id are compared too (they are dropped, but counted once)
+    stream_id || '|' || coalesce(user_pseudo_id, '') || '|' || coalesce(ga_session_id, '') || '|'
+        || event_name || '|' || event_timestamp || '|' || hash(list_sort(event_params)) as dedupe_key,
     case
         when event_timestamp is null then 'unparseable_timestamp'
         -- consent mode writes denied events without a user_pseudo_id: a consent drop, not damage
