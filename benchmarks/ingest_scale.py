@@ -170,8 +170,7 @@ def main() -> None:
         stale.unlink()
 
     res = resources().resources
-    governance = ["event_dispositions", "quarantined_events", "session_raw_rows", "guarded_sessions",
-                  "ga4_event_items", "governed_files"]
+    governance = dg.AssetSelection.groups("governance")  # the dbt governance models (views included)
     stages = []
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(landing_event_files.name, [p.name for p in all_files])

@@ -131,8 +131,7 @@ def ingest_and_govern(tmp_path, monkeypatch, files):
             assert dg.materialize([raw_events], partition_key=name, instance=instance, resources=res).success
         result = dg.materialize(
             [gtm_dbt_models, raw_rows_reconcile], instance=instance, resources=res,
-            selection=dg.AssetSelection.assets("event_dispositions", "quarantined_events", "session_raw_rows",
-                                               "guarded_sessions", "ga4_event_items", "governed_files"),
+            selection=dg.AssetSelection.groups("governance"),
         )
     assert result.success
     check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "raw_rows_reconcile")

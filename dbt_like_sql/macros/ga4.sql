@@ -1,19 +1,16 @@
-{#- GA4 event parameters by key, whatever value slot (string_value, int_value, float_value,
-    double_value) the export put them in. list_filter is ~10x faster than a correlated unnest. -#}
-{% macro ga4_param_value(params, key) -%}
-    list_filter({{ params }}, lambda p: p.key = '{{ key }}')[1].value
-{%- endmacro %}
-
+{#- A GA4 event parameter by key, as text or as an integer, whatever value slot (string_value,
+    int_value, float_value, double_value) the export put it in. list_filter is ~10x faster than a
+    correlated unnest, and no scalar subquery (it would become a join per row). -#}
 {% macro ga4_param_text(params, key) -%}
-    (select coalesce(v.string_value, cast(v.int_value as varchar), cast(v.double_value as varchar),
-                     cast(v.float_value as varchar))
-     from (select {{ ga4_param_value(params, key) }} as v))
+    list_transform(list_filter({{ params }}, lambda p: p.key = '{{ key }}'),
+                   lambda p: coalesce(p.value.string_value, cast(p.value.int_value as varchar),
+                                      cast(p.value.double_value as varchar), cast(p.value.float_value as varchar)))[1]
 {%- endmacro %}
 
 {% macro ga4_param_int(params, key) -%}
-    (select coalesce(v.int_value, try_cast(v.string_value as bigint), try_cast(v.double_value as bigint),
-                     try_cast(v.float_value as bigint))
-     from (select {{ ga4_param_value(params, key) }} as v))
+    list_transform(list_filter({{ params }}, lambda p: p.key = '{{ key }}'),
+                   lambda p: coalesce(p.value.int_value, try_cast(p.value.string_value as bigint),
+                                      try_cast(p.value.double_value as bigint), try_cast(p.value.float_value as bigint)))[1]
 {%- endmacro %}
 
 {#- A raw-zone table written by the raw_events asset besides raw.raw_events (raw_ga4_events,

@@ -10,7 +10,7 @@
         {{ return({'mode': 'full', 'files': []}) }}
     {% endif %}
     {% set governed = adapter.get_relation(database=target.database, schema='main', identifier='governed_files') %}
-    {% set dispositions = adapter.get_relation(database=target.database, schema='main', identifier='event_dispositions') %}
+    {% set dispositions = adapter.get_relation(database=target.database, schema='main', identifier='event_outcomes') %}
     {% if governed is none or dispositions is none %}
         {{ return({'mode': 'full', 'files': []}) }}
     {% endif %}

@@ -1,4 +1,4 @@
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='view') }}
 -- Events of the flat landing layout (raw.raw_events, all text as landed), typed, in the shape
 -- every governance model reads (see stg_events). Invalid rows carry the reason and column.
 
@@ -36,6 +36,7 @@ select
     -- || propagates NULL: a missing id never yields a key (concat() would skip it)
     user_pseudo_id || '|' || session_id as session_natural_key,
     event_id as dedupe_key,
+    null::bigint as event_time_us,
     case
         when event_id is null or user_pseudo_id is null or session_id is null then 'missing_id'
         when event_ts is null then 'unparseable_timestamp'

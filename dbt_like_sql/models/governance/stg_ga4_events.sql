@@ -1,4 +1,4 @@
-{{ config(materialized='ephemeral') }}
+{{ config(materialized='view') }}
 -- GA4 BigQuery export events (raw.raw_ga4_events, the export's nested columns as exported), mapped
 -- to the shape every governance model reads (see stg_events and the README's GA4 mapping).
 --   time: event_timestamp, microseconds since the epoch, UTC
@@ -82,6 +82,7 @@ select
     -- mode's pings without a user_pseudo_id are compared too (they are dropped, but counted once)
     stream_id || '|' || coalesce(user_pseudo_id, '') || '|' || coalesce(ga_session_id, '') || '|'
         || event_name || '|' || event_timestamp || '|' || hash(list_sort(event_params)) as dedupe_key,
+    event_timestamp as event_time_us,
     case
         when event_timestamp is null then 'unparseable_timestamp'
         -- consent mode writes denied events without a user_pseudo_id: a consent drop, not damage
