@@ -22,6 +22,8 @@ UNSAFE = "unsafe"
 PARTITIONS = "landing_event_files"
 SUMMARY_TABLES = [
     ("raw_events", "raw.raw_events"),
+    ("raw_ga4_events", "raw.raw_ga4_events"),
+    ("rejected_lines", "raw.rejected_lines"),
     ("raw_media_spend", "raw.raw_media_spend"),
     ("raw_media_plan", "raw.raw_media_plan"),
     ("raw_lift_tests", "raw.raw_lift_tests"),
@@ -145,8 +147,11 @@ def run_command(_: argparse.Namespace) -> int:
     failed = [e for e in evaluations if not e.passed]
     print(f"Asset checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed")
     for evaluation in failed:
-        figures = ", ".join(f"{k}={v.value}" for k, v in evaluation.metadata.items() if not isinstance(v.value, (dict, list)))
-        print(f"  FAILED {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({figures})")
+        figures = ", ".join(f"{k}={v.value}" for k, v in evaluation.metadata.items()
+                            if not isinstance(v.value, (dict, list)) and "\n" not in str(v.value))
+        severity = "WARNING" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAILED"
+        print(f"  {severity} {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({figures})"
+              + (f": {evaluation.description}" if evaluation.description else ""))
     print(f"Run history: DAGSTER_HOME={os.environ['DAGSTER_HOME']} (open it with `dagster dev`).")
     return 0 if graph.success else 1
 

@@ -50,8 +50,6 @@ EVENT_COLUMNS = (
 )
 RAW_TABLES = {"flat": "raw.raw_events", "ga4": "raw.raw_ga4_events"}
 REJECTED_LINE_TEXT_CHARS = 2000
-# Longest line (CSV record, JSON line) read; DuckDB sizes its read buffers from it.
-MAX_LINE_BYTES = 8 << 20
 _LINEAGE_DDL = (
     "source_file VARCHAR NOT NULL, source_file_sha256 VARCHAR NOT NULL, source_row_number BIGINT NOT NULL, "
     "ingested_at TIMESTAMP NOT NULL, "
@@ -209,8 +207,7 @@ class _Load:
         """Each physical line as one text value (JSON lines), in file order."""
         options = self._rejects_options() if store_rejects else ", ignore_errors = true"
         return (f"read_csv({sql_string(str(self.alias))}, columns = {{'line': 'VARCHAR'}}, auto_detect = false, "
-                f"header = false, delim = '\x01', quote = '', escape = '', strict_mode = false, "
-                f"max_line_size = {MAX_LINE_BYTES}{options})")
+                f"header = false, delim = '\x01', quote = '', escape = '', strict_mode = false{options})")
 
     def run(self) -> tuple[str, str, int, int]:
         """(layout, file_format, rows loaded, lines rejected)."""
@@ -259,8 +256,7 @@ class _Load:
             raise LandingFileError(f"duplicate column names in the header: {', '.join(header)}")
         columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in header) + "}"
         reader = (f"read_csv({sql_string(str(self.alias))}, columns = {columns}, auto_detect = false, header = true, "
-                  f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, max_line_size = {MAX_LINE_BYTES}"
-                  f"{self._rejects_options()})")
+                  f"delim = ',', quote = '\"', escape = '\"', strict_mode = true{self._rejects_options()})")
         values = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
         try:
             self._insert(layout, f"SELECT {values}, {self._lineage_select('row_number() OVER ()')} FROM {reader}")
