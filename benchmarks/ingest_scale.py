@@ -11,7 +11,8 @@ holds the last simulated day back as a separate file, then measures in one run:
   * incremental: the held-back day's file landed on the filled warehouse: its raw_events partition
     plus the governance models (only the new file's rows and the sessions they touch),
 and prints wall time, CPU time (this process and its children: DuckDB threads, the dbt subprocess),
-rows/s and peak RSS (process tree, sampled from /proc) per stage, with ratios to the bare scan and
+rows/s and peak RSS (process tree, sampled from /proc every 100 ms; the sampler's own CPU is not
+counted) per stage, with ratios to the bare scan and
 to the table copy. Every stage uses the same DuckDB memory limit and threads.
 
     python benchmarks/ingest_scale.py [--events 10000000] [--memory-limit 2GB] [--formats csv,parquet] [--files 4]
@@ -31,17 +32,19 @@ import time
 from pathlib import Path
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(c) for c in handle.read().split()]
+    except OSError:
+        pass
+    return found
+
+
 def _tree_rss_bytes(root: int) -> int:
     """Resident memory of ``root`` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(entry))
-            except OSError:
-                continue
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
@@ -50,7 +53,7 @@ def _tree_rss_bytes(root: int) -> int:
                 total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except OSError:
             pass
-        stack.extend(children.get(pid, []))
+        stack.extend(_children(pid))
     return total
 
 
@@ -60,28 +63,31 @@ def _cpu_seconds() -> float:
 
 
 class Stage:
-    """Wall time, CPU time and the process tree's peak RSS (sampled every 50 ms) of a block."""
+    """Wall time, CPU time (this process and its waited-for children, less the sampler's own) and
+    the process tree's peak RSS (sampled every 100 ms) of a block."""
 
     def __init__(self, name: str):
         self.name = name
 
     def __enter__(self):
-        self.peak, self._stop = 0, threading.Event()
+        self.peak, self._sampler_cpu, self._stop = 0, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
         self._wall, self._cpu = time.perf_counter(), _cpu_seconds()
+        self._thread.start()
         return self
 
     def _sample(self):
+        started = time.thread_time()
         while not self._stop.is_set():
             self.peak = max(self.peak, _tree_rss_bytes(os.getpid()))
-            time.sleep(0.05)
+            time.sleep(0.1)
+        self._sampler_cpu = time.thread_time() - started
 
     def __exit__(self, *exc):
         self.wall = time.perf_counter() - self._wall
-        self.cpu = _cpu_seconds() - self._cpu
         self._stop.set()
         self._thread.join()
+        self.cpu = _cpu_seconds() - self._cpu - self._sampler_cpu
 
 
 def _hold_back_last_day(files: list[Path]) -> Path:

@@ -21,9 +21,11 @@ with batch as not materialized (
     where {{ in_batch() }}
 ),
 
+-- candidates by a 64-bit hash (cheaper to group than the text); the window below compares the
+-- keys themselves, so a hash collision cannot make a duplicate
 repeated as (
-    select dedupe_key from batch where dedupe_key is not null
-    group by dedupe_key having count(*) > 1
+    select hash(dedupe_key) as dedupe_hash from batch where dedupe_key is not null
+    group by dedupe_hash having count(*) > 1
 ),
 
 duplicates as (
@@ -32,7 +34,7 @@ duplicates as (
         select source_file, source_row_number,
                row_number() over (partition by dedupe_key order by ingested_at, source_file, source_row_number)
                    as occurrence
-        from batch semi join repeated using (dedupe_key)
+        from batch semi join repeated on hash(batch.dedupe_key) = repeated.dedupe_hash
     )
     where occurrence > 1
     {% if batch_mode %}
