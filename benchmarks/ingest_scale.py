@@ -153,6 +153,15 @@ def main() -> None:
     files = [p for p in all_files if p != day_file]
     config = {"memory_limit": args.memory_limit, "threads": args.threads}
 
+    header = (f"{'stage':<52} {'wall s':>8} {'cpu s':>8} {'rows/s':>12} {'peak MB':>10} {'x scan':>8} "
+              f"{'x CTAS':>8} {'cpu xCTAS':>9}")
+
+    def line(name, stage, n):
+        print(f"{name:<52} {stage.wall:>8.1f} {stage.cpu:>8.1f} {n / stage.wall:>12,.0f} {stage.peak / 1e6:>10,.0f} "
+              f"{stage.wall / bare.wall:>8.2f} {stage.wall / baseline['ctas'].wall:>8.2f} "
+              f"{stage.cpu / baseline['ctas'].cpu:>9.2f}", flush=True)
+
+    baseline = {}  # the table copy, once measured
     with Stage("bare DuckDB scan (count, sum revenue)") as bare:
         con = duckdb.connect(config=config)
         rows = 0
@@ -166,6 +175,7 @@ def main() -> None:
           f"({day_file.name}); generated in {generate_s:.1f} s; memory limit {args.memory_limit}, {args.threads} threads")
 
     with Stage("plain CTAS of the same files") as ctas:
+        baseline["ctas"] = ctas
         con = duckdb.connect(str(workdir / "copy.duckdb"), config=config)
         for index, path in enumerate(files):
             reader = f"read_parquet('{path}')" if path.suffix == ".parquet" else f"read_csv('{path}')"
@@ -174,6 +184,9 @@ def main() -> None:
         con.close()
     for stale in workdir.glob("copy.duckdb*"):
         stale.unlink()
+    print(header)
+    line(bare.name, bare, rows)
+    line(ctas.name, ctas, rows)
 
     res = resources().resources
     governance = dg.AssetSelection.groups("governance")  # the dbt governance models (views included)
@@ -184,9 +197,11 @@ def main() -> None:
             for path in files:
                 assert dg.materialize([raw_events], partition_key=path.name, instance=instance, resources=res).success
         stages.append(stage)
+        line(stage.name, stage, rows)
         with Stage("governance (dbt models + tests), full build") as stage:
             assert dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res).success
         stages.append(stage)
+        line(stage.name, stage, rows)
         with Stage("incremental: raw_events of the new day's file") as inc_raw:
             assert dg.materialize([raw_events], partition_key=day_file.name, instance=instance, resources=res).success
         with Stage("incremental: governance of the new file") as inc_gov:
@@ -197,15 +212,8 @@ def main() -> None:
         day_rows = conn.execute("SELECT rows_loaded FROM raw.landing_files WHERE source_file LIKE '%events_999_%'").fetchone()[0]
         sessions = conn.execute("SELECT count(*) FROM main.guarded_sessions").fetchone()[0]
 
-    def line(name, stage, n):
-        print(f"{name:<52} {stage.wall:>8.1f} {stage.cpu:>8.1f} {n / stage.wall:>12,.0f} {stage.peak / 1e6:>10,.0f} "
-              f"{stage.wall / bare.wall:>8.2f} {stage.wall / ctas.wall:>8.2f} {stage.cpu / ctas.cpu:>8.2f}")
-
-    print(f"\n{'stage':<52} {'wall s':>8} {'cpu s':>8} {'rows/s':>12} {'peak MB':>10} {'x scan':>8} {'x CTAS':>8} {'cpu xCTAS':>8}")
-    line(bare.name, bare, rows)
-    line(ctas.name, ctas, rows)
-    for stage in stages:
-        line(stage.name, stage, rows)
+    print()
+    print(header)
     total = Stage("raw_events + guarded_sessions")
     total.wall, total.cpu, total.peak = sum(s.wall for s in stages), sum(s.cpu for s in stages), max(s.peak for s in stages)
     line("**raw_events + guarded_sessions**", total, rows)

@@ -1,4 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='source_file',
+          on_schema_change='append_new_columns',
           pre_hook="{{ empty_on_full_rebuild() }}") }}
 -- Every raw event row exactly once, with what governance did to it (event_dispositions is this plus
 -- raw_row_id). No PII.

@@ -1,4 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='source_file',
+          on_schema_change='append_new_columns',
           pre_hook="{{ empty_on_full_rebuild() }}") }}
 -- depends_on: {{ source('raw', 'raw_events') }}
 -- The items of kept GA4 events (purchases, carts, item views), one row per item, child of the event's

@@ -1,4 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='lineage_id',
+          on_schema_change='append_new_columns',
           pre_hook="{{ empty_on_full_rebuild() }}") }}
 -- One row per consented, well-formed session (kept rows = consented rows that are not quarantined,
 -- the rule of event_dispositions; the reconciliation check proves both agree row for row). The

@@ -1,4 +1,5 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='source_file',
+          on_schema_change='append_new_columns',
           pre_hook="{{ empty_on_full_rebuild() }}") }}
 -- Malformed raw rows, kept for inspection with a reason code. The offending value is shown only
 -- for non-PII columns (ids, timestamp, revenue). Damaged lines the reader could not parse at all
