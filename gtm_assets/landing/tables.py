@@ -30,7 +30,6 @@ CUSTOMER_COLUMNS = (
     "AcceptedCmp4", "AcceptedCmp5", "AcceptedCmp1", "AcceptedCmp2", "Complain", "Z_CostContact",
     "Z_Revenue", "Response",
 )
-LINEAGE_COLUMNS = ("source_file", "source_file_sha256", "source_row_number", "ingested_at", "raw_row_id")
 
 
 class LandingFileError(ValueError):
