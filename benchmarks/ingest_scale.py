@@ -1,13 +1,21 @@
-"""Scale benchmark for ingestion and governance (issue: the whole graph on DuckDB).
+"""Scale benchmark for ingestion and governance.
 
-Generates N simulated events (default 1,000,000), then measures, in one run:
+Generates N simulated events (default 1,000,000; the issue's shape: two CSV and two Parquet files),
+holds the last simulated day back as a separate file, then measures in one run:
   * the bare DuckDB scan of the same files (count(*) and sum(revenue) per file, same readers),
-  * raw_events (every file, one partition each) through Dagster, in-process,
-  * the governance dbt models (event_dispositions, quarantined_events, guarded_sessions, bridge),
-and prints rows/s, wall time and peak RSS (this process plus children, sampled from /proc) per
-stage, with ratios against the bare scan.
+  * a plain table copy of the same files (CREATE TABLE AS SELECT * FROM <file>, one per file, DuckDB's
+    default readers, into a fresh database file): the floor for landing events,
+  * raw_events (every file one partition) through Dagster, in-process,
+  * the governance dbt models (event_dispositions, quarantined_events, guarded_sessions, bridge,
+    GA4 items, governed_files) with their dbt tests, a full build,
+  * incremental: the held-back day's file landed on the filled warehouse: its raw_events partition
+    plus the governance models (only the new file's rows and the sessions they touch),
+and prints wall time, CPU time (this process and its children: DuckDB threads, the dbt subprocess),
+rows/s and peak RSS (process tree, sampled from /proc every 100 ms; the sampler's own CPU is not
+counted) per stage, with ratios to the bare scan and
+to the table copy. Every stage uses the same DuckDB memory limit and threads.
 
-    python benchmarks/ingest_scale.py [--events 10000000] [--formats csv,parquet,jsonl.gz] [--files 4]
+    python benchmarks/ingest_scale.py [--events 10000000] [--memory-limit 2GB] [--formats csv,parquet] [--files 4]
 """
 
 from __future__ import annotations
@@ -24,17 +32,19 @@ import time
 from pathlib import Path
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(c) for c in handle.read().split()]
+    except OSError:
+        pass
+    return found
+
+
 def _tree_rss_bytes(root: int) -> int:
     """Resident memory of ``root`` and all its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    parent = int(handle.read().rsplit(")", 1)[1].split()[1])
-                children.setdefault(parent, []).append(int(entry))
-            except OSError:
-                continue
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
@@ -43,34 +53,71 @@ def _tree_rss_bytes(root: int) -> int:
                 total += int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except OSError:
             pass
-        stack.extend(children.get(pid, []))
+        stack.extend(_children(pid))
     return total
 
 
-class PeakMemory:
-    """Samples the process tree's RSS every 50 ms while the block runs."""
+def _cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+class Stage:
+    """Wall time, CPU time (this process and its waited-for children, less the sampler's own) and
+    the process tree's peak RSS (sampled every 100 ms) of a block."""
+
+    def __init__(self, name: str):
+        self.name = name
 
     def __enter__(self):
-        self.peak, self._stop = 0, threading.Event()
+        self.peak, self._sampler_cpu, self._stop = 0, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._wall, self._cpu = time.perf_counter(), _cpu_seconds()
         self._thread.start()
         return self
 
     def _sample(self):
+        started = time.thread_time()
         while not self._stop.is_set():
             self.peak = max(self.peak, _tree_rss_bytes(os.getpid()))
-            time.sleep(0.05)
+            time.sleep(0.1)
+        self._sampler_cpu = time.thread_time() - started
 
     def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self._wall
         self._stop.set()
         self._thread.join()
+        self.cpu = _cpu_seconds() - self._cpu - self._sampler_cpu
+
+
+def _hold_back_last_day(files: list[Path]) -> Path:
+    """Move the last simulated day's rows of the last file into a file of their own (Parquet)."""
+    import duckdb
+
+    last = files[-1]
+    con = duckdb.connect(config={"preserve_insertion_order": True})
+    reader = f"read_parquet('{last}')" if last.suffix == ".parquet" else f"read_csv('{last}', all_varchar = true)"
+    con.execute(f"CREATE TABLE t AS SELECT *, row_number() OVER () AS seq FROM {reader}")
+    day = con.execute("SELECT max(left(event_timestamp, 10)) FROM t WHERE event_timestamp LIKE '20__-__-__T%'").fetchone()[0]
+    day_file = last.with_name(f"events_999_{day}_{day}.parquet")
+    is_day = f"left(event_timestamp, 10) = '{day}'"
+    con.execute(f"COPY (SELECT * EXCLUDE (seq) FROM t WHERE {is_day} ORDER BY seq) TO '{day_file}' (FORMAT parquet)")
+    rest = last.with_name(last.name.split(".")[0] + ".parquet")
+    tmp = last.with_name("rest.tmp.parquet")
+    con.execute(f"COPY (SELECT * EXCLUDE (seq) FROM t WHERE NOT coalesce({is_day}, false) ORDER BY seq) TO '{tmp}' (FORMAT parquet)")
+    con.close()
+    last.unlink()
+    tmp.rename(rest)
+    return day_file
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
-    parser.add_argument("--formats", default="csv,parquet,jsonl.gz")
-    parser.add_argument("--files", type=int, default=None)
+    parser.add_argument("--formats", default="csv,parquet")
+    parser.add_argument("--files", type=int, default=4)
+    parser.add_argument("--memory-limit", default=os.environ.get("GTM_DUCKDB_MEMORY_LIMIT", "2GB"))
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None, help="keep data here (default: a temp dir)")
     args = parser.parse_args()
 
@@ -78,7 +125,8 @@ def main() -> None:
     data = workdir / "data"
     os.environ["GTM_DATA_DIR"] = str(data)
     os.environ["GTM_DUCKDB_PATH"] = str(data / "bench.duckdb")
-    for stale in data.glob("bench.duckdb*"):
+    os.environ["GTM_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
+    for stale in list(data.glob("bench.duckdb*")) + list(workdir.glob("copy.duckdb*")):
         stale.unlink()
 
     import dagster as dg
@@ -87,50 +135,94 @@ def main() -> None:
     from gtm_assets.defs.governance.dbt_models import gtm_dbt_models
     from gtm_assets.defs.ingest.raw_events import landing_event_files, raw_events
     from gtm_assets.defs.resources import resources
-    from gtm_assets.landing import EVENT_COLUMNS, _reader, is_event_file
-    # Generate in a child process so the simulator's arrays do not inflate this process's RSS.
-    started = time.perf_counter()
-    command = [sys.executable, "-m", "gtm_assets.simulate", "--out", str(data), "--events", str(args.events), "--formats", args.formats]
-    subprocess.run(command + (["--files", str(args.files)] if args.files else []), check=True, stdout=subprocess.DEVNULL)
-    truth = json.loads((data / "ground_truth.json").read_text())
-    generate_s = time.perf_counter() - started
-    files = sorted(p for p in (data / "landing" / "events").iterdir() if is_event_file(p))
-    size_mb = sum(p.stat().st_size for p in files) / 1e6
-    rows = truth["counts"]["raw_rows"]
-    print(f"generated {rows:,} events in {len(files)} files ({size_mb:,.0f} MB) in {generate_s:.1f} s")
+    from gtm_assets.landing import is_event_file
 
-    with PeakMemory() as memory:
-        started = time.perf_counter()
-        conn = duckdb.connect(config={"memory_limit": "2GB", "threads": 2})
+    events_dir = data / "landing" / "events"
+    started = time.perf_counter()
+    if not (data / "ground_truth.json").exists() or json.loads((data / "ground_truth.json").read_text())["options"]["events"] != args.events:
+        # In a child process so the simulator's arrays do not inflate this process's RSS.
+        command = [sys.executable, "-m", "gtm_assets.simulate", "--out", str(data), "--events", str(args.events),
+                   "--formats", args.formats, "--files", str(args.files)]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        for stray in events_dir.glob("events_999_*"):
+            stray.unlink()
+        _hold_back_last_day(sorted(p for p in events_dir.iterdir() if is_event_file(p)))
+    generate_s = time.perf_counter() - started
+    all_files = sorted(p for p in events_dir.iterdir() if is_event_file(p))
+    day_file = next(p for p in all_files if p.name.startswith("events_999_"))
+    files = [p for p in all_files if p != day_file]
+    config = {"memory_limit": args.memory_limit, "threads": args.threads}
+
+    header = (f"{'stage':<52} {'wall s':>8} {'cpu s':>8} {'rows/s':>12} {'peak MB':>10} {'x scan':>8} "
+              f"{'x CTAS':>8} {'cpu xCTAS':>9}")
+
+    def line(name, stage, n):
+        print(f"{name:<52} {stage.wall:>8.1f} {stage.cpu:>8.1f} {n / stage.wall:>12,.0f} {stage.peak / 1e6:>10,.0f} "
+              f"{stage.wall / bare.wall:>8.2f} {stage.wall / baseline['ctas'].wall:>8.2f} "
+              f"{stage.cpu / baseline['ctas'].cpu:>9.2f}", flush=True)
+
+    baseline = {}  # the table copy, once measured
+    with Stage("bare DuckDB scan (count, sum revenue)") as bare:
+        con = duckdb.connect(config=config)
+        rows = 0
         for path in files:
-            reader, _ = _reader(path, columns=EVENT_COLUMNS)
-            conn.execute(f"SELECT count(*), sum(try_cast(revenue AS DOUBLE)) FROM {reader}").fetchone()
-        conn.close()
-        bare_s = time.perf_counter() - started
-    bare_peak = memory.peak
+            reader = (f"read_parquet('{path}')" if path.suffix == ".parquet"
+                      else f"read_csv('{path}', all_varchar = true)")
+            rows += con.execute(f"SELECT count(*), sum(try_cast(revenue AS DOUBLE)) FROM {reader}").fetchone()[0]
+        con.close()
+    size_mb = sum(p.stat().st_size for p in files) / 1e6
+    print(f"{rows:,} events in {len(files)} files ({size_mb:,.0f} MB) + a held-back day "
+          f"({day_file.name}); generated in {generate_s:.1f} s; memory limit {args.memory_limit}, {args.threads} threads")
+
+    with Stage("plain CTAS of the same files") as ctas:
+        baseline["ctas"] = ctas
+        con = duckdb.connect(str(workdir / "copy.duckdb"), config=config)
+        for index, path in enumerate(files):
+            reader = f"read_parquet('{path}')" if path.suffix == ".parquet" else f"read_csv('{path}')"
+            con.execute(f"CREATE TABLE copy_{index} AS SELECT * FROM {reader}")
+        con.execute("CHECKPOINT")
+        con.close()
+    for stale in workdir.glob("copy.duckdb*"):
+        stale.unlink()
+    print(header)
+    line(bare.name, bare, rows)
+    line(ctas.name, ctas, rows)
 
     res = resources().resources
+    governance = dg.AssetSelection.groups("governance")  # the dbt governance models (views included)
     stages = []
     with dg.DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions(landing_event_files.name, [p.name for p in files])
-        with PeakMemory() as memory:
-            started = time.perf_counter()
+        instance.add_dynamic_partitions(landing_event_files.name, [p.name for p in all_files])
+        with Stage("raw_events (one partition per file)") as stage:
             for path in files:
                 assert dg.materialize([raw_events], partition_key=path.name, instance=instance, resources=res).success
-            stages.append(("raw_events", time.perf_counter() - started, memory.peak))
-        with PeakMemory() as memory:
-            started = time.perf_counter()
-            governance = ["event_dispositions", "quarantined_events", "session_raw_rows", "guarded_sessions"]
-            result = dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res)
-            assert result.success
-            stages.append(("guarded_sessions (dbt governance models)", time.perf_counter() - started, memory.peak))
+        stages.append(stage)
+        line(stage.name, stage, rows)
+        with Stage("governance (dbt models + tests), full build") as stage:
+            assert dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res).success
+        stages.append(stage)
+        line(stage.name, stage, rows)
+        with Stage("incremental: raw_events of the new day's file") as inc_raw:
+            assert dg.materialize([raw_events], partition_key=day_file.name, instance=instance, resources=res).success
+        with Stage("incremental: governance of the new file") as inc_gov:
+            assert dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res).success
+    from gtm_assets.warehouse import DuckDBWarehouse
 
-    print(f"\n{'stage':<42} {'wall s':>8} {'rows/s':>12} {'peak RSS MB':>12} {'x bare scan':>12}")
-    print(f"{'bare DuckDB scan (count, sum revenue)':<42} {bare_s:>8.1f} {rows / bare_s:>12,.0f} {bare_peak / 1e6:>12,.0f} {1.0:>12.2f}")
-    for name, seconds, peak in stages:
-        print(f"{name:<42} {seconds:>8.1f} {rows / seconds:>12,.0f} {peak / 1e6:>12,.0f} {seconds / bare_s:>12.2f}")
-    total = sum(s for _, s, _ in stages)
-    print(f"{'raw_events + guarded_sessions':<42} {total:>8.1f} {rows / total:>12,.0f} {max(p for *_, p in stages) / 1e6:>12,.0f} {total / bare_s:>12.2f}")
+    with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as conn:
+        day_rows = conn.execute("SELECT rows_loaded FROM raw.landing_files WHERE source_file LIKE '%events_999_%'").fetchone()[0]
+        sessions = conn.execute("SELECT count(*) FROM main.guarded_sessions").fetchone()[0]
+
+    print()
+    print(header)
+    total = Stage("raw_events + guarded_sessions")
+    total.wall, total.cpu, total.peak = sum(s.wall for s in stages), sum(s.cpu for s in stages), max(s.peak for s in stages)
+    line("**raw_events + guarded_sessions**", total, rows)
+    line(inc_raw.name, inc_raw, day_rows)
+    line(inc_gov.name, inc_gov, day_rows)
+    incremental = inc_raw.wall + inc_gov.wall
+    print(f"\nincremental day ({day_rows:,} rows, {sessions:,} sessions in the warehouse): {incremental:.1f} s wall "
+          f"({inc_raw.cpu + inc_gov.cpu:.1f} s CPU) vs full build {total.wall:.1f} s wall ({total.cpu:.1f} s CPU): "
+          f"{incremental / total.wall:.2f} of a full build")
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -23,11 +23,11 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
         "platform_metrics_sync_schedule": "*/15 * * * *",
         "hourly_conversions_schedule": "30 * * * *",
     }
-    assert {s.name for s in defs.sensors} == {"landing_files_sensor", "govern_after_ingestion"}
+    assert {s.name for s in defs.sensors} == {"landing_files_sensor", "governance_automation_sensor"}
     graph = defs.resolve_asset_graph()
     expected = {
         "raw_events", "raw_media_spend", "raw_customers", "guarded_sessions", "quarantined_events",
-        "event_dispositions", "session_raw_rows", "features", "customer_features", "personas",
+        "event_dispositions", "session_raw_rows", "ga4_event_items", "features", "customer_features", "personas",
         "mmm_model", "forecast", "allocations", "audiences", "creative_library", "dsp_payload", "payload_push",
         "lineage_edges", "touchpoints", "match_keys", "attribution", "platform_metrics", "platform_campaigns",
         "offline_conversions", "experiment_results",
@@ -40,40 +40,90 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
         assert node.description, key
         assert node.pools == {"duckdb_warehouse"} or node.is_external, key
     upstream = {k.to_user_string() for k in graph.get(dg.AssetKey("guarded_sessions")).parent_keys}
-    assert upstream == {"raw_events", "quarantined_events"}
+    assert upstream == {"stg_events", "quarantined_events"}
+    staged = {k.to_user_string() for k in graph.get(dg.AssetKey("stg_flat_events")).parent_keys}
+    assert staged == {"raw_events"}
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("dsp_payload")).parent_keys} == {"allocations", "creative_library", "audiences"}
     assert all(graph.get(key).code_version for key in graph.get_all_asset_keys() if not graph.get(key).is_external), "code versions"
+    # governance follows new raw data through declarative automation, not a hand-written sensor
+    for name in ("event_dispositions", "guarded_sessions", "features"):
+        assert graph.get(dg.AssetKey(name)).automation_condition is not None, name
 
 
-def test_sensor_ingests_new_files_once_and_changed_files_again(tmp_path, monkeypatch):
-    from gtm_assets.defs.ingest.landing_sensor import landing_files_sensor
+def _record_ingested(instance, name, path):
+    """What a raw_events run leaves in the instance: the file's sha256 for its partition."""
+    import hashlib
+
+    instance.report_runless_asset_event(dg.AssetMaterialization(
+        asset_key="raw_events", partition=name,
+        metadata={"source_file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+    ))
+
+
+def _tick(sensor, instance, cursor):
+    result = sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+    return result, sorted(r.partition_key for r in result.run_requests if r.partition_key)
+
+
+def test_landing_sensor_semantics(tmp_path, monkeypatch):
+    from gtm_assets.defs.ingest.landing_sensor import landing_files_sensor as sensor
 
     events = tmp_path / "landing" / "events"
     media = tmp_path / "landing" / "media"
-    events.mkdir(parents=True)
-    media.mkdir(parents=True)
+    experiments = tmp_path / "landing" / "experiments"
+    for folder in (events, media, experiments):
+        folder.mkdir(parents=True)
     monkeypatch.setenv("GTM_DATA_DIR", str(tmp_path))
     (events / "a.csv").write_text("event_id\n1\n")
     (events / "b.parquet").write_bytes(b"x")
     (events / "notes.txt").write_text("ignored")
+    (events / "c.csv").write_text("event_id\n3\n")
+    (events / "c.csv.done").write_text("")  # the writer says it is complete
     (media / "media_spend.csv").write_text("date\n")
+    (experiments / "lift_tests.csv").write_text("channel\n")
     with dg.DagsterInstance.ephemeral() as instance:
-        first = landing_files_sensor(dg.build_sensor_context(instance=instance))
-        assert sorted(r.partition_key for r in first.run_requests if r.partition_key) == ["a.csv", "b.parquet"]
-        assert sum(r.job_name == "media_metrics_sync_job" for r in first.run_requests) == 1
-        assert first.dynamic_partitions_requests[0].partition_keys == ["a.csv", "b.parquet"]
-        instance.add_dynamic_partitions("landing_event_files", ["a.csv", "b.parquet"])
+        first, requested = _tick(sensor, instance, None)
+        assert requested == ["c.csv"]  # a and b might still be being written
+        second, requested = _tick(sensor, instance, first.cursor)
+        # unchanged across two ticks: complete. c.csv is asked for again until its run records it,
+        # under the same run key, which Dagster runs only once.
+        assert requested == ["a.csv", "b.parquet", "c.csv"]
+        run_keys = {r.partition_key: r.run_key for r in second.run_requests if r.partition_key}
+        assert run_keys["c.csv"] == first.run_requests[0].run_key
+        jobs = sorted(r.job_name for r in second.run_requests if not r.partition_key)
+        assert jobs == ["lift_tests_sync_job", "media_metrics_sync_job"]
+        for name in ("a.csv", "b.parquet", "c.csv"):
+            _record_ingested(instance, name, events / name)
+        instance.add_dynamic_partitions("landing_event_files", ["a.csv", "b.parquet", "c.csv"])
 
-        unchanged = landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor))
-        assert unchanged.run_requests == []
+        # nothing changed: nothing to do, and the cursor survives a restart (a new context)
+        third, requested = _tick(sensor, instance, second.cursor)
+        assert requested == [] and third.run_requests == []
+        # a daemon started from scratch on a warehouse that was filled (no cursor): nothing re-ingested
+        fresh, requested = _tick(sensor, instance, None)
+        assert requested == []
+        fresh, requested = _tick(sensor, instance, fresh.cursor)
+        assert requested == []
 
+        # a file still being written is left alone until it stops changing
         (events / "a.csv").write_text("event_id\n1\n2\n")
-        changed = landing_files_sensor(dg.build_sensor_context(instance=instance, cursor=unchanged.cursor))
-        assert [r.partition_key for r in changed.run_requests] == ["a.csv"]
-        assert changed.run_requests[0].run_key != first.run_requests[0].run_key
-        assert changed.dynamic_partitions_requests == []  # the partition already exists
-        cursor = json.loads(changed.cursor)
-        assert set(cursor["events"]) == {"a.csv", "b.parquet"}
+        growing, requested = _tick(sensor, instance, third.cursor)
+        assert requested == []
+        with open(events / "a.csv", "a") as handle:
+            handle.write("3\n")
+        growing, requested = _tick(sensor, instance, growing.cursor)
+        assert requested == []
+        replaced, requested = _tick(sensor, instance, growing.cursor)
+        assert requested == ["a.csv"]  # replaced content: ingested again (its old rows are replaced)
+        assert replaced.run_requests[0].run_key != second.run_requests[0].run_key
+        assert replaced.dynamic_partitions_requests == []  # the partition exists
+
+        # a deleted file: no run, its entry leaves the cursor (its rows stay in the warehouse)
+        (events / "b.parquet").unlink()
+        deleted, requested = _tick(sensor, instance, replaced.cursor)
+        assert "b.parquet" not in json.loads(deleted.cursor)["events"]
+        assert requested == ["a.csv"]  # only the replaced file, still unrecorded, under its same run key
+        assert deleted.run_requests[0].run_key == replaced.run_requests[0].run_key
 
 
 def test_sensor_never_opens_duckdb(tmp_path, monkeypatch):

@@ -18,9 +18,12 @@ if TYPE_CHECKING:
     import dagster as dg
 
 RAW_EVENTS = "raw_events"
+UNSAFE = "unsafe"
 PARTITIONS = "landing_event_files"
 SUMMARY_TABLES = [
     ("raw_events", "raw.raw_events"),
+    ("raw_ga4_events", "raw.raw_ga4_events"),
+    ("rejected_lines", "raw.rejected_lines"),
     ("raw_media_spend", "raw.raw_media_spend"),
     ("raw_media_plan", "raw.raw_media_plan"),
     ("raw_lift_tests", "raw.raw_lift_tests"),
@@ -70,8 +73,13 @@ def materialize_graph(
     raise_on_error: bool = True,
     log_level: str = "INFO",
 ) -> GraphRun:
-    """Ingest every landing event file, then materialize every other asset and run its checks."""
+    """Ingest every landing event file whose content the shared record has not seen (see
+    ``landing_record``; the landing sensor uses the same record), then materialize every other
+    asset and run its checks."""
     import dagster as dg
+
+    from gtm_assets.defs.ingest.landing_record import files_to_ingest
+    from gtm_assets.landing import UnsafeFileName, check_landing_name, sha256_of_file
 
     loggers = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     defs = load_definitions()
@@ -81,11 +89,23 @@ def materialize_graph(
     files = sorted(p.name for p in events_dir.iterdir() if is_event_file(p)) if events_dir.is_dir() else []
     if not files:
         raise FileNotFoundError(f"{events_dir}: no landing event files (csv, parquet, jsonl, optionally .gz)")
+    def content_hash(name: str) -> str:
+        try:
+            check_landing_name(events_dir, name)
+            return sha256_of_file(events_dir / name)
+        except OSError:
+            return ""  # unreadable: the asset records why
+        except UnsafeFileName as error:
+            print(f"landing/events: not ingested: {error}")
+            return UNSAFE
+
+    hashes = {name: content_hash(name) for name in files}
+    changed = files_to_ingest(instance, {n: h for n, h in hashes.items() if h != UNSAFE})
     known = set(instance.get_dynamic_partitions(PARTITIONS))
-    instance.add_dynamic_partitions(PARTITIONS, [f for f in files if f not in known])
-    run = GraphRun(ingested_files=files)
+    instance.add_dynamic_partitions(PARTITIONS, [f for f in changed if f not in known])
+    run = GraphRun(ingested_files=changed)
     raw_events = dg.AssetKey(RAW_EVENTS)
-    for name in files:
+    for name in changed:
         run.results.append(
             dg.materialize(
                 assets, selection=[raw_events], partition_key=name, instance=instance,
@@ -122,7 +142,8 @@ def run_command(_: argparse.Namespace) -> int:
         payload = conn.execute("SELECT payload_id, outbox_path FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()
         pushed = conn.execute("SELECT final_status FROM main.payload_pushes WHERE payload_id = ? ORDER BY attempted_at DESC LIMIT 1",
                               [payload[0]]).fetchone()
-    print(f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} landing event files).")
+    print(f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} new or changed "
+          "landing event files ingested).")
     print(f"DuckDB: {os.environ['GTM_DUCKDB_PATH']}")
     width = max(len(name) for name, _ in counts)
     for name, count in counts:
@@ -132,8 +153,11 @@ def run_command(_: argparse.Namespace) -> int:
     failed = [e for e in evaluations if not e.passed]
     print(f"Asset checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed")
     for evaluation in failed:
-        figures = ", ".join(f"{k}={v.value}" for k, v in evaluation.metadata.items() if not isinstance(v.value, (dict, list)))
-        print(f"  FAILED {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({figures})")
+        figures = ", ".join(f"{k}={v.value}" for k, v in evaluation.metadata.items()
+                            if not isinstance(v.value, (dict, list)) and "\n" not in str(v.value))
+        severity = "WARNING" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAILED"
+        print(f"  {severity} {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({figures})"
+              + (f": {evaluation.description}" if evaluation.description else ""))
     print(f"Run history: DAGSTER_HOME={os.environ['DAGSTER_HOME']} (open it with `dagster dev`).")
     return 0 if graph.success else 1
 

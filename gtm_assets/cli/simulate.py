@@ -17,6 +17,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma list of event file formats from csv, parquet, jsonl, csv.gz, jsonl.gz; "
                              "event files rotate through them (default csv,parquet,jsonl.gz)")
     parser.add_argument("--files", type=int, default=None, help="number of event files (default: number of formats)")
+    parser.add_argument("--format", dest="layout", default="flat", choices=("flat", "ga4-parquet", "ga4-json"),
+                        help="event file layout: flat (the product's own columns, in --formats), or the GA4 BigQuery "
+                             "export: ga4-parquet (nested Parquet as bq extract writes it) or ga4-json "
+                             "(newline-delimited JSON, INT64 as strings, gzip); default flat")
 
 
 def simulate_command(args: argparse.Namespace) -> int:
@@ -29,6 +33,17 @@ def simulate_command(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"gtm simulate: {error}")
         return 2
+    if args.layout != "flat":
+        from gtm_assets.ga4_export import write_ga4_export
+
+        export = write_ga4_export(args.out, args.layout)
+        size = sum((args.out / "landing" / "events" / name).stat().st_size for name in export["files"])
+        print(f"Wrote {len(export['files'])} GA4 export files ({args.layout}; {', '.join(export['files'])}; "
+              f"{size / 1e6:.2f} MB) with {export['raw_rows']:,} events: {export['kept_events']:,} kept in "
+              f"{export['sessions']:,} sessions, purchase revenue {export['purchase_revenue']:,.2f}, "
+              f"{export['dropped_for_consent']:,} without analytics consent, {export['duplicate_events']:,} "
+              f"duplicated; truth in {args.out / 'ga4_export_truth.json'}.")
+        return 0
     counts = truth["counts"]
     event_bytes = sum((args.out / "landing" / "events" / name).stat().st_size for name in truth["files"])
     other_bytes = sum((args.out / name).stat().st_size for name in

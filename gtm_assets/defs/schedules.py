@@ -1,8 +1,8 @@
-"""Jobs, schedules and the follow-on sensor that replace the seed's cron workers."""
+"""Jobs, schedules and the declarative-automation sensor that replace the seed's cron workers."""
 
 import dagster as dg
 
-from gtm_assets.defs.ingest.landing_sensor import ingest_events_job, media_metrics_sync_job
+from gtm_assets.defs.ingest.landing_sensor import media_metrics_sync_job
 
 everything_but_ingestion = dg.AssetSelection.all() - dg.AssetSelection.assets("raw_events")
 
@@ -15,7 +15,8 @@ full_graph_job = dg.define_asset_job(
 governance_job = dg.define_asset_job(
     "governance_job",
     selection=dg.AssetSelection.groups("governance", "features"),
-    description="Rebuild guarded sessions, quarantine, bridge and features after new events land.",
+    description="Rebuild guarded sessions, quarantine, bridge and features (declarative automation does "
+    "this after new raw data; this job is for running it by hand).",
 )
 daily_personas_job = dg.define_asset_job(
     "daily_personas_job",
@@ -62,13 +63,11 @@ hourly_conversions_schedule = dg.ScheduleDefinition(
     job=conversions_upload_job, cron_schedule="30 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
 )
 
-
-@dg.run_status_sensor(
-    run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[ingest_events_job],
-    request_job=governance_job,
+# Evaluates the automation conditions of the governance and features models (eager: after new raw
+# events, once no upstream run is in progress), so a batch of ingested files is governed once.
+governance_automation_sensor = dg.AutomationConditionSensorDefinition(
+    "governance_automation_sensor",
+    target=dg.AssetSelection.groups("governance", "features"),
     default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
 )
-def govern_after_ingestion(context: dg.RunStatusSensorContext) -> dg.RunRequest:
-    """After a landing file is ingested, rebuild governance and features."""
-    return dg.RunRequest(run_key=f"govern-after-{context.dagster_run.run_id}")

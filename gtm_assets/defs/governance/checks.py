@@ -7,39 +7,97 @@ from gtm_assets.pii_patterns import PII_PATTERNS
 from gtm_assets.warehouse import DuckDBWarehouse
 
 
+PER_FILE_RECONCILIATION = """
+WITH files AS (
+    SELECT source_file, sha256, rows_loaded, lines_rejected FROM raw.landing_files WHERE status = 'loaded'
+),
+raw_rows AS (
+    SELECT source_file, count(*) AS n, count(DISTINCT source_row_number) AS distinct_rows,
+           min(source_row_number) AS first_row, max(source_row_number) AS last_row
+    FROM (SELECT source_file, source_row_number FROM raw.raw_events
+          UNION ALL SELECT source_file, source_row_number FROM raw.raw_ga4_events)
+    GROUP BY source_file
+),
+rejected AS (
+    SELECT source_file, count(*) AS n, count(DISTINCT source_row_number) AS distinct_rows,
+           max(source_row_number) AS last_row
+    FROM raw.rejected_lines GROUP BY source_file
+),
+outcomes AS (
+    SELECT source_file,
+           count(*) FILTER (WHERE disposition = 'kept') AS kept,
+           count(*) FILTER (WHERE disposition = 'dropped_for_consent') AS dropped,
+           count(*) FILTER (WHERE disposition = 'quarantined') AS quarantined
+    FROM main.event_dispositions GROUP BY source_file
+)
+SELECT f.source_file,
+       coalesce(r.n, 0) + coalesce(j.n, 0) AS records,
+       coalesce(o.kept, 0) AS kept, coalesce(o.dropped, 0) AS dropped_for_consent,
+       coalesce(o.quarantined, 0) AS quarantined, coalesce(j.n, 0) AS rejected_lines,
+       -- loaded and rejected row numbers are 1..records, each exactly once
+       coalesce(r.n, 0) = coalesce(r.distinct_rows, 0) AND coalesce(j.n, 0) = coalesce(j.distinct_rows, 0)
+           AND greatest(coalesce(r.last_row, 0), coalesce(j.last_row, 0)) = coalesce(r.n, 0) + coalesce(j.n, 0)
+           AND coalesce(r.first_row, 1) >= 1 AS rows_numbered_exactly,
+       f.rows_loaded = coalesce(r.n, 0) AND f.lines_rejected = coalesce(j.n, 0) AS matches_ingestion_record
+FROM files f
+LEFT JOIN raw_rows r USING (source_file)
+LEFT JOIN rejected j USING (source_file)
+LEFT JOIN outcomes o USING (source_file)
+ORDER BY f.source_file
+"""
+
+
 @dg.asset_check(asset="guarded_sessions", blocking=True, pool=DUCKDB_POOL)
 def raw_rows_reconcile(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
-    """Every raw event row is accounted for exactly once: raw = kept + dropped for consent + quarantined,
-    and the kept rows are exactly the rows bridged to guarded sessions."""
+    """Every line of every loaded landing file is accounted for exactly once, per file: records =
+    kept + dropped for consent + quarantined + rejected lines, loaded and rejected row numbers cover
+    1..records without gaps or repeats, and the kept rows are exactly the rows bridged to guarded
+    sessions and counted in them. Duplicate deliveries and unreadable files are listed."""
     with warehouse.get_connection() as conn:
-        raw, kept, dropped, quarantined, bridged, session_events = conn.execute(
+        per_file = conn.execute(PER_FILE_RECONCILIATION).fetchall()
+        bridged, session_events, orphan_rows = conn.execute(
             """
-            SELECT
-                (SELECT count(*) FROM raw.raw_events),
-                (SELECT count(*) FROM main.event_dispositions WHERE disposition = 'kept'),
-                (SELECT count(*) FROM main.event_dispositions WHERE disposition = 'dropped_for_consent'),
-                (SELECT count(*) FROM main.quarantined_events),
-                (SELECT count(*) FROM main.session_raw_rows),
-                (SELECT coalesce(sum(events), 0) FROM main.guarded_sessions)
+            SELECT (SELECT count(*) FROM main.session_raw_rows),
+                   (SELECT coalesce(sum(events), 0) FROM main.guarded_sessions),
+                   (SELECT count(*) FROM main.event_dispositions d
+                    ANTI JOIN (SELECT source_file, source_row_number FROM raw.raw_events
+                               UNION ALL SELECT source_file, source_row_number FROM raw.raw_ga4_events) r
+                    USING (source_file, source_row_number))
             """
         ).fetchone()
-        by_reason = dict(
-            conn.execute(
-                "SELECT quarantine_reason, count(*) FROM main.quarantined_events GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-        )
-    passed = raw == kept + dropped + quarantined and kept == bridged == session_events
+        by_reason = dict(conn.execute(
+            "SELECT quarantine_reason, count(*) FROM main.quarantined_events GROUP BY 1 ORDER BY 1").fetchall())
+        duplicates = dict(conn.execute(
+            "SELECT source_file, duplicate_of FROM raw.landing_files WHERE status = 'duplicate' ORDER BY 1").fetchall())
+        failed = dict(conn.execute(
+            "SELECT source_file, message FROM raw.landing_files WHERE status = 'failed' ORDER BY 1").fetchall())
+    unbalanced = [
+        row[0] for row in per_file
+        if row[1] != row[2] + row[3] + row[4] + row[5] or not row[6] or not row[7]
+    ]
+    totals = [sum(row[i] for row in per_file) for i in range(1, 6)]
+    records, kept, dropped, quarantined, rejected = totals
+    passed = not unbalanced and kept == bridged == session_events and orphan_rows == 0
     return dg.AssetCheckResult(
         passed=bool(passed),
         metadata={
-            "raw_rows": int(raw),
+            "records": int(records),
+            "raw_rows": int(records - rejected),
             "kept_rows": int(kept),
             "dropped_for_consent": int(dropped),
             "quarantined": int(quarantined),
+            "rejected_lines": int(rejected),
             "quarantined_by_reason": dg.MetadataValue.json({k: int(v) for k, v in by_reason.items()}),
             "rows_bridged_to_sessions": int(bridged),
             "events_counted_in_sessions": int(session_events),
-            "unaccounted_rows": int(raw - kept - dropped - quarantined),
+            "unaccounted_rows": int(records - kept - dropped - quarantined - rejected),
+            "files_not_reconciled": dg.MetadataValue.json(unbalanced),
+            "per_file": dg.MetadataValue.md(
+                "| file | records | kept | dropped for consent | quarantined | rejected lines |\n|---|---|---|---|---|---|\n"
+                + "\n".join(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |" for r in per_file)
+            ),
+            "duplicate_deliveries": dg.MetadataValue.json(duplicates),
+            "unreadable_files": dg.MetadataValue.json(failed),
         },
     )
 
@@ -84,6 +142,7 @@ governed_outputs_have_no_pii = [
     no_pii_check("guarded_sessions", ["main.guarded_sessions"]),
     no_pii_check("quarantined_events", ["main.quarantined_events"]),
     no_pii_check("event_dispositions", ["main.event_dispositions"]),
+    no_pii_check("ga4_event_items", ["main.ga4_event_items"]),
     no_pii_check("features", ["main.features"]),
     no_pii_check("customer_features", ["main.customer_features"]),
     no_pii_check("persona_clusters", ["main.persona_clusters", "main.persona_cluster_members"]),

@@ -54,7 +54,16 @@ class GtmDbtTranslator(DagsterDbtTranslator):
     """Asset keys are bare model/source names, so dbt sources meet the Python ingestion assets."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
-        return dg.AssetKey(dbt_resource_props["name"])
+        declared = dbt_resource_props.get("meta", {}).get("dagster", {}).get("asset_key")
+        return dg.AssetKey(declared) if declared else dg.AssetKey(dbt_resource_props["name"])
+
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
+        """Governance and features run once after new raw data, whatever started the ingestion
+        (the sensor, `gtm run`, a partition re-ingested from the UI): eager waits while upstream
+        runs are in progress, so a batch of files is governed once."""
+        if dbt_resource_props["resource_type"] == "source":
+            return None
+        return dg.AutomationCondition.eager()
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "source":

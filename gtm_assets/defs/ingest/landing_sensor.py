@@ -1,17 +1,34 @@
-"""Sensor on data/landing/: starts ingestion for every new or changed file.
+"""Sensor on data/landing/: starts ingestion for every new or changed file that is complete.
 
-The cursor maps each file to its sha256, so an unchanged file is never ingested twice (a changed
-file gets a new run key). It never opens the DuckDB file: sensors run outside runs and pools."""
+* Complete: a file is ingested once its size and modification time are the same at two consecutive
+  ticks (so a file still being copied is left alone), or at once when a marker ``<name>.done`` sits
+  beside it (for writers that can announce completion).
+* Shared record: an event file is ingested when its sha256 differs from the one recorded for its
+  ``raw_events`` partition in the Dagster instance (see ``landing_record``), which `gtm run` writes
+  too; a daemon started on a warehouse that `gtm run` filled starts nothing for unchanged files.
+* A replaced file (same name, new content) is ingested again and its rows replace the old ones; a
+  deleted file keeps its rows in the warehouse and the sensor logs it once.
+* The cursor (per file: size, mtime, sha256, stable or pending) is stored by Dagster with the sensor,
+  so it survives a daemon restart; size and mtime spare re-hashing unchanged files.
+* Media spend, media plans and lift tests: one sync run of their folder when any complete file changed.
+It never opens DuckDB: sensors run outside runs and pools. Governance follows from declarative
+automation (the dbt models' eager condition), once per batch of ingested files."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 
 from gtm_assets import settings
+from gtm_assets.defs.ingest.landing_record import files_to_ingest
 from gtm_assets.defs.ingest.raw_events import landing_event_files, raw_events
+from gtm_assets.defs.ingest.raw_lift_tests import raw_lift_tests
 from gtm_assets.defs.ingest.raw_media_plan import raw_media_plan
 from gtm_assets.defs.ingest.raw_media_spend import raw_media_spend
 from gtm_assets.landing import is_event_file, sha256_of_file
+from gtm_assets.landing.files import UnsafeFileName, check_landing_name
+
+DONE_MARKER = ".done"
 
 ingest_events_job = dg.define_asset_job(
     "ingest_events_job",
@@ -29,56 +46,94 @@ media_plan_sync_job = dg.define_asset_job(
     selection=[raw_media_plan],
     description="Sync the planned daily spend per channel from data/landing/plans.",
 )
+lift_tests_sync_job = dg.define_asset_job(
+    "lift_tests_sync_job",
+    selection=[raw_lift_tests],
+    description="Sync lift tests (geo holdouts, switch-off tests) from data/landing/experiments.",
+)
+FOLDERS = (
+    ("media", settings.landing_media_dir, media_metrics_sync_job),
+    ("plans", settings.landing_plans_dir, media_plan_sync_job),
+    ("experiments", settings.landing_experiments_dir, lift_tests_sync_job),
+)
 
 
-def _csv_files(directory) -> list:
+def _csv_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.csv") if p.is_file()) if directory.is_dir() else []
 
 
-def _digest(files: dict) -> str:
-    """Names and sha256 prefixes of fingerprinted files, for a run key."""
-    return ",".join(f"{n}:{f['sha256'][:16]}" for n, f in sorted(files.items()))
+def _event_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if is_event_file(p)) if directory.is_dir() else []
 
 
-def _fingerprints(cursor: dict, paths) -> dict:
-    """sha256 per file, re-hashing only files whose size or mtime changed since the last tick."""
-    result = {}
+def scan(previous: dict, paths: list[Path]) -> tuple[dict, list[str]]:
+    """The folder's new cursor entries and the names that are complete.
+
+    An entry is {size, mtime_ns, sha256 (once complete)}. A file is complete when its size and mtime
+    equal those of the previous tick, or when ``<name>.done`` exists; sha256 is computed only then,
+    and only when size or mtime changed since it was last computed."""
+    entries, complete = {}, []
     for path in paths:
-        stat = path.stat()
-        known = cursor.get(path.name)
-        if known and known["size"] == stat.st_size and known["mtime_ns"] == stat.st_mtime_ns:
-            result[path.name] = known
-        else:
-            result[path.name] = {"sha256": sha256_of_file(path), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    return result
+        try:
+            stat = path.stat()
+        except OSError:
+            continue  # removed between listing and stat
+        known = previous.get(path.name, {})
+        same = known.get("size") == stat.st_size and known.get("mtime_ns") == stat.st_mtime_ns
+        marked = path.with_name(path.name + DONE_MARKER).exists()
+        entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+        if same or marked:
+            entry["sha256"] = known["sha256"] if same and "sha256" in known else sha256_of_file(path)
+            complete.append(path.name)
+        entries[path.name] = entry
+    return entries, complete
+
+
+def _digest(entries: dict, names: list[str]) -> str:
+    return ",".join(f"{n}:{entries[n]['sha256'][:16]}" for n in sorted(names))
 
 
 @dg.sensor(
-    jobs=[ingest_events_job, media_metrics_sync_job, media_plan_sync_job],
+    jobs=[ingest_events_job, media_metrics_sync_job, media_plan_sync_job, lift_tests_sync_job],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-    """Ingest new or changed files from data/landing/events (one run per file), data/landing/media
-    and data/landing/plans (one sync run each when any of its files changed)."""
-    cursor = {"events": {}, "media": {}, "plans": {}, **(json.loads(context.cursor) if context.cursor else {})}
+    """Ingest complete new or changed files from data/landing/events (one run per file, skipping files
+    whose sha256 the shared record already has), data/landing/media, data/landing/plans and
+    data/landing/experiments (one sync run each when any complete file changed)."""
+    cursor = json.loads(context.cursor) if context.cursor else {}
     events_dir = settings.landing_events_dir()
-    event_paths = sorted(p for p in events_dir.iterdir() if is_event_file(p)) if events_dir.is_dir() else []
-    events = _fingerprints(cursor["events"], event_paths)
-    media = _fingerprints(cursor["media"], _csv_files(settings.landing_media_dir()))
-    plans = _fingerprints(cursor["plans"], _csv_files(settings.landing_plans_dir()))
+    events, complete = scan(cursor.get("events", {}), _event_files(events_dir))
+    for name in sorted(set(cursor.get("events", {})) - set(events)):
+        context.log.info(f"landing/events/{name} was deleted: its rows stay in the warehouse")
 
-    changed_events = [n for n, f in events.items() if cursor["events"].get(n, {}).get("sha256") != f["sha256"]]
+    safe = []
+    for name in complete:
+        try:
+            check_landing_name(events_dir, name)
+            safe.append(name)
+        except UnsafeFileName as error:
+            if "sha256" not in cursor.get("events", {}).get(name, {}):
+                context.log.warning(f"landing/events: not ingested: {error}")
+    pending = sorted(set(events) - set(complete))
+    if pending:
+        context.log.info(f"waiting for {len(pending)} file(s) to stop changing: {', '.join(pending[:10])}")
+    changed = files_to_ingest(context.instance, {n: events[n]["sha256"] for n in safe})
     run_requests = [
         dg.RunRequest(job_name=ingest_events_job.name, partition_key=name, run_key=f"{name}:{events[name]['sha256']}")
-        for name in changed_events
+        for name in changed
     ]
-    for key, files, job in (("media", media, media_metrics_sync_job), ("plans", plans, media_plan_sync_job)):
-        if files and _digest(files) != _digest(cursor[key]):
-            run_requests.append(dg.RunRequest(job_name=job.name, run_key=f"{key}:{_digest(files)}"))
-    new_partitions = [n for n in changed_events if not context.instance.has_dynamic_partition(landing_event_files.name, n)]
+    new_cursor = {"events": events}
+    for key, folder, job in FOLDERS:
+        entries, ready = scan(cursor.get(key, {}), _csv_files(folder()))
+        new_cursor[key] = entries
+        old = cursor.get(key, {})
+        if ready and len(ready) == len(entries) and _digest(entries, ready) != _digest(old, [n for n in old if "sha256" in old[n]]):
+            run_requests.append(dg.RunRequest(job_name=job.name, run_key=f"{key}:{_digest(entries, ready)}"))
+    new_partitions = [n for n in changed if not context.instance.has_dynamic_partition(landing_event_files.name, n)]
     return dg.SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=[landing_event_files.build_add_request(new_partitions)] if new_partitions else [],
-        cursor=json.dumps({"events": events, "media": media, "plans": plans}, sort_keys=True),
+        cursor=json.dumps(new_cursor, sort_keys=True),
     )

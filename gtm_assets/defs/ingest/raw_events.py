@@ -1,10 +1,12 @@
-"""raw_events: GA4-style event files from data/landing/events, one dynamic partition per file."""
+"""raw_events: event files from data/landing/events (the flat layout or GA4 BigQuery exports), one
+dynamic partition per file."""
 
 import dagster as dg
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.landing import EVENT_COLUMNS, replace_file_rows, sql_string
+from gtm_assets.landing import ingest_event_file, sql_string
+from gtm_assets.landing.events import RAW_TABLES
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
@@ -17,32 +19,42 @@ landing_event_files = dg.DynamicPartitionsDefinition(name="landing_event_files")
     owners=[OWNER],
     kinds={"duckdb", "python"},
     pool=DUCKDB_POOL,
+    check_specs=[dg.AssetCheckSpec("landing_file_readable", asset="raw_events", blocking=False)],
 )
-def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """GA4-style events as landed (CSV, Parquet or JSON lines, gzip allowed), read by DuckDB.
+def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
+    """Events as landed: flat event files (CSV, Parquet, JSON lines) into raw.raw_events, GA4 BigQuery
+    exports (Parquet, JSON lines or a JSON array, INT64 as numbers or strings) into raw.raw_ga4_events,
+    the layout recognised by the file's columns; gzip allowed.
 
-    One partition per landing file: re-ingesting a file replaces its rows in one transaction.
-    Every row carries source_file, source_file_sha256, source_row_number, ingested_at, raw_row_id.
+    One partition per landing file. The file's rows replace those of its earlier version in one
+    transaction; damaged lines go to raw.rejected_lines with row number and reason, an unreadable
+    file to raw.ingest_failures, a re-delivered copy (same sha256 under another name) is recorded as
+    a duplicate and not loaded; bad input never fails the run. Every row carries source_file,
+    source_file_sha256, source_row_number, ingested_at and raw_row_id (source_file:row).
     """
     file_name = context.partition_key
-    source_file = f"landing/events/{file_name}"
     with warehouse.get_connection() as conn:
-        ingested = replace_file_rows(
-            conn,
-            table="raw_events",
-            path=settings.landing_events_dir() / file_name,
-            source_file=source_file,
-            columns=EVENT_COLUMNS,
-        )
-        metadata = table_metadata(conn, "raw.raw_events", where=f"source_file = {sql_string(source_file)}")
-        table_rows = conn.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0]
-    context.log.info(f"Ingested {ingested.rows} rows from {source_file} (sha256 {ingested.sha256[:12]}…)")
-    return dg.MaterializeResult(
-        metadata={
-            **metadata,
-            "source_file": source_file,
-            "source_file_sha256": ingested.sha256,
-            "table_rows_all_files": dg.MetadataValue.int(int(table_rows)),
-        },
-        data_version=dg.DataVersion(ingested.sha256),
+        outcome = ingest_event_file(conn, settings.landing_events_dir(), file_name)
+        table = RAW_TABLES.get(outcome.layout or "flat")
+        metadata = table_metadata(conn, table, where=f"source_file = {sql_string(outcome.source_file)}")
+    (context.log.warning if outcome.status == "failed" else context.log.info)(outcome.summary())
+    metadata.update({
+        "source_file": outcome.source_file,
+        "source_file_sha256": outcome.sha256 or "",
+        "status": outcome.status,
+        "unchanged_since_last_ingestion": outcome.unchanged,
+        "layout": outcome.layout or "",
+        "rows_loaded": dg.MetadataValue.int(outcome.rows),
+        "lines_rejected": dg.MetadataValue.int(outcome.rejected_lines),
+        "duplicate_of": outcome.duplicate_of or "",
+        "message": outcome.message,
+        "raw_table": table,
+    })
+    yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(outcome.sha256 or "unreadable"))
+    yield dg.AssetCheckResult(
+        check_name="landing_file_readable",
+        passed=outcome.status != "failed",
+        severity=dg.AssetCheckSeverity.WARN,
+        description=outcome.summary(),
+        metadata={"status": outcome.status, "lines_rejected": outcome.rejected_lines},
     )

@@ -1,26 +1,24 @@
-"""Reading landing files into the raw zone with DuckDB's own readers (never pandas).
+"""The small strict landing tables (media spend, media plan, lift tests, customers): a bad value
+fails the file with file, row and column named.
 
 Each file is one unit of ingestion: its rows are replaced in one transaction, so re-ingesting a
 file never duplicates it and a failed ingestion leaves the table as it was. Every raw row carries
 ``source_file``, ``source_file_sha256``, ``source_row_number`` (1-based data row: the header is not
 counted, so for CSV it is the file's line number minus one; for JSON lines it is the line number),
-``ingested_at`` and ``raw_row_id`` = first 16 hex digits of the file hash + ':' + row number.
+``ingested_at`` and ``raw_row_id`` = source_file + ':' + row number (unique per file name and row,
+whatever the content).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
 
-EVENT_COLUMNS = (
-    "event_id", "event_timestamp", "event_name", "user_pseudo_id", "session_id", "page_location",
-    "utm_source", "utm_medium", "utm_campaign", "device", "country", "revenue", "email",
-    "ip_address", "consent_analytics", "consent_ads",
-)
+from gtm_assets.landing.files import sha256_of_file
+
 MEDIA_COLUMNS = ("date", "channel", "campaign", "spend", "impressions", "clicks", "conversions")
 LIFT_TEST_COLUMNS = ("channel", "start_date", "end_date", "spend", "incremental_revenue", "standard_error")
 MEDIA_PLAN_COLUMNS = ("date", "channel", "planned_spend")
@@ -32,8 +30,6 @@ CUSTOMER_COLUMNS = (
     "AcceptedCmp4", "AcceptedCmp5", "AcceptedCmp1", "AcceptedCmp2", "Complain", "Z_CostContact",
     "Z_Revenue", "Response",
 )
-LINEAGE_COLUMNS = ("source_file", "source_file_sha256", "source_row_number", "ingested_at", "raw_row_id")
-EVENT_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 
 
 class LandingFileError(ValueError):
@@ -47,47 +43,20 @@ class IngestedFile:
     rows: int
 
 
-def sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def is_event_file(path: Path) -> bool:
-    return path.is_file() and not path.name.startswith(".") and path.name.endswith(EVENT_FILE_SUFFIXES)
-
-
 def sql_string(value: str) -> str:
     """A SQL string literal for ``value``."""
     return "'" + value.replace("'", "''") + "'"
 
 
-def _reader(path: Path, *, delimiter: str = ",", columns: tuple[str, ...] = ()) -> tuple[str, str]:
-    """A DuckDB table function reading ``path`` as text, and its row-number expression.
-
-    With ``columns``, JSON is read with those columns typed as text (no full-file type sniffing).
-    """
-    name = path.name
-    quoted = sql_string(str(path))
-    if name.endswith(".parquet"):
-        return f"read_parquet({quoted}, file_row_number = true)", "file_row_number + 1"
-    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
-        typed = ""
-        if columns:
-            typed = ", columns = {" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in columns) + "}"
-        return (
-            f"read_json({quoted}, format = 'newline_delimited', records = true{typed})",
-            "row_number() OVER ()",
-        )
-    if name.endswith((".csv", ".csv.gz", ".tsv")):
-        return (
-            f"read_csv({quoted}, header = true, all_varchar = true, delim = {sql_string(delimiter)}, "
-            "strict_mode = true, null_padding = false)",
-            "row_number() OVER ()",
-        )
-    raise LandingFileError(f"{path}: unsupported file type (expected one of {', '.join(EVENT_FILE_SUFFIXES)})")
+def _reader(path: Path, *, delimiter: str = ",") -> tuple[str, str]:
+    """A DuckDB table function reading CSV ``path`` as text, and its row-number expression."""
+    if not path.name.endswith((".csv", ".csv.gz", ".tsv")):
+        raise LandingFileError(f"{path}: unsupported file type (expected .csv, .csv.gz or .tsv)")
+    return (
+        f"read_csv({sql_string(str(path))}, header = true, all_varchar = true, delim = {sql_string(delimiter)}, "
+        "strict_mode = true, null_padding = false)",
+        "row_number() OVER ()",
+    )
 
 
 def _columns_of(conn: duckdb.DuckDBPyConnection, path: Path, reader: str) -> list[str]:
@@ -129,7 +98,7 @@ def replace_file_rows(
         raise LandingFileError(
             f"{path}: missing required column(s) {', '.join(missing)} (found: {', '.join(present)})"
         )
-    reader, row_number = _reader(path, delimiter=delimiter, columns=columns)
+    reader, row_number = _reader(path, delimiter=delimiter)
     sha256 = sha256_of_file(path)
     ingested_at = ingested_at or datetime.now(timezone.utc).replace(tzinfo=None)
     select_columns = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
@@ -147,7 +116,7 @@ def replace_file_rows(
                 FROM {reader}
             )
             """,
-            [sha256[:16], source_file, sha256, ingested_at],
+            [source_file, source_file, sha256, ingested_at],
         )
         rows = conn.execute(
             f"SELECT count(*) FROM raw.{table} WHERE source_file = ?", [source_file]

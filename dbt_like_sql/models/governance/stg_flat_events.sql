@@ -1,27 +1,31 @@
-{{ config(materialized='ephemeral') }}
--- Raw events with typed values and the reason a row is malformed (NULL when it is well formed).
--- No window functions here: the duplicate check lives in event_dispositions.
+{{ config(materialized='view') }}
+-- Events of the flat landing layout (raw.raw_events, all text as landed), typed, in the shape
+-- every governance model reads (see stg_events). Invalid rows carry the reason and column.
 
 with typed as (
     select
-        raw_row_id,
         source_file,
+        source_file_sha256,
         source_row_number,
+        ingested_at,
+        'flat' as layout,
         nullif(trim(event_id), '') as event_id,
         nullif(trim(user_pseudo_id), '') as user_pseudo_id,
         nullif(trim(session_id), '') as session_id,
         event_timestamp as event_timestamp_raw,
-        timezone('UTC', try_cast(event_timestamp as timestamptz)) as event_ts,
+        coalesce(try_strptime(event_timestamp, '%Y-%m-%dT%H:%M:%S.%fZ'),
+                 timezone('UTC', try_cast(event_timestamp as timestamptz))) as event_ts,
         revenue as revenue_raw,
         try_cast(nullif(trim(revenue), '') as decimal(18, 2)) as revenue,
         event_name,
-        utm_source,
-        utm_medium,
-        utm_campaign,
-        device,
-        country,
+        page_location,
+        utm_source as source,
+        utm_medium as medium,
+        utm_campaign as campaign,
         email,
         ip_address,
+        device,
+        country,
         coalesce(lower(trim(consent_analytics)) in ('true', '1', 'yes', 'granted'), false) as consent_analytics,
         coalesce(lower(trim(consent_ads)) in ('true', '1', 'yes', 'granted'), false) as consent_ads
     from {{ source('raw', 'raw_events') }}
@@ -29,6 +33,10 @@ with typed as (
 
 select
     *,
+    -- || propagates NULL: a missing id never yields a key (concat() would skip it)
+    user_pseudo_id || '|' || session_id as session_natural_key,
+    event_id as dedupe_key,
+    null::bigint as event_time_us,
     case
         when event_id is null or user_pseudo_id is null or session_id is null then 'missing_id'
         when event_ts is null then 'unparseable_timestamp'

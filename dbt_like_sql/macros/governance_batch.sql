@@ -1,0 +1,50 @@
+{#- Which landing files this governance run has to process.
+
+    raw.landing_files says which file versions (name, sha256) are loaded; governed_files says which
+    versions governance has processed. New versions only: 'incremental' with those files, and every
+    governance model reads and replaces only their rows and the sessions they touch. A version that
+    was replaced, turned into a duplicate or removed from the record: 'full' (the models are rebuilt
+    from all rows, as on the first run or with --full-refresh). -#}
+{% macro governance_batch() %}
+    {% if not execute or flags.FULL_REFRESH %}
+        {{ return({'mode': 'full', 'files': []}) }}
+    {% endif %}
+    {% set governed = adapter.get_relation(database=target.database, schema='main', identifier='governed_files') %}
+    {% set dispositions = adapter.get_relation(database=target.database, schema='main', identifier='event_outcomes') %}
+    {% if governed is none or dispositions is none %}
+        {{ return({'mode': 'full', 'files': []}) }}
+    {% endif %}
+    {% set query %}
+        with current_files as (
+            select source_file, sha256 from {{ raw_zone('landing_files') }} where status = 'loaded'
+        )
+        select 'new' as kind, source_file from current_files anti join {{ governed }} using (source_file, sha256)
+        union all
+        select 'stale' as kind, source_file from {{ governed }} anti join current_files using (source_file, sha256)
+    {% endset %}
+    {% set rows = run_query(query).rows %}
+    {% set new_files = [] %}
+    {% for row in rows %}
+        {% if row[0] == 'stale' %}
+            {{ return({'mode': 'full', 'files': []}) }}
+        {% endif %}
+        {% do new_files.append(row[1]) %}
+    {% endfor %}
+    {{ return({'mode': 'incremental', 'files': new_files}) }}
+{% endmacro %}
+
+{#- A SQL list literal of the batch's files (never empty, so `in` stays valid). -#}
+{% macro batch_files_sql(batch) -%}
+    ({% for f in batch.files %}'{{ f | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor %}{{ "NULL" if not batch.files }})
+{%- endmacro %}
+
+{#- Incremental models start a full rebuild by emptying themselves. -#}
+{% macro empty_on_full_rebuild() -%}
+    {% if is_incremental() and governance_batch().mode == 'full' %}delete from {{ this }}{% endif %}
+{%- endmacro %}
+
+{#- Restrict a relation with a source_file column to the batch (nothing in full mode). -#}
+{% macro in_batch(column='source_file') -%}
+    {% set batch = governance_batch() %}
+    {% if is_incremental() and batch.mode == 'incremental' %}{{ column }} in {{ batch_files_sql(batch) }}{% else %}true{% endif %}
+{%- endmacro %}

@@ -1,0 +1,35 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='source_file',
+          on_schema_change='append_new_columns',
+          pre_hook="{{ empty_on_full_rebuild() }}") }}
+-- depends_on: {{ source('raw', 'raw_events') }}
+-- The items of kept GA4 events (purchases, carts, item views), one row per item, child of the event's
+-- raw row and of its session. Prices and revenue as exported (currency of the property and USD).
+select
+    e.source_file || ':' || e.source_row_number as raw_row_id,
+    e.source_file,
+    e.source_row_number,
+    d.session_lineage_id,
+    e.event_name,
+    e.transaction_id,
+    e.item_index,
+    e.item.item_id,
+    e.item.item_name,
+    e.item.item_brand,
+    e.item.item_variant,
+    e.item.item_category,
+    e.item.price,
+    e.item.price_in_usd,
+    e.item.quantity,
+    e.item.item_revenue,
+    e.item.item_revenue_in_usd,
+    e.item.coupon,
+    lineage_id('ga4_item', e.source_file || ':' || e.source_row_number || '|' || e.item_index) as lineage_id,
+    now()::timestamp as processed_at
+from (
+    select source_file, source_row_number, event_name, ecommerce.transaction_id as transaction_id,
+           unnest(items) as item, generate_subscripts(items, 1) as item_index
+    from {{ raw_zone('raw_ga4_events') }}
+    where len(items) > 0 and {{ in_batch() }}
+) as e
+join {{ ref('event_dispositions') }} as d using (source_file, source_row_number)
+where d.disposition = 'kept'
