@@ -60,5 +60,5 @@ def column_lineage_metadata(conn: duckdb.DuckDBPyConnection, invocation, unique_
             project=invocation.project,
         )
     except Exception as error:  # lineage is descriptive metadata: a model it cannot parse still materializes
-        logger.warning("column lineage for %s not built: %s", unique_id, error)
+        logger.debug("column lineage for %s not built: %s", unique_id, error)
         return {}

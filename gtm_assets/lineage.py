@@ -76,12 +76,14 @@ ID_TABLES = {
     "customer_features": ("main.customer_features", "lineage_id"),
     "guarded_sessions": ("main.guarded_sessions", "lineage_id"),
 }
+# The raw tables each ingestion asset writes (raw_events lands flat files and GA4 exports in two tables
+# with one raw_row_id scheme, source_file:row).
 RAW_TABLES = {
-    "raw_events": "raw.raw_events",
-    "raw_media_spend": "raw.raw_media_spend",
-    "raw_lift_tests": "raw.raw_lift_tests",
-    "raw_customers": "raw.raw_customers",
-    "raw_prospects": "raw.raw_prospects",
+    "raw_events": ("raw.raw_events", "raw.raw_ga4_events"),
+    "raw_media_spend": ("raw.raw_media_spend",),
+    "raw_lift_tests": ("raw.raw_lift_tests",),
+    "raw_customers": ("raw.raw_customers",),
+    "raw_prospects": ("raw.raw_prospects",),
 }
 MAX_DEPTH = 12
 
@@ -187,13 +189,15 @@ def _resolve_raw_rows(conn, trace: Trace) -> None:
     """Files, sha256s and row numbers of the raw rows reached; rows no longer in the raw zone are gone."""
     conn.execute("CREATE OR REPLACE TEMP TABLE trace_raw (asset VARCHAR, raw_row_id VARCHAR, source_file VARCHAR, "
                  "source_file_sha256 VARCHAR, source_row_number BIGINT, present BOOLEAN)")
-    for asset, table in RAW_TABLES.items():
-        if not _existing(conn, table):
+    for asset, tables in RAW_TABLES.items():
+        present = [t for t in tables if _existing(conn, t)]
+        if not present:
             continue
+        rows = " UNION ALL ".join(f"SELECT raw_row_id, source_file, source_file_sha256, source_row_number FROM {t}" for t in present)
         conn.execute(
             f"INSERT INTO trace_raw SELECT '{asset}', n.id, r.source_file, r.source_file_sha256, r.source_row_number, "
             f"r.raw_row_id IS NOT NULL FROM (SELECT DISTINCT id FROM trace_nodes WHERE asset = '{asset}') n "
-            f"LEFT JOIN {table} r ON r.raw_row_id = n.id"
+            f"LEFT JOIN ({rows}) r ON r.raw_row_id = n.id"
         )
     if _existing(conn, "main.session_raw_rows"):  # where a gone event row came from, as the bridge recorded it
         conn.execute(

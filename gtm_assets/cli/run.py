@@ -59,6 +59,24 @@ class GraphRun:
         return all(r.success for r in self.results)
 
 
+def _not_in_warehouse(sha256_by_name: dict[str, str]) -> list[str]:
+    """Landing event files whose current version raw.landing_files does not record (all of them when
+    the warehouse or the table does not exist yet)."""
+    import duckdb
+
+    path = settings.duckdb_path()
+    if not path.exists():
+        return list(sha256_by_name)
+    try:
+        with duckdb.connect(str(path), read_only=True) as conn:
+            recorded = dict(conn.execute("SELECT source_file, sha256 FROM raw.landing_files").fetchall())
+    except duckdb.CatalogException:
+        return list(sha256_by_name)
+    except duckdb.IOException:  # another writer holds the file: trust the instance's record
+        return []
+    return [name for name, sha in sha256_by_name.items() if recorded.get(f"landing/events/{name}") != sha]
+
+
 def load_definitions() -> dg.Definitions:
     from gtm_assets.definitions import defs
 
@@ -100,7 +118,10 @@ def materialize_graph(
             return UNSAFE
 
     hashes = {name: content_hash(name) for name in files}
-    changed = files_to_ingest(instance, {n: h for n, h in hashes.items() if h != UNSAFE})
+    candidates = {n: h for n, h in hashes.items() if h != UNSAFE}
+    # The instance's record can outlive the warehouse (a deleted or replaced DuckDB file): a file whose
+    # version the warehouse does not hold is ingested whatever the record says.
+    changed = sorted(set(files_to_ingest(instance, candidates)) | set(_not_in_warehouse(candidates)))
     known = set(instance.get_dynamic_partitions(PARTITIONS))
     instance.add_dynamic_partitions(PARTITIONS, [f for f in changed if f not in known])
     run = GraphRun(ingested_files=changed)

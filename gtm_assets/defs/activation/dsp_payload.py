@@ -31,11 +31,21 @@ ROW_COUNT_TABLES = {
     "raw_customers": "raw.raw_customers", "raw_prospects": "raw.raw_prospects", "raw_media_spend": "raw.raw_media_spend",
     "allocations": "main.allocations", "creative_library": "main.creative_library", "audience_members": "main.audience_members",
 }  # fmt: skip
-SOURCE_FILES_SQL = " UNION ALL ".join(
-    f"SELECT '{name}' AS source, source_file AS file, any_value(source_file_sha256) AS sha256, count(*) AS rows "
-    f"FROM raw.{name} GROUP BY source_file"
-    for name in ("raw_events", "raw_media_spend", "raw_media_plan", "raw_lift_tests", "raw_customers", "raw_prospects")
-) + " ORDER BY 1, 2"
+RAW_SOURCES = ("raw_events", "raw_ga4_events", "raw_media_spend", "raw_media_plan", "raw_lift_tests", "raw_customers",
+               "raw_prospects")
+
+
+def source_files(conn) -> list[dict]:
+    """Every landed file of the raw zone with its sha256 and row count (GA4 exports included)."""
+    present = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+    parts = [
+        f"SELECT '{name}' AS source, source_file AS file, any_value(source_file_sha256) AS sha256, count(*) AS rows "
+        f"FROM raw.{name} GROUP BY source_file"
+        for name in RAW_SOURCES if name in present
+    ]
+    return json.loads(conn.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2").fetchdf().to_json(orient="records"))
+
+
 OUTBOX_DDL = (
     "CREATE TABLE IF NOT EXISTS main.payload_outbox (payload_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, dagster_run_id VARCHAR, "
     "document_sha256 VARCHAR, outbox_path VARCHAR, document VARCHAR, size_bytes BIGINT)",
@@ -179,7 +189,7 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
                                              currency=config.currency, advertiser=guide.brand)
         payload_id = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
         row_counts = {name: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in ROW_COUNT_TABLES.items()}
-        sources = json.loads(conn.execute(SOURCE_FILES_SQL).fetchdf().to_json(orient="records"))
+        sources = source_files(conn)
         created_at = pd.Timestamp.now(tz="UTC")
         document = {
             "schema_version": SCHEMA_VERSION, "payload_id": payload_id, "created_at": created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
