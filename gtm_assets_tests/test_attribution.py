@@ -204,3 +204,11 @@ def test_attribution_on_the_graph_sums_exactly_and_counts_users_without_ads_cons
         "SELECT count(*) FROM main.touchpoints WHERE converted AND ((touch_order = touches_in_journey) <> is_conversion_touch "
         "OR touched_at < converted_at - to_days(lookback_days))").fetchone()[0]
     assert bad == 0
+
+
+def test_every_touch_of_the_graph_is_one_guarded_session(conn):
+    sessions, touches, linked = conn.execute(
+        "SELECT (SELECT count(*) FROM main.guarded_sessions), (SELECT count(*) FROM main.touchpoints), "
+        "(SELECT count(*) FROM main.touchpoints t JOIN main.guarded_sessions s ON s.lineage_id = t.session_lineage_id)"
+    ).fetchone()
+    assert touches == linked == sessions > 1000
