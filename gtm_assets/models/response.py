@@ -33,8 +33,8 @@ from scipy.special import expit
 ADSTOCKS = ("geometric", "delayed")
 SATURATIONS = ("hill", "logistic", "michaelis_menten")
 LOG_3 = math.log(3.0)
-# The delayed kernel's weights decay^((l - peak)^2) are cut at this many steps after the peak.
-DELAYED_TAIL_STEPS = 6
+# The delayed kernel's weights decay^((l - peak)^2) are cut where they fall below this.
+DELAYED_WEIGHT_CUTOFF = 1e-6
 MIN_DELAYED_DECAY = 1e-3
 
 
@@ -43,10 +43,16 @@ def geometric_adstock(x: np.ndarray, decay: float) -> np.ndarray:
     return lfilter([1.0], [1.0, -decay], np.asarray(x, dtype=float))
 
 
+def delayed_max_lag(decay: float, peak: float) -> int:
+    """The last lag whose delayed weight is at least DELAYED_WEIGHT_CUTOFF."""
+    log_decay = math.log(min(max(decay, MIN_DELAYED_DECAY), 1.0 - 1e-9))
+    return int(math.ceil(peak + math.sqrt(math.log(DELAYED_WEIGHT_CUTOFF) / log_decay)))
+
+
 def delayed_weights(decay: float, peak: float, max_lag: int | None = None) -> np.ndarray:
-    """Weights decay^((l - peak)^2) for lags l = 0..max_lag (default: the peak + DELAYED_TAIL_STEPS)."""
+    """Weights decay^((l - peak)^2) for lags l = 0..max_lag (default: ``delayed_max_lag``)."""
     if max_lag is None:
-        max_lag = int(math.ceil(peak)) + DELAYED_TAIL_STEPS
+        max_lag = delayed_max_lag(decay, peak)
     lags = np.arange(max_lag + 1, dtype=float)
     return np.exp((lags - peak) ** 2 * math.log(max(decay, MIN_DELAYED_DECAY)))
 

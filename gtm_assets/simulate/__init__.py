@@ -17,11 +17,11 @@ from gtm_assets.simulate.outcomes import SimulatedWorld, simulate_world
 from gtm_assets.simulate.sessions import NO_CONSENT_ADS, NO_CONSENT_ANALYTICS
 from gtm_assets.simulate.simulator import MIN_DAYS, simulate
 from gtm_assets.simulate.spend import PLAN_FUTURE_DAYS
-from gtm_assets.simulate.truth import true_response, weekly_truth_panel
+from gtm_assets.simulate.truth import true_response, weekly_panel, weekly_truth_panel
 from gtm_assets.simulate.world import CHANNELS, NEVER_OFF, PRESETS, Campaign, Channel
 
 __all__ = [
     "CHANNELS", "Campaign", "Channel", "DEFECT_KINDS", "EVENT_COLUMNS", "FORMATS", "MIN_DAYS", "NEVER_OFF",
     "NO_CONSENT_ADS", "NO_CONSENT_ANALYTICS", "PLAN_FUTURE_DAYS", "PRESETS", "SimulatedWorld", "simulate",
-    "simulate_world", "true_response", "weekly_truth_panel",
+    "simulate_world", "true_response", "weekly_panel", "weekly_truth_panel",
 ]

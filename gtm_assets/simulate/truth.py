@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+import numpy as np
 import pandas as pd
 
 from gtm_assets.models.response import ChannelResponse
@@ -20,16 +20,33 @@ def write_daily(daily: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format="%.2f", lineterminator="\n")
 
 
+def weekly_panel(daily: pd.DataFrame) -> pd.DataFrame:
+    """Complete Monday-start weeks of a daily ground-truth frame (date, revenue_total or
+    revenue_cents, spend_<c>, contrib_<c>): week, holiday (``black_friday`` / ``cyber_monday`` for
+    the weeks holding them, else ``na``, as the graph's weekly panel marks them), total revenue
+    (before consent drops), and per channel its spend (column = channel name) and true contribution
+    (``contrib_<channel>``)."""
+    frame = daily.assign(date=pd.to_datetime(daily["date"]))
+    if "revenue_total" not in frame:
+        frame["revenue_total"] = frame["revenue_cents"] / 100
+    frame["week"] = frame["date"] - pd.to_timedelta(frame["date"].dt.dayofweek, unit="D")
+    day, month, weekday = frame["date"].dt.day, frame["date"].dt.month, frame["date"].dt.dayofweek
+    black_friday = (month == 11) & (weekday == 4) & day.between(23, 29)
+    cyber_monday = (weekday == 0) & (((month == 11) & (day >= 26)) | ((month == 12) & (day <= 2)))
+    frame["holiday"] = np.select([black_friday, cyber_monday], ["black_friday", "cyber_monday"], "")
+    names = [c.name for c in CHANNELS]
+    columns = ["revenue_total", *[f"spend_{c}" for c in names], *[f"contrib_{c}" for c in names]]
+    grouped = frame.groupby("week")
+    weekly = grouped[columns].sum()
+    weekly["holiday"] = grouped["holiday"].max().replace("", "na")
+    weekly = weekly[grouped.size() == 7].rename(columns={"revenue_total": "revenue", **{f"spend_{c}": c for c in names}})
+    order = ["holiday", "revenue", *[col for c in names for col in (c, f"contrib_{c}")]]
+    return weekly[order].reset_index()
+
+
 def weekly_truth_panel(out_dir: Path | str) -> pd.DataFrame:
-    """Complete Monday-start weeks of a simulated world from ground_truth_daily.csv: week, total
-    revenue (before consent drops), and per channel its spend (column = channel name) and true
-    contribution (``contrib_<channel>``), aggregated in DuckDB."""
-    sums = ", ".join(f'sum(spend_{c.name}) AS "{c.name}", sum(contrib_{c.name}) AS contrib_{c.name}' for c in CHANNELS)
-    path = str(Path(out_dir) / "ground_truth_daily.csv").replace("'", "''")
-    with duckdb.connect() as con:
-        return con.execute(f"""
-            SELECT date_trunc('week', date)::DATE AS week, sum(revenue_total) AS revenue, {sums}
-            FROM read_csv('{path}') GROUP BY 1 HAVING count(*) = 7 ORDER BY 1""").fetchdf()
+    """``weekly_panel`` of a simulated world's ground_truth_daily.csv."""
+    return weekly_panel(pd.read_csv(Path(out_dir) / "ground_truth_daily.csv"))
 
 
 def true_response(channel_truth: dict) -> ChannelResponse:
