@@ -35,6 +35,7 @@ __all__ = ["LIFT_TEST_COLUMNS", "MMMInputError", "MMMResult", "fit_mmm"]
 
 INTERVAL_PERCENTILES = (5.0, 95.0)
 BOOTSTRAP_SCREEN_POINTS = 16
+BOOTSTRAP_SCOUT_NFEV = 30
 RESPONSE_GRID_POINTS = 61
 RESPONSE_GRID_MAX_MULTIPLE = 3.0
 MAX_PARAMS_PER_CHANNEL = 5  # coefficient + up to four transform parameters
@@ -256,18 +257,28 @@ def fit_mmm(
     boot_residuals = residuals * np.sqrt(n_weeks / max(n_weeks - n_params, 1))
     rng = np.random.default_rng(seed)
     lift_rng = np.random.default_rng([seed, 1])  # its own stream: fits without lift tests are unchanged
-    n_priors = len(transforms.prior_terms()[0])
+    spec_rng = np.random.default_rng([seed, 3])
     draws, draw_rows = {name: [] for name in point}, []
     for b in range(n_bootstrap):
         y_boot = fitted + _block_bootstrap(boot_residuals, block_weeks, rng)
-        prior_shift = rng.standard_normal(n_priors)
         lift_measured = lift.measured + lift.standard_error * lift_rng.standard_normal(len(lift))
-        fresh = qmc.Sobol(transforms.n_params, scramble=True, rng=[seed, 2, b]).random(BOOTSTRAP_SCREEN_POINTS)
-        y_rows, targets = y_boot / sigma, model.lift_targets(lift_measured)
-        costs = [float(np.sum(model.residuals(t, y_rows, targets, prior_shift) ** 2)) for t in fresh]
-        refit = model.fit(y_boot, [fit.theta, fresh[int(np.argmin(costs))]], prior_shift=prior_shift,
-                          lift_measured=lift_measured)
-        refit_curves = _curves(transforms, refit)
+        draw_transforms, draw_model = transforms, model
+        if selection is not None and selection.n_validation:
+            draw_specs = []
+            for c in range(len(spend_cols)):
+                candidates, weights = selection.weights(c)
+                draw_specs.append(candidates[spec_rng.choice(len(candidates), p=weights)])
+            if draw_specs != chosen:
+                draw_transforms = Transforms(steps, draw_specs, step_days, warmup)
+                draw_model = VarPro(draw_transforms, base, all_rows, sigma, lift)
+        prior_shift = rng.standard_normal(len(draw_transforms.prior_terms()[0]))
+        fresh = qmc.Sobol(draw_transforms.n_params, scramble=True, rng=[seed, 2, b]).random(BOOTSTRAP_SCREEN_POINTS)
+        y_rows, targets = y_boot / sigma, draw_model.lift_targets(lift_measured)
+        costs = [float(np.sum(draw_model.residuals(t, y_rows, targets, prior_shift) ** 2)) for t in fresh]
+        starts = [draw_transforms.convert(fit.theta, transforms), fresh[int(np.argmin(costs))]]
+        refit = draw_model.fit(y_boot, starts, prior_shift=prior_shift, lift_measured=lift_measured,
+                               scout_nfev=BOOTSTRAP_SCOUT_NFEV)
+        refit_curves = _curves(draw_transforms, refit)
         metrics = _metrics(refit_curves, refit, spend, step_spend)
         for name, values in metrics.items():
             draws[name].append(values)
@@ -347,7 +358,9 @@ def fit_mmm(
         "n_identified": int(channels["identified"].sum()),
         "noise_sd": sigma,
         "family_selection": "fixed" if selection is None else "time-ordered validation",
-        "selection_scores": {} if selection is None else {col: scores for col, scores in zip(spend_cols, selection.scores)},
+        "selection_scores": {} if selection is None else {
+            col: {spec.label(): round(score, 4) for spec, score in scores.items()} for col, scores in zip(spend_cols, selection.scores)
+        },
         "fit_seconds": time.perf_counter() - started,
     }
     return MMMResult(channels, decomposition, response_curves, diagnostics, pd.DataFrame(draw_rows, columns=DRAW_COLUMNS))

@@ -81,6 +81,7 @@ class VarPro:
         self.q = _orthonormal_basis(self.base_rows)
         self.prior_jac = transforms.prior_jacobian()
         self.series = self._channel_series()
+        self._cache, self._fitting = None, False
         # Test j's lift per unit of feature in step s: share x share of the step's days in the window,
         # in the test's standard errors.
         self.lift_weights = (lift.holdout_share[:, None] * lift.overlap) * (sigma / lift.standard_error)[:, None]
@@ -88,7 +89,7 @@ class VarPro:
     def with_sigma(self, sigma: float) -> "VarPro":
         """The same problem with another noise scale."""
         clone = copy.copy(self)
-        clone.sigma = sigma
+        clone.sigma, clone._cache = sigma, None
         clone.lift_weights = self.lift_weights * (sigma / self.sigma)
         return clone
 
@@ -146,6 +147,17 @@ class VarPro:
         return v - self.q @ (self.q.T @ v)
 
     def _solve(self, theta, y_rows, lift_targets, derivatives: bool):
+        """Features, exact linear coefficients and residuals at ``theta``. Inside ``fit`` the
+        derivatives are computed with the residuals and kept for the Jacobian call at the same point
+        (the trust-region search asks for both at every accepted step)."""
+        key = (theta.tobytes(), id(y_rows), id(lift_targets))
+        if self._cache is not None and self._cache[0] == key and (self._cache[1][1] is not None or not derivatives):
+            return self._cache[1]
+        solved = self._solve_uncached(theta, y_rows, lift_targets, derivatives or self._fitting)
+        self._cache = (key, solved)
+        return solved
+
+    def _solve_uncached(self, theta, y_rows, lift_targets, derivatives: bool):
         media, d_media, lift_values, lift_jac = self._features(theta, derivatives)
         media_rows = media[self.rows]
         lift_rows = self.lift_rows(lift_values)
@@ -181,22 +193,35 @@ class VarPro:
         return Fit(theta=theta, media_coef=media_coef * self.sigma, base_coef=base_coef * self.sigma, media=media, cost=cost)
 
     def fit(self, y: np.ndarray, starts: Sequence[np.ndarray], max_nfev: int | None = None,
-            prior_shift: np.ndarray | None = None, lift_measured: np.ndarray | None = None) -> Fit:
+            prior_shift: np.ndarray | None = None, lift_measured: np.ndarray | None = None,
+            scout_nfev: int | None = None) -> Fit:
         """Bounded trust-region least squares from each start; keep the lowest objective.
-        ``lift_measured`` replaces the lift tests' measured values (bootstrap redraws)."""
+        With ``scout_nfev`` every start first runs that many evaluations and only the best is then
+        run to convergence (within ``max_nfev``). ``lift_measured`` replaces the lift tests'
+        measured values (bootstrap redraws)."""
         y_rows = y[self.rows] / self.sigma
         lift_targets = self.lift_targets(self.lift.measured if lift_measured is None else lift_measured)
         if prior_shift is None:
             prior_shift = np.zeros(len(self.transforms.prior_terms()[0]))
-        best = None
-        for start in starts:
-            result = least_squares(
+        def search(start, limit):
+            return least_squares(
                 self.residuals, np.clip(start, 0.0, 1.0), jac=self.jacobian, bounds=(0.0, 1.0),
-                args=(y_rows, lift_targets, prior_shift), method="trf", x_scale=1.0, max_nfev=max_nfev,
+                args=(y_rows, lift_targets, prior_shift), method="trf", x_scale=1.0, max_nfev=limit,
                 ftol=TOLERANCE, xtol=TOLERANCE, gtol=TOLERANCE,
             )
-            if best is None or result.cost < best.cost:
-                best = result
+
+        best = None
+        self._fitting = True
+        try:
+            scouting = scout_nfev is not None and len(starts) > 1
+            for start in starts:
+                result = search(start, scout_nfev if scouting else max_nfev)
+                if best is None or result.cost < best.cost:
+                    best = result
+            if scouting and best.status == 0:  # stopped by the scouting budget: run on
+                best = search(best.x, max_nfev)
+        finally:
+            self._fitting, self._cache = False, None
         return self.solution(best.x, y_rows, lift_targets, float(best.cost))
 
     def screened_starts(self, y: np.ndarray, seed: int, extra: Sequence[np.ndarray] = (), n_starts: int = N_STARTS) -> list:

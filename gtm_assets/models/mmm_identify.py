@@ -4,7 +4,7 @@ A channel is marked not identified when any of these holds (each adds its reason
 - its 90% ROI interval is wider than +-100% of its ROI (half-width > |ROI|);
 - its weekly spend barely varies (coefficient of variation below MIN_SPEND_CV);
 - its weekly spend is collinear with the other channels' and the seasonal regressors (R² above
-  MAX_COLLINEARITY_R2, i.e. a variance inflation factor above 10), naming the channel it moves with;
+  MAX_COLLINEARITY_R2, i.e. a variance inflation factor above 4), naming the channel it moves with;
 - its spend never drops near zero (its lowest week is above ZERO_ANCHOR_SHARE of its median week),
   so its ROI, which counts from zero spend, extrapolates the fitted curve below anything observed,
   and no lift test measured it with a standard error below MAX_LIFT_RELATIVE_SE of the measured lift;
@@ -19,7 +19,7 @@ import pandas as pd
 
 MAX_RELATIVE_HALF_WIDTH = 1.0
 MIN_SPEND_CV = 0.1
-MAX_COLLINEARITY_R2 = 0.9
+MAX_COLLINEARITY_R2 = 0.75
 ZERO_ANCHOR_SHARE = 0.1
 MAX_LIFT_RELATIVE_SE = 0.5
 MAX_LIFT_DISAGREEMENT = 2.5

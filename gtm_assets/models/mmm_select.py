@@ -33,11 +33,21 @@ MIN_TRAIN_WEEKS = 52
 
 @dataclass
 class Selection:
-    """The chosen spec per channel, the validation score of each candidate tried, and warm starts."""
+    """The chosen spec per channel, the validation score of each candidate tried, the number of
+    validation points behind a score, and warm starts."""
 
     specs: list[ChannelSpec]
-    scores: list[dict[str, float]]  # per channel: candidate label -> validation MSE
+    scores: list[dict[ChannelSpec, float]]  # per channel: candidate -> validation mean squared error
+    n_validation: int
     fold_thetas: list[np.ndarray]
+
+    def weights(self, c: int) -> tuple[list[ChannelSpec], np.ndarray]:
+        """Candidates of channel ``c`` and their Akaike-like weights exp(-n/2 x (score - best)):
+        how plausible each is given the validation evidence (the bootstrap draws specs by them)."""
+        candidates = list(self.scores[c]) or [self.specs[c]]
+        scores = np.array([self.scores[c].get(spec, 0.0) for spec in candidates])
+        weights = np.exp(-0.5 * self.n_validation * (scores - scores.min()))
+        return candidates, weights / weights.sum()
 
 
 def _folds(n_weeks: int) -> list[int]:
@@ -56,6 +66,7 @@ class _Validator:
         t = self.template
         transforms = Transforms(t.spend, specs, t.step_days, t.warmup)
         errors, thetas = [], []
+        self.n_points = 0
         for k, cut in enumerate(self.cuts):
             rows = np.arange(cut)
             earlier = self.lift.ends_before(t.warmup + cut * t.steps_per_week)
@@ -63,7 +74,7 @@ class _Validator:
             if starts is None:
                 fold_starts = model.screened_starts(self.y, self.seed, n_starts=2)
             else:
-                fold_starts = [transforms.convert(starts[k], previous), transforms.prior_centre()]
+                fold_starts = [transforms.convert(starts[k], previous)]
             fit = model.fit(self.y, fold_starts, max_nfev=VALIDATION_MAX_NFEV)
             end = min(cut + VALIDATION_WEEKS, len(self.y))
             predicted = self.base[cut:end] @ fit.base_coef + fit.media[cut:end] @ fit.media_coef
@@ -74,7 +85,9 @@ class _Validator:
                 lift = VarPro(transforms, self.base, rows, self.sigma, tests).modelled_lift(fit)
                 errors.append(((lift - tests.measured) / tests.standard_error) ** 2)
             thetas.append(fit.theta)
-        return float(np.mean(np.concatenate(errors))), thetas, transforms
+        errors = np.concatenate(errors)
+        self.n_points = len(errors)
+        return float(np.mean(errors)), thetas, transforms
 
 
 def select_specs(template: Transforms, base: np.ndarray, y: np.ndarray, sigma: float, lift: LiftTests,
@@ -84,9 +97,9 @@ def select_specs(template: Transforms, base: np.ndarray, y: np.ndarray, sigma: f
     n_channels = template.n_channels
     specs = [START_SPEC] * n_channels
     validator = _Validator(template, base, y, sigma, lift, seed)
-    scores: list[dict[str, float]] = [{} for _ in range(n_channels)]
+    scores: list[dict[ChannelSpec, float]] = [{} for _ in range(n_channels)]
     if not validator.cuts:
-        return Selection(specs, scores, [])
+        return Selection(specs, scores, 0, [])
     best = validator.score(specs, None, None)
     order = np.argsort(-template.spend.sum(axis=0), kind="stable")
     for stage in ("saturation", "adstock"):
@@ -100,9 +113,9 @@ def select_specs(template: Transforms, base: np.ndarray, y: np.ndarray, sigma: f
                 if candidate not in tried:
                     trial = [*specs[:c], candidate, *specs[c + 1:]]
                     tried[candidate] = validator.score(trial, best[1], best[2])
-            scores[c].update({spec.label(): result[0] for spec, result in tried.items()})
+            scores[c].update({spec: result[0] for spec, result in tried.items()})
             lowest = min(result[0] for result in tried.values())
             good = [spec for spec, result in tried.items() if result[0] <= lowest * (1 + SELECTION_TOLERANCE)]
             specs[c] = min(good, key=lambda spec: (spec.n_params, tried[spec][0]))
             best = tried[specs[c]]
-    return Selection(specs, scores, best[1])
+    return Selection(specs, scores, validator.n_points, best[1])

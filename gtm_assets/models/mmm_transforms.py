@@ -68,6 +68,12 @@ class ChannelSpec:
         return f"{self.adstock} + {self.saturation}"
 
 
+def _causal_convolve(x: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """sum_l weights[l] * x[t - l] per column of ``x`` (steps x series), zero before the start."""
+    n = x.shape[0]
+    return np.column_stack([np.convolve(column, weights)[:n] for column in x.T])
+
+
 def _bounds(spec: ChannelSpec, name: str, step_days: int) -> tuple[float, float]:
     if name == "decay":
         return BOUNDS[step_days][f"{spec.adstock}_decay"]
@@ -146,13 +152,13 @@ class Transforms:
         log_d = math.log(d)
         weights = np.exp((lags - peak) ** 2 * log_d)
         total = weights.sum()
-        stock = lfilter(weights, [1.0], x, axis=0)
+        stock = _causal_convolve(x, weights)
         level = stock / total
         if not derivatives:
             return level, None
         d_weights = (weights * (lags - peak) ** 2 / d, -2.0 * weights * (lags - peak) * log_d)
         with np.errstate(divide="ignore", invalid="ignore"):
-            d_log = np.stack([lfilter(dw, [1.0], x, axis=0) / stock - dw.sum() / total for dw in d_weights], axis=2)
+            d_log = np.stack([_causal_convolve(x, dw) / stock - dw.sum() / total for dw in d_weights], axis=2)
         return level, d_log
 
     def channel_feature(self, x: np.ndarray, c: int, theta: np.ndarray, derivatives: bool = False):
