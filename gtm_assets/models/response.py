@@ -85,7 +85,7 @@ def steady_state_multiplier(kind: str, decay: float, peak: float = 0.0) -> float
 def hill(a: np.ndarray | float, half_saturation: float, shape: float) -> np.ndarray:
     """Hill saturation a^s / (a^s + K^s), computed stably in log space (0 at a = 0)."""
     with np.errstate(divide="ignore"):
-        log_ratio = np.log(np.asarray(a, dtype=float)) - np.log(half_saturation)
+        log_ratio = np.log(np.maximum(np.asarray(a, dtype=float), 0.0)) - np.log(half_saturation)
     return expit(shape * log_ratio)
 
 
