@@ -281,12 +281,13 @@ def test_hard_preset_is_harder_and_the_truth_file_says_so(tmp_path):
 
 
 def test_lift_tests_are_experiments_measured_with_noise():
-    """Over 150 worlds: spend really differs in each test window; the measured lift is unbiased for
+    """Over 200 worlds: spend really differs in each test window; the measured lift is unbiased for
     the true lift with the world's noise; geo holdouts' estimated standard errors are calibrated
-    (90% of +-1.645 SE intervals cover); windows start on any weekday."""
+    (90% of +-1.645 SE intervals cover); windows start on any weekday; channels too small to measure
+    (Email) are not tested."""
     dates = pd.date_range("2024-01-01", periods=730, freq="D")
-    z, designs, weekdays = [], [], set()
-    for seed in range(150):
+    z, designs, weekdays, tested = [], [], set(), set()
+    for seed in range(200):
         world = simulate_world(seed, dates, "default")
         daily = world.daily.set_index("date")
         plan = world.media_plan.pivot(index="date", columns="channel", values="planned_spend")
@@ -301,9 +302,11 @@ def test_lift_tests_are_experiments_measured_with_noise():
             z.append((test["incremental_revenue"] - test["true_incremental_revenue"]) / test["standard_error"])
             designs.append(test["design"])
             weekdays.add(pd.Timestamp(test["start_date"]).dayofweek)
+            tested.add(test["channel"])
     z, designs = np.array(z), np.array(designs)
     geo = z[designs == "geo_holdout"]
-    assert len(geo) > 300 and abs(geo.mean()) < 0.15
+    assert len(geo) > 250 and abs(geo.mean()) < 0.15
     assert 0.86 < np.mean(np.abs(geo) < 1.645) < 0.94
-    assert (designs == "switch_off").sum() > 50 and abs(np.median(z[designs == "switch_off"])) < 0.3
+    assert (designs == "switch_off").sum() > 25 and abs(np.median(z[designs == "switch_off"])) < 0.3
     assert len(weekdays) == 7
+    assert "Email" not in tested

@@ -1,8 +1,14 @@
 """Lift tests simulated as experiments: spend really differs in a window, and the lift is measured
 from the simulated revenue with the world's own noise, its standard error estimated from the data.
 
-Designs (windows start on any weekday and last 21-56 days; one test per tested channel, in turn,
-each with a clean pre-period before it):
+Design (as an analyst sizes a test before running it): each tested channel's test is sized for
+power with what is known before it: its planned daily spend, and the daily revenue noise estimated
+from the first PRE_PERIOD_DAYS of regional history (``noise_estimate``). The smallest test (least spend
+withheld) whose expected z-score at a planning ROI of PLANNING_ROI reaches TARGET_Z is chosen among
+windows of 21-56 days and holdout shares of 25-50%; a channel no allowed test can measure is not
+tested. Windows start on any weekday; tests run in turn, each with a clean pre-period before it.
+
+Designs:
 - ``geo_holdout``: the channel is switched off in a set of regions holding a share h of the market.
   The world's daily noise is split between the holdout and control regions (independent parts of
   variance h and 1 - h of the national one), every other channel and the baseline run in both in
@@ -29,6 +35,11 @@ from gtm_assets.simulate.world import NEVER_OFF, Preset
 
 PRE_PERIOD_DAYS = 56
 COOLDOWN_DAYS = 14
+PLANNING_ROI = 1.0
+TARGET_Z = 2.5
+# A switch-off's interrupted-time-series error is larger than a geo holdout's noise alone (trend,
+# seasonality and other channels move the counterfactual); the analyst plans with this factor.
+SWITCH_OFF_SE_FACTOR = 3.0
 PLACEBO_WINDOWS = 12
 REFERENCE_WEEKS = 4
 END_MARGIN_DAYS = 7
@@ -61,17 +72,49 @@ class Experiment:
         return share
 
 
-def schedule(rng: np.random.Generator, preset: Preset, n_days: int) -> list[Experiment]:
-    """Pick the tested never-off channels and place their tests in turn, each after the previous
-    one's cooldown and with its own lead; tests that do not fit in a short world are dropped."""
+def noise_estimate(rng: np.random.Generator, revenue: np.ndarray, noise: np.ndarray, noise_sd: float) -> float:
+    """Daily revenue noise as an analyst estimates it from the first PRE_PERIOD_DAYS of regional
+    history (an A/A comparison of two halves of the market, the regions' own noise split as in a
+    geo holdout): the spread of (half A - r x half B) is the national noise x 1 for equal halves."""
+    days = slice(0, PRE_PERIOD_DAYS)
+    half = 0.5 * (revenue[days] - noise[days]) + 0.5 * noise[days] + 0.5 * noise_sd * rng.standard_normal(PRE_PERIOD_DAYS)
+    other = revenue[days] - half
+    ratio = half.sum() / other.sum()
+    return float(np.std(half - ratio * other, ddof=1))
+
+
+def _size(design: str, daily_spend: float, noise: float, preset: Preset) -> tuple[int, float] | None:
+    """The smallest (days, holdout share) whose expected z at PLANNING_ROI reaches TARGET_Z, or None."""
+    options = []
+    lengths = range(preset.test_days[0], preset.test_days[1] + 1, 7)
+    shares = (1.0,) if design == "switch_off" else np.linspace(*preset.holdout_share, 3)
+    for days in lengths:
+        for share in shares:
+            lift = PLANNING_ROI * share * daily_spend * days
+            if design == "switch_off":
+                se = SWITCH_OFF_SE_FACTOR * noise * math.sqrt(2 * days)
+            else:
+                se = noise * math.sqrt(days * share / (1 - share) * (1 + days / PRE_PERIOD_DAYS))
+            if lift >= TARGET_Z * se:
+                options.append((share * days, days, round(float(share), 3)))
+    return min(options)[1:] if options else None
+
+
+def schedule(rng: np.random.Generator, preset: Preset, n_days: int, planned_daily: dict[str, float],
+             noise: float) -> list[Experiment]:
+    """Pick the channels to test, size each test (module docstring; a switch-off that cannot be
+    powered becomes a geo holdout) and place them in turn, each after the previous one's cooldown and
+    with its own lead; tests that do not fit in a short world are dropped."""
     n_tested = min(preset.tested_channels, len(NEVER_OFF))
     channels = [str(c) for c in rng.choice(NEVER_OFF, size=n_tested, replace=False)]
     drafts = []
     for channel in channels:
         design = "switch_off" if rng.random() < preset.switch_off_probability else "geo_holdout"
-        length = int(rng.integers(preset.test_days[0], preset.test_days[1] + 1))
-        share = 1.0 if design == "switch_off" else round(float(rng.uniform(*preset.holdout_share)), 3)
-        drafts.append(Experiment(channel, design, 0, length, share))
+        sized = _size(design, planned_daily[channel], noise, preset)
+        if sized is None and design == "switch_off":
+            design, sized = "geo_holdout", _size("geo_holdout", planned_daily[channel], noise, preset)
+        if sized is not None:
+            drafts.append(Experiment(channel, design, 0, sized[0], sized[1]))
     while drafts:
         need = sum(d.lead_days() + d.days + COOLDOWN_DAYS for d in drafts) + END_MARGIN_DAYS
         if need <= n_days:

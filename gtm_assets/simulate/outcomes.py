@@ -52,33 +52,18 @@ def _weekly_cv(spend: np.ndarray) -> float:
     return float(weeks.std() / weeks.mean()) if weeks.mean() > 0 else 0.0
 
 
-def simulate_world(seed: int, dates: pd.DatetimeIndex, preset: str = "default") -> SimulatedWorld:
-    """Draw a world from the preset and simulate its days (seeded: the same arguments give the same world)."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
-    world = draw_world(np.random.default_rng([seed, 0]), PRESETS[preset])
-    n = len(dates)
-    plan_dates = pd.date_range(dates[0], periods=n + PLAN_FUTURE_DAYS, freq="D")
-    plans = plan_spend(np.random.default_rng([seed, 4]), world, plan_dates)
-    tests = experiments.schedule(np.random.default_rng([seed, 5]), PRESETS[preset], n)
-    off = {c.name: np.zeros(n + PLAN_FUTURE_DAYS) for c in CHANNELS}
-    for test in tests:
-        off[test.channel][:n] = test.share_off(n)
-    realised = realise_spend(np.random.default_rng([seed, 6]), world, plans, n)
-
-    daily = pd.DataFrame({"date": dates.strftime("%Y-%m-%d")})
-    truth, plan_frames = {}, []
-    contributions, running, held_out = {}, {}, {}
-    total = np.zeros(n)
+def _responses(world: WorldTruth, realised: dict[str, np.ndarray], off: dict[str, np.ndarray]):
+    """Per channel: national contribution, the response where it runs and where a test holds it out
+    (per unit of market), and its ground truth, for realised business-as-usual spend and the share
+    of the market each day where a test switches it off."""
+    contributions, running, held_out, truth = {}, {}, {}, {}
     for channel in CHANNELS:
         draw = world.channels[channel.name]
         name = channel.name
-        plan_frames.append(pd.DataFrame({"date": plan_dates.strftime("%Y-%m-%d"), "channel": name,
-                                         "planned_spend": plans[name] * (1 - off[name])}))
         bau = np.round(realised[name], 2)
-        spend = np.round(realised[name] * (1 - off[name][:n]), 2)
-        held = np.where(off[name][:n] > 0, 0.0, bau)
-        share = off[name][:n].max()
+        spend = np.round(realised[name] * (1 - off[name]), 2)
+        held = np.where(off[name] > 0, 0.0, bau)
+        share = off[name].max()
         stock = adstock(bau, draw.adstock, draw.decay, draw.peak_days)
         half_saturation = round(draw.half_saturation_multiple * float(np.median(stock[bau > 0])), 2)
         on_bau = saturation(stock, "hill", half_saturation, draw.shape)
@@ -87,7 +72,6 @@ def simulate_world(seed: int, dates: pd.DatetimeIndex, preset: str = "default") 
         coefficient = round(draw.target_roi * float(spend.sum()) / float(national.sum()), 2)
         contributions[name] = coefficient * national
         running[name], held_out[name] = coefficient * on_bau, coefficient * on_held
-        total += contributions[name]
         total_spend = round(float(spend.sum()), 2)
         total_contribution = round(float(contributions[name].sum()), 2)
         truth[name] = {
@@ -110,17 +94,46 @@ def simulate_world(seed: int, dates: pd.DatetimeIndex, preset: str = "default") 
             "total_contribution": total_contribution,
             "true_roi": round(total_contribution / total_spend, 6),
         }
-        daily[f"spend_{name}"] = spend
-        daily[f"contrib_{name}"] = contributions[name]
+    return contributions, running, held_out, truth
 
+
+def simulate_world(seed: int, dates: pd.DatetimeIndex, preset: str = "default") -> SimulatedWorld:
+    """Draw a world from the preset and simulate its days (seeded: the same arguments give the same world)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
+    world = draw_world(np.random.default_rng([seed, 0]), PRESETS[preset])
+    n = len(dates)
+    plan_dates = pd.date_range(dates[0], periods=n + PLAN_FUTURE_DAYS, freq="D")
+    plans = plan_spend(np.random.default_rng([seed, 4]), world, plan_dates)
+    realised = realise_spend(np.random.default_rng([seed, 6]), world, plans, n)
     base = baseline(dates, world)
     noise_sd = world.noise_relative_sd * BASELINE_LEVEL
     noise = np.random.default_rng([seed, 7]).normal(0.0, noise_sd, n)
-    revenue = np.maximum(base + total + noise, REVENUE_FLOOR)
+
+    # The tests are sized on the history an analyst has before any of them: the first weeks' revenue.
+    no_tests = {c.name: np.zeros(n) for c in CHANNELS}
+    history = base + sum(_responses(world, realised, no_tests)[0].values()) + noise
+    planned_daily = {c.name: float(np.mean(plans[c.name][:n])) for c in CHANNELS}
+    estimate = experiments.noise_estimate(np.random.default_rng([seed, 9]), history, noise, noise_sd)
+    tests = experiments.schedule(np.random.default_rng([seed, 5]), PRESETS[preset], n, planned_daily, estimate)
+    off = {c.name: np.zeros(n) for c in CHANNELS}
+    for test in tests:
+        off[test.channel] = test.share_off(n)
+    contributions, running, held_out, truth = _responses(world, realised, off)
+    revenue = np.maximum(base + sum(contributions.values()) + noise, REVENUE_FLOOR)
+
+    daily = pd.DataFrame({"date": dates.strftime("%Y-%m-%d")})
+    for name in contributions:
+        daily[f"spend_{name}"] = np.round(realised[name] * (1 - off[name]), 2)
+        daily[f"contrib_{name}"] = contributions[name]
     daily["baseline"] = base
     daily["revenue_cents"] = np.round(revenue * 100).astype(np.int64)
     lift_tests, experiment_truth = experiments.measure(
         np.random.default_rng([seed, 8]), tests, dates, revenue, noise, noise_sd, contributions, running, held_out,
         plans)
-    media_plan = pd.concat(plan_frames, ignore_index=True).sort_values("date", kind="stable")
+    media_plan = pd.concat([
+        pd.DataFrame({"date": plan_dates.strftime("%Y-%m-%d"), "channel": c.name,
+                      "planned_spend": plans[c.name] * (1 - np.r_[off[c.name], np.zeros(PLAN_FUTURE_DAYS)])})
+        for c in CHANNELS
+    ], ignore_index=True).sort_values("date", kind="stable")
     return SimulatedWorld(world, daily, truth, media_plan, lift_tests, experiment_truth)

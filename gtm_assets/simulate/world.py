@@ -100,7 +100,7 @@ class Preset:
     noise: tuple[float, float] = (0.02, 0.08)  # daily revenue noise SD / baseline level
     trend_per_year: tuple[float, float] = (-0.05, 0.15)
     yearly_amplitude: tuple[float, float] = (0.05, 0.2)
-    tested_channels: int = 4  # how many of the never-off channels get one lift test
+    tested_channels: int = 4  # never-off channels considered for a lift test (each if a test can measure it)
     switch_off_probability: float = 0.25  # a test is a national switch-off, else a geo holdout
     holdout_share: tuple[float, float] = (0.25, 0.5)
     test_days: tuple[int, int] = (21, 56)
