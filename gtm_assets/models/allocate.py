@@ -288,6 +288,7 @@ def allocate(
     mmm_channels: pd.DataFrame | None = None,
     cpa: dict[str, float] | None = None,
     draws: pd.DataFrame | None = None,
+    hold_unidentified: bool = False,
 ) -> pd.DataFrame:
     """Recommend daily spend per channel with one of ``METHODS`` under the guardrails.
 
@@ -298,9 +299,13 @@ def allocate(
     methods; ``draws`` (mmm_bootstrap_draws rows) gives each channel's 90% revenue interval from the
     model's bootstrap draws at the recommended spend (NaN without draws). ``cpa`` is required for
     ``inverse_cpa``; channels without a usable CPA are excluded from its split with a note in
-    ``excluded_reason``. For ``mmm_optimal``, ``unconstrained_spend`` is the model's optimum under
-    the total budget alone and ``guardrail_cost`` the daily revenue the guardrails give up against
-    it (the same figure on every row). ``change_pct`` is a fraction (NaN where the base is 0).
+    ``excluded_reason``. With ``hold_unidentified``, ``mmm_optimal`` does not act on
+    curves the model says it cannot identify (mmm_model's ``identified`` is false): those channels
+    keep their base spend (within the guardrails) and the rest of the budget is optimised over the
+    identified ones; ``excluded_reason`` says why and what would fix it. ``unconstrained_spend`` is
+    the model's optimum under the total budget alone (unidentified channels held the same way) and
+    ``guardrail_cost`` the daily revenue the guardrails give up against it (the same figure on every
+    row). ``change_pct`` is a fraction (NaN where the base is 0).
     ``result.attrs`` has ``total_revenue`` (point, lo, hi over the draws). Raises
     ``InfeasibleGuardrails`` when the bounds cannot meet the total budget.
     """
@@ -332,8 +337,21 @@ def allocate(
     if method == "mmm_optimal":
         if curves is None:
             raise ValueError("method 'mmm_optimal' needs mmm_channels")
+        free_lower, free_upper = np.zeros(len(channels)), np.full(len(channels), total)
+        if hold_unidentified and "identified" in mmm_channels.columns:
+            table = mmm_channels.set_index("channel").loc[channels]
+            for i, channel in enumerate(channels):
+                if not bool(table["identified"].iloc[i]):
+                    held = min(max(current[channel], lower[i]), upper[i])
+                    lower[i] = upper[i] = held
+                    free_lower[i] = free_upper[i] = current[channel]
+                    excluded[channel] = (
+                        f"the model cannot identify it ({table['identification_reason'].iloc[i]}), so it keeps its "
+                        f"base spend; to fix: {table['identification_fix'].iloc[i]}"
+                    )
+            _check_feasible(bounds.assign(lower=lower, upper=upper), total)
         spend = _mmm_optimal(curves, lower, upper, total)
-        unconstrained = _mmm_optimal(curves, np.zeros(len(channels)), np.full(len(channels), total), total)
+        unconstrained = _mmm_optimal(curves, free_lower, free_upper, total)
         guardrail_cost = max(float(daily_revenue(curves, unconstrained).sum() - daily_revenue(curves, spend).sum()), 0.0)
         target_share = None
     else:
@@ -374,7 +392,9 @@ def allocate(
             "method": method,
         }
         hits = _guardrails_hit(bounds, channel, spend[i], guardrails)
-        if target_share is None:
+        if target_share is None and channel in excluded:
+            reason = excluded[channel]
+        elif target_share is None:
             reason = _mmm_reason(row, bool(hits), free[i], common_marginal_roi)
         elif channel in excluded:
             reason = excluded[channel] + " (kept at its lower bound)"

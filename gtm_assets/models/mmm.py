@@ -81,13 +81,12 @@ def _metrics(curves: list[ChannelResponse], fit: Fit, spend: np.ndarray, step_sp
     }
 
 
-def _block_bootstrap(residuals: np.ndarray, block_weeks: int, rng: np.random.Generator) -> np.ndarray:
-    """Moving-block resample of (centred) weekly residuals, same length as the input."""
-    n = len(residuals)
-    centred = residuals - residuals.mean()
+def _block_rows(n: int, block_weeks: int, rng: np.random.Generator) -> np.ndarray:
+    """Week indices of a moving-block resample of the weeks (blocks of consecutive weeks drawn with
+    replacement), n of them."""
     n_blocks = -(-n // block_weeks)
     starts = rng.integers(0, n - block_weeks + 1, size=n_blocks)
-    return np.concatenate([centred[s : s + block_weeks] for s in starts])[:n]
+    return np.concatenate([np.arange(s, s + block_weeks) for s in starts])[:n]
 
 
 def _max_vif(design: np.ndarray) -> float:
@@ -180,11 +179,15 @@ def fit_mmm(
     The model is first fitted on all but the last ``holdout_weeks`` weeks to measure out-of-sample
     MAPE (``mape_holdout`` is None when ``holdout_weeks`` is 0), then on every week for the reported
     estimates; the noise scale is re-estimated from the first full fit's residuals and the fit
-    repeated with it. ``*_lo``/``*_hi`` are 90% percentile intervals from ``n_bootstrap``
-    moving-block residual bootstrap refits of the full model (transform parameters re-optimised from
-    the point estimate and a freshly screened start, to convergence; prior centres redrawn within
-    their SDs; lift tests' measured values redrawn within their standard errors). The adstock and
-    saturation choice is kept fixed in the refits. ROI and contribution cover the panel weeks;
+    repeated with it. ``*_lo``/``*_hi`` are 90% percentile intervals (widened to hold the point
+    estimate) from ``n_bootstrap`` refits of the full model on moving-block resamples of the weeks
+    (blocks of ``block_weeks`` consecutive weeks drawn with replacement; the features keep their full
+    history, so carry-over is intact; resampling weeks rather than residuals lets a misfit widen the
+    intervals). Each refit draws every channel's adstock and saturation from the validated
+    candidates by their weights (``Selection.weights``), so the intervals carry the uncertainty of
+    that choice; re-optimises the transform parameters from the point estimate and from a freshly
+    screened start (each scouted, the better run to convergence); redraws the prior centres within
+    their SDs and the lift tests' measured values within their standard errors. ROI and contribution cover the panel weeks;
     marginal ROI is the steady-state slope at the average weekly spend; saturation_pct is the
     saturation at the average weekly spend's steady state; spend_cv is the weekly spend's
     coefficient of variation; ``identified`` (with ``identification_reason`` and
@@ -254,15 +257,14 @@ def fit_mmm(
     residuals = y - fitted
     point = _metrics(curves, fit, spend, step_spend)
 
-    boot_residuals = residuals * np.sqrt(n_weeks / max(n_weeks - n_params, 1))
     rng = np.random.default_rng(seed)
     lift_rng = np.random.default_rng([seed, 1])  # its own stream: fits without lift tests are unchanged
     spec_rng = np.random.default_rng([seed, 3])
     draws, draw_rows = {name: [] for name in point}, []
     for b in range(n_bootstrap):
-        y_boot = fitted + _block_bootstrap(boot_residuals, block_weeks, rng)
+        weeks_b = _block_rows(n_weeks, block_weeks, rng)
         lift_measured = lift.measured + lift.standard_error * lift_rng.standard_normal(len(lift))
-        draw_transforms, draw_model = transforms, model
+        draw_transforms = transforms
         if selection is not None and selection.n_validation:
             draw_specs = []
             for c in range(len(spend_cols)):
@@ -270,13 +272,13 @@ def fit_mmm(
                 draw_specs.append(candidates[spec_rng.choice(len(candidates), p=weights)])
             if draw_specs != chosen:
                 draw_transforms = Transforms(steps, draw_specs, step_days, warmup)
-                draw_model = VarPro(draw_transforms, base, all_rows, sigma, lift)
+        draw_model = VarPro(draw_transforms, base, weeks_b, sigma, lift)
         prior_shift = rng.standard_normal(len(draw_transforms.prior_terms()[0]))
         fresh = qmc.Sobol(draw_transforms.n_params, scramble=True, rng=[seed, 2, b]).random(BOOTSTRAP_SCREEN_POINTS)
-        y_rows, targets = y_boot / sigma, draw_model.lift_targets(lift_measured)
+        y_rows, targets = y[weeks_b] / sigma, draw_model.lift_targets(lift_measured)
         costs = [float(np.sum(draw_model.residuals(t, y_rows, targets, prior_shift) ** 2)) for t in fresh]
         starts = [draw_transforms.convert(fit.theta, transforms), fresh[int(np.argmin(costs))]]
-        refit = draw_model.fit(y_boot, starts, prior_shift=prior_shift, lift_measured=lift_measured,
+        refit = draw_model.fit(y, starts, prior_shift=prior_shift, lift_measured=lift_measured,
                                scout_nfev=BOOTSTRAP_SCOUT_NFEV)
         refit_curves = _curves(draw_transforms, refit)
         metrics = _metrics(refit_curves, refit, spend, step_spend)

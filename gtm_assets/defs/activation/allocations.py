@@ -53,6 +53,9 @@ class AllocationConfig(dg.Config):
     floors: dict[str, float] = {}
     ceilings: dict[str, float] = {}
     min_campaign_share: float = MIN_CAMPAIGN_SHARE
+    # mmm_optimal: keep the channels the MMM cannot identify at their base spend instead of acting on
+    # their curves (measured over simulated worlds it gives up revenue on average; a risk choice).
+    hold_unidentified: bool = False
     seed: int = 0
 
 
@@ -135,7 +138,7 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             base_label=window,
         )
         plan = allocate(config.method, channels=channels, current=base, guardrails=guardrails, mmm_channels=mmm, cpa=cpa,
-                        draws=draws)
+                        draws=draws, hold_unidentified=config.hold_unidentified)
         campaigns = _campaign_rows(plan, stats, config)
         campaigns = campaigns.assign(
             allocated_at=pd.Timestamp.now(tz="UTC").tz_localize(None),
