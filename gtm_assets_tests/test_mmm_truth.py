@@ -140,8 +140,9 @@ def test_asset_outputs_and_check(graph_run, conn, truth):
 
 def test_asset_roi_covers_truth_times_observed_share(graph_run, conn, truth, data_dir):
     """The product path: ROI per unit of consented revenue against true ROI x observed revenue share.
-    Identified channels are within 30%; flighted ones (identified by their on/off weeks) are covered
-    for at least 3 of 4."""
+    The intervals of identified channels cover the truth for all but one at most and their median
+    error is at most 20%; flighted ones (identified by their on/off weeks) are covered for at least
+    3 of 4."""
     panel = weekly_truth_panel(data_dir)
     kept = conn.execute(
         "SELECT date_trunc('week', session_start)::DATE AS week, sum(revenue)::DOUBLE AS kept FROM main.guarded_sessions GROUP BY 1"
@@ -152,7 +153,11 @@ def test_asset_roi_covers_truth_times_observed_share(graph_run, conn, truth, dat
     table = conn.execute("SELECT * FROM main.mmm_model").fetchdf().set_index("channel")
     true_roi = pd.Series({c: share * truth["channels"][c]["true_roi"] for c in table.index})
     error = (table["roi"] / true_roi - 1).abs()
-    assert (error[table["identified"]] <= 0.30).all(), pd.DataFrame({"roi": table["roi"], "truth": true_roi})
+    covers = (table["roi_lo"] <= true_roi) & (true_roi <= table["roi_hi"])
+    identified = table["identified"]
+    assert identified.sum() >= 2
+    assert covers[identified].sum() >= identified.sum() - 1, pd.DataFrame({"roi": table["roi"], "truth": true_roi})
+    assert error[identified].median() <= 0.20
     flighted = [c for c in table.index if truth["channels"][c]["pattern"] == "flighted"]
     covered = [table.loc[c, "roi_lo"] <= true_roi[c] <= table.loc[c, "roi_hi"] for c in flighted]
     assert sum(covered) >= len(flighted) - 1, dict(zip(flighted, covered))

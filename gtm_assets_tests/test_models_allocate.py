@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from gtm_assets.models.allocate import Guardrails, InfeasibleGuardrails, allocate
-from gtm_assets.models.allocate_curves import DailyCurve, curves_from_table
+from gtm_assets.models.allocate_curves import curves_from_table
 from gtm_assets.models.response import expected_response
 from gtm_assets.simulate import CHANNELS as SIM_CHANNELS
-from gtm_assets.simulate import PRESETS, simulate_world, true_response
+from gtm_assets.simulate import simulate_world
 from gtm_assets_tests.brute_force import brute_force_optimum
 
 # Weekly response parameters treated as the truth.
