@@ -77,7 +77,7 @@ def identification(channels: pd.DataFrame, spend: np.ndarray, base: np.ndarray, 
         if lowest[c] > ZERO_ANCHOR_SHARE * median[c] and informative[c] == 0:
             reasons.append(
                 f"its spend never drops below {lowest[c] / median[c]:.0%} of a typical week, so its ROI "
-                "extrapolates the curve to zero spend, and no lift test measured it"
+                "extrapolates the curve to zero spend, and no lift test measured it to within half its size"
             )
             fixes.append("run a lift test (a geo holdout) or pause it for a few weeks")
         own = np.flatnonzero((test_channel == c) & (disagreement > MAX_LIFT_DISAGREEMENT))

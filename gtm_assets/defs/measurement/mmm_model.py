@@ -71,7 +71,7 @@ CURRENT_WEEKS = 4  # "current spend" on the response-curve chart: the mean of th
 
 
 class MMMConfig(dg.Config):
-    n_bootstrap: int = 100
+    n_bootstrap: int = 50  # bootstrap refits (each re-optimises everything; `gtm mmm fit` defaults to 100)
     holdout_weeks: int = 8
     seed: int = 0
 
