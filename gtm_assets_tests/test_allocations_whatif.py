@@ -1,17 +1,18 @@
 """What-if scenarios against the simulator's true curves, the `gtm whatif` command, and the
-allocations asset (checks, campaign split, volatility cap across two consecutive runs)."""
+allocations asset (checks, campaign split, the volatility cap against the trailing base)."""
 
 import argparse
 import os
 import shutil
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 import pytest
 
 from gtm_assets.cli import whatif as cli_whatif
 from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
-from gtm_assets_tests.test_allocations_truth import true_daily_revenue, true_weekly_params
+from gtm_assets_tests.test_allocations_truth import true_curve_table, true_daily_revenue
 
 CURRENT = {"TV": 9000.0, "Radio": 2500.0, "Print": 1800.0, "Display": 2200.0, "CTV": 3500.0,
            "Search": 4500.0, "Social": 3200.0, "Email": 350.0}
@@ -28,15 +29,34 @@ def test_parse_scenario():
 
 
 def test_what_if_matches_true_curves(truth):
-    mmm = true_weekly_params(truth).assign(roi=1.0, roi_lo=0.8, roi_hi=1.3)
-    result = what_if(parse_scenario("move 10% from TV to Search", list(CURRENT)), mmm_channels=mmm, current=CURRENT)
+    """On the true curves the predicted change is the true change; draws equal to the truth give no
+    spread."""
+    mmm = true_curve_table(truth)
+    draws = pd.concat([mmm.assign(draw=d) for d in range(10)])
+    result = what_if(parse_scenario("move 10% from TV to Search", list(CURRENT)), mmm_channels=mmm, current=CURRENT,
+                     draws=draws, base="the test's base")
     moved = {**CURRENT, "TV": 8100.0, "Search": 5400.0}
     expected = true_daily_revenue(truth, moved) - true_daily_revenue(truth, CURRENT)
     assert result.daily_change == pytest.approx(expected, rel=1e-9)
-    assert result.daily_change_lo <= result.daily_change <= result.daily_change_hi
+    assert result.daily_change_lo == pytest.approx(expected, rel=1e-9) and result.daily_change_hi == pytest.approx(expected, rel=1e-9)
     assert result.channels.scenario_spend.sum() == pytest.approx(sum(CURRENT.values()))
+    assert result.summary().startswith("Base: the test's base.")
     with pytest.raises(ScenarioError, match="makes Email spend negative"):
         what_if(parse_scenario("cut Email by 500", list(CURRENT)), mmm_channels=mmm, current=CURRENT)
+
+
+def test_cutting_a_channel_that_is_off_this_week_cuts_its_usual_level(truth):
+    """TV ran in the last four weeks but not in the last seven days: the scenario applies to its 28-day
+    average, predicts the true loss of that cut, and says TV is off right now."""
+    mmm = true_curve_table(truth)
+    base = {**CURRENT, "TV": 6000.0}
+    recent = {**CURRENT, "TV": 0.0}
+    result = what_if(parse_scenario("cut TV by 20%", list(base)), mmm_channels=mmm, current=base, recent=recent,
+                     base="the 28-day average daily spend")
+    expected = true_daily_revenue(truth, {**base, "TV": 4800.0}) - true_daily_revenue(truth, base)
+    assert expected < 0 and result.daily_change == pytest.approx(expected, rel=1e-9)
+    assert "TV is off right now" in result.summary() and "6,000.00" in result.summary()
+    assert "no interval" in result.summary()
 
 
 def _cli(**kwargs) -> argparse.Namespace:
@@ -46,10 +66,13 @@ def _cli(**kwargs) -> argparse.Namespace:
 
 def test_whatif_cli(conn, capsys):
     path = conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    n_draws = conn.execute("SELECT count(DISTINCT draw) FROM main.mmm_bootstrap_draws").fetchall()[0][0]
     conn.close()
     assert cli_whatif.whatif_command(_cli(scenario="cut TV by 20%", scale=["Search=10"], db=path)) == 0
     out = capsys.readouterr().out
     assert "Predicted revenue change" in out and "| TV " in out
+    assert "Base: the 28-day average daily spend (" in out
+    assert f"over the model's {n_draws} bootstrap draws" in out
     assert cli_whatif.whatif_command(_cli(scenario="cut Telly by 20%", db=path)) == 2
     assert "unknown channel 'Telly'" in capsys.readouterr().err
     assert cli_whatif.whatif_command(_cli(db=path)) == 2
@@ -69,31 +92,54 @@ def _materialize_allocations(database: str, config: dict) -> dg.ExecuteInProcess
     )
 
 
-def test_allocations_volatility_cap_across_two_runs(graph_run, tmp_path):
+def test_allocations_cap_against_the_trailing_base_across_runs(graph_run, tmp_path):
+    """Two runs with a 10% cap: every channel with spend in the last 28 days stays within 10% of its
+    28-day average (flighted channels off this week included), the checks pass, and the rows say the
+    base, the guardrail cost and whether a channel is off right now."""
     import duckdb
 
     copy = str(tmp_path / "copy.duckdb")
     shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)
     first = _materialize_allocations(copy, {"method": "mmm_optimal", "max_daily_change_pct": 0.1})
-    with duckdb.connect(copy, read_only=True) as db:
-        one = db.execute("SELECT DISTINCT channel, recommended_spend, total_daily_budget FROM main.allocations").fetchdf()
     second = _materialize_allocations(copy, {"method": "uniform", "max_daily_change_pct": 0.1})
     with duckdb.connect(copy, read_only=True) as db:
-        two = db.execute("SELECT channel, campaign, recommended_spend, recommended_campaign_spend, guardrails_hit, "
-                         "split_method, rationale FROM main.allocations").fetchdf()
+        two = db.execute("SELECT channel, campaign, recommended_spend, recommended_campaign_spend, baseline_spend, "
+                         "base_window_days, recent_7d_spend, currently_off, guardrails_hit, split_method, rationale, "
+                         "total_daily_budget FROM main.allocations").fetchdf()
+        media = db.execute("SELECT channel, sum(spend::DOUBLE) / 28 AS base FROM raw.raw_media_spend "
+                           "WHERE date::DATE > (SELECT max(date::DATE) FROM raw.raw_media_spend) - 28 GROUP BY 1").fetchdf()
         runs = db.execute("SELECT count(DISTINCT run_id) FROM main.allocation_history").fetchall()[0][0]
     for result in (first, second):
         assert result.success
         assert all(e.passed for e in result.get_asset_check_evaluations())
-    channel_two = two.drop_duplicates("channel").set_index("channel").recommended_spend
-    before = one.set_index("channel").recommended_spend.reindex(channel_two.index)
-    spending = before > 0  # the cap applies to channels that spend; a stopped channel may restart
-    assert spending.sum() >= 5
-    assert ((channel_two - before).abs()[spending] <= 0.1 * before[spending] + 0.01).all()
+    channel = two.drop_duplicates("channel").set_index("channel")
+    base = media.set_index("channel")["base"].reindex(channel.index)
+    np.testing.assert_allclose(channel["baseline_spend"], base, rtol=1e-9)
+    assert (channel.base_window_days == 28).all()
+    spending = base > 0
+    assert ((channel.recommended_spend - base).abs()[spending] <= 0.1 * base[spending] + 0.01).all()
     assert two.guardrails_hit.str.contains("volatility_cap").any()  # uniform wants bigger moves
-    assert abs(two.recommended_campaign_spend.sum() - one.total_daily_budget.iloc[0]) <= 0.01
+    assert two.rationale.str.contains("vs the 28-day average daily spend").any()
+    assert (channel.currently_off == ((channel.recent_7d_spend < 0.005) & (base > 0))).all()
+    assert abs(two.recommended_campaign_spend.sum() - channel.total_daily_budget.iloc[0]) <= 0.01
     assert set(two.split_method) == {"thompson", "recent_share"}  # offline channels track no conversions
+    metadata = first.asset_materializations_for_node("allocations")[0].metadata
+    assert metadata["guardrail_cost_per_day"].value >= 0
+    assert metadata["base"].value.startswith("the 28-day average daily spend")
     assert runs >= 3
+
+
+def test_inverse_cpa_runs_on_channels_without_conversions(graph_run, tmp_path):
+    """TV tracks no conversions: the seed's baseline method still allocates, with a note."""
+    import duckdb
+
+    copy = str(tmp_path / "copy.duckdb")
+    shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)
+    result = _materialize_allocations(copy, {"method": "inverse_cpa"})
+    assert result.success and all(e.passed for e in result.get_asset_check_evaluations())
+    with duckdb.connect(copy, read_only=True) as db:
+        tv = db.execute("SELECT DISTINCT excluded_reason, rationale FROM main.allocations WHERE channel = 'TV'").fetchall()
+    assert "no tracked conversions" in tv[0][0] and "excluded from the 1/CPA split" in tv[0][1]
 
 
 def test_allocations_infeasible_floors_fail_with_the_constraint(graph_run, tmp_path):

@@ -6,12 +6,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--days", type=int, default=730, help="number of days (default 730)")
     parser.add_argument("--events", type=int, default=50000, help="approximate number of event rows (default 50000)")
     parser.add_argument("--users", type=int, default=None, help="user pool size (default events/12)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    parser.add_argument("--preset", default="default",
+                        help="world preset: default, or hard (collinear flights, a low-variation channel, "
+                             "correlated spend, more noise, fewer lift tests); the seed draws the world's truth")
     parser.add_argument("--start-date", default="2024-01-01", help="first simulated day (default 2024-01-01)")
     parser.add_argument("--formats", default="csv,parquet,jsonl.gz",
                         help="comma list of event file formats from csv, parquet, jsonl, csv.gz, jsonl.gz; "
@@ -29,7 +33,7 @@ def simulate_command(args: argparse.Namespace) -> int:
     try:
         truth = simulate(args.out, days=args.days, events=args.events, users=args.users, seed=args.seed,
                          start_date=args.start_date, formats=tuple(f.strip() for f in args.formats.split(",")),
-                         n_event_files=args.files)
+                         n_event_files=args.files, preset=args.preset)
     except ValueError as error:
         print(f"gtm simulate: {error}")
         return 2
@@ -54,7 +58,7 @@ def simulate_command(args: argparse.Namespace) -> int:
           f"with {counts['raw_rows']:,} raw rows ({counts['quarantined_total']:,} malformed, "
           f"{counts['dropped_for_consent']:,} without analytics consent, {counts['kept']:,} kept in "
           f"{counts['kept_sessions']:,} sessions, kept revenue {counts['kept_revenue']:,.2f}) for "
-          f"{truth['start_date']}..{truth['end_date']}, plus media_spend.csv, media_plan.csv, lift_tests.csv, "
+          f"{truth['start_date']}..{truth['end_date']} ({truth['preset']} world, seed {truth['seed']}), plus media_spend.csv, media_plan.csv, lift_tests.csv, "
           f"ground_truth.json and ground_truth_daily.csv; {(event_bytes + other_bytes) / 1e6:.2f} MB in total under {args.out}.")
     return 0
 

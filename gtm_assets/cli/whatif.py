@@ -4,8 +4,10 @@
     gtm whatif "move 10% from TV to Search" --horizon 28
     gtm whatif --scale TV=-20 --move TV:Search:10
 
-Reads main.mmm_model and the current daily spend (last 7 days of raw.raw_media_spend) from the
-DuckDB file (read-only, so it works while nothing else writes).
+Reads main.mmm_model, its bootstrap draws (main.mmm_bootstrap_draws, for the interval) and the
+spend of raw.raw_media_spend from the DuckDB file (read-only, so it works while nothing else writes).
+The base is each channel's average daily spend over the last 28 days (the answer names the dates);
+a channel with no spend in the last 7 days is said to be off right now.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def _structured(args: argparse.Namespace) -> str:
 def whatif_command(args: argparse.Namespace) -> int:
     import duckdb
 
-    from gtm_assets.defs.activation.allocations import CAMPAIGN_STATS_SQL
+    from gtm_assets.defs.activation.allocations import CAMPAIGN_STATS_SQL, bootstrap_draws, channel_spend
     from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
 
     try:
@@ -63,13 +65,15 @@ def whatif_command(args: argparse.Namespace) -> int:
     try:
         with duckdb.connect(path, read_only=True) as conn:
             mmm = conn.execute("SELECT * FROM main.mmm_model").fetchdf()
+            draws = bootstrap_draws(conn)
             stats = conn.execute(CAMPAIGN_STATS_SQL).fetchdf()
     except (duckdb.Error, OSError) as error:
         print(f"error: cannot read the fitted model from {path} ({error}); run `gtm run` first", file=sys.stderr)
         return 2
-    current = stats.groupby("channel")["recent_spend"].sum().to_dict()
+    base, recent, _, window = channel_spend(stats)
     try:
-        result = what_if(parse_scenario(text, list(current)), mmm_channels=mmm, current=current, horizon_days=args.horizon)
+        result = what_if(parse_scenario(text, list(base)), mmm_channels=mmm, current=base, horizon_days=args.horizon,
+                         draws=draws, base=window, recent=recent)
     except ScenarioError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

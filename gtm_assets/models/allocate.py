@@ -1,9 +1,11 @@
 """Daily budget allocation across channels under guardrails.
 
-Methods: ``mmm_optimal`` maximises the MMM's expected steady-state incremental revenue,
-``inverse_cpa`` splits the budget in proportion to 1/CPA and ``uniform`` splits it equally; the
-last two are then fitted into the guardrail bounds. Every method returns spends that respect each
-channel's bounds and sum to the total budget within one cent.
+Methods: ``mmm_optimal`` maximises the MMM's expected steady-state incremental revenue per day
+(the global optimum under the guardrails, robust to S-shaped curves: exact dynamic programming over
+a spend grid, then a local polish, ``allocate_optimum``); ``inverse_cpa`` splits the budget in
+proportion to 1/CPA and ``uniform`` splits it equally; the last two are then fitted into the
+guardrail bounds. Every method returns spends that respect each channel's bounds and sum to the
+total budget within one cent. Expected revenue intervals come from the model's bootstrap draws.
 """
 
 from __future__ import annotations
@@ -14,20 +16,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import brentq, minimize
+from scipy.optimize import brentq
 
-from gtm_assets.models.mmm import expected_response, marginal_response
+from gtm_assets.models.allocate_curves import (
+    curves_from_table,
+    daily_revenue,
+    draw_revenue,
+    interval,
+    marginal_roi,
+)
+from gtm_assets.models.allocate_optimum import optimum
 
 METHODS = ("mmm_optimal", "inverse_cpa", "uniform")
-DAYS_PER_WEEK = 7
 CENT = 0.01
 BIND_TOLERANCE = CENT + 1e-6  # a bound "binds" when the cent-rounded spend is within a cent of it
-N_RANDOM_STARTS = 4
-MMM_PARAM_COLUMNS = ["decay", "half_saturation", "shape", "coefficient"]
 OUTPUT_COLUMNS = [
     "channel", "current_spend", "recommended_spend", "change_pct",
     "expected_incremental_revenue", "expected_incremental_revenue_lo", "expected_incremental_revenue_hi",
     "marginal_roi", "method", "guardrails_hit", "rationale",
+    "unconstrained_spend", "guardrail_cost", "excluded_reason",
 ]  # fmt: skip
 
 
@@ -39,10 +46,12 @@ class InfeasibleGuardrails(ValueError):
 class Guardrails:
     """Budget guardrails; money amounts are daily spend in the budget's currency.
 
-    ``max_daily_change_pct`` is a fraction (0.25 = at most 25% up or down from the current spend)
-    and applies to channels currently spending; ``None`` turns it off. ``min_learning_spend``
-    (one amount for every channel, or a per-channel dict) applies only to channels currently
-    spending, so they keep enough budget to stay out of a platform learning phase.
+    ``max_daily_change_pct`` is a fraction (0.25 = at most 25% up or down from the base spend, the
+    ``current`` figure given to ``allocate``; ``base_label`` says what that is, e.g. "the 28-day
+    average") and applies to channels with a positive base; ``None`` turns it off. A channel whose
+    base is zero may start at any level. ``min_learning_spend`` (one amount for every channel, or a
+    per-channel dict) applies only to channels with a positive base, so they keep enough budget to
+    stay out of a platform learning phase.
     """
 
     total_daily_budget: float
@@ -50,6 +59,7 @@ class Guardrails:
     ceilings: dict[str, float] = field(default_factory=dict)
     max_daily_change_pct: float | None = None
     min_learning_spend: float | dict[str, float] = 0.0
+    base_label: str = "current spend"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -65,7 +75,8 @@ _UPPER_SOURCES = {"ceiling": "ceilings", "volatility_cap": "volatility-cap maxim
 
 
 def _bounds(channels: list[str], current: dict[str, float], guardrails: Guardrails) -> pd.DataFrame:
-    """Per-channel bound components and the effective lower/upper bounds."""
+    """Per-channel bound components and the effective lower/upper bounds (the volatility cap and
+    the learning spend apply to channels with a positive base)."""
     cap = guardrails.max_daily_change_pct
     rows = []
     for channel in channels:
@@ -170,79 +181,26 @@ def _round_to_cents(spend: np.ndarray, lower: np.ndarray, upper: np.ndarray, tot
 # ----------------------------------------------------------------------------------------------
 
 
-def daily_revenue(params: list[dict], spend: np.ndarray) -> np.ndarray:
-    """Expected steady-state incremental revenue per day for daily spends."""
-    return np.array(
-        [expected_response(p, DAYS_PER_WEEK * x) / DAYS_PER_WEEK for p, x in zip(params, spend)]
-    )
+def _mmm_optimal(curves, lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:
+    """The global optimum of the model's daily revenue within the bounds (``allocate_optimum``)."""
+    return optimum([c.revenue for c in curves], [c.marginal for c in curves], lower, upper, total)
 
 
-def _marginal_roi(params: list[dict], spend: np.ndarray) -> np.ndarray:
-    """Extra revenue per extra unit of spend at the given daily spends."""
-    return np.array([marginal_response(p, DAYS_PER_WEEK * x) for p, x in zip(params, spend)])
-
-
-def _mmm_optimal(
-    params: list[dict], lower: np.ndarray, upper: np.ndarray, total: float, starts: list[np.ndarray]
-) -> np.ndarray:
-    """Maximise total expected daily revenue with SLSQP from several feasible starts."""
-    scale_lower, scale_upper = lower / total, upper / total
-
-    def objective(share: np.ndarray) -> float:
-        return -daily_revenue(params, share * total).sum() / total
-
-    def gradient(share: np.ndarray) -> np.ndarray:
-        return -_marginal_roi(params, share * total)
-
-    best, best_value = None, math.inf
-    for start in starts:
-        result = minimize(
-            objective,
-            start / total,
-            jac=gradient,
-            method="SLSQP",
-            bounds=[(lo, None if np.isinf(hi) else hi) for lo, hi in zip(scale_lower, scale_upper)],
-            constraints=[{"type": "eq", "fun": lambda s: s.sum() - 1.0, "jac": np.ones_like}],
-            options={"maxiter": 500, "ftol": 1e-12},
-        )
-        candidate = _fit_to_bounds(np.clip(result.x, 0.0, None) * total, lower, upper, total)
-        value = objective(candidate / total)
-        if value < best_value:
-            best, best_value = candidate, value
-    return best
-
-
-def mmm_params(channels: list[str], mmm_channels: pd.DataFrame) -> list[dict]:
-    """Response parameters per channel from an MMM channel table."""
-    missing_cols = [c for c in ["channel", *MMM_PARAM_COLUMNS] if c not in mmm_channels.columns]
-    if missing_cols:
-        raise ValueError(f"mmm_channels lacks column(s): {', '.join(missing_cols)}")
-    table = mmm_channels.set_index("channel")
-    missing = [c for c in channels if c not in table.index]
-    if missing:
-        raise ValueError(f"mmm_channels has no parameters for: {', '.join(missing)}")
-    return [table.loc[c, MMM_PARAM_COLUMNS].astype(float).to_dict() for c in channels]
-
-
-def revenue_interval(
-    mmm_channels: pd.DataFrame, channels: list[str], revenue: np.ndarray, spend: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Interval of the MMM's (incremental) revenue figures from its bootstrap ROI interval.
-
-    ``revenue`` is the point figure per channel caused by ``spend`` (a level or a change). It is
-    scaled by roi_lo/roi and roi_hi/roi; where the fitted ROI is 0 the interval is
-    [0, roi_hi * spend] (ordered for negative changes). NaN when the table has no ROI interval.
-    """
-    revenue, spend = np.asarray(revenue, float), np.asarray(spend, float)
-    if not {"roi", "roi_lo", "roi_hi"} <= set(mmm_channels.columns):
-        return np.full(len(channels), np.nan), np.full(len(channels), np.nan)
-    table = mmm_channels.set_index("channel").loc[channels]
-    roi, roi_lo, roi_hi = (table[c].to_numpy(float) for c in ("roi", "roi_lo", "roi_hi"))
-    positive = roi > 0
-    safe_roi = np.where(positive, roi, 1.0)
-    first = np.where(positive, revenue * roi_lo / safe_roi, 0.0)
-    second = np.where(positive, revenue * roi_hi / safe_roi, roi_hi * spend)
-    return np.minimum(first, second), np.maximum(first, second)
+def _cpa_weights(channels: list[str], cpa: Mapping[str, float]) -> tuple[np.ndarray, dict[str, str]]:
+    """1/CPA per channel; channels whose CPA is missing, zero, negative or not finite (no tracked
+    conversions, or no spend, in the CPA window) get weight 0 and a note: they are excluded from the
+    1/CPA split and kept at their lower bound."""
+    weights, excluded = [], {}
+    for channel in channels:
+        value = cpa.get(channel, math.nan)
+        if value is None or not 0 < value < math.inf:
+            weights.append(0.0)
+            excluded[channel] = "no tracked conversions (CPA undefined): excluded from the 1/CPA split"
+        else:
+            weights.append(1.0 / value)
+    if not any(weights):
+        raise ValueError("inverse_cpa needs at least one channel with a positive, finite CPA; none has one")
+    return np.array(weights), excluded
 
 
 # ----------------------------------------------------------------------------------------------
@@ -293,8 +251,8 @@ def _mmm_reason(row: dict, held: bool, free: bool, common_marginal_roi: float) -
     if row["recommended_spend"] < CENT and not held:
         elsewhere = f"the {common_marginal_roi:.2f}" if math.isfinite(common_marginal_roi) else "what is"
         return (
-            f"its marginal ROI at zero spend ({row['marginal_roi']:.2f}) is below {elsewhere} "
-            "earned by the channels that get budget"
+            f"no spend level earns it more than {elsewhere} marginal ROI of the channels that get budget "
+            f"(its marginal ROI at zero spend is {row['marginal_roi']:.2f})"
         )
     reason = (
         f"the MMM expects {row['expected_incremental_revenue']:,.2f} incremental revenue per day "
@@ -309,7 +267,7 @@ def _rationale(row: dict, reason: str, hits: list[str], guardrails: Guardrails) 
     limits = {
         "floor": f"floor of {guardrails.floors.get(channel, 0.0):,.2f}",
         "ceiling": f"ceiling of {guardrails.ceilings.get(channel, math.inf):,.2f}",
-        "volatility_cap": f"volatility cap of ±{(guardrails.max_daily_change_pct or 0):.0%} vs current",
+        "volatility_cap": f"volatility cap of ±{(guardrails.max_daily_change_pct or 0):.0%} vs {guardrails.base_label}",
         "min_learning": "minimum learning spend",
     }
     held = f"; held at the {' and '.join(limits[h] for h in hits)}" if hits else ""
@@ -329,15 +287,27 @@ def allocate(
     guardrails: Guardrails,
     mmm_channels: pd.DataFrame | None = None,
     cpa: dict[str, float] | None = None,
+    draws: pd.DataFrame | None = None,
+    hold_unidentified: bool = False,
 ) -> pd.DataFrame:
     """Recommend daily spend per channel with one of ``METHODS`` under the guardrails.
 
-    ``current`` holds today's daily spend per channel (missing = 0). ``mmm_channels`` (rows of
-    ``MMMResult.channels``, weekly response parameters) is required for ``mmm_optimal`` and, when
-    given, also fills expected revenue (with an interval when it has roi_lo/roi_hi, see
-    ``revenue_interval``) and marginal ROI for the other methods. ``cpa`` is required
-    for ``inverse_cpa``. ``change_pct`` is a fraction (NaN for channels with no current spend).
-    Raises ``InfeasibleGuardrails`` when the bounds cannot meet the total budget.
+    ``current`` is each channel's base daily spend (missing = 0): the figure the volatility cap and
+    ``change_pct`` are relative to (the asset passes the trailing 28-day average). ``mmm_channels``
+    (mmm_model rows: curve parameters, with ``time_step_days``; weekly when absent) is required for
+    ``mmm_optimal`` and, when given, also fills expected revenue and marginal ROI for the other
+    methods; ``draws`` (mmm_bootstrap_draws rows) gives each channel's 90% revenue interval from the
+    model's bootstrap draws at the recommended spend (NaN without draws). ``cpa`` is required for
+    ``inverse_cpa``; channels without a usable CPA are excluded from its split with a note in
+    ``excluded_reason``. With ``hold_unidentified``, ``mmm_optimal`` does not act on
+    curves the model says it cannot identify (mmm_model's ``identified`` is false): those channels
+    keep their base spend (within the guardrails) and the rest of the budget is optimised over the
+    identified ones; ``excluded_reason`` says why and what would fix it. ``unconstrained_spend`` is
+    the model's optimum under the total budget alone (unidentified channels held the same way) and
+    ``guardrail_cost`` the daily revenue the guardrails give up against it (the same figure on every
+    row). ``change_pct`` is a fraction (NaN where the base is 0).
+    ``result.attrs`` has ``total_revenue`` (point, lo, hi over the draws). Raises
+    ``InfeasibleGuardrails`` when the bounds cannot meet the total budget.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
@@ -359,36 +329,52 @@ def allocate(
     bounds = _bounds(channels, current, guardrails)
     _check_feasible(bounds, total)
     lower, upper = bounds["lower"].to_numpy(), bounds["upper"].to_numpy()
-    params = mmm_params(channels, mmm_channels) if mmm_channels is not None else None
+    curves = curves_from_table(channels, mmm_channels) if mmm_channels is not None else None
 
+    excluded: dict[str, str] = {}
+    unconstrained = np.full(len(channels), np.nan)
+    guardrail_cost = math.nan
     if method == "mmm_optimal":
-        if params is None:
+        if curves is None:
             raise ValueError("method 'mmm_optimal' needs mmm_channels")
-        rng = np.random.default_rng(0)
-        seeds = [np.ones(len(channels)), np.array(list(current.values()))]
-        seeds += list(rng.dirichlet(np.ones(len(channels)), size=N_RANDOM_STARTS))
-        starts = [_fit_to_bounds(w, lower, upper, total) for w in seeds if w.sum() > 0]
-        spend = _mmm_optimal(params, lower, upper, total, starts)
+        free_lower, free_upper = np.zeros(len(channels)), np.full(len(channels), total)
+        if hold_unidentified and "identified" in mmm_channels.columns:
+            table = mmm_channels.set_index("channel").loc[channels]
+            for i, channel in enumerate(channels):
+                if not bool(table["identified"].iloc[i]):
+                    held = min(max(current[channel], lower[i]), upper[i])
+                    lower[i] = upper[i] = held
+                    free_lower[i] = free_upper[i] = current[channel]
+                    excluded[channel] = (
+                        f"the model cannot identify it ({table['identification_reason'].iloc[i]}), so it keeps its "
+                        f"base spend; to fix: {table['identification_fix'].iloc[i]}"
+                    )
+            _check_feasible(bounds.assign(lower=lower, upper=upper), total)
+        spend = _mmm_optimal(curves, lower, upper, total)
+        unconstrained = _mmm_optimal(curves, free_lower, free_upper, total)
+        guardrail_cost = max(float(daily_revenue(curves, unconstrained).sum() - daily_revenue(curves, spend).sum()), 0.0)
         target_share = None
     else:
         if method == "inverse_cpa":
             if cpa is None:
                 raise ValueError("method 'inverse_cpa' needs cpa")
-            invalid = [c for c in channels if not 0 < cpa.get(c, math.nan) < math.inf]
-            if invalid:
-                raise ValueError(f"cpa must be positive and finite for: {', '.join(invalid)}")
-            weights = np.array([1.0 / cpa[c] for c in channels])
+            weights, excluded = _cpa_weights(channels, cpa)
         else:
             weights = np.ones(len(channels))
         spend = _fit_to_bounds(weights, lower, upper, total)
         target_share = weights / weights.sum()
     spend = _round_to_cents(spend, lower, upper, total)
 
-    if params is not None:
-        revenue, marginal = daily_revenue(params, spend), _marginal_roi(params, spend)
-        revenue_lo, revenue_hi = revenue_interval(mmm_channels, channels, revenue, spend)
+    if curves is not None:
+        revenue, marginal = daily_revenue(curves, spend), marginal_roi(curves, spend)
     else:
-        revenue = marginal = revenue_lo = revenue_hi = np.full(len(channels), np.nan)
+        revenue = marginal = np.full(len(channels), np.nan)
+    revenue_lo = revenue_hi = np.full(len(channels), np.nan)
+    total_lo = total_hi = math.nan
+    if draws is not None and len(draws):
+        per_draw = draw_revenue(draws, channels, spend[None, :])[:, 0, :]
+        revenue_lo, revenue_hi = interval(per_draw, point=revenue)
+        total_lo, total_hi = interval(per_draw.sum(axis=1), point=float(np.sum(revenue)))
     free = (spend > lower + BIND_TOLERANCE) & (spend < upper - BIND_TOLERANCE)
     common_marginal_roi = float(np.mean(marginal[free])) if free.any() else math.nan
 
@@ -406,8 +392,12 @@ def allocate(
             "method": method,
         }
         hits = _guardrails_hit(bounds, channel, spend[i], guardrails)
-        if target_share is None:
+        if target_share is None and channel in excluded:
+            reason = excluded[channel]
+        elif target_share is None:
             reason = _mmm_reason(row, bool(hits), free[i], common_marginal_roi)
+        elif channel in excluded:
+            reason = excluded[channel] + " (kept at its lower bound)"
         else:
             basis = f"1/CPA weighting (CPA {cpa[channel]:,.2f})" if method == "inverse_cpa" else "an equal split"
             reason = f"{basis} targets {target_share[i]:.1%} of the budget"
@@ -415,5 +405,10 @@ def allocate(
                 reason += f", {spend[i] / total:.1%} after fitting the guardrails"
         row["guardrails_hit"] = ",".join(hits)
         row["rationale"] = _rationale(row, reason, hits, guardrails)
+        row["unconstrained_spend"] = float(unconstrained[i])
+        row["guardrail_cost"] = guardrail_cost
+        row["excluded_reason"] = excluded.get(channel, "")
         rows.append(row)
-    return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+    result = pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+    result.attrs["total_revenue"] = (float(np.nansum(revenue)) if curves is not None else math.nan, float(total_lo), float(total_hi))
+    return result

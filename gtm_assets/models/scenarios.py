@@ -1,20 +1,23 @@
 """What-if budget scenarios on the media-mix model: "cut TV by 20%", "move 10% from TV to Search".
 
-A scenario changes today's daily spend per channel; the predicted revenue change is the MMM's
-steady-state daily response at the new spend minus at today's (``allocate.daily_revenue``), with
-an interval from the model's bootstrap ROI interval (``allocate.revenue_interval``; channel
-intervals are added, which treats their errors as moving together, a conservative bound).
+A scenario changes each channel's base daily spend: the trailing average over a window (the caller
+says which; `gtm whatif` uses the last 28 days), so that a flighted channel that happens to be off
+this week still has the level it is usually run at. The predicted revenue change is the MMM's
+steady-state daily response at the new spend minus at the base (``allocate_curves``); its 90%
+interval is the spread of the same difference over the model's bootstrap draws, each draw with its
+own curves, summed over channels within each draw. The answer names the window and says which
+channels are off right now.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from gtm_assets.models.allocate import daily_revenue, mmm_params, revenue_interval
+from gtm_assets.models.allocate_curves import curves_from_table, daily_revenue, draw_revenue, interval
 
 _NUMBER = r"(\d+(?:\.\d+)?)\s*(%?)"
 _SCALE = re.compile(rf"^(cut|reduce|decrease|lower|increase|raise|boost|grow)\s+(.+?)\s+by\s+{_NUMBER}$", re.I)
@@ -39,21 +42,29 @@ class Change:
 
 @dataclass
 class WhatIf:
-    """Per-channel spends and revenue, and the total daily and horizon revenue change."""
+    """Per-channel spends and revenue, the total daily and horizon revenue change, what the base
+    spend is, and notes (channels off right now, where the interval comes from)."""
 
     channels: pd.DataFrame
     daily_change: float
     daily_change_lo: float
     daily_change_hi: float
     horizon_days: int
+    base: str = "current daily spend"
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         days = self.horizon_days
-        return (
-            f"Predicted revenue change {self.daily_change:+,.2f} per day (90% interval "
-            f"{self.daily_change_lo:+,.2f} to {self.daily_change_hi:+,.2f}); over {days} days "
-            f"{self.daily_change * days:+,.2f} ({self.daily_change_lo * days:+,.2f} to {self.daily_change_hi * days:+,.2f})."
+        interval = (
+            f" (90% interval {self.daily_change_lo:+,.2f} to {self.daily_change_hi:+,.2f})"
+            if np.isfinite(self.daily_change_lo) else " (no interval: the model has no bootstrap draws)"
         )
+        horizon = f"{self.daily_change * days:+,.2f}"
+        if np.isfinite(self.daily_change_lo):
+            horizon += f" ({self.daily_change_lo * days:+,.2f} to {self.daily_change_hi * days:+,.2f})"
+        lines = [f"Base: {self.base}.", *self.notes,
+                 f"Predicted revenue change {self.daily_change:+,.2f} per day{interval}; over {days} days {horizon}."]
+        return "\n".join(lines)
 
 
 def _channel(name: str, channels: list[str]) -> str:
@@ -88,9 +99,23 @@ def parse_scenario(text: str, channels: list[str]) -> list[Change]:
 
 
 def what_if(
-    changes: list[Change], *, mmm_channels: pd.DataFrame, current: dict[str, float], horizon_days: int = 14
+    changes: list[Change],
+    *,
+    mmm_channels: pd.DataFrame,
+    current: dict[str, float],
+    horizon_days: int = 14,
+    draws: pd.DataFrame | None = None,
+    base: str = "current daily spend",
+    recent: dict[str, float] | None = None,
 ) -> WhatIf:
-    """Apply ``changes`` to ``current`` daily spend and predict the revenue change with an interval."""
+    """Apply ``changes`` to the base daily spend ``current`` and predict the revenue change.
+
+    ``base`` says in words what ``current`` is (e.g. "the 28-day average daily spend, 2025-12-03 to
+    2025-12-30"); ``recent`` (daily spend over the last days, optional) lets the answer say which
+    channels are off right now; ``draws`` (the model's bootstrap draws, mmm_bootstrap_draws rows)
+    give the 90% interval. A percentage change applies to the base, so cutting a channel that is off
+    this week still cuts its usual level, and the answer says so.
+    """
     channels = list(current)
     spend = pd.Series(current, dtype=float)
     new = spend.copy()
@@ -103,9 +128,27 @@ def what_if(
     if not negative.empty:
         raise ScenarioError(f"scenario makes {negative.index[0]} spend negative ({negative.iloc[0]:,.2f} per day)")
     new = new.clip(lower=0.0)
-    params = mmm_params(channels, mmm_channels)
-    before, after = daily_revenue(params, spend.to_numpy()), daily_revenue(params, new.to_numpy())
-    lo, hi = revenue_interval(mmm_channels, channels, after - before, (new - spend).to_numpy())
+    curves = curves_from_table(channels, mmm_channels)
+    before, after = daily_revenue(curves, spend.to_numpy()), daily_revenue(curves, new.to_numpy())
+    lo = hi = np.full(len(channels), np.nan)
+    total_lo = total_hi = float("nan")
+    notes = []
+    if draws is not None and len(draws):
+        per_draw = draw_revenue(draws, channels, np.vstack([spend.to_numpy(), new.to_numpy()]))
+        change = per_draw[:, 1, :] - per_draw[:, 0, :]
+        lo, hi = interval(change, point=after - before)
+        total_lo, total_hi = interval(change.sum(axis=1), point=float(np.sum(after - before)))
+        notes.append(f"Interval: the 5th to 95th percentile over the model's {len(change)} bootstrap draws.")
+    touched = {c.source for c in changes} | {c.target for c in changes if c.target is not None}
+    for channel in channels:
+        if recent is not None and recent.get(channel, 0.0) < 0.005 and spend[channel] > 0:
+            touched_note = " and the scenario changes that level" if channel in touched else ""
+            notes.append(
+                f"{channel} is off right now (no spend in the recent days); its base is {spend[channel]:,.2f} "
+                f"per day{touched_note}."
+            )
+        elif spend[channel] == 0 and channel in touched:
+            notes.append(f"{channel} has no spend in the base window, so a percentage change of it changes nothing.")
     table = pd.DataFrame(
         {
             "channel": channels,
@@ -116,4 +159,4 @@ def what_if(
             "revenue_change_hi": hi,
         }
     )
-    return WhatIf(table, float(np.sum(after - before)), float(np.sum(lo)), float(np.sum(hi)), horizon_days)
+    return WhatIf(table, float(np.sum(after - before)), float(total_lo), float(total_hi), horizon_days, base, notes)

@@ -1,9 +1,11 @@
 """allocations: tomorrow's daily budget per channel and campaign, within guardrails.
 
 Design: the channel budgets come from the configured method (mmm_optimal by default, inverse_cpa
-or uniform) under the guardrails; each channel's budget is then split across its campaigns by
-Thompson sampling on conversions per unit of spend over the last THOMPSON_DAYS days
-(gtm_assets.models.bandit; channels without tracked conversions keep their recent spend shares).
+or uniform) under the guardrails, relative to each channel's trailing base (its average daily spend
+over the last BASE_DAYS days, so a flighted channel that is off this week keeps its usual level as
+the base); each channel's budget is then split across its campaigns by Thompson sampling on
+conversions per unit of spend over the last THOMPSON_DAYS days (gtm_assets.models.bandit; channels
+without tracked conversions keep their recent spend shares).
 """
 
 import dagster as dg
@@ -11,13 +13,14 @@ import numpy as np
 import pandas as pd
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.models.allocate import Guardrails, allocate, revenue_interval
+from gtm_assets.models.allocate import Guardrails, allocate
+from gtm_assets.models.allocate_curves import curves_from_table, daily_revenue, draw_revenue, interval
 from gtm_assets.models.bandit import MIN_CAMPAIGN_SHARE, split_channel_budget
-from gtm_assets.models.mmm import expected_response
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
 RECENT_DAYS = 7
+BASE_DAYS = 28  # the volatility cap's base and the CPA window: the trailing average daily spend
 THOMPSON_DAYS = 28
 HISTORY_COLUMNS = "allocated_at, run_id, lineage_id, channel, campaign, method, recommended_spend, recommended_campaign_spend"
 
@@ -29,14 +32,16 @@ WITH media AS (
 ),
 last_day AS (SELECT max(day) AS day FROM media)
 SELECT channel, campaign,
-       sum(spend) FILTER (WHERE m.day > l.day - {RECENT_DAYS}) / {RECENT_DAYS} AS recent_spend,
-       coalesce(sum(spend) FILTER (WHERE m.day > l.day - {RECENT_DAYS}), 0) AS recent_window_spend,
-       coalesce(sum(conversions) FILTER (WHERE m.day > l.day - {RECENT_DAYS}), 0) AS recent_conversions,
+       coalesce(sum(spend) FILTER (WHERE m.day > l.day - {RECENT_DAYS}), 0) / {RECENT_DAYS} AS recent_spend,
+       coalesce(sum(spend) FILTER (WHERE m.day > l.day - {BASE_DAYS}), 0) / {BASE_DAYS} AS base_spend,
+       coalesce(sum(spend) FILTER (WHERE m.day > l.day - {BASE_DAYS}), 0) AS base_window_spend,
+       coalesce(sum(conversions) FILTER (WHERE m.day > l.day - {BASE_DAYS}), 0) AS base_conversions,
+       (l.day - {BASE_DAYS - 1})::VARCHAR AS base_first_day, l.day::VARCHAR AS base_last_day,
        coalesce(sum(spend) FILTER (WHERE m.day > l.day - {THOMPSON_DAYS}), 0) AS window_spend,
        coalesce(sum(conversions) FILTER (WHERE m.day > l.day - {THOMPSON_DAYS}), 0) AS window_conversions,
        list(DISTINCT source_file_sha256 ORDER BY source_file_sha256) AS source_media_sha256s
 FROM media m, last_day l
-GROUP BY channel, campaign ORDER BY channel, campaign
+GROUP BY channel, campaign, l.day ORDER BY channel, campaign
 """
 
 
@@ -48,46 +53,57 @@ class AllocationConfig(dg.Config):
     floors: dict[str, float] = {}
     ceilings: dict[str, float] = {}
     min_campaign_share: float = MIN_CAMPAIGN_SHARE
+    # mmm_optimal: keep the channels the MMM cannot identify at their base spend instead of acting on
+    # their curves (measured over simulated worlds it gives up revenue on average; a risk choice).
+    hold_unidentified: bool = False
     seed: int = 0
 
 
-def previous_allocation(conn) -> dict[str, float]:
-    """Channel spends of the last allocation stored in main.allocation_history ({} if none)."""
+def channel_spend(stats: pd.DataFrame) -> tuple[dict[str, float], dict[str, float], dict[str, float], str]:
+    """Per channel from CAMPAIGN_STATS_SQL rows: the trailing base (average daily spend over the last
+    BASE_DAYS days), the last RECENT_DAYS days' average, the CPA over the base window (NaN without
+    conversions), and the base window in words."""
+    by_channel = stats.groupby("channel").agg(
+        base=("base_spend", "sum"), recent=("recent_spend", "sum"), spend=("base_window_spend", "sum"),
+        conversions=("base_conversions", "sum"),
+    )
+    base = by_channel["base"].astype(float).to_dict()
+    recent = by_channel["recent"].astype(float).to_dict()
+    cpa = (by_channel["spend"] / by_channel["conversions"].where(by_channel["conversions"] > 0)).astype(float).to_dict()
+    window = f"the {BASE_DAYS}-day average daily spend ({stats['base_first_day'].iloc[0]} to {stats['base_last_day'].iloc[0]})"
+    return base, recent, cpa, window
+
+
+def bootstrap_draws(conn) -> pd.DataFrame | None:
+    """The fitted model's bootstrap draws (main.mmm_bootstrap_draws), or None before the first fit."""
     exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'allocation_history'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'mmm_bootstrap_draws'"
     ).fetchall()[0][0]
-    if not exists:
-        return {}
-    rows = conn.execute(
-        """
-        SELECT channel, sum(recommended_campaign_spend) FROM main.allocation_history
-        WHERE allocated_at = (SELECT max(allocated_at) FROM main.allocation_history)
-        GROUP BY channel
-        """
-    ).fetchall()
-    return {channel: float(spend) for channel, spend in rows}
+    return conn.execute("SELECT * FROM main.mmm_bootstrap_draws").fetchdf() if exists else None
 
 
-def _pacing(conn, mmm: pd.DataFrame, plan: pd.DataFrame, current: dict[str, float]) -> dict:
-    """Forecast revenue over its horizon without the plan (current spend) and with it.
+def _pacing(conn, mmm: pd.DataFrame, draws: pd.DataFrame | None, plan: pd.DataFrame, base: dict[str, float]) -> dict:
+    """Forecast revenue over its horizon without the plan (base spend) and with it.
 
-    The forecast assumes today's spend continues; the plan adds the MMM's steady-state daily
-    revenue change (plan minus current spend, interval from the ROI interval) for every horizon day.
+    The forecast assumes the base spend continues; the plan adds the MMM's steady-state daily
+    revenue change (plan minus base, interval over the bootstrap draws) for every horizon day.
     """
     days, status_quo = conn.execute("SELECT count(*), coalesce(sum(yhat), 0) FROM main.forecast").fetchall()[0]
     channels = plan["channel"].tolist()
-    rows = mmm.set_index("channel").loc[channels].to_dict("records")
-    now = np.array([expected_response(r, 7 * current[c]) / 7 for r, c in zip(rows, channels)])
-    change = plan["expected_incremental_revenue"].to_numpy() - now
-    lo, hi = revenue_interval(mmm, channels, change, plan["recommended_spend"].to_numpy() - np.array([current[c] for c in channels]))
-    return {
+    now = np.array([base[c] for c in channels])
+    planned = plan["recommended_spend"].to_numpy()
+    curves = curves_from_table(channels, mmm)
+    change = float(daily_revenue(curves, planned).sum() - daily_revenue(curves, now).sum())
+    metadata = {
         "pacing_horizon_days": dg.MetadataValue.int(int(days)),
         "forecast_horizon_revenue_without_plan": dg.MetadataValue.float(float(status_quo)),
-        "forecast_horizon_revenue_with_plan": dg.MetadataValue.float(float(status_quo + change.sum() * days)),
-        "plan_revenue_change_interval": dg.MetadataValue.json(
-            {"lo": round(float(lo.sum() * days), 2), "hi": round(float(hi.sum() * days), 2)}
-        ),
+        "forecast_horizon_revenue_with_plan": dg.MetadataValue.float(float(status_quo + change * days)),
     }
+    if draws is not None and len(draws):
+        per_draw = draw_revenue(draws, channels, np.vstack([now, planned])).sum(axis=2)
+        lo, hi = interval(per_draw[:, 1] - per_draw[:, 0], point=change)
+        metadata["plan_revenue_change_interval"] = dg.MetadataValue.json({"lo": round(float(lo * days), 2), "hi": round(float(hi * days), 2)})
+    return metadata
 
 
 @dg.asset(
@@ -98,32 +114,31 @@ def _pacing(conn, mmm: pd.DataFrame, plan: pd.DataFrame, current: dict[str, floa
     pool=DUCKDB_POOL,
 )
 def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """Daily budget per channel for a total budget by the configured method (mmm_optimal from the
-    fitted response curves by default, inverse_cpa, uniform), within floors, ceilings, a day-over-day
-    volatility cap against the last allocation in DuckDB and a minimum learning spend; each channel
-    split across its campaigns by Thompson sampling on conversions per unit of spend. Rows carry the
-    expected incremental revenue with its interval, marginal ROI, the guardrails that bound and a
+    """Daily budget per channel for a total budget (default: the trailing 28-day daily average) by
+    the configured method (mmm_optimal, the global optimum of the fitted response curves, by
+    default; inverse_cpa; uniform), within floors, ceilings, a volatility cap against each channel's
+    trailing 28-day average daily spend and a minimum learning spend; each channel split across its
+    campaigns by Thompson sampling on conversions per unit of spend. Rows carry the expected
+    incremental revenue with its interval from the model's bootstrap draws, marginal ROI, the
+    guardrails that bound, the unconstrained optimum and the revenue the guardrails cost, and a
     rationale; the metadata has the forecast pacing with and without the plan."""
     with warehouse.get_connection() as conn:
         stats = conn.execute(CAMPAIGN_STATS_SQL).fetchdf()
-        by_channel = stats.groupby("channel").agg(
-            recent_spend=("recent_spend", "sum"), spend=("recent_window_spend", "sum"), conversions=("recent_conversions", "sum")
-        )
-        channels = list(by_channel.index)
-        current = {c: float(by_channel.loc[c, "recent_spend"]) for c in channels}
-        previous = previous_allocation(conn)
-        baseline = {c: previous.get(c, current[c]) for c in channels}
-        cpa = {c: float(by_channel.loc[c, "spend"] / max(by_channel.loc[c, "conversions"], 1.0)) for c in channels}
+        base, recent, cpa, window = channel_spend(stats)
+        channels = list(base)
         mmm = conn.execute("SELECT * FROM main.mmm_model").fetchdf()
-        total = config.total_daily_budget if config.total_daily_budget is not None else sum(current.values())
+        draws = bootstrap_draws(conn)
+        total = config.total_daily_budget if config.total_daily_budget is not None else sum(base.values())
         guardrails = Guardrails(
             total_daily_budget=total,
             floors=config.floors,
             ceilings=config.ceilings,
             max_daily_change_pct=config.max_daily_change_pct,
             min_learning_spend=config.min_learning_spend,
+            base_label=window,
         )
-        plan = allocate(config.method, channels=channels, current=baseline, guardrails=guardrails, mmm_channels=mmm, cpa=cpa)
+        plan = allocate(config.method, channels=channels, current=base, guardrails=guardrails, mmm_channels=mmm, cpa=cpa,
+                        draws=draws, hold_unidentified=config.hold_unidentified)
         campaigns = _campaign_rows(plan, stats, config)
         campaigns = campaigns.assign(
             allocated_at=pd.Timestamp.now(tz="UTC").tz_localize(None),
@@ -133,7 +148,10 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             guardrail_ceiling=campaigns["channel"].map(lambda c: config.ceilings.get(c, np.nan)),
             guardrail_min_learning=config.min_learning_spend,
             guardrail_max_change_pct=np.nan if config.max_daily_change_pct is None else config.max_daily_change_pct,
-            baseline_spend=campaigns["channel"].map(baseline),
+            baseline_spend=campaigns["channel"].map(base),
+            base_window_days=BASE_DAYS,
+            recent_7d_spend=campaigns["channel"].map(recent),
+            currently_off=campaigns["channel"].map(lambda c: recent[c] < 0.005 and base[c] > 0),
             mmm_lineage_id=campaigns["channel"].map(dict(zip(mmm["channel"], mmm["lineage_id"]))),
         )
         conn.register("campaigns", campaigns)
@@ -143,15 +161,21 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
         )
         conn.execute(f"CREATE TABLE IF NOT EXISTS main.allocation_history AS SELECT {HISTORY_COLUMNS} FROM main.allocations LIMIT 0")
         conn.execute(f"INSERT INTO main.allocation_history BY NAME SELECT {HISTORY_COLUMNS} FROM main.allocations")
-        pacing = _pacing(conn, mmm, plan, current)
+        pacing = _pacing(conn, mmm, draws, plan, base)
         metadata = table_metadata(conn, "main.allocations")
-    shown = plan[["channel", "current_spend", "recommended_spend", "change_pct", "expected_incremental_revenue", "marginal_roi", "guardrails_hit"]]
+    shown = plan[["channel", "current_spend", "recommended_spend", "unconstrained_spend", "change_pct",
+                  "expected_incremental_revenue", "marginal_roi", "guardrails_hit"]]
+    point, lo, hi = plan.attrs["total_revenue"]
     return dg.MaterializeResult(
         metadata={
             **metadata,
             "method": config.method,
             "total_daily_budget": dg.MetadataValue.float(float(total)),
+            "base": window,
             "plan": dg.MetadataValue.md(shown.round(3).to_markdown(index=False)),
+            "expected_daily_revenue": dg.MetadataValue.json({"point": round(point, 2), "lo": round(lo, 2), "hi": round(hi, 2)}),
+            "guardrail_cost_per_day": dg.MetadataValue.float(float(plan["guardrail_cost"].iloc[0])),
+            "channels_excluded": dg.MetadataValue.json({r.channel: r.excluded_reason for r in plan.itertuples() if r.excluded_reason}),
             **pacing,
         }
     )
@@ -161,7 +185,8 @@ def _campaign_rows(plan: pd.DataFrame, stats: pd.DataFrame, config: AllocationCo
     """One row per campaign: the channel's plan row, its Thompson split and the campaign figures."""
     frames = []
     for row in plan.itertuples(index=False):
-        own = stats[stats["channel"] == row.channel].reset_index(drop=True)
+        # The campaigns' spend shares (used where a channel tracks no conversions) are over the base window.
+        own = stats[stats["channel"] == row.channel].reset_index(drop=True).assign(recent_spend=lambda f: f["base_spend"])
         split = split_channel_budget(row.channel, row.recommended_spend, own, min_share=config.min_campaign_share, seed=config.seed)
         frame = pd.DataFrame([row._asdict()] * len(split)).join(split.drop(columns="campaign"))
         frame.insert(1, "campaign", own["campaign"])

@@ -1,4 +1,6 @@
-"""mmm_model: adstock + Hill media-mix model on the weekly revenue/spend panel."""
+"""mmm_model: media-mix model on the weekly revenue panel and daily spend, with lift tests."""
+
+import json
 
 import dagster as dg
 import matplotlib.pyplot as plt
@@ -43,6 +45,11 @@ SELECT w.week, w.holiday, s.channel, s.spend, s.impressions, coalesce(r.revenue,
 FROM full_weeks w JOIN spend s USING (week) LEFT JOIN revenue r USING (week)
 ORDER BY w.week, s.channel
 """
+# Daily spend per channel over every day with media data: the model saturates spend day by day.
+DAILY_SPEND_SQL = """
+SELECT date::DATE AS date, channel, sum(spend::DECIMAL(18, 2))::DOUBLE AS spend
+FROM raw.raw_media_spend GROUP BY 1, 2 ORDER BY 1, 2
+"""
 # Lift tests in the model's terms (LIFT_TEST_COLUMNS of gtm_assets.models.mmm), from raw_lift_tests.
 # An experiment measures incremental revenue of ALL users; the model sees the revenue of consented
 # sessions only. Both figures are scaled by the consented share of well-formed event rows, a count
@@ -53,7 +60,7 @@ WITH consent AS (
            / greatest(count(*) FILTER (WHERE disposition IN ('kept', 'dropped_for_consent')), 1) AS share
     FROM main.event_dispositions
 )
-SELECT channel, start_date::DATE AS start_date, end_date::DATE AS end_date,
+SELECT channel, start_date::DATE AS start_date, end_date::DATE AS end_date, spend::DECIMAL(18, 2)::DOUBLE AS spend,
        incremental_revenue::DECIMAL(18, 2)::DOUBLE * consent.share AS incremental_revenue,
        standard_error::DECIMAL(18, 2)::DOUBLE * consent.share AS standard_error, raw_row_id,
        consent.share AS consented_share
@@ -64,9 +71,28 @@ CURRENT_WEEKS = 4  # "current spend" on the response-curve chart: the mean of th
 
 
 class MMMConfig(dg.Config):
-    n_bootstrap: int = 100
+    n_bootstrap: int = 50  # bootstrap refits (each re-optimises everything; `gtm mmm fit` defaults to 100)
     holdout_weeks: int = 8
     seed: int = 0
+
+
+def daily_spend(conn, panel: pd.DataFrame, channels: list[str]) -> pd.DataFrame:
+    """Daily spend per channel (date + one column per channel, 0 where a channel has no row) from
+    the first media day to the panel's last Sunday."""
+    long = conn.execute(DAILY_SPEND_SQL).fetchdf()
+    wide = long.pivot_table(index="date", columns="channel", values="spend", aggfunc="sum", fill_value=0.0)
+    days = pd.date_range(wide.index.min(), pd.Timestamp(panel["week"].max()) + pd.Timedelta(days=6), freq="D")
+    wide = wide.reindex(index=days, columns=channels, fill_value=0.0)
+    return wide.rename_axis("date").reset_index()
+
+
+def usable_lift_tests(tests: pd.DataFrame, first_day: pd.Timestamp, last_day: pd.Timestamp) -> tuple[pd.DataFrame, list[str]]:
+    """The tests whose window lies within the modelled days, and a note per test left out."""
+    start, end = pd.to_datetime(tests["start_date"]), pd.to_datetime(tests["end_date"])
+    inside = (start >= first_day) & (end <= last_day)
+    skipped = [f"{row.raw_row_id} ({row.channel}, {row.start_date}..{row.end_date}): outside the modelled days "
+               f"{first_day.date()}..{last_day.date()}" for row in tests[~inside].itertuples()]
+    return tests[inside].reset_index(drop=True), skipped
 
 
 def weekly_panel(conn) -> tuple[pd.DataFrame, list[str], pd.Series]:
@@ -154,17 +180,22 @@ def _charts(panel: pd.DataFrame, channels: list[str], result: MMMResult) -> dict
     pool=DUCKDB_POOL,
 )
 def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """Media-mix model on weekly revenue and spend (trend, yearly seasonality and holiday weeks as
-    controls): geometric adstock and Hill saturation per channel, estimated from the data (variable
-    projection with weak priors inside bounded parameter boxes, non-negative media coefficients), with
-    block-bootstrap intervals that include the transform parameters' uncertainty. Lift tests from
-    raw_lift_tests, when present, calibrate their channels' curves (each test is taken to measure the
-    channel's full incremental effect over its window; it is scaled by the consented share of event
-    rows into the model's units of consented revenue). Writes mmm_model
-    (one row per channel), mmm_response_curves, mmm_decomposition and mmm_diagnostics."""
+    """Media-mix model on weekly revenue (trend, yearly seasonality and holiday weeks as controls)
+    with spend saturated day by day: per channel an adstock (geometric or delayed) and a saturation
+    family (Hill, logistic, Michaelis-Menten) chosen by time-ordered validation, fitted by variable
+    projection with weak generic priors and non-negative media coefficients; block-bootstrap
+    intervals that re-optimise everything and redraw the family choice. Lift tests from
+    raw_lift_tests (scaled by the consented share of event rows into the model's units of consented
+    revenue) are likelihood terms on their channels' curves over each test's window. Every channel
+    gets an identifiability verdict with its reason and what would fix it. Writes mmm_model (one row
+    per channel), mmm_bootstrap_draws (each draw's curve per channel), mmm_response_curves,
+    mmm_decomposition and mmm_diagnostics."""
     with warehouse.get_connection() as conn:
         panel, channels, impressions = weekly_panel(conn)
-        lift_tests = conn.execute(LIFT_TESTS_SQL).fetchdf()
+        daily = daily_spend(conn, panel, channels)
+        lift_tests, skipped_tests = usable_lift_tests(
+            conn.execute(LIFT_TESTS_SQL).fetchdf(), daily["date"].min(), daily["date"].max()
+        )
         result = fit_mmm(
             panel,
             date_col="week",
@@ -175,6 +206,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             holdout_weeks=config.holdout_weeks,
             seed=config.seed,
             lift_tests=lift_tests,
+            daily_spend=daily,
         )
         fit_id = context.run_id
         media_files = conn.execute(
@@ -204,14 +236,24 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             "CREATE OR REPLACE TABLE main.mmm_decomposition AS SELECT lineage_id('mmm_decomposition', fit_run_id "
             "|| '|' || week::VARCHAR || '|' || component) AS lineage_id, * FROM decomposition"
         )
-        diagnostics = pd.DataFrame([{**result.diagnostics, "fit_run_id": fit_id, "source_media_sha256s": media_files}])
+        conn.register("draws", result.draws.assign(fit_run_id=fit_id))
+        conn.execute(
+            "CREATE OR REPLACE TABLE main.mmm_bootstrap_draws AS SELECT lineage_id('mmm_draw', fit_run_id || '|' || "
+            "draw::VARCHAR || '|' || channel) AS lineage_id, lineage_id('mmm_channel', fit_run_id || '|' || channel) "
+            "AS mmm_lineage_id, * FROM draws"
+        )
+        scalar = {k: v for k, v in result.diagnostics.items() if not isinstance(v, dict)}
+        diagnostics = pd.DataFrame([{**scalar, "selection_scores": json.dumps(result.diagnostics["selection_scores"]),
+                                     "fit_run_id": fit_id, "source_media_sha256s": media_files}])
         conn.register("diagnostics", diagnostics)
         conn.execute(
             "CREATE OR REPLACE TABLE main.mmm_diagnostics AS SELECT lineage_id('mmm_diagnostics', fit_run_id) "
             "AS lineage_id, * FROM diagnostics"
         )
         metadata = table_metadata(conn, "main.mmm_model")
-    shown = result.channels[["channel", "roi", "roi_lo", "roi_hi", "marginal_roi", "contribution_share", "saturation_pct"]]
+    shown = result.channels[["channel", "adstock", "saturation", "roi", "roi_lo", "roi_hi", "lift_test_roi", "marginal_roi",
+                             "contribution_share", "identified"]]
+    verdicts = result.channels[["channel", "identified", "identification_reason", "identification_fix"]]
     rounded = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.diagnostics.items()}
     return dg.MaterializeResult(
         metadata={
@@ -222,6 +264,9 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             "weeks": dg.MetadataValue.int(len(panel)),
             "lift_tests_used": dg.MetadataValue.int(len(lift_tests)),
             "lift_test_raw_row_ids": dg.MetadataValue.json(lift_tests["raw_row_id"].tolist()),
+            "lift_tests_skipped": dg.MetadataValue.json(skipped_tests),
+            "identified_channels": dg.MetadataValue.int(int(result.channels["identified"].sum())),
+            "identification": dg.MetadataValue.md(verdicts.to_markdown(index=False)),
             **_charts(panel, channels, result),
         }
     )
