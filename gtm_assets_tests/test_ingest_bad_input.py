@@ -285,3 +285,21 @@ def test_row_numbers_are_exact_on_large_files_read_with_many_threads(db, landing
         "AND source_row_number <> revenue::BIGINT").fetchall()[0][0]
     assert wrong == 0
     assert [n for n, _ in rejected(db, "damaged.csv")] == [7 + 50_000 * k for k in range(6)]
+
+
+def test_a_negative_measured_lift_loads_but_a_negative_spend_is_refused(tmp_path):
+    from gtm_assets.defs.ingest.raw_lift_tests import LIFT_TEST_TYPES
+    from gtm_assets.landing import LIFT_TEST_COLUMNS, sync_csv_folder
+
+    folder = tmp_path / "experiments"
+    folder.mkdir()
+    header = ",".join(LIFT_TEST_COLUMNS)
+    (folder / "lifts.csv").write_text(f"{header}\nSearch,2025-03-03,2025-03-30,12000.00,-850.25,400.00\n")
+    with duckdb.connect() as conn:
+        sync_csv_folder(conn, table="raw_lift_tests", folder=folder, source_prefix="landing/experiments",
+                        columns=LIFT_TEST_COLUMNS, typed_columns=LIFT_TEST_TYPES, signed_columns=("incremental_revenue",))
+        assert conn.execute("SELECT incremental_revenue::DECIMAL(18, 2)::DOUBLE FROM raw.raw_lift_tests").fetchone()[0] == -850.25
+        (folder / "lifts.csv").write_text(f"{header}\nSearch,2025-03-03,2025-03-30,-12000.00,-850.25,400.00\n")
+        with pytest.raises(LandingFileError, match=r"lifts.csv: row 1, column 'spend': '-12000.00' is not a valid non-negative"):
+            sync_csv_folder(conn, table="raw_lift_tests", folder=folder, source_prefix="landing/experiments",
+                            columns=LIFT_TEST_COLUMNS, typed_columns=LIFT_TEST_TYPES, signed_columns=("incremental_revenue",))

@@ -86,28 +86,24 @@ def scenario_text(changes: list[dict]) -> str:
 
 def what_if_on(wh: Warehouse, scenario: str | None = None, *, changes=None, current: dict | None = None,
                horizon_days: int = DEFAULT_HORIZON_DAYS):  # fmt: skip
-    """Run the allocator's what-if function the way `gtm whatif` does: main.mmm_model and each
-    channel's current daily spend (CAMPAIGN_STATS_SQL on raw.raw_media_spend), unless ``current``
-    is given. Returns (WhatIf result, the current spend used, a sentence naming that base).
+    """Run the allocator's what-if function the way `gtm whatif` does (gtm_assets.reads.scenario_inputs:
+    main.mmm_model, its bootstrap draws for the interval, and each channel's trailing base daily spend),
+    unless ``current`` is given. Returns (WhatIf result, the spend used as the base, a sentence naming it).
 
     The one place that calls the what-if function: when its base or signature changes, adapt here."""
-    from gtm_assets.defs.activation.allocations import CAMPAIGN_STATS_SQL, RECENT_DAYS
     from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
+    from gtm_assets.reads import scenario_inputs
 
-    conn = wh.connection("mmm")
-    mmm = conn.execute(f"SELECT * FROM {wh.table('mmm')}").fetchdf()
-    base = "the current daily spend the caller gave"
-    if current is None:
-        wh.table("media_spend")
-        stats = conn.execute(CAMPAIGN_STATS_SQL).fetchdf()
-        current = {c: float(v) for c, v in stats.groupby("channel")["recent_spend"].sum().items()}
-        base = f"each channel's mean daily spend over the last {RECENT_DAYS} days of {TABLES['media_spend'][0]}"
+    wh.table("media_spend")
+    inputs = scenario_inputs(wh.connection("mmm"))
+    base, window = (current, "the current daily spend the caller gave") if current is not None else (inputs.base, inputs.window)
     try:
-        parsed = changes if changes is not None else parse_scenario(scenario, list(current))
-        result = what_if(parsed, mmm_channels=mmm, current=current, horizon_days=horizon_days)
+        parsed = changes if changes is not None else parse_scenario(scenario, list(base))
+        result = what_if(parsed, mmm_channels=inputs.mmm, current=base, horizon_days=horizon_days, draws=inputs.draws,
+                         base=window, recent=inputs.recent)
     except ScenarioError as error:
         raise AskError(f"cannot run that scenario: {error}") from None
-    return result, current, base
+    return result, base, window
 
 
 def _what_if_table(answer: Answer, result, title: str) -> None:

@@ -47,8 +47,8 @@ def _structured(args: argparse.Namespace) -> str:
 def whatif_command(args: argparse.Namespace) -> int:
     import duckdb
 
-    from gtm_assets.defs.activation.allocations import CAMPAIGN_STATS_SQL, bootstrap_draws, channel_spend
     from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
+    from gtm_assets.reads import scenario_inputs
 
     try:
         text = " and ".join(t for t in (args.scenario, _structured(args)) if t)
@@ -64,16 +64,13 @@ def whatif_command(args: argparse.Namespace) -> int:
     path = args.db or str(settings.duckdb_path())
     try:
         with duckdb.connect(path, read_only=True) as conn:
-            mmm = conn.execute("SELECT * FROM main.mmm_model").fetchdf()
-            draws = bootstrap_draws(conn)
-            stats = conn.execute(CAMPAIGN_STATS_SQL).fetchdf()
+            inputs = scenario_inputs(conn)
     except (duckdb.Error, OSError) as error:
         print(f"error: cannot read the fitted model from {path} ({error}); run `gtm run` first", file=sys.stderr)
         return 2
-    base, recent, _, window = channel_spend(stats)
     try:
-        result = what_if(parse_scenario(text, list(base)), mmm_channels=mmm, current=base, horizon_days=args.horizon,
-                         draws=draws, base=window, recent=recent)
+        result = what_if(parse_scenario(text, list(inputs.base)), mmm_channels=inputs.mmm, current=inputs.base,
+                         horizon_days=args.horizon, draws=inputs.draws, base=inputs.window, recent=inputs.recent)
     except ScenarioError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

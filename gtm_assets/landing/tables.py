@@ -85,6 +85,7 @@ def replace_file_rows(
     columns: tuple[str, ...],
     delimiter: str = ",",
     typed_columns: dict[str, str] | None = None,
+    signed_columns: tuple[str, ...] = (),
     ingested_at: datetime | None = None,
 ) -> IngestedFile:
     """Replace the rows that ``source_file`` contributed to ``raw.<table>`` in one transaction."""
@@ -124,7 +125,7 @@ def replace_file_rows(
         if rows == 0:
             raise LandingFileError(f"{path}: has a header but no data rows")
         for column, sql_type in (typed_columns or {}).items():
-            _raise_on_first_bad_value(conn, table, path, source_file, column, sql_type)
+            _raise_on_first_bad_value(conn, table, path, source_file, column, sql_type, signed=column in signed_columns)
         conn.execute("COMMIT")
     except duckdb.Error as error:
         conn.execute("ROLLBACK")
@@ -136,10 +137,12 @@ def replace_file_rows(
 
 
 def _raise_on_first_bad_value(
-    conn: duckdb.DuckDBPyConnection, table: str, path: Path, source_file: str, column: str, sql_type: str
+    conn: duckdb.DuckDBPyConnection, table: str, path: Path, source_file: str, column: str, sql_type: str,
+    *, signed: bool = False,
 ) -> None:
+    """Numbers must be non-negative unless the column is ``signed`` (a measured lift can be negative)."""
     value = f'try_cast(trim("{column}") AS {sql_type})'
-    numeric = sql_type.upper() not in ("DATE", "TIMESTAMP", "VARCHAR")
+    numeric = sql_type.upper() not in ("DATE", "TIMESTAMP", "VARCHAR") and not signed
     negative = f" OR {value} < 0" if numeric else ""
     bad = conn.execute(
         f"""
@@ -164,6 +167,7 @@ def sync_csv_folder(
     source_prefix: str,
     columns: tuple[str, ...],
     typed_columns: dict[str, str],
+    signed_columns: tuple[str, ...] = (),
 ) -> list[IngestedFile]:
     """Mirror every CSV of ``folder`` into ``raw.<table>``: each file replaces its own rows (see
     ``replace_file_rows``), rows of files that have left the folder are removed, and the table
@@ -177,6 +181,7 @@ def sync_csv_folder(
             source_file=f"{source_prefix}/{path.name}",
             columns=columns,
             typed_columns=typed_columns,
+            signed_columns=signed_columns,
         )
         for path in files
     ]

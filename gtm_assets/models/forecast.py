@@ -63,16 +63,21 @@ class ForecastInputError(ValueError):
     """The daily history cannot be forecast."""
 
 
-class _ErrorsOnly(logging.Filter):
+class _UnrecoveredErrorsOnly(logging.Filter):
+    """Errors only, and not the L-BFGS failure Prophet recovers from by refitting with Newton (if Newton
+    fails too, Prophet raises, so nothing is lost)."""
+
+    RECOVERED = ("Chain [1] error", "Falling back to Newton")
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.ERROR
+        return record.levelno >= logging.ERROR and not any(text in record.getMessage() for text in self.RECOVERED)
 
 
 @contextmanager
 def _quiet_prophet():
     """Drop Prophet's and cmdstanpy's info and warning records (one per fit) while inside."""
     loggers = [logging.getLogger(name) for name in ("prophet", "cmdstanpy")]
-    quiet = _ErrorsOnly()
+    quiet = _UnrecoveredErrorsOnly()
     for logger in loggers:
         logger.addFilter(quiet)
     try:

@@ -16,33 +16,12 @@ from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.allocate import Guardrails, allocate
 from gtm_assets.models.allocate_curves import curves_from_table, daily_revenue, draw_revenue, interval
 from gtm_assets.models.bandit import MIN_CAMPAIGN_SHARE, split_channel_budget
+from gtm_assets.models.spend import BASE_DAYS, CAMPAIGN_STATS_SQL, channel_spend
 from gtm_assets.observability import table_metadata
+from gtm_assets.reads import bootstrap_draws
 from gtm_assets.warehouse import DuckDBWarehouse
 
-RECENT_DAYS = 7
-BASE_DAYS = 28  # the volatility cap's base and the CPA window: the trailing average daily spend
-THOMPSON_DAYS = 28
 HISTORY_COLUMNS = "allocated_at, run_id, lineage_id, channel, campaign, method, recommended_spend, recommended_campaign_spend"
-
-CAMPAIGN_STATS_SQL = f"""
-WITH media AS (
-    SELECT date::DATE AS day, channel, campaign, spend::DOUBLE AS spend,
-           conversions::DOUBLE AS conversions, source_file_sha256
-    FROM raw.raw_media_spend
-),
-last_day AS (SELECT max(day) AS day FROM media)
-SELECT channel, campaign,
-       coalesce(sum(spend) FILTER (WHERE m.day > l.day - {RECENT_DAYS}), 0) / {RECENT_DAYS} AS recent_spend,
-       coalesce(sum(spend) FILTER (WHERE m.day > l.day - {BASE_DAYS}), 0) / {BASE_DAYS} AS base_spend,
-       coalesce(sum(spend) FILTER (WHERE m.day > l.day - {BASE_DAYS}), 0) AS base_window_spend,
-       coalesce(sum(conversions) FILTER (WHERE m.day > l.day - {BASE_DAYS}), 0) AS base_conversions,
-       (l.day - {BASE_DAYS - 1})::VARCHAR AS base_first_day, l.day::VARCHAR AS base_last_day,
-       coalesce(sum(spend) FILTER (WHERE m.day > l.day - {THOMPSON_DAYS}), 0) AS window_spend,
-       coalesce(sum(conversions) FILTER (WHERE m.day > l.day - {THOMPSON_DAYS}), 0) AS window_conversions,
-       list(DISTINCT source_file_sha256 ORDER BY source_file_sha256) AS source_media_sha256s
-FROM media m, last_day l
-GROUP BY channel, campaign, l.day ORDER BY channel, campaign
-"""
 
 
 class AllocationConfig(dg.Config):
@@ -57,29 +36,6 @@ class AllocationConfig(dg.Config):
     # their curves (measured over simulated worlds it gives up revenue on average; a risk choice).
     hold_unidentified: bool = False
     seed: int = 0
-
-
-def channel_spend(stats: pd.DataFrame) -> tuple[dict[str, float], dict[str, float], dict[str, float], str]:
-    """Per channel from CAMPAIGN_STATS_SQL rows: the trailing base (average daily spend over the last
-    BASE_DAYS days), the last RECENT_DAYS days' average, the CPA over the base window (NaN without
-    conversions), and the base window in words."""
-    by_channel = stats.groupby("channel").agg(
-        base=("base_spend", "sum"), recent=("recent_spend", "sum"), spend=("base_window_spend", "sum"),
-        conversions=("base_conversions", "sum"),
-    )
-    base = by_channel["base"].astype(float).to_dict()
-    recent = by_channel["recent"].astype(float).to_dict()
-    cpa = (by_channel["spend"] / by_channel["conversions"].where(by_channel["conversions"] > 0)).astype(float).to_dict()
-    window = f"the {BASE_DAYS}-day average daily spend ({stats['base_first_day'].iloc[0]} to {stats['base_last_day'].iloc[0]})"
-    return base, recent, cpa, window
-
-
-def bootstrap_draws(conn) -> pd.DataFrame | None:
-    """The fitted model's bootstrap draws (main.mmm_bootstrap_draws), or None before the first fit."""
-    exists = conn.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'mmm_bootstrap_draws'"
-    ).fetchall()[0][0]
-    return conn.execute("SELECT * FROM main.mmm_bootstrap_draws").fetchdf() if exists else None
 
 
 def _pacing(conn, mmm: pd.DataFrame, draws: pd.DataFrame | None, plan: pd.DataFrame, base: dict[str, float]) -> dict:
