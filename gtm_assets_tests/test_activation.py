@@ -92,15 +92,21 @@ def test_audiences_hold_only_users_whose_latest_session_consented_to_ads(conn, d
 
     with duckdb.connect() as scratch:
         prepare_connection(scratch)
-        scratch.execute("CREATE TABLE events AS SELECT user_pseudo_id, session_id, consent_ads, consent_analytics, event_timestamp "
+        scratch.execute("CREATE TABLE events AS SELECT event_id, user_pseudo_id, session_id, consent_ads, consent_analytics, "
+                        "event_timestamp, revenue "
                         f"FROM (SELECT * FROM read_csv('{data_dir}/landing/events/*.csv', all_varchar=true) "
                         f"UNION ALL BY NAME SELECT * FROM read_parquet('{data_dir}/landing/events/*.parquet') "
-                        f"UNION ALL BY NAME SELECT * FROM read_json('{data_dir}/landing/events/*.jsonl.gz', format='newline_delimited'))")
+                        f"UNION ALL BY NAME SELECT * FROM read_json('{data_dir}/landing/events/*.jsonl.gz', format='newline_delimited', "
+                        "columns={event_id: 'VARCHAR', user_pseudo_id: 'VARCHAR', session_id: 'VARCHAR', consent_ads: 'VARCHAR', "
+                        "consent_analytics: 'VARCHAR', event_timestamp: 'VARCHAR', revenue: 'VARCHAR'}))")
+        # Well-formed rows only (ids present, a timestamp, no bad revenue): malformed rows never reach a session.
         consented = {
             r[0] for r in scratch.execute(
                 "SELECT pii_hmac(user_pseudo_id) FROM (SELECT user_pseudo_id, session_id, bool_and(consent_ads::BOOLEAN) AS ads, "
                 "min(try_cast(event_timestamp AS TIMESTAMPTZ)) AS started FROM events WHERE consent_analytics::BOOLEAN "
-                "AND user_pseudo_id IS NOT NULL AND try_cast(event_timestamp AS TIMESTAMPTZ) IS NOT NULL GROUP BY ALL) "
+                "AND user_pseudo_id IS NOT NULL AND session_id IS NOT NULL AND event_id IS NOT NULL "
+                "AND try_cast(event_timestamp AS TIMESTAMPTZ) IS NOT NULL "
+                "AND (nullif(trim(revenue), '') IS NULL OR try_cast(revenue AS DECIMAL(18, 2)) >= 0) GROUP BY ALL) "
                 "GROUP BY user_pseudo_id HAVING arg_max(ads, started)"
             ).fetchall()
         }

@@ -47,6 +47,8 @@ SCRUB = re.compile(
     r"|\bQ[1-4] \d{4}\b|\b(?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b"
     r"|\b\d+ (?:days|weeks)\b"  # counts of days and weeks
     r"|\b(?:80|90|95)%(?= interval| and (?:80|90|95)%|:|\))|(?<=and )(?:80|90|95)%(?= interval)|\b100%(?= =)"  # interval levels
+    r"|the model says: “[^”]*”"  # a table's own text, quoted as it is (mmm_model.identification_reason)
+    r"|\b\d+-day\b|\b5th to 95th percentile\b|\b\d+ bootstrap draws\b"  # how a figure was computed, not a figure
 )
 
 
@@ -157,7 +159,7 @@ def test_roi_is_read_with_its_intervals_and_compared_honestly(answers, ro):
 def test_saturation_names_exactly_the_channels_past_break_even(answers, ro):
     text = answers[QUESTIONS["saturation"]]["answer"]
     past = sorted(c for (c,) in ro.execute("SELECT channel FROM main.mmm_model WHERE marginal_roi < 1").fetchall())
-    named = re.search(r"Past break-even at the margin[^:]*: (.*)\.$", text)
+    named = re.search(r"Past break-even at the margin[^:]*: ([^.]*)\.", text)
     if past:
         assert sorted(re.sub(r" \(.*?\)", "", n) for n in named.group(1).split(", ")) == past
     else:

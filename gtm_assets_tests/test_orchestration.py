@@ -16,10 +16,17 @@ from gtm_assets.cli.run import load_definitions
 def test_definitions_load_with_schedules_sensors_and_metadata():
     defs = load_definitions()
     schedules = {s.name: s.cron_schedule for s in defs.schedules}
+    jobs = {job.name for job in defs.jobs}
+    assert {"ingest_landing", "discover_personas", "generate_creatives", "optimize_budget", "push_payload",
+            "refit_models"} <= jobs
+    # no job is launched both by a sensor and by a schedule
+    scheduled = {s.job_name for s in defs.schedules}
+    sensed = {job.name for sensor in defs.sensors for job in getattr(sensor, "jobs", [])}
+    assert not scheduled & sensed
     assert schedules == {
         "daily_personas_schedule": "0 7 * * *",
         "hourly_allocations_schedule": "0 * * * *",
-        "media_metrics_sync_schedule": "*/15 * * * *",
+        "daily_models_schedule": "0 6 * * *",
         "platform_metrics_sync_schedule": "*/15 * * * *",
         "hourly_conversions_schedule": "30 * * * *",
     }
@@ -91,7 +98,7 @@ def test_landing_sensor_semantics(tmp_path, monkeypatch):
         run_keys = {r.partition_key: r.run_key for r in second.run_requests if r.partition_key}
         assert run_keys["c.csv"] == first.run_requests[0].run_key
         jobs = sorted(r.job_name for r in second.run_requests if not r.partition_key)
-        assert jobs == ["lift_tests_sync_job", "media_metrics_sync_job"]
+        assert jobs == ["sync_lift_tests", "sync_media_spend"]
         for name in ("a.csv", "b.parquet", "c.csv"):
             _record_ingested(instance, name, events / name)
         instance.add_dynamic_partitions("landing_event_files", ["a.csv", "b.parquet", "c.csv"])

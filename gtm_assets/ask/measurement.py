@@ -36,7 +36,8 @@ def identification(row: dict) -> str | None:
     """The model's own warning that a channel's figures are not identified, when it gives one."""
     if "identified" in row and row["identified"] is not None and not bool(row["identified"]):
         reason = row.get("identification_reason")
-        return f"{row['channel']} is not identified by the data" + (f": {reason}" if reason else "")
+        # The reason is the model's own text (main.mmm_model.identification_reason), quoted as it is.
+        return f"{row['channel']} is not identified by the data" + (f" (the model says: “{reason}”)" if reason else "")
     return None
 
 
@@ -56,9 +57,10 @@ def _interval(answer: Answer, row: dict, column: str, label: str, kind: str = "r
 
 
 def _warnings(answer: Answer, rows: list[dict]) -> list[str]:
-    warnings = [w for w in (identification(r) for r in rows) if w]
-    answer.notes.extend(warnings)
-    return warnings
+    """The channels the model does not identify (their reasons go to the notes)."""
+    unidentified = [r["channel"] for r in rows if identification(r)]
+    answer.notes.extend(w for w in (identification(r) for r in rows) if w)
+    return [f"not identified by the data: {', '.join(unidentified)} (reasons in the notes)"] if unidentified else []
 
 
 def roi(wh: Warehouse, answer: Answer) -> None:

@@ -97,6 +97,7 @@ def materialize_graph(
     import dagster as dg
 
     from gtm_assets.defs.ingest.landing_record import files_to_ingest
+    from gtm_assets.defs.jobs import EVERYTHING_AFTER_INGESTION
     from gtm_assets.landing import UnsafeFileName, check_landing_name, sha256_of_file
 
     loggers = {"loggers": {"console": {"config": {"log_level": log_level}}}}
@@ -136,7 +137,7 @@ def materialize_graph(
     run.results.append(
         dg.materialize(
             assets,
-            selection=dg.AssetSelection.all() - dg.AssetSelection.assets(raw_events),
+            selection=EVERYTHING_AFTER_INGESTION,
             instance=instance,
             resources=resources,
             run_config={**loggers, **(run_config or {})},

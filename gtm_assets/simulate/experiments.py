@@ -75,9 +75,11 @@ class Experiment:
 def noise_estimate(rng: np.random.Generator, revenue: np.ndarray, noise: np.ndarray, noise_sd: float) -> float:
     """Daily revenue noise as an analyst estimates it from the first PRE_PERIOD_DAYS of regional
     history (an A/A comparison of two halves of the market, the regions' own noise split as in a
-    geo holdout): the spread of (half A - r x half B) is the national noise x 1 for equal halves."""
-    days = slice(0, PRE_PERIOD_DAYS)
-    half = 0.5 * (revenue[days] - noise[days]) + 0.5 * noise[days] + 0.5 * noise_sd * rng.standard_normal(PRE_PERIOD_DAYS)
+    geo holdout): the spread of (half A - r x half B) is the national noise x 1 for equal halves. A world
+    shorter than that uses all of its days."""
+    n = min(PRE_PERIOD_DAYS, len(revenue))
+    days = slice(0, n)
+    half = 0.5 * (revenue[days] - noise[days]) + 0.5 * noise[days] + 0.5 * noise_sd * rng.standard_normal(n)
     other = revenue[days] - half
     ratio = half.sum() / other.sum()
     return float(np.std(half - ratio * other, ddof=1))

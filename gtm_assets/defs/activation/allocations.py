@@ -8,9 +8,12 @@ conversions per unit of spend over the last THOMPSON_DAYS days (gtm_assets.model
 without tracked conversions keep their recent spend shares).
 """
 
+from typing import Literal
+
 import dagster as dg
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.allocate import Guardrails, allocate
@@ -25,17 +28,26 @@ HISTORY_COLUMNS = "allocated_at, run_id, lineage_id, channel, campaign, method, 
 
 
 class AllocationConfig(dg.Config):
-    method: str = "mmm_optimal"  # channel level: mmm_optimal, inverse_cpa or uniform
-    total_daily_budget: float | None = None  # None: keep the recent daily total
-    max_daily_change_pct: float | None = 0.25
-    min_learning_spend: float = 25.0
-    floors: dict[str, float] = {}
-    ceilings: dict[str, float] = {}
-    min_campaign_share: float = MIN_CAMPAIGN_SHARE
-    # mmm_optimal: keep the channels the MMM cannot identify at their base spend instead of acting on
-    # their curves (measured over simulated worlds it gives up revenue on average; a risk choice).
-    hold_unidentified: bool = False
-    seed: int = 0
+    method: Literal["mmm_optimal", "inverse_cpa", "uniform"] = Field(
+        default="mmm_optimal",
+        description="channel-level method: mmm_optimal (global optimum of the MMM's curves), inverse_cpa or uniform",
+    )
+    total_daily_budget: float | None = Field(
+        default=None, gt=0, description="daily budget to allocate; empty keeps the trailing base's daily total"
+    )
+    max_daily_change_pct: float | None = Field(
+        default=0.25, ge=0, le=10, description="volatility cap: largest move from the 28-day base, as a fraction (0.25 = 25%); empty turns it off"
+    )
+    min_learning_spend: float = Field(default=25.0, ge=0, description="daily minimum for a channel that is spending, so it stays out of a learning phase")
+    floors: dict[str, float] = Field(default={}, description="per-channel minimum daily spend, e.g. {\"Search\": 1000}")
+    ceilings: dict[str, float] = Field(default={}, description="per-channel maximum daily spend")
+    min_campaign_share: float = Field(default=MIN_CAMPAIGN_SHARE, ge=0, le=0.5, description="Thompson sampling: least share per campaign, so it keeps learning")
+    hold_unidentified: bool = Field(
+        default=False,
+        description="mmm_optimal: keep the channels the MMM cannot identify at their base spend instead of acting on "
+        "their curves (measured over simulated worlds it gives up revenue on average; a risk choice)",
+    )
+    seed: int = Field(default=0, description="seed of the Thompson sampling draws")
 
 
 def _pacing(conn, mmm: pd.DataFrame, draws: pd.DataFrame | None, plan: pd.DataFrame, base: dict[str, float]) -> dict:

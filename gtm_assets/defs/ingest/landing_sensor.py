@@ -21,40 +21,17 @@ import dagster as dg
 
 from gtm_assets import settings
 from gtm_assets.defs.ingest.landing_record import files_to_ingest
-from gtm_assets.defs.ingest.raw_events import landing_event_files, raw_events
-from gtm_assets.defs.ingest.raw_lift_tests import raw_lift_tests
-from gtm_assets.defs.ingest.raw_media_plan import raw_media_plan
-from gtm_assets.defs.ingest.raw_media_spend import raw_media_spend
+from gtm_assets.defs.ingest.raw_events import landing_event_files
+from gtm_assets.defs.jobs import ingest_landing, sync_lift_tests, sync_media_plan, sync_media_spend
 from gtm_assets.landing import is_event_file, sha256_of_file
 from gtm_assets.landing.files import UnsafeFileName, check_landing_name
 
 DONE_MARKER = ".done"
 
-ingest_events_job = dg.define_asset_job(
-    "ingest_events_job",
-    selection=[raw_events],
-    partitions_def=landing_event_files,
-    description="Ingest one landing event file (one partition of raw_events).",
-)
-media_metrics_sync_job = dg.define_asset_job(
-    "media_metrics_sync_job",
-    selection=[raw_media_spend],
-    description="Sync daily media spend, impressions, clicks and conversions from data/landing/media.",
-)
-media_plan_sync_job = dg.define_asset_job(
-    "media_plan_sync_job",
-    selection=[raw_media_plan],
-    description="Sync the planned daily spend per channel from data/landing/plans.",
-)
-lift_tests_sync_job = dg.define_asset_job(
-    "lift_tests_sync_job",
-    selection=[raw_lift_tests],
-    description="Sync lift tests (geo holdouts, switch-off tests) from data/landing/experiments.",
-)
 FOLDERS = (
-    ("media", settings.landing_media_dir, media_metrics_sync_job),
-    ("plans", settings.landing_plans_dir, media_plan_sync_job),
-    ("experiments", settings.landing_experiments_dir, lift_tests_sync_job),
+    ("media", settings.landing_media_dir, sync_media_spend),
+    ("plans", settings.landing_plans_dir, sync_media_plan),
+    ("experiments", settings.landing_experiments_dir, sync_lift_tests),
 )
 
 
@@ -94,7 +71,7 @@ def _digest(entries: dict, names: list[str]) -> str:
 
 
 @dg.sensor(
-    jobs=[ingest_events_job, media_metrics_sync_job, media_plan_sync_job, lift_tests_sync_job],
+    jobs=[ingest_landing, sync_media_spend, sync_media_plan, sync_lift_tests],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
@@ -121,7 +98,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
         context.log.info(f"waiting for {len(pending)} file(s) to stop changing: {', '.join(pending[:10])}")
     changed = files_to_ingest(context.instance, {n: events[n]["sha256"] for n in safe})
     run_requests = [
-        dg.RunRequest(job_name=ingest_events_job.name, partition_key=name, run_key=f"{name}:{events[name]['sha256']}")
+        dg.RunRequest(job_name=ingest_landing.name, partition_key=name, run_key=f"{name}:{events[name]['sha256']}")
         for name in changed
     ]
     new_cursor = {"events": events}
