@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import Field
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.models.allocate import Guardrails, allocate
+from gtm_assets.models.allocate import Guardrails, InfeasibleGuardrails, allocate
 from gtm_assets.models.allocate_curves import curves_from_table, daily_revenue, draw_revenue, interval
 from gtm_assets.models.bandit import MIN_CAMPAIGN_SHARE, split_channel_budget
 from gtm_assets.models.spend import BASE_DAYS, CAMPAIGN_STATS_SQL, channel_spend
@@ -105,8 +105,11 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             min_learning_spend=config.min_learning_spend,
             base_label=window,
         )
-        plan = allocate(config.method, channels=channels, current=base, guardrails=guardrails, mmm_channels=mmm, cpa=cpa,
-                        draws=draws, hold_unidentified=config.hold_unidentified)
+        try:
+            plan = allocate(config.method, channels=channels, current=base, guardrails=guardrails, mmm_channels=mmm, cpa=cpa,
+                            draws=draws, hold_unidentified=config.hold_unidentified)
+        except (InfeasibleGuardrails, ValueError) as error:  # the guardrails or config cannot be met: say which, in one line
+            raise dg.Failure(description=f"allocations: {error}") from None
         campaigns = _campaign_rows(plan, stats, config)
         campaigns = campaigns.assign(
             allocated_at=pd.Timestamp.now(tz="UTC").tz_localize(None),

@@ -1,0 +1,143 @@
+"""The Dagster webserver as the product's front door, for real: a `dagster-webserver` on 127.0.0.1
+answers the README's GraphQL examples (the blocks are read from the README and run as they are), runs
+launched over GraphQL with typed config succeed or fail with the guardrail's message, bad config is
+refused before anything runs, and headless Chromium shows the asset graph and an asset's row count."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from gtm_assets_tests.conftest import REPO
+from gtm_assets_tests.webserver import LOCATION, REPOSITORY, running_webserver
+
+pytestmark = pytest.mark.webserver
+CHAIN = ("raw_events", "guarded_sessions", "features", "personas", "mmm_model", "forecast", "allocations",
+         "creative_library", "dsp_payload")  # fmt: skip
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def readme_graphql() -> dict[str, str]:
+    """The README's GraphQL examples by their name (the first line of each block: `# name`)."""
+    text = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```graphql\n# (\w+)\n(.*?)```", text, flags=re.S)
+    return {name: body for name, body in blocks}
+
+
+@pytest.fixture(scope="module")
+def dagster(graph_run, data_dir, tmp_path_factory):
+    with running_webserver(tmp_path_factory.mktemp("front-door"), os.environ["GTM_DUCKDB_PATH"], data_dir) as running:
+        yield running
+
+
+def _launch(dagster, job: str, run_config: dict) -> dict:
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
+    return dagster.graphql(readme_graphql()["launch_run"], {"selector": selector, "runConfig": run_config})["launchRun"]
+
+
+def test_every_stage_is_listed_with_its_group_and_description(dagster):
+    client, _ = dagster
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in client.graphql(readme_graphql()["asset_nodes"])["assetNodes"]}
+    for stage in CHAIN:
+        assert stage in nodes, stage
+        assert nodes[stage]["groupName"] and len(nodes[stage]["description"]) > 40, stage
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+    jobs = {j["name"] for j in client.graphql(readme_graphql()["jobs"], {"selector": selector})["repositoryOrError"]["jobs"]}
+    assert {"discover_personas", "generate_creatives", "optimize_budget", "push_payload", "ingest_landing"} <= jobs
+
+
+@pytest.fixture(scope="module")
+def personas_run(dagster) -> str:
+    """One discover_personas run launched over GraphQL with typed config, as the README shows."""
+    client, _ = dagster
+    launched = _launch(client, "discover_personas",
+                       {"ops": {"persona_clusters": {"config": {"n_bootstrap": 3, "max_k": 5}}}})
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    assert client.wait_for_run(run_id) == "SUCCESS"
+    return run_id
+
+
+def test_discover_personas_runs_with_config_and_reports_its_row_count(dagster, personas_run):
+    client, warehouse = dagster
+    materialization = client.graphql(readme_graphql()["latest_materialization"], {"path": ["personas"]})
+    latest = materialization["assetOrError"]["assetMaterializations"][0]
+    counts = {e["label"]: e.get("intValue") for e in latest["metadataEntries"]}
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        assert counts["dagster/row_count"] == db.execute("SELECT count(*) FROM main.personas").fetchone()[0] > 2000
+    assert latest["runId"] == personas_run
+
+
+def test_bad_config_is_refused_before_anything_runs(dagster):
+    client, _ = dagster
+    refused = _launch(client, "optimize_budget", {"ops": {"allocations": {"config": {"method": "mmm_optimel"}}}})
+    assert refused["__typename"] == "RunConfigValidationInvalid"
+    assert any("mmm_optimel" in e["message"] for e in refused["errors"])
+
+
+def test_optimize_budget_with_infeasible_guardrails_fails_with_the_guardrails_message(dagster):
+    client, _ = dagster
+    launched = _launch(client, "optimize_budget", {"ops": {"allocations": {"config": {
+        "total_daily_budget": 1000.0, "max_daily_change_pct": None, "floors": {"Search": 1500.0, "Social": 700.0}}}}})
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    assert client.wait_for_run(run_id) == "FAILURE"
+    events = client.graphql(readme_graphql()["run_failure"], {"runId": run_id})["logsForRun"]["events"]
+    failures = [e for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
+    messages = [(e["failureMetadata"] or {}).get("description") or e["error"]["message"] for e in failures]
+    assert any("sum to 2,350.00 > total budget 1,000.00" in m and "Search 1,500.00 [floor]" in m for m in messages), messages
+
+
+def _dismiss_welcome(page) -> None:
+    """A fresh instance greets the first visit with a newsletter dialog; skip it like a user would."""
+    skip = page.get_by_role("button", name="Skip")
+    if skip.count():
+        skip.click()
+
+
+def test_the_asset_graph_and_an_asset_page_render_in_headless_chromium(dagster, personas_run):
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    client, _ = dagster
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed: .ci/run must install it")
+        pytest.skip("chromium is not installed (Debian package; .ci/run installs it)")
+    groups = {"/".join(n["assetKey"]["path"]): n["groupName"]
+              for n in client.graphql(readme_graphql()["asset_nodes"])["assetNodes"]}  # fmt: skip
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])  # fmt: skip
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.goto(f"{client.url}/asset-groups", wait_until="networkidle", timeout=120_000)
+            page.wait_for_selector("text=Global asset lineage", timeout=60_000)
+            _dismiss_welcome(page)
+            page.screenshot(path=str(ARTIFACTS / "asset_groups.png"))
+            text = page.inner_text("body")
+            assert all(group in text for group in set(groups.values())), text[:500]
+            shown = set()
+            for group in sorted({groups[stage] for stage in CHAIN}):
+                page.goto(f"{client.url}/locations/{LOCATION}/asset-groups/{group}", wait_until="networkidle",
+                          timeout=120_000)  # fmt: skip
+                page.wait_for_selector(f"text={group}", timeout=60_000)
+                page.screenshot(path=str(ARTIFACTS / f"asset_group_{group}.png"))
+                shown |= {stage for stage in CHAIN if stage in page.inner_text("body")}
+            assert shown == set(CHAIN), set(CHAIN) - shown
+            page.goto(f"{client.url}/assets/personas", wait_until="networkidle", timeout=120_000)
+            page.wait_for_selector("text=Row count", timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "asset_personas.png"), full_page=True)
+            body = page.inner_text("body")
+            assert "Never materialized" not in body
+            assert re.search(r"\b[2-9],?\d{3}\b", body), "the row count is shown"
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "asset_group_governance.png").stat().st_size > 10_000
