@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -372,3 +373,35 @@ def test_trace_says_in_one_line_when_a_writer_holds_the_file(graph_run, tmp_path
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_generate_creatives_for_one_audience_keeps_every_other_audiences_copy(graph_run, tmp_path):
+    from gtm_assets.defs.activation.creative_library import creative_library
+    from gtm_assets.llm import LLMClient
+
+    copy = str(tmp_path / "one-audience.duckdb")
+    shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)
+    query = "SELECT audience_key, creative_id, content_sha256 FROM main.creative_library ORDER BY ALL"
+    with duckdb.connect(copy, read_only=True) as db:
+        before = db.execute(query).fetchdf()
+    target = "user_cluster:user-1"
+    assert target in set(before["audience_key"])
+
+    def run(audiences: list[str]):
+        return dg.materialize(
+            [creative_library], resources={"warehouse": DuckDBWarehouse(database=copy), "llm": LLMClient()},
+            run_config={"ops": {"creative_library": {"config": {"audiences": audiences, "seed": 11, "synthesize_audio": False}}}},
+            raise_on_error=False,
+        )  # fmt: skip
+
+    assert run([target]).success
+    with duckdb.connect(copy, read_only=True) as db:
+        after = db.execute(query).fetchdf()
+    others_before, others_after = (frame[frame["audience_key"] != target].reset_index(drop=True) for frame in (before, after))
+    pd.testing.assert_frame_equal(others_before, others_after)
+    rewritten = after[after["audience_key"] == target]
+    assert len(rewritten) >= 2 and set(rewritten["content_sha256"]) != set(before[before["audience_key"] == target]["content_sha256"])
+    failed = run(["user_cluster:nobody"])
+    assert not failed.success
+    message = failed.get_step_failure_events()[0].event_specific_data.error.message
+    assert "unknown audiences ['user_cluster:nobody']" in message

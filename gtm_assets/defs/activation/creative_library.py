@@ -45,6 +45,9 @@ class CreativeLibraryConfig(dg.Config):
     channels: list[str] = Field(
         default=[], description="rewrite only these channels' creatives and keep the others (empty: every funded channel)"
     )
+    audiences: list[str] = Field(
+        default=[], description="rewrite only these audiences' creatives (audience_key, e.g. user_cluster:user-1; see `gtm show creatives`) and keep the others"
+    )
     synthesize_audio: bool = Field(default=True, description="turn spoken scripts into WAV files when a TTS backend exists")
     seed: int = Field(default=0, description="seed of the offline copywriter")
 
@@ -114,6 +117,11 @@ def _ad_sets(conn, guide, config: CreativeLibraryConfig) -> list[dict]:
                          "format": "cold_email", "audience_id": audience["audience_id"], "audience_key": audience["audience_key"],
                          "audience_kind": "b2b_role", "brief": brief, "brief_lineage_id": None, "budget_share": 1.0,
                          "ad_set_daily_budget": 0.0, "objective": "lead_generation"})
+    if config.audiences:
+        unknown = set(config.audiences) - set(audiences["audience_key"]) - set(b2b["audience_key"])
+        if unknown:
+            raise dg.Failure(description=f"creative_library: unknown audiences {sorted(unknown)} (known: {sorted(audiences['audience_key'])})")
+        sets = [ad_set for ad_set in sets if ad_set["audience_key"] in config.audiences]
     return sets
 
 
@@ -191,9 +199,13 @@ def creative_library(
             ORDER BY channel, campaign, audience_key, variant
             """
         )
-        if config.channels:  # only these channels are rewritten; the other channels' creatives stay
+        if config.channels or config.audiences:  # only these channels' / audiences' creatives are rewritten; the others stay
             conn.execute("CREATE TABLE IF NOT EXISTS main.creative_library AS SELECT * FROM new_creatives LIMIT 0")
-            conn.execute("DELETE FROM main.creative_library WHERE list_contains(?, lower(channel))", [[c.lower() for c in config.channels]])
+            conn.execute(
+                "DELETE FROM main.creative_library WHERE (len($channels) = 0 OR list_contains($channels, lower(channel))) "
+                "AND (len($audiences) = 0 OR list_contains($audiences, audience_key))",
+                {"channels": [c.lower() for c in config.channels], "audiences": list(config.audiences)},
+            )
             conn.execute("INSERT INTO main.creative_library BY NAME SELECT * FROM new_creatives")
         else:
             conn.execute("CREATE OR REPLACE TABLE main.creative_library AS SELECT * FROM new_creatives")
