@@ -172,3 +172,14 @@ def test_second_run_is_idempotent(graph_run, instance, conn):
         history_runs = fresh.execute("SELECT count(DISTINCT run_id) FROM main.allocation_history").fetchone()[0]
     assert after == before
     assert history_runs == 2
+
+
+def test_raw_events_reports_the_files_rows_and_the_tables_rows_by_name(graph_run, truth):
+    """A partitioned asset's "Row count" is its partition's; the table's total sits beside it, named."""
+    events = [e.materialization for r in graph_run.results for e in r.get_asset_materialization_events()
+              if e.asset_key.to_user_string() == "raw_events"]  # fmt: skip
+    assert len(events) >= 2
+    last = events[-1].metadata
+    per_file = sum(e.metadata["rows_in_this_file_partition"].value for e in events)
+    assert per_file == last["rows_in_raw.raw_events_all_files"].value == truth["counts"]["raw_rows"]
+    assert last["dagster/row_count"].value == last["rows_in_this_file_partition"].value < per_file
