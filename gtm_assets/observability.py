@@ -4,8 +4,10 @@ Raw PII columns never appear in a preview."""
 
 from __future__ import annotations
 
-import duckdb
 import dagster as dg
+import duckdb
+
+from gtm_assets.sql import sql_identifier
 
 RAW_PII_COLUMNS = frozenset({"email", "ip_address", "user_pseudo_id"})
 PREVIEW_ROWS = 5
@@ -28,7 +30,7 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, *, where: str = 
     filter_sql = f" WHERE {where}" if where else ""
     row_count = conn.execute(f"SELECT count(*) FROM {table}{filter_sql}").fetchone()[0]
     shown = [name for name, *_ in described if name not in RAW_PII_COLUMNS]
-    preview_sql = ", ".join(f'"{c}"' for c in shown)
+    preview_sql = ", ".join(sql_identifier(c) for c in shown)
     preview = conn.execute(f"SELECT {preview_sql} FROM {table}{filter_sql} LIMIT {PREVIEW_ROWS}").fetchall()
     metadata: dict = {
         "dagster/row_count": dg.MetadataValue.int(int(row_count)),

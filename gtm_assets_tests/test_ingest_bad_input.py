@@ -289,7 +289,8 @@ def test_row_numbers_are_exact_on_large_files_read_with_many_threads(db, landing
 
 def test_a_negative_measured_lift_loads_but_a_negative_spend_is_refused(tmp_path):
     from gtm_assets.defs.ingest.raw_lift_tests import LIFT_TEST_TYPES
-    from gtm_assets.landing import LIFT_TEST_COLUMNS, sync_csv_folder
+    from gtm_assets.landing import sync_csv_folder
+    from gtm_assets.models.mmm_data import LIFT_TEST_COLUMNS
 
     folder = tmp_path / "experiments"
     folder.mkdir()

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gtm_assets.charts.assets import fan_chart_png
 from gtm_assets.models.forecast import (
     ForecastInputError,
     backtest,
-    fan_chart_png,
     forecast_revenue,
 )
 

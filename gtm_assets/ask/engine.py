@@ -55,7 +55,7 @@ def understand(question: str, words: Vocabulary, *, use_llm: bool | None = None,
 
 def ask(question: str, wh: Warehouse, *, use_llm: bool | None = None, client=None, chart: bool = True) -> Answer:
     """Answer ``question`` from the warehouse; raises AskError (NotMaterialized when a table is missing)."""
-    from gtm_assets.ask.charts import chart_path, render
+    from gtm_assets.charts.answers import chart_path, render
 
     words = vocabulary(wh) if wh.database.exists() else Vocabulary()
     parsed = understand(question, words, use_llm=use_llm, client=client)

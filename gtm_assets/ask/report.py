@@ -88,7 +88,7 @@ def payload_lineage(wh: Warehouse) -> dict | None:
 
 def _png(answer: Answer, directory: Path) -> str | None:
     """The answer's chart as a data URI (drawn into ``directory``)."""
-    from gtm_assets.ask.charts import render
+    from gtm_assets.charts.answers import render
 
     if answer.chart is None:
         return None

@@ -8,20 +8,18 @@ from gtm_assets.landing.events import EVENT_COLUMNS, IngestOutcome, ensure_landi
 from gtm_assets.landing.files import EVENT_FILE_SUFFIXES, UnsafeFileName, check_landing_name, is_event_file, sha256_of_file
 from gtm_assets.landing.tables import (
     CUSTOMER_COLUMNS,
-    LIFT_TEST_COLUMNS,
     MEDIA_COLUMNS,
     MEDIA_PLAN_COLUMNS,
     IngestedFile,
     LandingFileError,
     create_raw_table,
     replace_file_rows,
-    sql_string,
     sync_csv_folder,
 )
 
 __all__ = [
-    "CUSTOMER_COLUMNS", "EVENT_COLUMNS", "EVENT_FILE_SUFFIXES", "LIFT_TEST_COLUMNS", "MEDIA_COLUMNS",
+    "CUSTOMER_COLUMNS", "EVENT_COLUMNS", "EVENT_FILE_SUFFIXES", "MEDIA_COLUMNS",
     "MEDIA_PLAN_COLUMNS", "IngestOutcome", "IngestedFile", "LandingFileError", "UnsafeFileName",
     "check_landing_name", "create_raw_table", "ensure_landing_tables", "ingest_event_file", "is_event_file",
-    "replace_file_rows", "sha256_of_file", "sql_string", "sync_csv_folder",
+    "replace_file_rows", "sha256_of_file", "sync_csv_folder",
 ]

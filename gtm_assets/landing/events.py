@@ -41,7 +41,8 @@ from gtm_assets.landing.ga4_schema import (
     GA4_REQUIRED_COLUMNS,
     GA4_TYPED_SCALARS,
 )
-from gtm_assets.landing.tables import LandingFileError, sql_string
+from gtm_assets.landing.tables import LandingFileError
+from gtm_assets.sql import sql_string
 
 EVENT_COLUMNS = (
     "event_id", "event_timestamp", "event_name", "user_pseudo_id", "session_id", "page_location",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from gtm_assets.sql import sql_identifier
+
 # A field is (name, type): type is a DuckDB scalar type name, a list of fields (STRUCT) or a
 # one-element tuple holding a list of fields (a repeated STRUCT, i.e. a list of structs).
 PARAM_VALUE = [("string_value", "VARCHAR"), ("int_value", "BIGINT"), ("float_value", "DOUBLE"),
@@ -109,7 +111,7 @@ def duckdb_type(kind) -> str:
         return kind
     if isinstance(kind, tuple):
         return duckdb_type(kind[0]) + "[]"
-    return "STRUCT(" + ", ".join(f'"{name}" {duckdb_type(sub)}' for name, sub in kind) + ")"
+    return "STRUCT(" + ", ".join(f"{sql_identifier(name)} {duckdb_type(sub)}" for name, sub in kind) + ")"
 
 
 def json_structure(kind) -> object:

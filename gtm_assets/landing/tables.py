@@ -18,9 +18,9 @@ from pathlib import Path
 import duckdb
 
 from gtm_assets.landing.files import sha256_of_file
+from gtm_assets.sql import sql_identifier, sql_string
 
 MEDIA_COLUMNS = ("date", "channel", "campaign", "spend", "impressions", "clicks", "conversions")
-LIFT_TEST_COLUMNS = ("channel", "start_date", "end_date", "spend", "incremental_revenue", "standard_error")
 MEDIA_PLAN_COLUMNS = ("date", "channel", "planned_spend")
 CUSTOMER_COLUMNS = (
     "ID", "Year_Birth", "Education", "Marital_Status", "Income", "Kidhome", "Teenhome",
@@ -43,11 +43,6 @@ class IngestedFile:
     rows: int
 
 
-def sql_string(value: str) -> str:
-    """A SQL string literal for ``value``."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _reader(path: Path, *, delimiter: str = ",") -> tuple[str, str]:
     """A DuckDB table function reading CSV ``path`` as text, and its row-number expression."""
     if not path.name.endswith((".csv", ".csv.gz", ".tsv")):
@@ -68,7 +63,7 @@ def _columns_of(conn: duckdb.DuckDBPyConnection, path: Path, reader: str) -> lis
 
 def create_raw_table(conn: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> None:
     conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    column_ddl = ", ".join(f'"{c}" VARCHAR' for c in columns)
+    column_ddl = ", ".join(f"{sql_identifier(c)} VARCHAR" for c in columns)
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS raw.{table} ({column_ddl}, source_file VARCHAR NOT NULL, "
         "source_file_sha256 VARCHAR NOT NULL, source_row_number BIGINT NOT NULL, "

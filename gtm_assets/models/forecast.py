@@ -1,16 +1,12 @@
-"""Daily revenue forecast with Prophet, a rolling-origin backtest and a fan chart."""
+"""Daily revenue forecast with Prophet and a rolling-origin backtest (its fan chart: gtm_assets.charts.assets)."""
 
 from __future__ import annotations
 
-import io
 import logging
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 # Prophet logs an error at import when plotly (not needed here) is absent.
 logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
@@ -40,7 +36,6 @@ CALIBRATION_ORIGINS = 6
 MIN_CALIBRATION_ORIGINS = 3
 UNCERTAINTY_SAMPLES = 1000
 INTERVAL_QUANTILES = [0.025, 0.10, 0.90, 0.975]
-FAN_CHART_HISTORY_DAYS = 90
 
 
 def _conformal_levels(n_errors: int) -> list[float]:
@@ -430,51 +425,3 @@ def backtest(
     )
     by_horizon.attrs["forecasts"] = cv
     return by_horizon
-
-
-# ----------------------------------------------------------------------------------------------
-# Chart
-# ----------------------------------------------------------------------------------------------
-
-
-def fan_chart_png(
-    history: pd.DataFrame, forecast: pd.DataFrame, path_or_buffer=None
-) -> bytes:
-    """Fan chart of the last 90 days of history and the forecast with 80%/95% bands, as PNG.
-
-    ``history`` has ds, y; ``forecast`` is the output of ``forecast_revenue``. The PNG bytes are
-    returned and, when ``path_or_buffer`` is a path or a writable binary file object, written there.
-    """
-    recent = history.assign(ds=pd.to_datetime(history["ds"])).sort_values("ds")
-    recent = recent[recent["ds"] > recent["ds"].iloc[-1] - pd.Timedelta(days=FAN_CHART_HISTORY_DAYS)]
-    ds = pd.to_datetime(forecast["ds"])
-
-    figure = Figure(figsize=(10, 4.5), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.plot(recent["ds"], recent["y"], color="black", linewidth=1.2, label="actual")
-    axes.fill_between(
-        ds, forecast["yhat_lower_95"], forecast["yhat_upper_95"], color="tab:blue", alpha=0.18,
-        label="95% interval",
-    )
-    axes.fill_between(
-        ds, forecast["yhat_lower_80"], forecast["yhat_upper_80"], color="tab:blue", alpha=0.35,
-        label="80% interval",
-    )
-    axes.plot(ds, forecast["yhat"], color="tab:blue", linewidth=1.8, label="forecast")
-    axes.axvline(recent["ds"].iloc[-1], color="grey", linestyle=":", linewidth=1)
-    axes.set_title("Daily revenue: history and forecast")
-    axes.set_ylabel("revenue")
-    axes.legend(loc="upper left")
-    axes.grid(alpha=0.3)
-    figure.autofmt_xdate()
-    figure.tight_layout()
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    png = buffer.getvalue()
-    if hasattr(path_or_buffer, "write"):
-        path_or_buffer.write(png)
-    elif path_or_buffer is not None:
-        Path(path_or_buffer).write_bytes(png)
-    return png

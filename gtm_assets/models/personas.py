@@ -2,6 +2,8 @@
 medians, as SQL over customer_features. The one statement of the rules: the `personas` asset and the
 `gtm personas` command (an in-memory DuckDB over a CSV) both run it."""
 
+from gtm_assets.sql import sql_list
+
 COHORTS = ("Young Professionals", "Mid-Career", "Established", "Legacy")
 PERSONAS = ("Champions", "Premium-but-Quiet", "Deal-Responsive", "Hard-to-Convert")
 UNASSIGNED = "Unassigned"
@@ -74,8 +76,8 @@ def summary_sql(relation: str) -> str:
     """Per cohort x persona figures from the customer rows of ``relation`` (personas,
     or the CLI's in-memory result of CUSTOMER_PERSONAS_SQL). Mean income skips missing incomes;
     customers_with_income says how many it is based on."""
-    cohort_order = "['" + "', '".join((*COHORTS, UNASSIGNED)) + "']"
-    persona_order = "['" + "', '".join((*PERSONAS, UNASSIGNED)) + "']"
+    cohort_order = sql_list((*COHORTS, UNASSIGNED))
+    persona_order = sql_list((*PERSONAS, UNASSIGNED))
     return f"""
     SELECT
         lineage_id('persona_summary', cohort || '|' || persona) AS lineage_id,

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gtm_assets.landing.events import EVENT_COLUMNS  # the flat landing layout the simulator writes
 from gtm_assets.simulate.sessions import (
     BROWSE_PAGES,
     COUNTRIES,
@@ -27,13 +28,9 @@ from gtm_assets.simulate.sessions import (
     PRODUCT_PAGES,
     utm_combos,
 )
+from gtm_assets.sql import sql_list, sql_string
 
 FORMATS = ("csv", "parquet", "jsonl", "csv.gz", "jsonl.gz")
-EVENT_COLUMNS = (
-    "event_id", "event_timestamp", "event_name", "user_pseudo_id", "session_id", "page_location",
-    "utm_source", "utm_medium", "utm_campaign", "device", "country", "revenue", "email",
-    "ip_address", "consent_analytics", "consent_ads",
-)
 DEFECT_KINDS = (
     "missing_id", "unparseable_timestamp", "negative_revenue", "non_numeric_revenue",
     "duplicate_event_id",
@@ -51,12 +48,6 @@ BAD_TIMESTAMPS = ("not-a-date", "2024-13-45T99:00:00Z", "31/02/2024 25:61", "yes
 BAD_REVENUES = ("12,5O", "abc", "1.2.3", "twelve")
 
 
-def _sql_list(values) -> str:
-    """Render Python strings (or None) as a DuckDB list literal."""
-    items = ("NULL" if v is None else "'" + v.replace("'", "''") + "'" for v in values)
-    return "[" + ", ".join(items) + "]"
-
-
 
 def user_strings(con: duckdb.DuckDBPyConnection, s: dict) -> pa.Table:
     """user_pseudo_id and email per user, built in DuckDB."""
@@ -66,8 +57,8 @@ def user_strings(con: duckdb.DuckDBPyConnection, s: dict) -> pa.Table:
         "dom": s["user_domain"], "style": s["user_case"],
     })
     con.register("users_src", source)
-    address = (f"{_sql_list(FIRST_NAMES)}[fn + 1] || '.' || {_sql_list(LAST_NAMES)}[ln + 1] || num::VARCHAR"
-               f" || '@' || {_sql_list(EMAIL_DOMAINS)}[dom + 1]")
+    address = (f"{sql_list(FIRST_NAMES)}[fn + 1] || '.' || {sql_list(LAST_NAMES)}[ln + 1] || num::VARCHAR"
+               f" || '@' || {sql_list(EMAIL_DOMAINS)}[dom + 1]")
     table = con.sql(f"""
         SELECT client::VARCHAR || '.' || first_seen::VARCHAR AS user_pseudo_id,
                CASE WHEN NOT has_email THEN NULL
@@ -89,7 +80,7 @@ def _ip_strings(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, n: int
     con.register("ip_src", pa.table(source))
     hex_groups = ", ".join(f"g{i}" for i in range(7))
     table = con.sql(f"""
-        SELECT CASE WHEN v6 THEN printf('%s:%x:%x:%x:%x:%x:%x:%x', {_sql_list(IPV6_PREFIXES)}[prefix + 1], {hex_groups})
+        SELECT CASE WHEN v6 THEN printf('%s:%x:%x:%x:%x:%x:%x:%x', {sql_list(IPV6_PREFIXES)}[prefix + 1], {hex_groups})
                     ELSE printf('%d.%d.%d.%d', o1, o2, o3, o4) END AS ip
         FROM ip_src""").to_arrow_table()
     con.unregister("ip_src")
@@ -104,19 +95,19 @@ def _event_select_sql() -> str:
         SELECT
           CASE WHEN defect = {MISSING_ID} AND variant = 0 THEN NULL
                ELSE 'e' || lpad(seq::VARCHAR, 10, '0') END AS event_id,
-          CASE WHEN defect = {BAD_TIMESTAMP} THEN {_sql_list(BAD_TIMESTAMPS)}[variant + 1]
+          CASE WHEN defect = {BAD_TIMESTAMP} THEN {sql_list(BAD_TIMESTAMPS)}[variant + 1]
                ELSE strftime(make_timestamp(ts_us), '%Y-%m-%dT%H:%M:%S.%fZ') END AS event_timestamp,
-          {_sql_list(EVENT_NAMES)}[name + 1] AS event_name,
+          {sql_list(EVENT_NAMES)}[name + 1] AS event_name,
           CASE WHEN defect = {MISSING_ID} AND variant = 1 THEN NULL ELSE user_pseudo_id END AS user_pseudo_id,
           CASE WHEN defect = {MISSING_ID} AND variant = 2 THEN NULL ELSE session_id::VARCHAR END AS session_id,
-          'https://shop.example.com' || {_sql_list(PAGES)}[page + 1] AS page_location,
-          {_sql_list([c[0] for c in combos])}[combo + 1] AS utm_source,
-          {_sql_list([c[1] for c in combos])}[combo + 1] AS utm_medium,
-          {_sql_list([c[2] for c in combos])}[combo + 1] AS utm_campaign,
-          {_sql_list([d for d, _ in DEVICES])}[device + 1] AS device,
-          {_sql_list([c for c, _ in COUNTRIES])}[country + 1] AS country,
+          'https://shop.example.com' || {sql_list(PAGES)}[page + 1] AS page_location,
+          {sql_list([c[0] for c in combos])}[combo + 1] AS utm_source,
+          {sql_list([c[1] for c in combos])}[combo + 1] AS utm_medium,
+          {sql_list([c[2] for c in combos])}[combo + 1] AS utm_campaign,
+          {sql_list([d for d, _ in DEVICES])}[device + 1] AS device,
+          {sql_list([c for c, _ in COUNTRIES])}[country + 1] AS country,
           CASE WHEN defect = {NEGATIVE_REVENUE} THEN '-' || {cents_text.format('bad_cents')}
-               WHEN defect = {NON_NUMERIC_REVENUE} THEN {_sql_list(BAD_REVENUES)}[variant + 1]
+               WHEN defect = {NON_NUMERIC_REVENUE} THEN {sql_list(BAD_REVENUES)}[variant + 1]
                WHEN name = {PURCHASE} THEN {cents_text.format('revenue_cents')} END AS revenue,
           email,
           ip_address,
@@ -247,8 +238,7 @@ def write_events(con: duckdb.DuckDBPyConnection, table: pa.Table, path: Path, fm
     else:
         # DuckDB's own gzip writer is several times slower than zlib, so compress a plain copy here.
         plain = path.with_name(path.name + ".tmp") if fmt.endswith(".gz") else path
-        target = plain.as_posix().replace("'", "''")
-        con.execute(f"COPY ({select}) TO '{target}' (FORMAT csv, HEADER true, COMPRESSION none)")
+        con.execute(f"COPY ({select}) TO {sql_string(plain.as_posix())} (FORMAT csv, HEADER true, COMPRESSION none)")
         if plain != path:
             with plain.open("rb") as source, _open_output(path) as out:
                 shutil.copyfileobj(source, out, 1 << 22)

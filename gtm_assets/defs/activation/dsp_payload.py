@@ -15,6 +15,7 @@ from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.dsp import DspClient
 from gtm_assets.models.creative import load_brand_guide
 from gtm_assets.observability import table_metadata
+from gtm_assets.sql import sql_string
 from gtm_assets.warehouse import DuckDBWarehouse
 
 SCHEMA_VERSION = "1.0"
@@ -215,7 +216,7 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
              for n, (kind, oid, asset, lid, body) in enumerate(lines, start=1)],
         )
         conn.execute("COMMIT")
-        metadata = table_metadata(conn, "main.dsp_payload", where=f"payload_id = '{payload_id}'")
+        metadata = table_metadata(conn, "main.dsp_payload", where=f"payload_id = {sql_string(payload_id)}")
     counts = {kind: sum(1 for line in lines if line[0] == kind) for kind in ("campaign", "ad_set", "ad", "audience")}
     context.log.info(f"Payload {payload_id}: {counts} ({len(text.encode()):,} bytes) -> {path}")
     return dg.MaterializeResult(
@@ -267,7 +268,7 @@ def payload_push(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, 
                     for a in attempts] or [(payload_id, payload_id, dsp.mode, 0, pd.Timestamp.now(tz="UTC").isoformat(),
                                            None, None, None, status, context.run_id)]
             conn.executemany("INSERT INTO main.payload_pushes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        metadata = table_metadata(conn, "main.payload_pushes", where=f"payload_id = '{payload_id}'")
+        metadata = table_metadata(conn, "main.payload_pushes", where=f"payload_id = {sql_string(payload_id)}")
     context.log.info(f"Payload {payload_id}: {status} after {len(attempts)} attempt(s) ({dsp.mode})")
     if status in ("rejected", "failed"):
         last = attempts[-1]

@@ -3,14 +3,14 @@
 import dagster as dg
 import pandas as pd
 
-from gtm_assets.charts import png_metadata
+from gtm_assets.charts.assets import fan_chart_png
+from gtm_assets.charts.metadata import png_metadata
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.forecast import (
     MIN_HISTORY_DAYS,
     ForecastInputError,
     backtest,
     backtest_cutoffs,
-    fan_chart_png,
     forecast_revenue,
 )
 from gtm_assets.observability import table_metadata

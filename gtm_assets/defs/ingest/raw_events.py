@@ -5,9 +5,10 @@ import dagster as dg
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.landing import ingest_event_file, sql_string
+from gtm_assets.landing import ingest_event_file
 from gtm_assets.landing.events import RAW_TABLES
 from gtm_assets.observability import table_metadata
+from gtm_assets.sql import sql_string
 from gtm_assets.warehouse import DuckDBWarehouse
 
 landing_event_files = dg.DynamicPartitionsDefinition(name="landing_event_files")

@@ -4,7 +4,8 @@ import dagster as dg
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.landing import LIFT_TEST_COLUMNS, sync_csv_folder
+from gtm_assets.landing import sync_csv_folder
+from gtm_assets.models.mmm_data import LIFT_TEST_COLUMNS
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 

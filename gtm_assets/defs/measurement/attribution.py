@@ -2,12 +2,11 @@
 media-mix model (and, on a simulated world, its true contributions)."""
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from gtm_assets import settings
-from gtm_assets.charts import figure_metadata
+from gtm_assets.charts.assets import attribution_chart
 from gtm_assets.defs.governance.checks import no_pii_check
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.attribution import (
@@ -176,24 +175,6 @@ def comparison(shares: pd.DataFrame, mmm: pd.Series, truth: pd.Series) -> tuple[
     return table, errors
 
 
-def _chart(table: pd.DataFrame) -> dict:
-    import matplotlib.pyplot as plt
-
-    columns = [c for c in table.columns if table[c].notna().any()]
-    fig, ax = plt.subplots(figsize=(10, 4))
-    x = np.arange(len(table))
-    width = 0.8 / len(columns)
-    for i, column in enumerate(columns):
-        style = {"color": "black"} if column == "simulated_truth" else {"color": "#9D9D9D"} if column == "mmm_model" else {}
-        ax.bar(x + (i - len(columns) / 2 + 0.5) * width, table[column].fillna(0), width, label=column, **style)
-    ax.set_xticks(x, table.index, rotation=20, fontsize=8)
-    ax.set_ylabel("share of revenue")
-    ax.legend(fontsize=7, ncol=3)
-    ax.set_title("Channel credit under each attribution model vs the media-mix model" +
-                 (" and the simulated truth" if "simulated_truth" in columns else ""))
-    return figure_metadata(fig, "attribution_vs_mmm")
-
-
 @dg.asset(
     deps=["touchpoints", "mmm_model"],
     group_name="measurement",
@@ -241,7 +222,7 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
             "channel_shares": dg.MetadataValue.md(compared.round(4).rename_axis("channel").reset_index().to_markdown(index=False)),
             **({"error_vs_truth": dg.MetadataValue.json({k: round(v, 4) for k, v in errors.items()}),
                 "closest_to_truth": closest} if errors else {}),
-            **_chart(compared),
+            **attribution_chart(compared),
         }
     )
 

@@ -3,13 +3,11 @@
 import json
 
 import dagster as dg
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 
-from gtm_assets.charts import figure_metadata
+from gtm_assets.charts.assets import mmm_charts
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.models.mmm import MMMResult, fit_mmm
+from gtm_assets.models.mmm import fit_mmm
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
@@ -66,8 +64,7 @@ SELECT channel, start_date::DATE AS start_date, end_date::DATE AS end_date, spen
        consent.share AS consented_share
 FROM raw.raw_lift_tests CROSS JOIN consent ORDER BY source_file, source_row_number
 """
-EVENT_COLUMNS = ["holiday"]
-CURRENT_WEEKS = 4  # "current spend" on the response-curve chart: the mean of the last weeks
+HOLIDAY_COLUMNS = ["holiday"]  # the panel's event regressors
 
 
 class MMMConfig(dg.Config):
@@ -107,71 +104,6 @@ def weekly_panel(conn) -> tuple[pd.DataFrame, list[str], pd.Series]:
     return wide.reset_index().rename_axis(columns=None), channels, impressions
 
 
-def _charts(panel: pd.DataFrame, channels: list[str], result: MMMResult) -> dict:
-    """The six PNG charts of a fit, as materialization metadata."""
-    table = result.channels
-    wide = result.decomposition.pivot(index="week", columns="component", values="value")
-    metadata = {}
-
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    ax.stackplot(panel["week"], *[panel[c] for c in channels], labels=channels, alpha=0.8)
-    ax.set_ylabel("weekly spend")
-    twin = ax.twinx()
-    twin.plot(panel["week"], panel["revenue"], color="black", lw=1.5, label="revenue")
-    twin.set_ylabel("weekly revenue")
-    ax.legend(loc="upper left", fontsize=7, ncol=4)
-    ax.set_title("Revenue (line) vs spend by channel (stacked)")
-    metadata.update(figure_metadata(fig, "mmm_revenue_vs_spend"))
-
-    fig, ax = plt.subplots(figsize=(9, 3.8))
-    parts = ["baseline", *[c for c in wide.columns if c not in {"baseline", "actual", "fitted", *channels}], *channels]
-    ax.stackplot(wide.index, *[wide[p].clip(lower=0) for p in parts], labels=parts, alpha=0.85)
-    ax.plot(wide.index, wide["actual"], color="black", lw=1, label="actual")
-    ax.legend(loc="upper left", fontsize=7, ncol=5)
-    ax.set_title("Weekly contributions (stacked; negative control effects not drawn) and actual revenue")
-    metadata.update(figure_metadata(fig, "mmm_contributions"))
-
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    ordered = table.sort_values("roi")
-    errors = [ordered["roi"] - ordered["roi_lo"], ordered["roi_hi"] - ordered["roi"]]
-    ax.barh(ordered["channel"], ordered["roi"], xerr=errors, color="#4C78A8", capsize=3)
-    ax.set_xlabel("ROI (incremental revenue per unit of spend), 90% interval")
-    ax.set_title("Media ROI by channel")
-    metadata.update(figure_metadata(fig, "mmm_roi"))
-
-    n_cols = 4
-    n_rows = -(-len(channels) // n_cols)
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(11, 2.6 * n_rows), squeeze=False)
-    for ax, (channel, curve) in zip(axes.ravel(), result.response_curves.groupby("channel", sort=False)):
-        ax.plot(curve["weekly_spend"], curve["incremental_revenue"], color="#4C78A8")
-        current = panel[channel].tail(CURRENT_WEEKS).mean()
-        ax.axvline(current, color="#E45756", ls="--", lw=1)
-        ax.set_title(f"{channel} (current {current:,.0f}/wk)", fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in axes.ravel()[len(channels):]:
-        ax.set_visible(False)
-    fig.suptitle("Response curves: weekly spend -> incremental weekly revenue (dashed: current spend)")
-    fig.tight_layout()
-    metadata.update(figure_metadata(fig, "mmm_response_curves"))
-
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    x = np.arange(len(table))
-    ax.bar(x - 0.2, table["spend_share"], 0.4, label="spend share", color="#9D9D9D")
-    ax.bar(x + 0.2, table["contribution_share"], 0.4, label="contribution share", color="#4C78A8")
-    ax.set_xticks(x, table["channel"], rotation=30, fontsize=8)
-    ax.legend()
-    ax.set_title(f"Spend share vs contribution share (DECOMP.RSSD {result.diagnostics['decomp_rssd']:.3f})")
-    metadata.update(figure_metadata(fig, "mmm_share_comparison"))
-
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    totals = wide.drop(columns=["actual", "fitted"]).sum().sort_values()
-    ax.barh(totals.index, totals / wide["fitted"].sum() * 100, color="#72B7B2")
-    ax.set_xlabel("share of fitted revenue over the panel (%)")
-    ax.set_title(f"Decomposition summary (R² {result.diagnostics['r2']:.3f})")
-    metadata.update(figure_metadata(fig, "mmm_decomposition"))
-    return metadata
-
-
 @dg.asset(
     deps=["guarded_sessions", "event_dispositions", "raw_media_spend", "raw_lift_tests"],
     group_name="measurement",
@@ -201,7 +133,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             date_col="week",
             target_col="revenue",
             spend_cols=channels,
-            event_cols=EVENT_COLUMNS,
+            event_cols=HOLIDAY_COLUMNS,
             n_bootstrap=config.n_bootstrap,
             holdout_weeks=config.holdout_weeks,
             seed=config.seed,
@@ -267,6 +199,6 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             "lift_tests_skipped": dg.MetadataValue.json(skipped_tests),
             "identified_channels": dg.MetadataValue.int(int(result.channels["identified"].sum())),
             "identification": dg.MetadataValue.md(verdicts.to_markdown(index=False)),
-            **_charts(panel, channels, result),
+            **mmm_charts(panel, channels, result),
         }
     )

@@ -5,14 +5,13 @@ The persona rules themselves are in gtm_assets/models/personas.py (the `gtm pers
 same SQL on a CSV)."""
 
 import dagster as dg
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency
 
-from gtm_assets.charts import figure_metadata
+from gtm_assets.charts.assets import persona_response_chart
+from gtm_assets.charts.metadata import figure_metadata
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.models.personas import CUSTOMER_PERSONAS_SQL, PERSONAS, UNASSIGNED, summary_sql
+from gtm_assets.models.personas import CUSTOMER_PERSONAS_SQL, UNASSIGNED, summary_sql
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
 
@@ -67,25 +66,6 @@ def response_analysis(summary: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     return pd.DataFrame(rows), tests
 
 
-def _response_chart(table: pd.DataFrame, tests: dict) -> plt.Figure:
-    cohorts = list(dict.fromkeys(table["cohort"]))
-    series = ["(whole cohort)", *PERSONAS]
-    rates = table.pivot(index="cohort", columns="persona", values="response_rate").reindex(index=cohorts, columns=series)
-    width = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(9, 4))
-    for i, name in enumerate(series):
-        ax.bar(np.arange(len(cohorts)) + (i - (len(series) - 1) / 2) * width, rates[name].fillna(0.0), width, label=name,
-               color="0.55" if i == 0 else None)
-    ax.set_xticks(np.arange(len(cohorts)), cohorts)
-    ax.set_ylabel("response rate (last campaign)")
-    ax.set_title(
-        f"By cohort: chi2 p = {tests['cohort_vs_response']['p_value']:.2g};  "
-        f"by persona within cohort: chi2 p = {tests['segment_vs_response']['p_value']:.2g}"
-    )
-    ax.legend(fontsize=8)
-    return fig
-
-
 @dg.asset(
     deps=["customer_features", "features", "persona_clusters"],
     group_name="personas",
@@ -128,6 +108,6 @@ def personas(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
             "customers_missing_income": dg.MetadataValue.int(int(counts[4])),
             "response_by_cohort_and_persona": dg.MetadataValue.md(table.to_markdown(index=False)),
             "response_chi_square": dg.MetadataValue.json(tests),
-            **figure_metadata(_response_chart(table, tests), "persona_response_rates"),
+            **figure_metadata(persona_response_chart(table, tests), "persona_response_rates"),
         }
     )
