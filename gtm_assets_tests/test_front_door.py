@@ -91,6 +91,38 @@ def test_optimize_budget_with_infeasible_guardrails_fails_with_the_guardrails_me
     assert any("sum to 2,350.00 > total budget 1,000.00" in m and "Search 1,500.00 [floor]" in m for m in messages), messages
 
 
+def test_generate_creatives_push_payload_and_ingest_landing_run_over_graphql(dagster, data_dir):
+    client, warehouse = dagster
+    import duckdb
+
+    launched = _launch(client, "generate_creatives",
+                       {"ops": {"creative_library": {"config": {"channels": ["Social"], "synthesize_audio": False}}}})
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    assert client.wait_for_run(launched["run"]["runId"]) == "SUCCESS"
+    launched = _launch(client, "push_payload", {})
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    push_run = launched["run"]["runId"]
+    assert client.wait_for_run(push_run) == "SUCCESS"
+    with duckdb.connect(str(warehouse), read_only=True) as db:  # the payload this run built, pushed dry-run
+        payload_id, run_id = db.execute(
+            "SELECT payload_id, dagster_run_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()
+        modes = {m for (m,) in db.execute("SELECT mode FROM main.payload_pushes WHERE payload_id = ?", [payload_id]).fetchall()}
+    assert run_id == push_run and modes == {"dry_run"}
+    # one landing file, registered and ingested the way the sensor does it: unchanged, so no row moves
+    name = sorted(p.name for p in (data_dir / "landing" / "events").iterdir())[0]
+    repository = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+    added = client.graphql(readme_graphql()["add_partition"], {"selector": repository, "name": "landing_event_files", "key": name})
+    assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        rows_before = db.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0]
+    launched = client.graphql(readme_graphql()["launch_partition"],
+                              {"selector": {**repository, "jobName": "ingest_landing"}, "partition": name})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    assert client.wait_for_run(launched["run"]["runId"]) == "SUCCESS"
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        assert db.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0] == rows_before > 0
+
+
 def _dismiss_welcome(page) -> None:
     """A fresh instance greets the first visit with a newsletter dialog; skip it like a user would."""
     skip = page.get_by_role("button", name="Skip")

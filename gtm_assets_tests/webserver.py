@@ -15,7 +15,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from gtm_assets_tests.conftest import REPO
+REPO = Path(__file__).resolve().parents[1]
 
 # Runs launched over GraphQL start at once as subprocesses (no daemon: no sensor or schedule fires
 # during the test); the pool setting is the product's own.
