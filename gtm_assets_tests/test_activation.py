@@ -405,3 +405,28 @@ def test_generate_creatives_for_one_audience_keeps_every_other_audiences_copy(gr
     assert not failed.success
     message = failed.get_step_failure_events()[0].event_specific_data.error.message
     assert "unknown audiences ['user_cluster:nobody']" in message
+
+
+def test_rewriting_one_channel_after_persona_discovery_rewrites_the_stale_ones_too(graph_run, tmp_path):
+    """Briefs replaced since the library was written (as discover_personas does): a Social-only rewrite
+    would keep ads whose brief is gone, so every channel is rewritten and the metadata says why."""
+    from gtm_assets.defs.activation import creative_checks
+    from gtm_assets.defs.activation.creative_library import creative_library
+    from gtm_assets.llm import LLMClient
+
+    copy = str(tmp_path / "rediscovered.duckdb")
+    shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)
+    with duckdb.connect(copy) as db:
+        db.execute("UPDATE main.creative_briefs SET lineage_id = lineage_id || '-v2'")
+    result = dg.materialize(
+        [creative_library, creative_checks.shippable_creatives_pass_compliance, creative_checks.every_funded_campaign_has_ads],
+        resources={"warehouse": DuckDBWarehouse(database=copy), "llm": LLMClient()},
+        run_config={"ops": {"creative_library": {"config": {"channels": ["Social"], "synthesize_audio": False}}}},
+    )
+    assert result.success
+    scope = result.asset_materializations_for_node("creative_library")[0].metadata["scope"].value
+    assert scope.startswith("rewrote every channel instead of ['Social']") and "Display" in scope
+    with duckdb.connect(copy, read_only=True) as db:
+        orphans = db.execute("SELECT count(*) FROM main.creative_library WHERE brief_lineage_id IS NOT NULL AND "
+                             "brief_lineage_id NOT IN (SELECT lineage_id FROM main.creative_briefs)").fetchone()[0]
+    assert orphans == 0

@@ -36,6 +36,17 @@ def _launch(dagster, job: str, run_config: dict) -> dict:
     return dagster.graphql(readme_graphql()["launch_run"], {"selector": selector, "runConfig": run_config})["launchRun"]
 
 
+def _failure_messages(client, run_id: str) -> list[str]:
+    events = client.graphql(readme_graphql()["run_failure"], {"runId": run_id})["logsForRun"]["events"]
+    failures = [e for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
+    return [(e["failureMetadata"] or {}).get("description") or e["error"]["message"] for e in failures]
+
+
+def _assert_succeeds(client, run_id: str) -> None:
+    status = client.wait_for_run(run_id)
+    assert status == "SUCCESS", (status, _failure_messages(client, run_id))
+
+
 def test_every_stage_is_listed_with_its_group_and_description(dagster):
     client, _ = dagster
     nodes = {"/".join(n["assetKey"]["path"]): n for n in client.graphql(readme_graphql()["asset_nodes"])["assetNodes"]}
@@ -55,7 +66,7 @@ def personas_run(dagster) -> str:
                        {"ops": {"persona_clusters": {"config": {"n_bootstrap": 3, "max_k": 5}}}})
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
-    assert client.wait_for_run(run_id) == "SUCCESS"
+    _assert_succeeds(client, run_id)
     return run_id
 
 
@@ -85,9 +96,7 @@ def test_optimize_budget_with_infeasible_guardrails_fails_with_the_guardrails_me
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
     assert client.wait_for_run(run_id) == "FAILURE"
-    events = client.graphql(readme_graphql()["run_failure"], {"runId": run_id})["logsForRun"]["events"]
-    failures = [e for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
-    messages = [(e["failureMetadata"] or {}).get("description") or e["error"]["message"] for e in failures]
+    messages = _failure_messages(client, run_id)
     assert any("sum to 2,350.00 > total budget 1,000.00" in m and "Search 1,500.00 [floor]" in m for m in messages), messages
 
 
@@ -98,11 +107,11 @@ def test_generate_creatives_push_payload_and_ingest_landing_run_over_graphql(dag
     launched = _launch(client, "generate_creatives",
                        {"ops": {"creative_library": {"config": {"channels": ["Social"], "synthesize_audio": False}}}})
     assert launched["__typename"] == "LaunchRunSuccess", launched
-    assert client.wait_for_run(launched["run"]["runId"]) == "SUCCESS"
+    _assert_succeeds(client, launched["run"]["runId"])
     launched = _launch(client, "push_payload", {})
     assert launched["__typename"] == "LaunchRunSuccess", launched
     push_run = launched["run"]["runId"]
-    assert client.wait_for_run(push_run) == "SUCCESS"
+    _assert_succeeds(client, push_run)
     with duckdb.connect(str(warehouse), read_only=True) as db:  # the payload this run built, pushed dry-run
         payload_id, run_id = db.execute(
             "SELECT payload_id, dagster_run_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()
@@ -118,7 +127,7 @@ def test_generate_creatives_push_payload_and_ingest_landing_run_over_graphql(dag
     launched = client.graphql(readme_graphql()["launch_partition"],
                               {"selector": {**repository, "jobName": "ingest_landing"}, "partition": name})["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
-    assert client.wait_for_run(launched["run"]["runId"]) == "SUCCESS"
+    _assert_succeeds(client, launched["run"]["runId"])
     with duckdb.connect(str(warehouse), read_only=True) as db:
         assert db.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0] == rows_before > 0
 

@@ -145,9 +145,16 @@ def creative_library(
     gets a traffic light: red is blocked, amber ships only with an approval (`gtm approve`), green ships."""
     guide = load_brand_guide(settings.brand_guide_path())
     rows, calls, failures = [], [], []
+    widened = ""
     with warehouse.get_connection() as conn:
         conn.execute(APPROVALS_DDL)
         labels = internal_labels(conn)
+        stale = _stale_channels(conn) if config.channels or config.audiences else []
+        if stale:  # kept creatives would point at briefs or audiences that no longer exist: rewrite all
+            widened = (f"rewrote every channel instead of {config.channels or config.audiences}: the creatives of "
+                       f"{', '.join(stale)} were written for briefs or audiences that persona discovery has replaced")
+            context.log.warning(widened)
+            config = config.model_copy(update={"channels": [], "audiences": []})
         ad_sets = _ad_sets(conn, guide, config)
         for n, ad_set in enumerate(ad_sets):
             fmt = FORMATS[ad_set["format"]]
@@ -231,6 +238,7 @@ def creative_library(
             "creatives_by_channel_and_light": dg.MetadataValue.md(by_light.to_markdown(index=False)),
             "blocked_red": dg.MetadataValue.int(int((frame["traffic_light"] == RED).sum())),
             "generator": llm.label,
+            "scope": widened or (f"channels {config.channels}, audiences {config.audiences}" if config.channels or config.audiences else "every channel"),
             "brand_guide": dg.MetadataValue.path(str(settings.brand_guide_path())),
             "brand_guide_sha256": guide.sha256,
             **{k: dg.MetadataValue.md(v) if k == "llm_calls_table" else v
@@ -238,6 +246,21 @@ def creative_library(
             **audio,
         }
     )
+
+
+def _stale_channels(conn) -> list[str]:
+    """Channels with creatives written for a brief or an audience that no longer exists (persona
+    discovery ran since): a rewrite of other channels alone would leave them behind."""
+    exists = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'creative_library'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    return [r[0] for r in conn.execute(
+        "SELECT DISTINCT channel FROM main.creative_library c "
+        "WHERE (c.brief_lineage_id IS NOT NULL AND c.brief_lineage_id NOT IN (SELECT lineage_id FROM main.creative_briefs)) "
+        "OR c.audience_id NOT IN (SELECT audience_id FROM main.audiences) ORDER BY 1"
+    ).fetchall()]
 
 
 def _synthesize_audio(conn, llm: LLMClient) -> dict:
