@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -94,7 +94,8 @@ def warehouse_lock(database: str | Path) -> Iterator[None]:
                 os.close(fd)
 
 
-def _connect(database: str, config: dict) -> duckdb.DuckDBPyConnection:
+def connect_when_free(database: str, config: dict) -> duckdb.DuckDBPyConnection:
+    """A read-write connection, waiting up to 2 minutes while another process has the file open."""
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -145,9 +146,26 @@ class DuckDBWarehouse(DuckDBResource):
             **self.connection_config,
         }
         with warehouse_lock(self.database):
-            conn = _connect(self.database, config)
+            conn = connect_when_free(self.database, config)
             try:
                 prepare_connection(conn)
                 yield conn
             finally:
                 conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: an asset's tables change together or not at all.
+
+        COMMIT when the block ends, ROLLBACK when it raises; a process killed inside the block
+        (SIGKILL, OOM, power loss) leaves nothing of it, because DuckDB writes a transaction to its
+        log only at COMMIT. Assets that write several tables (or read what they just wrote) use this."""
+        with self.get_connection() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                yield conn
+            except BaseException:
+                with suppress(duckdb.Error):  # the original error is the one to report
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")

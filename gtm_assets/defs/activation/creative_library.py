@@ -137,7 +137,7 @@ def creative_library(
     gets a traffic light: red is blocked, amber ships only with an approval (`gtm approve`), green ships."""
     guide = load_brand_guide(settings.brand_guide_path())
     rows, calls, failures = [], [], []
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         conn.execute(APPROVALS_DDL)
         labels = internal_labels(conn)
         ad_sets = _ad_sets(conn, guide, config)
