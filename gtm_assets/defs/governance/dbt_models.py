@@ -161,7 +161,11 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         staging = stage_warehouse(warehouse.database)
         with _dbt_points_at(str(staging)):
             invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-            events = list(invocation.stream())
+            events = []
+            for event in invocation.stream():
+                if isinstance(event, dg.Output):  # progress in the run's log; published only at the end
+                    context.log.info(f"{event.output_name}: built in the staging copy")
+                events.append(event)
         built = invocation.is_successful()
         if built:
             publish_warehouse(staging, warehouse.database)
