@@ -6,15 +6,9 @@ when the code that made a table changes."""
 
 import hashlib
 import inspect
-import os
 from pathlib import Path
 
 import dagster as dg
-
-from gtm_assets import settings
-
-# dbt's profile and the warehouse resource both read this variable: give it one absolute value.
-os.environ.setdefault("GTM_DUCKDB_PATH", str(settings.duckdb_path()))
 
 
 def _module_version(asset: dg.AssetsDefinition) -> str:

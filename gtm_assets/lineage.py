@@ -51,7 +51,7 @@ EDGES: tuple[tuple[str, str, str, str], ...] = (
      "SELECT lineage_id, persona_summary_lineage_id FROM main.creative_briefs WHERE persona_summary_lineage_id IS NOT NULL"),
     ("personas", "customer_features", "segment member",
      """SELECT s.lineage_id, a.source_lineage_id FROM (SELECT lineage_id, unnest(assignment_lineage_ids) AS assignment
-        FROM main.persona_summary) s JOIN main.persona_assignments a ON a.lineage_id = s.assignment"""),
+        FROM main.persona_summary) s JOIN main.personas a ON a.lineage_id = s.assignment"""),
     ("persona_clusters", "features", "cluster member",
      "SELECT persona_cluster_lineage_id, source_lineage_id FROM main.persona_cluster_members WHERE entity_type = 'user'"),
     ("persona_clusters", "customer_features", "cluster member",

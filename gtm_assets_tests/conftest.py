@@ -32,6 +32,12 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_SESSION_DIR, ignore_errors=True)
 
 
+def pytest_sessionstart(session):
+    from gtm_assets.dbt_project import prepare
+
+    prepare()  # the dbt manifest the definitions are built from (as `gtm run` does)
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return Path(os.environ["GTM_DATA_DIR"])

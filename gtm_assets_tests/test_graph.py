@@ -17,7 +17,7 @@ from gtm_assets_tests.conftest import TEST_HMAC_KEY
 
 GRAPH_TABLES = [
     "main.event_dispositions", "main.quarantined_events", "main.guarded_sessions", "main.features",
-    "main.customer_features", "main.persona_assignments", "main.persona_summary", "main.persona_clusters",
+    "main.customer_features", "main.personas", "main.persona_summary", "main.persona_clusters",
     "main.persona_cluster_members", "main.creative_briefs", "main.mmm_model",
     "main.mmm_response_curves", "main.mmm_decomposition", "main.forecast", "main.allocations",
     "main.creative_library", "main.ad_sets", "main.audiences", "main.audience_members", "main.dsp_payload",

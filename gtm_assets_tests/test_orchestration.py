@@ -21,7 +21,7 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
             "refit_models"} <= jobs
     # no job is launched both by a sensor and by a schedule
     scheduled = {s.job_name for s in defs.schedules}
-    sensed = {job.name for sensor in defs.sensors for job in getattr(sensor, "jobs", [])}
+    sensed = {job.name for sensor in defs.sensors if sensor.has_jobs for job in sensor.jobs}
     assert not scheduled & sensed
     assert schedules == {
         "daily_personas_schedule": "0 7 * * *",

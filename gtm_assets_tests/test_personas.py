@@ -46,7 +46,7 @@ def expected() -> pd.DataFrame:
 
 
 def _customers(conn) -> pd.DataFrame:
-    return conn.execute("SELECT * FROM main.persona_assignments WHERE entity_type = 'customer'").fetchdf()
+    return conn.execute("SELECT * FROM main.personas WHERE entity_type = 'customer'").fetchdf()
 
 
 def _materialization(graph_run, asset: str) -> dict:
@@ -59,7 +59,7 @@ def _materialization(graph_run, asset: str) -> dict:
 
 def test_cohort_sizes_equal_an_independent_count_from_year_birth(conn, expected):
     sizes = dict(conn.execute(
-        "SELECT cohort, count(*) FROM main.persona_assignments WHERE entity_type = 'customer' GROUP BY 1"
+        "SELECT cohort, count(*) FROM main.personas WHERE entity_type = 'customer' GROUP BY 1"
     ).fetchall())
     assert sizes == expected["cohort"].value_counts().to_dict()
     assert sum(sizes.values()) == len(expected) == 2240
@@ -127,7 +127,7 @@ def test_assignments_trace_back_to_raw_rows_and_sessions(conn):
             count(*) FILTER (a.entity_type = 'user' AND f.session_lineage_ids = a.session_lineage_ids),
             count(*) FILTER (a.cluster_id IS NULL),
             count(DISTINCT a.lineage_id) - count(*)
-        FROM main.persona_assignments a
+        FROM main.personas a
         LEFT JOIN raw.raw_customers r USING (raw_row_id)
         LEFT JOIN main.features f ON f.lineage_id = a.source_lineage_id
         """

@@ -2,7 +2,7 @@
 straight from a customer CSV (marketing_campaign.csv format) in an in-memory DuckDB.
 
 It runs the same SQL as the graph: the dbt model customer_features.sql (its source rendered as the
-in-memory raw table) and the persona rules of gtm_assets/defs/personas/personas.py; briefs come
+in-memory raw table) and the persona rules of gtm_assets/models/personas.py; briefs come
 from gtm_assets/models/briefs.py. Copy is written by the offline copywriter,
 or by the LLM when GTM_LLM_MODE=openai (with GTM_LLM_BASE_URL and GTM_LLM_MODEL) is set and --no-llm
 is not given (gtm_assets/llm.py; offline copywriter as the fallback, reason shown). Copy is checked by
@@ -31,7 +31,7 @@ def persona_summary_from_csv(path: Path):
     import duckdb
     import jinja2
 
-    from gtm_assets.defs.personas.personas import CUSTOMER_PERSONAS_SQL, summary_sql
+    from gtm_assets.models.personas import CUSTOMER_PERSONAS_SQL, summary_sql
     from gtm_assets.landing import CUSTOMER_COLUMNS, LandingFileError, replace_file_rows
     from gtm_assets.warehouse import prepare_connection
 
@@ -74,7 +74,7 @@ def _print_brief(brief: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     """Handler of `gtm personas`; returns the exit code (2 for bad input)."""
     from gtm_assets.copywriting import write_ad_set_copy
-    from gtm_assets.defs.personas.personas import COHORTS, PERSONAS
+    from gtm_assets.models.personas import COHORTS, PERSONAS
     from gtm_assets.llm import LLMError, llm_from_settings
     from gtm_assets.models.briefs import copy_brief, persona_briefs
     from gtm_assets.models.creative import BrandGuideError, format_for_channel, load_brand_guide

@@ -35,7 +35,7 @@ SUMMARY_TABLES = [
     ("features", "main.features"),
     ("customer_features", "main.customer_features"),
     ("persona_clusters", "main.persona_clusters"),
-    ("persona_assignments", "main.persona_assignments"),
+    ("personas", "main.personas"),
     ("persona_summary", "main.persona_summary"),
     ("creative_briefs", "main.creative_briefs"),
     ("mmm_model", "main.mmm_model"),
@@ -80,6 +80,9 @@ def _not_in_warehouse(sha256_by_name: dict[str, str]) -> list[str]:
 
 
 def load_definitions() -> dg.Definitions:
+    from gtm_assets.dbt_project import prepare
+
+    prepare()  # the dbt manifest the definitions are built from
     from gtm_assets.definitions import defs
 
     return defs
@@ -151,7 +154,6 @@ def materialize_graph(
 
 def run_command(_: argparse.Namespace) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / "dagster_home"))
-    os.environ.setdefault("GTM_DUCKDB_PATH", str(settings.duckdb_path()))
     try:
         settings.hmac_key()
     except settings.MissingSecretError as error:
@@ -165,7 +167,7 @@ def run_command(_: argparse.Namespace) -> int:
     with dg.DagsterInstance.get() as instance:
         graph = materialize_graph(instance, log_level="WARNING")
     elapsed = time.perf_counter() - started
-    warehouse = DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"])
+    warehouse = DuckDBWarehouse(database=str(settings.duckdb_path()))
     with warehouse.get_connection() as conn:
         counts = [(name, conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in SUMMARY_TABLES]
         payload = conn.execute("SELECT payload_id, outbox_path FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()
@@ -173,7 +175,7 @@ def run_command(_: argparse.Namespace) -> int:
                               [payload[0]]).fetchone()
     print(f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} new or changed "
           "landing event files ingested).")
-    print(f"DuckDB: {os.environ['GTM_DUCKDB_PATH']}")
+    print(f"DuckDB: {settings.duckdb_path()}")
     width = max(len(name) for name, _ in counts)
     for name, count in counts:
         print(f"  {name:<{width}}  {count:>10,} rows")

@@ -2,14 +2,12 @@
 named by GTM_DUCKDB_PATH; the DSP adapter; the optional LLM (offline unless GTM_LLM_MODE=openai).
 Runs execute in-process (one DuckDB writer, no per-step process start)."""
 
-import shutil
-import sys
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from gtm_assets import settings
+from gtm_assets.dbt_project import dbt_executable
 from gtm_assets.dsp import DspClient
 from gtm_assets.llm import llm_from_settings
 from gtm_assets.warehouse import DuckDBWarehouse
@@ -20,17 +18,11 @@ DUCKDB_POOL = "duckdb_warehouse"
 OWNER = "team:data-platform"
 
 
-def dbt_executable() -> str:
-    """The dbt installed beside this interpreter (works without activating the virtualenv)."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
-
-
 @dg.definitions
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
-            "warehouse": DuckDBWarehouse(database=dg.EnvVar("GTM_DUCKDB_PATH")),
+            "warehouse": DuckDBWarehouse(database=str(settings.duckdb_path())),
             "dbt": DbtCliResource(
                 project_dir=str(settings.DBT_PROJECT_DIR),
                 profiles_dir=str(settings.DBT_PROJECT_DIR),

@@ -146,7 +146,7 @@ governed_outputs_have_no_pii = [
     no_pii_check("features", ["main.features"]),
     no_pii_check("customer_features", ["main.customer_features"]),
     no_pii_check("persona_clusters", ["main.persona_clusters", "main.persona_cluster_members"]),
-    no_pii_check("personas", ["main.persona_assignments", "main.persona_summary"]),
+    no_pii_check("personas", ["main.personas", "main.persona_summary"]),
     no_pii_check("creative_briefs", ["main.creative_briefs"]),
     no_pii_check("mmm_model", ["main.mmm_model", "main.mmm_decomposition", "main.mmm_response_curves"]),
     no_pii_check("forecast", ["main.forecast"]),

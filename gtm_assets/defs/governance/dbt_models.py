@@ -5,49 +5,23 @@ checksums become code versions, and every model's materialization gets the stand
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from gtm_assets import settings
-from gtm_assets.defs.resources import DUCKDB_POOL, OWNER, dbt_executable
+from gtm_assets.dbt_project import dbt_project
+from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.dbt_column_lineage import column_lineage_metadata
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse, connect_when_free, warehouse_lock
 
-dbt_project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
-
-
-def _manifest_is_stale(project: DbtProject) -> bool:
-    manifest = Path(project.manifest_path)
-    if not manifest.exists():
-        return True
-    built = manifest.stat().st_mtime
-    sources = [project.project_dir / "dbt_project.yml", project.project_dir / "profiles.yml"]
-    for folder in ("models", "macros"):
-        sources += list((project.project_dir / folder).rglob("*"))
-    return any(path.is_file() and path.stat().st_mtime > built for path in sources)
-
-
-def _parse_project() -> None:
-    """Build target/manifest.json with `dbt parse`, which never opens the DuckDB file."""
-    env = {"GTM_DUCKDB_PATH": str(settings.duckdb_path()), **os.environ}
-    project = str(settings.DBT_PROJECT_DIR)
-    subprocess.run(
-        [dbt_executable(), "parse", "--quiet", "--project-dir", project, "--profiles-dir", project],
-        check=True,
-        env=env,
-    )
-
-
-# A fresh clone has no manifest, and an edited model needs a new one: parse before loading.
-if _manifest_is_stale(dbt_project):
-    _parse_project()
+# `dagster dev` builds a missing or stale manifest itself; everything else calls dbt_project.prepare().
+dbt_project.prepare_if_dev()
 
 
 class GtmDbtTranslator(DagsterDbtTranslator):

@@ -1,8 +1,8 @@
-"""personas: the seed's life-stage cohorts x behavioural personas, persona_assignments for every
+"""personas: the seed's life-stage cohorts x behavioural personas, the personas table (assignments) for every
 customer and web user (with their discovered cluster), persona_summary, and the response analysis.
 
-The SQL here is the only statement of the persona rules: the asset and the `gtm personas` CLI
-(which runs it on a CSV in an in-memory DuckDB) both execute it against main.customer_features."""
+The persona rules themselves are in gtm_assets/models/personas.py (the `gtm personas` command runs the
+same SQL on a CSV)."""
 
 import dagster as dg
 import matplotlib.pyplot as plt
@@ -12,80 +12,14 @@ from scipy.stats import chi2_contingency
 
 from gtm_assets.charts import figure_metadata
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
+from gtm_assets.models.personas import CUSTOMER_PERSONAS_SQL, PERSONAS, UNASSIGNED, summary_sql
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse
-
-COHORTS = ("Young Professionals", "Mid-Career", "Established", "Legacy")
-PERSONAS = ("Champions", "Premium-but-Quiet", "Deal-Responsive", "Hard-to-Convert")
-UNASSIGNED = "Unassigned"
-
-# Cohort boundaries by birth year; birth_year_in_range (customer_features) marks 1920-2005.
-COHORT_SQL = """
-    CASE
-        WHEN NOT birth_year_in_range THEN 'Unassigned'
-        WHEN year_birth >= 1988 THEN 'Young Professionals'
-        WHEN year_birth >= 1976 THEN 'Mid-Career'
-        WHEN year_birth >= 1965 THEN 'Established'
-        ELSE 'Legacy'
-    END
-"""
-
-# One row per customer with cohort and persona. Tie rule: strictly above the cohort median is
-# "high"; equal to the median is "low".
-CUSTOMER_PERSONAS_SQL = f"""
-WITH cohorted AS (
-    SELECT *,
-        {COHORT_SQL} AS cohort,
-        birth_year_in_range AND total_spend IS NOT NULL AND past_accept_count IS NOT NULL AS assignable
-    FROM main.customer_features
-),
-medians AS (
-    SELECT cohort, median(total_spend) AS median_spend, median(past_accept_count) AS median_accepts
-    FROM cohorted WHERE assignable GROUP BY cohort
-)
-SELECT
-    lineage_id('persona_assignment', 'customer|' || c.lineage_id) AS lineage_id,
-    'customer' AS entity_type,
-    c.customer_id::VARCHAR AS entity_key,
-    c.lineage_id AS source_lineage_id,
-    c.raw_row_id,
-    c.source_file,
-    c.source_file_sha256,
-    c.source_row_number,
-    c.customer_id,
-    c.year_birth,
-    c.cohort,
-    CASE
-        WHEN NOT c.assignable THEN 'Unassigned'
-        WHEN c.total_spend > m.median_spend AND c.past_accept_count > m.median_accepts THEN 'Champions'
-        WHEN c.total_spend > m.median_spend THEN 'Premium-but-Quiet'
-        WHEN c.past_accept_count > m.median_accepts THEN 'Deal-Responsive'
-        ELSE 'Hard-to-Convert'
-    END AS persona,
-    CASE
-        WHEN NOT c.birth_year_in_range THEN 'year_birth_out_of_range'
-        WHEN NOT c.assignable THEN 'unparseable_spend_or_acceptances'
-    END AS unassigned_reason,
-    c.total_spend,
-    c.past_accept_count,
-    m.median_spend AS cohort_median_spend,
-    m.median_accepts AS cohort_median_accepts,
-    c.income,
-    c.income IS NULL AS income_missing,
-    c.recency_days,
-    c.web_purchases,
-    c.catalog_purchases,
-    c.store_purchases,
-    c.deals_purchases,
-    c.web_visits_month,
-    c.response
-FROM cohorted c LEFT JOIN medians m USING (cohort)
-"""
 
 # Every customer (cohort, persona, cluster) and every web user (cluster only: no birth year or
 # campaign history), each with the lineage of its source rows.
 ASSIGNMENTS_SQL = f"""
-CREATE OR REPLACE TABLE main.persona_assignments AS
+CREATE OR REPLACE TABLE main.personas AS
 WITH customers AS ({CUSTOMER_PERSONAS_SQL}),
 users AS (
     SELECT
@@ -102,39 +36,6 @@ LEFT JOIN main.persona_cluster_members m USING (entity_type, source_lineage_id)
 LEFT JOIN main.persona_clusters k USING (cluster_id)
 ORDER BY a.entity_type, a.customer_id, a.entity_key
 """
-
-
-def summary_sql(relation: str) -> str:
-    """Per cohort x persona figures from the customer rows of ``relation`` (persona_assignments,
-    or the CLI's in-memory result of CUSTOMER_PERSONAS_SQL). Mean income skips missing incomes;
-    customers_with_income says how many it is based on."""
-    cohort_order = "['" + "', '".join((*COHORTS, UNASSIGNED)) + "']"
-    persona_order = "['" + "', '".join((*PERSONAS, UNASSIGNED)) + "']"
-    return f"""
-    SELECT
-        lineage_id('persona_summary', cohort || '|' || persona) AS lineage_id,
-        cohort,
-        persona,
-        count(*) AS customers,
-        round(count(*) / sum(count(*)) OVER (), 4) AS share,
-        sum(response)::INTEGER AS responders,
-        round(avg(response), 4) AS response_rate,
-        round(avg(total_spend), 2) AS mean_spend,
-        round(avg(past_accept_count), 3) AS mean_engagement,
-        round(avg(income), 2) AS mean_income,
-        count(income) AS customers_with_income,
-        round(avg(recency_days), 1) AS mean_recency_days,
-        round(avg(web_purchases), 3) AS mean_web_purchases,
-        round(avg(catalog_purchases), 3) AS mean_catalog_purchases,
-        round(avg(store_purchases), 3) AS mean_store_purchases,
-        round(avg(deals_purchases), 3) AS mean_deals_purchases,
-        round(avg(web_visits_month), 3) AS mean_web_visits_month,
-        list(lineage_id ORDER BY customer_id) AS assignment_lineage_ids
-    FROM {relation}
-    WHERE entity_type = 'customer'
-    GROUP BY cohort, persona
-    ORDER BY list_position({cohort_order}, cohort), list_position({persona_order}, persona)
-    """
 
 
 def _chi_square(table: pd.DataFrame) -> dict:
@@ -197,22 +98,22 @@ def personas(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     1965-75, Legacy before 1965) x behavioural personas from each cohort's own medians of total spend
     and past campaign acceptances. Tie rule: a value strictly above the cohort median is "high"; a
     value equal to the median is "low". Birth years outside 1920-2005 are 'Unassigned' and counted;
-    missing incomes are kept and counted. Writes persona_assignments (every customer and web user with
+    missing incomes are kept and counted. Writes personas (one row per customer and web user with
     cohort, persona, discovered cluster and source lineage) and persona_summary (size, share, response
     rate, spend, engagement, income), and shows response rate by cohort against by persona."""
     with warehouse.transaction() as conn:
         conn.execute(ASSIGNMENTS_SQL)
-        conn.execute(f"CREATE OR REPLACE TABLE main.persona_summary AS {summary_sql('main.persona_assignments')}")
-        metadata = table_metadata(conn, "main.persona_assignments")
+        conn.execute(f"CREATE OR REPLACE TABLE main.persona_summary AS {summary_sql('main.personas')}")
+        metadata = table_metadata(conn, "main.personas")
         # Only customer rows come from a file (web users come from sessions: session_lineage_ids).
-        customers_only = table_metadata(conn, "main.persona_assignments", where="entity_type = 'customer'")
+        customers_only = table_metadata(conn, "main.personas", where="entity_type = 'customer'")
         metadata["source_files"] = customers_only["source_files"]
         summary = conn.execute("SELECT * EXCLUDE (assignment_lineage_ids) FROM main.persona_summary").fetchdf()
         counts = conn.execute(
             "SELECT count(*) FILTER (entity_type = 'customer'), count(*) FILTER (entity_type = 'user'), "
             "count(*) FILTER (unassigned_reason = 'year_birth_out_of_range'), "
             "count(*) FILTER (unassigned_reason = 'unparseable_spend_or_acceptances'), "
-            "count(*) FILTER (income_missing) FROM main.persona_assignments"
+            "count(*) FILTER (income_missing) FROM main.personas"
         ).fetchall()[0]
     table, tests = response_analysis(summary)
     shown = summary[["cohort", "persona", "customers", "share", "response_rate", "mean_spend", "mean_engagement", "mean_income"]]

@@ -1,0 +1,52 @@
+"""The dbt project (dbt_like_sql/) and its manifest.
+
+dagster-dbt builds the dbt assets from target/manifest.json, so the manifest must exist before the
+definitions load. It is prepared the way dagster-dbt documents: `dagster dev` prepares it itself
+(``prepare_if_dev``); the `gtm` commands and the tests call ``prepare()`` before loading the
+definitions; a deployment prepares it once at build time with
+``dagster-dbt project prepare-and-package --file gtm_assets/dbt_project.py``. Loading the definitions
+never runs dbt and never opens DuckDB."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtProject
+
+from gtm_assets import settings
+
+dbt_project = DbtProject(project_dir=settings.DBT_PROJECT_DIR, profiles_dir=settings.DBT_PROJECT_DIR)
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter (works without activating the virtualenv)."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+def manifest_is_stale() -> bool:
+    """True when target/manifest.json is missing or older than a model, macro or project file."""
+    manifest = Path(dbt_project.manifest_path)
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [dbt_project.project_dir / "dbt_project.yml", dbt_project.project_dir / "profiles.yml"]
+    for folder in ("models", "macros"):
+        sources += list((dbt_project.project_dir / folder).rglob("*"))
+    return any(path.is_file() and path.stat().st_mtime > built for path in sources)
+
+
+def prepare() -> None:
+    """Build the manifest with `dbt parse` (which never opens the DuckDB file) when it is stale."""
+    if not manifest_is_stale():
+        return
+    project = str(settings.DBT_PROJECT_DIR)
+    subprocess.run(
+        [dbt_executable(), "parse", "--quiet", "--project-dir", project, "--profiles-dir", project],
+        check=True,
+        env={**os.environ, "GTM_DUCKDB_PATH": str(settings.duckdb_path())},
+    )
