@@ -3,10 +3,11 @@ tables) and features. dbt tests become asset checks (error severity blocks downs
 checksums become code versions, and every model's materialization gets the standard metadata."""
 
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -104,14 +105,51 @@ def stage_warehouse(database: str | Path) -> Path:
     return staging
 
 
+class PublishRefused(RuntimeError):
+    """The built copy cannot replace the warehouse without losing someone's writes."""
+
+
+def _open_here(database: Path) -> list[str]:
+    """This process's file descriptors on ``database`` (or its log): a DuckDB connection still open here."""
+    targets = {str(database), f"{database}.wal"}
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") in targets:
+                found.append(fd)
+    return found
+
+
 def publish_warehouse(staging: Path, database: str | Path) -> None:
     """Swap the built copy in with one rename (atomic on POSIX): readers and a crash see the whole
-    build or none of it."""
+    build or none of it.
+
+    A rename is only safe when nobody writes the old file any more: a DuckDB connection open on it
+    keeps its inode, and whatever it wrote after the rename would vanish with that inode. So the swap
+    is refused (PublishRefused; the build fails, the warehouse keeps its previous tables) while this
+    process has the file open (DuckDB would hand a new connect() the cached, old database) or another
+    process holds DuckDB's write lock on it; and a read lock is held across the rename, so no process
+    can open the old file for writing in between. Readers of the old file keep a consistent snapshot."""
+    database = Path(database).resolve()
     _checkpointed(staging)
     with open(staging, "rb") as built:
         os.fsync(built.fileno())
-    os.replace(staging, database)
-    directory = os.open(Path(database).resolve().parent, os.O_RDONLY)
+    if not database.exists():
+        os.replace(staging, database)
+    else:
+        mine = _open_here(database)
+        if mine:
+            raise PublishRefused(f"{database} is still open in this process (fd {', '.join(mine)}): not replacing it")
+        guard = os.open(database, os.O_RDONLY)
+        try:
+            try:  # conflicts only with a writer's lock (DuckDB locks the whole file with fcntl)
+                fcntl.lockf(guard, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                raise PublishRefused(f"another process has {database} open for writing: not replacing it") from None
+            os.replace(staging, database)
+        finally:
+            os.close(guard)
+    directory = os.open(database.parent, os.O_RDONLY)
     try:
         os.fsync(directory)  # the rename itself survives a power loss
     finally:
@@ -141,10 +179,11 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
                     context.log.info(f"{event.output_name}: built in the staging copy")
                 events.append(event)
         built = invocation.is_successful()
-        if built:
-            publish_warehouse(staging, warehouse.database)
-        else:
-            _discard(staging)
+        try:
+            if built:
+                publish_warehouse(staging, warehouse.database)
+        finally:
+            _discard(staging)  # gone already when it was published
         with warehouse.get_connection() as conn:
             for event in events:
                 if isinstance(event, dg.Output):
