@@ -127,13 +127,17 @@ def open_read_only(database: str | Path | None = None) -> duckdb.DuckDBPyConnect
     if not path.exists():
         raise WarehouseUnavailable(f"{path}: no warehouse yet; run `gtm run` (or materialize the graph in Dagster) first")
     try:
-        return duckdb.connect(str(path), read_only=True, config={"memory_limit": settings.duckdb_memory_limit()})
+        # No config at connect: a read-only connection already open in this process (a notebook, a test)
+        # would refuse another configuration; the memory cap is a setting of the open database.
+        conn = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as error:
         holder = str(error).split("(PID ")[-1].split(")")[0] if "PID" in str(error) else "another process"
         raise WarehouseUnavailable(
             f"{path} is being written right now (writer PID {holder}); read commands never block a run, "
             "so try again when its current step finishes"
         ) from None
+    conn.execute("SET memory_limit = ?", [settings.duckdb_memory_limit()])
+    return conn
 
 
 @contextmanager

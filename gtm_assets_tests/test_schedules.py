@@ -56,7 +56,7 @@ def test_the_daily_refit_and_the_hourly_allocation_select_the_right_assets():
     assert "mmm_model" not in _selected(_job_of("hourly_allocations_schedule"))
 
 
-@pytest.mark.slow
+@pytest.mark.faults  # 24 runs: in the faults step of .ci/run, beside the other run-level tests
 def test_24_hourly_allocations_stay_within_one_days_volatility_cap(graph_run, tmp_path):
     from gtm_assets.defs.activation.allocations import allocations
     from gtm_assets.defs.resources import resources
