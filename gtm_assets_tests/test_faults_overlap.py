@@ -3,13 +3,18 @@ dagster.yaml, as `dagster dev` elsewhere or a new deployment creates): the first
 one-writer pool limit in the instance, and the hourly allocation job launched while the daily persona
 job writes waits for the pool: both succeed, neither fails on DuckDB's lock, nothing is written twice."""
 
+import os
+import shutil
+import signal
 import time
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from gtm_assets.definitions import defs
 from gtm_assets.writer_runs import WRITER_POOL
-from gtm_assets_tests.faults import DAGSTER, make_workspace, run, start, state
+from gtm_assets_tests.faults import DAGSTER, REPO, make_workspace, run, start, state
 
 pytestmark = pytest.mark.faults
 
@@ -26,8 +31,6 @@ def _pool_limits(workspace) -> dict[str, int]:
 def _pooled_steps(workspace, run_id) -> list[tuple[float, float, str]]:
     """(start, end, step) of every step of the run that holds the writer pool."""
     from dagster import DagsterEventType
-
-    from gtm_assets.definitions import defs
 
     with workspace.instance() as instance:
         job = defs.resolve_job_def(instance.get_run_by_id(run_id).job_name)
@@ -91,4 +94,43 @@ def test_the_hourly_allocation_waits_while_the_daily_persona_job_writes(fresh_ho
         payloads = conn.execute("SELECT dagster_run_id, count(*) FROM main.payload_outbox GROUP BY 1 HAVING count(*) > 1").fetchall()
     # each run wrote its own plan / payload once; the allocation history grew by exactly one plan
     assert plans == 1 and payloads == []
+    assert after["main.allocation_history"][0] == before["main.allocation_history"][0] + after["main.allocations"][0]
+
+
+def test_the_daemons_run_queue_holds_one_writer_run_at_a_time(graph_run, data_dir, tmp_path):
+    """The project's dagster.yaml (pool granularity run, limit 1) with a real dagster-daemon: two writer
+    runs submitted at once, the daily persona job and the hourly allocation job; one waits QUEUED until
+    the other has finished, both succeed."""
+    workspace = make_workspace(tmp_path / "queue", data_dir)
+    shutil.copy(REPO / "dagster_home" / "dagster.yaml", workspace.home / "dagster.yaml")
+    with workspace.instance() as instance:
+        instance.get_runs()  # create the storage once, before several processes open it
+    # the default-running sensors and schedules would launch runs of their own
+    stops = [start(workspace, [DAGSTER, kind, "stop", name, "-m", "gtm_assets.definitions"])
+             for kind, name in [("sensor", s.name) for s in defs.sensors if s.name != "writer_runs_sensor"]
+             + [("schedule", s.name) for s in defs.schedules]]
+    assert all(stop.wait(timeout=300) == 0 for stop in stops)
+    before = state(workspace.warehouse, tables=["main.allocation_history", "main.allocations"])
+    daemon = start(workspace, [str(Path(DAGSTER).parent / "dagster-daemon"), "run", "-m", "gtm_assets.definitions"])
+    try:
+        launches = [start(workspace, [DAGSTER, "job", "launch", "-m", "gtm_assets.definitions", "-j", job])
+                    for job in ("daily_personas", "hourly_allocations")]
+        assert all(launch.wait(timeout=300) == 0 for launch in launches)
+        with workspace.instance() as instance:
+            deadline, waited = time.monotonic() + 1200, False
+            while True:
+                runs = instance.get_runs()
+                statuses = {r.status.value for r in runs}
+                waited |= {"QUEUED", "STARTED"} <= statuses  # one running, the other held in the queue
+                if len(runs) == 2 and all(r.is_finished for r in runs):
+                    break
+                assert time.monotonic() < deadline, statuses
+                time.sleep(1)
+            records = sorted(instance.get_run_records(), key=lambda r: r.start_time)
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(timeout=120)
+    assert [r.dagster_run.is_success for r in records] == [True, True]
+    assert waited and records[1].start_time >= records[0].end_time  # never both in progress
+    after = state(workspace.warehouse, tables=["main.allocation_history", "main.allocations"])
     assert after["main.allocation_history"][0] == before["main.allocation_history"][0] + after["main.allocations"][0]
