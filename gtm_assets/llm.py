@@ -23,6 +23,7 @@ token usage, latency and attempts (``LLMCall``) for the materialization metadata
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -54,6 +55,12 @@ class LLMError(RuntimeError):
 
 class LLMConfigurationError(LLMError):
     """The LLM is misconfigured (wrong key, model or URL): a clear failure, never a silent fallback."""
+
+
+def request_key(model: str, messages: list[dict]) -> str:
+    """The Idempotency-Key of a chat request: the same on every retry of the same question (a re-ask after
+    a malformed answer is a new question, so a new key); a gateway that honours it answers, and bills, once."""
+    return hashlib.sha256(json.dumps([model, messages], sort_keys=True).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -175,7 +182,8 @@ class LLMClient(dg.ConfigurableResource):
                 failure = None
                 try:
                     response = client.chat.completions.create(
-                        model=self.model, temperature=0, response_format=response_format, messages=messages
+                        model=self.model, temperature=0, response_format=response_format, messages=messages,
+                        extra_headers={"Idempotency-Key": request_key(self.model, messages)},
                     )
                 except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError) as error:
                     status = getattr(error, "status_code", None)

@@ -7,8 +7,8 @@ profile (which reads ``GTM_DUCKDB_PATH``) and the ``gtm`` CLI always agree on th
 |---------------------|---------------------------------|------------------------------------------------|
 | GTM_DATA_DIR        | ``<repo>/data``                 | landing zone, outbox, bundled sample data      |
 | GTM_DUCKDB_PATH     | ``$GTM_DATA_DIR/gtm.duckdb``    | the embedded warehouse file                    |
-| GTM_HMAC_KEY        | a documented development key    | key for hashing PII (required in production)   |
-| GTM_ENV             | ``development``                 | ``production`` makes a missing key an error    |
+| GTM_HMAC_KEY        | the development key, dev mode only | key for hashing PII (required outside dev mode) |
+| GTM_ENV             | ``development``                 | any other value makes a missing key an error   |
 | GTM_DUCKDB_MEMORY_LIMIT | ``1GB``                     | DuckDB memory cap (spills to disk beyond it)   |
 | GTM_BRAND_GUIDE     | ``$GTM_DATA_DIR/brand_guide.yaml`` | voice, banned phrases, disclaimers, claims  |
 | GTM_LLM_MODE, GTM_LLM_BASE_URL, GTM_LLM_MODEL, GTM_LLM_SPEECH_MODEL | offline | the LLM resource       |
@@ -91,19 +91,38 @@ def outbox_dir() -> Path:
     return data_dir() / "outbox"
 
 
-def is_production() -> bool:
-    return os.environ.get("GTM_ENV", "development").strip().lower() == "production"
+# Dev mode, where the public development key may hash PII: GTM_ENV unset or development, and nothing
+# that carries keyed hashes leaves the machine (the DSP and every ad platform in dry-run). The
+# quickstart, the simulator worlds and the benchmarks run in it; a deployment does not.
+DEV_ENVS = ("", "dev", "development")
+OUTBOUND_MODE_VARIABLES = ("GTM_DSP_MODE", "GTM_META_MODE", "GTM_GOOGLE_ADS_MODE", "GTM_TIKTOK_MODE")
+
+
+def development_key_refusal() -> str | None:
+    """Why the development key may not be used here, or None in dev mode."""
+    environment = os.environ.get("GTM_ENV", "")
+    if environment.strip().lower() not in DEV_ENVS:
+        return f"GTM_ENV={environment}"
+    live = [f"{name}={os.environ[name]}" for name in OUTBOUND_MODE_VARIABLES
+            if os.environ.get(name, "dry_run").strip().lower() != "dry_run"]
+    return f"{', '.join(live)} (keyed hashes leave the machine)" if live else None
+
+
+def uses_development_key() -> bool:
+    return not os.environ.get("GTM_HMAC_KEY")
 
 
 def hmac_key() -> bytes:
-    """The PII hashing key from ``GTM_HMAC_KEY``; the development default outside production."""
+    """The PII hashing key from ``GTM_HMAC_KEY``; the development key only in dev mode."""
     key = os.environ.get("GTM_HMAC_KEY", "")
     if key:
         return key.encode("utf-8")
-    if is_production():
+    refusal = development_key_refusal()
+    if refusal:
         raise MissingSecretError(
-            "GTM_ENV=production but GTM_HMAC_KEY is not set: refusing to hash PII with the "
-            "development key. Set GTM_HMAC_KEY to a long random secret."
+            f"{refusal} but GTM_HMAC_KEY is not set: refusing to hash PII with the public development key. "
+            "Set GTM_HMAC_KEY to a long random secret (the development key is for GTM_ENV=development with "
+            "every outbound adapter in dry_run)."
         )
     return DEVELOPMENT_HMAC_KEY.encode("utf-8")
 

@@ -14,15 +14,20 @@ import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from gtm_assets import settings
+from gtm_assets.writer_runs import LivenessLock, ensure_writer_pool, fail_dead_runs, hold_liveness
 
 _HMAC_BLOCK_SIZE = 64
+# Run tag on every run that hashed with the development key (dev mode), so no one mistakes its output.
+DEV_KEY_TAG = "gtm/hmac_key"
 _held_locks: dict[str, tuple[int, int]] = {}
 _held_locks_guard = threading.RLock()
 
@@ -94,7 +99,8 @@ def warehouse_lock(database: str | Path) -> Iterator[None]:
                 os.close(fd)
 
 
-def _connect(database: str, config: dict) -> duckdb.DuckDBPyConnection:
+def connect_when_free(database: str, config: dict) -> duckdb.DuckDBPyConnection:
+    """A read-write connection, waiting up to 2 minutes while another process has the file open."""
     deadline = time.monotonic() + 120
     while True:
         try:
@@ -110,23 +116,34 @@ class WarehouseUnavailable(RuntimeError):
     """The warehouse file cannot be read now (missing, or held by a writer); the message is one line."""
 
 
-@contextmanager
-def read_only_connection(database: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection for commands that only read (never takes the writer lock).
+def open_read_only(database: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection for commands that only read (never takes the writer lock); the caller
+    closes it.
 
     DuckDB lets no other process open a file that a writer holds, so while a run's step is writing,
-    this raises WarehouseUnavailable saying so in one line instead of waiting or failing on the lock."""
+    this raises WarehouseUnavailable saying so in one line instead of waiting or failing on the lock.
+    (The dbt build writes a staged copy, so readers keep reading the file while dbt runs.)"""
     path = Path(database or settings.duckdb_path())
     if not path.exists():
         raise WarehouseUnavailable(f"{path}: no warehouse yet; run `gtm run` (or materialize the graph in Dagster) first")
     try:
-        conn = duckdb.connect(str(path), read_only=True, config={"memory_limit": settings.duckdb_memory_limit()})
+        # No config at connect: a read-only connection already open in this process (a notebook, a test)
+        # would refuse another configuration; the memory cap is a setting of the open database.
+        conn = duckdb.connect(str(path), read_only=True)
     except duckdb.IOException as error:
         holder = str(error).split("(PID ")[-1].split(")")[0] if "PID" in str(error) else "another process"
         raise WarehouseUnavailable(
             f"{path} is being written right now (writer PID {holder}); read commands never block a run, "
             "so try again when its current step finishes"
         ) from None
+    conn.execute("SET memory_limit = ?", [settings.duckdb_memory_limit()])
+    return conn
+
+
+@contextmanager
+def read_only_connection(database: str | Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``open_read_only`` as a context manager."""
+    conn = open_read_only(database)
     try:
         yield conn
     finally:
@@ -135,6 +152,33 @@ def read_only_connection(database: str | Path | None = None) -> Iterator[duckdb.
 
 class DuckDBWarehouse(DuckDBResource):
     """The embedded DuckDB warehouse: one file, one writer at a time, macros pre-installed."""
+
+    _liveness: LivenessLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Before a run writes: check the PII key (tagging the run when it is the development key), make
+        the instance's one-writer pool effective, fail the runs whose process died (they would hold the
+        pool forever) and mark this run alive (gtm_assets.writer_runs)."""
+        settings.hmac_key()  # outside dev mode a missing key fails the run here, before anything is written
+        instance, run_id = context.instance, context.run_id
+        if instance is None or run_id is None:
+            return
+        if settings.uses_development_key():
+            instance.add_run_tags(run_id, {DEV_KEY_TAG: "development"})
+            if context.log:
+                context.log.warning("PII is hashed with the public development key (dev mode): set GTM_HMAC_KEY for real data")
+        changed = ensure_writer_pool(instance)
+        if changed and context.log:
+            context.log.info(changed)
+        for dead in fail_dead_runs(instance, self.database):
+            if context.log:
+                context.log.warning(f"run {dead} died without reporting its end: marked failed, its pool slot freed")
+        self._liveness = hold_liveness(self.database, run_id)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._liveness is not None:
+            self._liveness.release()
+            self._liveness = None
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -145,9 +189,26 @@ class DuckDBWarehouse(DuckDBResource):
             **self.connection_config,
         }
         with warehouse_lock(self.database):
-            conn = _connect(self.database, config)
+            conn = connect_when_free(self.database, config)
             try:
                 prepare_connection(conn)
                 yield conn
             finally:
                 conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection inside one transaction: an asset's tables change together or not at all.
+
+        COMMIT when the block ends, ROLLBACK when it raises; a process killed inside the block
+        (SIGKILL, OOM, power loss) leaves nothing of it, because DuckDB writes a transaction to its
+        log only at COMMIT. Assets that write several tables (or read what they just wrote) use this."""
+        with self.get_connection() as conn:
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                yield conn
+            except BaseException:
+                with suppress(duckdb.Error):  # the original error is the one to report
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")

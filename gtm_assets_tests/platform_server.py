@@ -3,6 +3,7 @@ next scripted answer for its path prefix (default: a success in that platform's 
 is recorded with its headers and JSON body."""
 
 import json
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -30,7 +31,9 @@ def created_answer(path: str, ids) -> dict | list:
 @contextmanager
 def platform_server():
     """Yields (base_url, state): state.script maps a path prefix to a list of answers
-    (status, body, headers) or ("sleep", seconds); state.requests lists what arrived."""
+    (status, body, headers), ("sleep", seconds) before the default answer, or ("drop",): the connection
+    closed after the request was read, before any answer; state.requests lists what arrived, each with
+    its ``outcome`` (the status answered, or "dropped")."""
 
     class State:
         script: dict = {}
@@ -46,16 +49,22 @@ def platform_server():
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             parsed = urlparse(self.path)
+            record = {"method": self.command, "path": parsed.path, "query": parse_qs(parsed.query),
+                      "headers": dict(self.headers), "body": json.loads(raw) if raw else None, "at": time.monotonic()}
             with lock:
-                state.requests.append({"method": self.command, "path": parsed.path, "query": parse_qs(parsed.query),
-                                       "headers": dict(self.headers), "body": json.loads(raw) if raw else None,
-                                       "at": time.monotonic()})
+                state.requests.append(record)
                 queue = next((q for prefix, q in state.script.items() if parsed.path.startswith(prefix) and q), None)
                 action = queue.pop(0) if queue else None
+            if action and action[0] == "drop":
+                record["outcome"] = "dropped"
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)  # applied, but the client never hears so
+                return
             if action and action[0] == "sleep":
                 time.sleep(action[1])
                 action = None
             status, body, headers = action if action else (200, created_answer(parsed.path, ids), {})
+            record["outcome"] = status
             data = json.dumps(body).encode()
             try:
                 self.send_response(status)

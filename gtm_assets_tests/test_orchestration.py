@@ -30,7 +30,7 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
         "platform_metrics_sync_schedule": "*/15 * * * *",
         "hourly_conversions_schedule": "30 * * * *",
     }
-    assert {s.name for s in defs.sensors} == {"landing_files_sensor", "governance_automation_sensor"}
+    assert {s.name for s in defs.sensors} == {"landing_files_sensor", "governance_automation_sensor", "writer_runs_sensor"}
     graph = defs.resolve_asset_graph()
     expected = {
         "raw_events", "raw_media_spend", "raw_customers", "guarded_sessions", "quarantined_events",

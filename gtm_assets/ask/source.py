@@ -97,15 +97,15 @@ class Warehouse:
         if self._conn is None:
             import duckdb
 
+            from gtm_assets.warehouse import WarehouseUnavailable, open_read_only
+
             if not self.database.exists():
                 raise NotMaterialized(needed_key, self.database, f"there is no warehouse file at {self.database}")
             try:
-                self._conn = duckdb.connect(str(self.database), read_only=True)
+                self._conn = open_read_only(self.database)
+            except WarehouseUnavailable as error:
+                raise AskError(str(error)) from None
             except duckdb.Error as error:
-                if "lock" in str(error).lower():
-                    raise AskError(
-                        f"{self.database} is being written by another process (a run in progress); ask again when it finishes"
-                    ) from None
                 raise AskError(f"cannot open {self.database} read-only: {error}") from None
         return self._conn
 

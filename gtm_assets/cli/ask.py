@@ -43,7 +43,7 @@ def answer_one(question: str, args: argparse.Namespace, console) -> int:
         else:
             from rich.markup import escape
 
-            console.print(f"[red]{escape(str(error))}[/red]")
+            console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)  # one line, however narrow the terminal
         return 2
     if args.json:
         print(json.dumps(answer.to_json(), default=str, indent=2))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -64,15 +65,16 @@ def _not_in_warehouse(sha256_by_name: dict[str, str]) -> list[str]:
     the warehouse or the table does not exist yet)."""
     import duckdb
 
-    path = settings.duckdb_path()
-    if not path.exists():
+    from gtm_assets.warehouse import WarehouseUnavailable, read_only_connection
+
+    if not settings.duckdb_path().exists():
         return list(sha256_by_name)
     try:
-        with duckdb.connect(str(path), read_only=True) as conn:
+        with read_only_connection() as conn:
             recorded = dict(conn.execute("SELECT source_file, sha256 FROM raw.landing_files").fetchall())
     except duckdb.CatalogException:
         return list(sha256_by_name)
-    except duckdb.IOException:  # another writer holds the file: trust the instance's record
+    except WarehouseUnavailable:  # another writer holds the file: trust the instance's record
         return []
     return [name for name, sha in sha256_by_name.items() if recorded.get(f"landing/events/{name}") != sha]
 
@@ -152,6 +154,11 @@ def materialize_graph(
 
 def run_command(_: argparse.Namespace) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / "dagster_home"))
+    try:
+        settings.hmac_key()
+    except settings.MissingSecretError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     import dagster as dg
 
     from gtm_assets.warehouse import DuckDBWarehouse
@@ -183,6 +190,9 @@ def run_command(_: argparse.Namespace) -> int:
         print(f"  {severity} {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({figures})"
               + (f": {evaluation.description}" if evaluation.description else ""))
     print(f"Run history: DAGSTER_HOME={os.environ['DAGSTER_HOME']} (open it with `dagster dev`).")
+    if settings.uses_development_key():
+        print("Dev mode: PII was hashed with the public development key (runs tagged gtm/hmac_key=development); "
+              "set GTM_HMAC_KEY for real data.")
     return 0 if graph.success else 1
 
 

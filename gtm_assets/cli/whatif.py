@@ -49,6 +49,7 @@ def whatif_command(args: argparse.Namespace) -> int:
 
     from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
     from gtm_assets.reads import scenario_inputs
+    from gtm_assets.warehouse import WarehouseUnavailable, read_only_connection
 
     try:
         text = " and ".join(t for t in (args.scenario, _structured(args)) if t)
@@ -63,9 +64,12 @@ def whatif_command(args: argparse.Namespace) -> int:
         return 2
     path = args.db or str(settings.duckdb_path())
     try:
-        with duckdb.connect(path, read_only=True) as conn:
+        with read_only_connection(path) as conn:
             inputs = scenario_inputs(conn)
-    except (duckdb.Error, OSError) as error:
+    except WarehouseUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except duckdb.Error as error:
         print(f"error: cannot read the fitted model from {path} ({error}); run `gtm run` first", file=sys.stderr)
         return 2
     try:

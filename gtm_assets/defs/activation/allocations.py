@@ -90,7 +90,7 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
     incremental revenue with its interval from the model's bootstrap draws, marginal ROI, the
     guardrails that bound, the unconstrained optimum and the revenue the guardrails cost, and a
     rationale; the metadata has the forecast pacing with and without the plan."""
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         stats = conn.execute(CAMPAIGN_STATS_SQL).fetchdf()
         base, recent, cpa, window = channel_spend(stats)
         channels = list(base)

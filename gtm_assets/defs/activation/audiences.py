@@ -72,7 +72,7 @@ def audiences(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     consent), and broadcast (no list). Writes audiences (rule, size, how many were left out for lack of
     consent) and audience_members (every candidate with its consent flag and source lineage id; only
     consented members ever leave the warehouse)."""
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         conn.execute(AUDIENCE_MEMBERS_SQL)
         conn.execute(AUDIENCES_SQL)
         metadata = table_metadata(conn, "main.audiences")

@@ -146,7 +146,7 @@ def creative_library(
     guide = load_brand_guide(settings.brand_guide_path())
     rows, calls, failures = [], [], []
     widened = ""
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         conn.execute(APPROVALS_DDL)
         labels = internal_labels(conn)
         stale = _stale_channels(conn) if config.channels or config.audiences else []

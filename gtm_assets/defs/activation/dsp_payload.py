@@ -182,7 +182,7 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
     invalid payload fails this asset and nothing is pushed. Written to data/outbox/, to payload_outbox
     (the whole document, history kept) and to dsp_payload (one row per line, with its lineage id)."""
     guide = load_brand_guide(settings.brand_guide_path())
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         for ddl in OUTBOX_DDL:
             conn.execute(ddl)
         allocated_at = conn.execute("SELECT max(allocated_at)::DATE FROM main.allocations").fetchone()[0]
@@ -204,7 +204,6 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         lines = _lines(document, allocations)
-        conn.execute("BEGIN TRANSACTION")
         conn.execute("DELETE FROM main.payload_outbox WHERE payload_id = ?", [payload_id])
         conn.execute("INSERT INTO main.payload_outbox VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [payload_id, created_at.tz_localize(None), context.run_id, hashlib.sha256(text.encode()).hexdigest(),
@@ -215,7 +214,6 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
             [(payload_id, n, kind, payload_id, str(n), oid, asset, lid, body, context.run_id)
              for n, (kind, oid, asset, lid, body) in enumerate(lines, start=1)],
         )
-        conn.execute("COMMIT")
         metadata = table_metadata(conn, "main.dsp_payload", where=f"payload_id = {sql_string(payload_id)}")
     counts = {kind: sum(1 for line in lines if line[0] == kind) for kind in ("campaign", "ad_set", "ad", "audience")}
     context.log.info(f"Payload {payload_id}: {counts} ({len(text.encode()):,} bytes) -> {path}")

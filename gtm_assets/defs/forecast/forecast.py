@@ -81,7 +81,7 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
     plan covers the horizon (in the backtest: the horizons of all cutoffs; the plan is fixed in
     advance, so its values after a cutoff were known at the cutoff), else the last week's mean;
     metadata future_spend_source / backtest_future_spend_source say which was used."""
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         history = conn.execute(DAILY_REVENUE_SQL).fetchdf()
         history["ds"] = pd.to_datetime(history["ds"])
         plan = conn.execute(DAILY_PLAN_SQL).fetchdf()

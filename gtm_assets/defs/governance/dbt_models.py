@@ -3,10 +3,11 @@ tables) and features. dbt tests become asset checks (error severity blocks downs
 checksums become code versions, and every model's materialization gets the standard metadata."""
 
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from gtm_assets.dbt_project import dbt_project
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.dbt_column_lineage import column_lineage_metadata
 from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse, warehouse_lock
+from gtm_assets.warehouse import DuckDBWarehouse, connect_when_free, warehouse_lock
 
 # `dagster dev` builds a missing or stale manifest itself; everything else calls dbt_project.prepare().
 dbt_project.prepare_if_dev()
@@ -72,6 +73,89 @@ def _prune_invocation_targets(keep: int) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
+def staging_path(database: str | Path) -> Path:
+    """Where a build stages its copy: a hidden sibling folder, same file name, same file system. The
+    name must match because DuckDB names a file's catalog after it and dbt's views store that name."""
+    database = Path(database).resolve()
+    return database.parent / ".dbt-staging" / database.name
+
+
+def _checkpointed(path: Path) -> None:
+    """Fold the file's write-ahead log into it, so the file alone holds every committed change."""
+    with connect_when_free(str(path), {}) as conn:
+        conn.execute("CHECKPOINT")
+    if Path(f"{path}.wal").exists():
+        raise RuntimeError(f"{path}.wal still exists after CHECKPOINT: the file is not self-contained")
+
+
+def _discard(staging: Path) -> None:
+    for leftover in (staging, Path(f"{staging}.wal")):
+        leftover.unlink(missing_ok=True)
+
+
+def stage_warehouse(database: str | Path) -> Path:
+    """A copy of the warehouse for dbt to build in (the caller holds the writer lock). A copy left by
+    a build that died is replaced, its log first: replayed onto a fresh copy it would corrupt it."""
+    database, staging = Path(database).resolve(), staging_path(database)
+    _discard(staging)
+    staging.parent.mkdir(exist_ok=True)
+    if database.exists():
+        _checkpointed(database)
+        shutil.copyfile(database, staging)
+    return staging
+
+
+class PublishRefused(RuntimeError):
+    """The built copy cannot replace the warehouse without losing someone's writes."""
+
+
+def _open_here(database: Path) -> list[str]:
+    """This process's file descriptors on ``database`` (or its log): a DuckDB connection still open here."""
+    targets = {str(database), f"{database}.wal"}
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") in targets:
+                found.append(fd)
+    return found
+
+
+def publish_warehouse(staging: Path, database: str | Path) -> None:
+    """Swap the built copy in with one rename (atomic on POSIX): readers and a crash see the whole
+    build or none of it.
+
+    A rename is only safe when nobody writes the old file any more: a DuckDB connection open on it
+    keeps its inode, and whatever it wrote after the rename would vanish with that inode. So the swap
+    is refused (PublishRefused; the build fails, the warehouse keeps its previous tables) while this
+    process has the file open (DuckDB would hand a new connect() the cached, old database) or another
+    process holds DuckDB's write lock on it; and a read lock is held across the rename, so no process
+    can open the old file for writing in between. Readers of the old file keep a consistent snapshot."""
+    database = Path(database).resolve()
+    _checkpointed(staging)
+    with open(staging, "rb") as built:
+        os.fsync(built.fileno())
+    if not database.exists():
+        os.replace(staging, database)
+    else:
+        mine = _open_here(database)
+        if mine:
+            raise PublishRefused(f"{database} is still open in this process (fd {', '.join(mine)}): not replacing it")
+        guard = os.open(database, os.O_RDONLY)
+        try:
+            try:  # conflicts only with a writer's lock (DuckDB locks the whole file with fcntl)
+                fcntl.lockf(guard, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                raise PublishRefused(f"another process has {database} open for writing: not replacing it") from None
+            os.replace(staging, database)
+        finally:
+            os.close(guard)
+    directory = os.open(database.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power loss
+    finally:
+        os.close(directory)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -80,20 +164,38 @@ def _prune_invocation_targets(keep: int) -> None:
     pool=DUCKDB_POOL,
 )
 def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: DuckDBWarehouse):
-    """Run `dbt build` for the selected models, then describe each built table from DuckDB."""
-    with warehouse_lock(warehouse.database), _dbt_points_at(warehouse.database):
-        invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-        events = list(invocation.stream())
+    """Run `dbt build` for the selected models on a staged copy of the warehouse and swap it in only
+    when every model and blocking test passed, then describe each built table from DuckDB.
+
+    dbt-duckdb commits each model on its own; building on a copy makes the whole build one unit: a
+    run killed or failed mid-build leaves every table as it was, and a rerun starts from there."""
+    with warehouse_lock(warehouse.database):
+        staging = stage_warehouse(warehouse.database)
+        with _dbt_points_at(str(staging)):
+            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            events = []
+            for event in invocation.stream():
+                if isinstance(event, dg.Output):  # progress in the run's log; published only at the end
+                    context.log.info(f"{event.output_name}: built in the staging copy")
+                events.append(event)
+        built = invocation.is_successful()
+        try:
+            if built:
+                publish_warehouse(staging, warehouse.database)
+        finally:
+            _discard(staging)  # gone already when it was published
         with warehouse.get_connection() as conn:
             for event in events:
                 if isinstance(event, dg.Output):
+                    if not built:
+                        continue  # built on the discarded copy: the warehouse keeps the previous table
                     table = f"main.{context.asset_key_for_output(event.output_name).path[-1]}"
                     lineage = column_lineage_metadata(conn, invocation, event.metadata["unique_id"].value)
                     event = event.with_metadata({**event.metadata, **table_metadata(conn, table), **lineage})
                 yield event
     _prune_invocation_targets(keep=5)
-    if not invocation.is_successful():
+    if not built:
         raise dg.Failure(
-            description="dbt build failed",
+            description="dbt build failed: nothing was published, every governance table keeps its previous version",
             metadata={"dbt_errors": dg.MetadataValue.md(invocation.get_error() and str(invocation.get_error()) or "")},
         )

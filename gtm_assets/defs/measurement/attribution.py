@@ -189,7 +189,7 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
     the conversions (to 1/10,000) and revenue (to the cent) of the converted journeys. Users without ads
     consent count here, in aggregates only. Metadata: each channel's share under each model next to the
     MMM's contribution and, on a simulated world, the true contribution with each model's error."""
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         table, summary = attribution_credits(conn, config)
         conn.register("credits", table.assign(attributed_run_id=context.run_id, half_life_days=config.half_life_days,
                                               markov_order=config.markov_order))

@@ -122,7 +122,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
     gets an identifiability verdict with its reason and what would fix it. Writes mmm_model (one row
     per channel), mmm_bootstrap_draws (each draw's curve per channel), mmm_response_curves,
     mmm_decomposition and mmm_diagnostics."""
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         panel, channels, impressions = weekly_panel(conn)
         daily = daily_spend(conn, panel, channels)
         lift_tests, skipped_tests = usable_lift_tests(

@@ -101,7 +101,7 @@ def persona_clusters(config: PersonaClusterConfig, warehouse: DuckDBWarehouse, l
     configured (rule-based fallback, reason recorded; `naming` per cluster). Writes persona_clusters
     (one profile per cluster) and persona_cluster_members (entity -> cluster, with lineage)."""
     clusters, members, quality = [], [], {}
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         for population, (table, key, traits) in POPULATIONS.items():
             columns = [t.column for t in traits]
             complete = " AND ".join(f"{c} IS NOT NULL" for c in columns)

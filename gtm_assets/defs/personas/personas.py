@@ -81,7 +81,7 @@ def personas(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     missing incomes are kept and counted. Writes personas (one row per customer and web user with
     cohort, persona, discovered cluster and source lineage) and persona_summary (size, share, response
     rate, spend, engagement, income), and shows response rate by cohort against by persona."""
-    with warehouse.get_connection() as conn:
+    with warehouse.transaction() as conn:
         conn.execute(ASSIGNMENTS_SQL)
         conn.execute(f"CREATE OR REPLACE TABLE main.persona_summary AS {summary_sql('main.personas')}")
         metadata = table_metadata(conn, "main.personas")
