@@ -31,17 +31,28 @@ def synthetic_touchpoints(n_journeys: int, seed: int = 0) -> duckdb.DuckDBPyConn
     channel = rng.integers(0, len(CHANNELS), len(journey))
     converted = (rng.random(n_journeys) < 0.4)[journey]
     value = np.round(rng.gamma(4, 20, n_journeys), 2)[journey] * converted
-    frame = pd.DataFrame({
-        "journey_id": journey.astype(str), "touch_order": order, "touches_in_journey": length[journey],
-        "channel": np.array(CHANNELS)[channel], "campaign": [f"c{c}_{k}" for c, k in zip(channel, rng.integers(0, 3, len(journey)))],
-        "days_before_end": (length[journey] - order) * rng.random(len(journey)) * 5, "converted": converted,
-        "conversion_value": value, "converted_at": pd.Timestamp("2026-01-01"), "user_key": journey.astype(str),
-        "consent_ads": True, "lookback_days": 30,
-    })
+    frame = pd.DataFrame(
+        {
+            "journey_id": journey.astype(str),
+            "touch_order": order,
+            "touches_in_journey": length[journey],
+            "channel": np.array(CHANNELS)[channel],
+            "campaign": [f"c{c}_{k}" for c, k in zip(channel, rng.integers(0, 3, len(journey)))],
+            "days_before_end": (length[journey] - order) * rng.random(len(journey)) * 5,
+            "converted": converted,
+            "conversion_value": value,
+            "converted_at": pd.Timestamp("2026-01-01"),
+            "user_key": journey.astype(str),
+            "consent_ads": True,
+            "lookback_days": 30,
+        }
+    )
     conn = duckdb.connect()
     prepare_connection(conn)
     conn.register("frame", frame)
-    conn.execute("CREATE TABLE main.touchpoints AS SELECT * REPLACE (conversion_value::DECIMAL(18, 2) AS conversion_value) FROM frame")
+    conn.execute(
+        "CREATE TABLE main.touchpoints AS SELECT * REPLACE (conversion_value::DECIMAL(18, 2) AS conversion_value) FROM frame"
+    )
     conn.unregister("frame")
     return conn
 
@@ -66,9 +77,13 @@ def main() -> None:
     for n in [int(x) for x in args.journeys.split(",")]:
         conn = synthetic_touchpoints(n)
         touches = conn.execute("SELECT count(*) FROM main.touchpoints").fetchone()[0]
-        baseline, _ = _best(lambda: conn.execute("SELECT channel, count(*), sum(conversion_value) FROM main.touchpoints "
-                                                 "GROUP BY 1").fetchall(), args.repeat)
-        best, _ = _best(lambda: attribution_credits(conn, config), args.repeat)
+        baseline, _ = _best(
+            lambda: conn.execute(  # noqa: B023 - called inside this iteration"SELECT channel, count(*), sum(conversion_value) FROM main.touchpoints "
+                "GROUP BY 1"
+            ).fetchall(),
+            args.repeat,
+        )
+        best, _ = _best(lambda: attribution_credits(conn, config), args.repeat)  # noqa: B023
         print(f"{n:>10,} {touches:>10,} {baseline:>11.3f} {best:>14.3f} {n / best:>12,.0f} {best / baseline:>7.1f}")
 
 

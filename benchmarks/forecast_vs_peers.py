@@ -52,8 +52,9 @@ def holiday_indicator(days: pd.Series, country: str = "US") -> pd.Series:
     return days.dt.date.map(lambda d: float(d in calendar))
 
 
-def autoarima(history: pd.DataFrame, spend: pd.DataFrame, plan: pd.DataFrame, cutoffs: list[pd.Timestamp],
-              horizon: int) -> pd.DataFrame:
+def autoarima(
+    history: pd.DataFrame, spend: pd.DataFrame, plan: pd.DataFrame, cutoffs: list[pd.Timestamp], horizon: int
+) -> pd.DataFrame:
     """AutoARIMA (weekly season) with total spend and holidays as regressors, refitted at every cutoff:
     realised spend up to the cutoff, the media plan after it; with its 80% interval."""
     from statsforecast import StatsForecast
@@ -66,8 +67,12 @@ def autoarima(history: pd.DataFrame, spend: pd.DataFrame, plan: pd.DataFrame, cu
         future = plan[(plan.ds > cutoff) & (plan.ds <= cutoff + pd.Timedelta(days=horizon))].assign(unique_id="revenue")
         future["holiday"] = holiday_indicator(future["ds"])
         model = StatsForecast(models=[AutoARIMA(season_length=7)], freq="D")
-        predicted = model.forecast(df=train[["unique_id", "ds", "y", "total_spend", "holiday"]], h=horizon,
-                                   X_df=future[["unique_id", "ds", "total_spend", "holiday"]], level=[80])
+        predicted = model.forecast(
+            df=train[["unique_id", "ds", "y", "total_spend", "holiday"]],
+            h=horizon,
+            X_df=future[["unique_id", "ds", "total_spend", "holiday"]],
+            level=[80],
+        )
         frames.append(predicted.assign(cutoff=cutoff))
     out = pd.concat(frames, ignore_index=True).rename(
         columns={"AutoARIMA": "yhat", "AutoARIMA-lo-80": "lo", "AutoARIMA-hi-80": "hi"}
@@ -90,14 +95,22 @@ def main() -> None:
         media_plan = pd.read_csv(Path(tmp) / "landing" / "plans" / "media_plan.csv", parse_dates=["date"])
     history = pd.DataFrame({"ds": daily.date, "y": daily.revenue_total})
     spend = media.groupby("date", as_index=False)["spend"].sum().rename(columns={"date": "ds", "spend": "total_spend"})
-    plan = (media_plan.groupby("date", as_index=False)["planned_spend"].sum()
-            .rename(columns={"date": "ds", "planned_spend": "total_spend"}))
+    plan = (
+        media_plan.groupby("date", as_index=False)["planned_spend"]
+        .sum()
+        .rename(columns={"date": "ds", "planned_spend": "total_spend"})
+    )
 
     def run_prophet(future_regressors, future_plan=None):
         started = time.perf_counter()
         result = backtest(
-            history, horizon_days=args.horizon, initial_days=56, max_cutoffs=args.cutoffs,
-            regressors=spend, future_regressors=future_regressors, plan=future_plan,
+            history,
+            horizon_days=args.horizon,
+            initial_days=56,
+            max_cutoffs=args.cutoffs,
+            regressors=spend,
+            future_regressors=future_regressors,
+            plan=future_plan,
         )
         return result.attrs["forecasts"], time.perf_counter() - started
 
@@ -117,33 +130,41 @@ def main() -> None:
         ("Prophet, no plan (recent mean)", rows, "yhat", "yhat_lower_80", "yhat_upper_80", prophet_seconds),
         ("seasonal naive", rows, "naive", "naive_lower_80", "naive_upper_80", float("nan")),
         ("AutoARIMA + media plan (statsforecast)", arima, "yhat", "lo", "hi", arima_seconds),
-        ("Prophet + realised spend (not honest)", realised_rows, "yhat", "yhat_lower_80", "yhat_upper_80",
-         realised_seconds),
+        ("Prophet + realised spend (not honest)", realised_rows, "yhat", "yhat_lower_80", "yhat_upper_80", realised_seconds),
     ]
     records = []
     for name, frame, point, lo, hi, seconds in models:
-        for part, mask in (("all", frame.cutoff.notna()), ("earlier half", frame.cutoff < later),
-                           ("later half", frame.cutoff >= later)):
+        for part, mask in (
+            ("all", frame.cutoff.notna()),
+            ("earlier half", frame.cutoff < later),
+            ("later half", frame.cutoff >= later),
+        ):
             f = frame[mask]
-            records.append({
-                "model": name,
-                "cutoffs": part,
-                "MAPE": float(np.mean(np.abs(f.y - f[point]) / f.y)),
-                "MASE": float(np.mean(np.abs(f.y - f[point]) / f.cutoff.map(scale))),
-                "coverage_80": float(np.mean((f.y >= f[lo]) & (f.y <= f[hi]))),
-                "wall_s": seconds if part == "all" else float("nan"),
-            })
+            records.append(
+                {
+                    "model": name,
+                    "cutoffs": part,
+                    "MAPE": float(np.mean(np.abs(f.y - f[point]) / f.y)),
+                    "MASE": float(np.mean(np.abs(f.y - f[point]) / f.cutoff.map(scale))),
+                    "coverage_80": float(np.mean((f.y >= f[lo]) & (f.y <= f[hi]))),
+                    "wall_s": seconds if part == "all" else float("nan"),
+                }
+            )
     table = pd.DataFrame(records)
-    print(f"{args.days} days of simulated revenue (seed {args.seed}), {len(cutoffs)} cutoffs every 28 days, "
-          f"horizon {args.horizon} days ({len(rows)} forecasts per model); seasonal naive is computed inside the "
-          "Prophet backtest (its time is included there).")
+    print(
+        f"{args.days} days of simulated revenue (seed {args.seed}), {len(cutoffs)} cutoffs every 28 days, "
+        f"horizon {args.horizon} days ({len(rows)} forecasts per model); seasonal naive is computed inside the "
+        "Prophet backtest (its time is included there)."
+    )
     print(table.round(3).to_markdown(index=False))
     overall = table[table.cutoffs == "all"].set_index("model")
     for name in ("Prophet + media plan (gtm_assets)", "Prophet, no plan (recent mean)"):
-        print(f"{name}: MASE {overall.MASE[name]:.3f} (goal < 1), MASE relative to seasonal naive "
-              f"{overall.MASE[name] / overall.MASE['seasonal naive']:.3f}, MAPE relative to AutoARIMA "
-              f"{overall.MAPE[name] / overall.MAPE['AutoARIMA + media plan (statsforecast)']:.3f} (goal <= 1.10), "
-              f"80% coverage {overall.coverage_80[name]:.3f} (goal >= 0.60)")
+        print(
+            f"{name}: MASE {overall.MASE[name]:.3f} (goal < 1), MASE relative to seasonal naive "
+            f"{overall.MASE[name] / overall.MASE['seasonal naive']:.3f}, MAPE relative to AutoARIMA "
+            f"{overall.MAPE[name] / overall.MAPE['AutoARIMA + media plan (statsforecast)']:.3f} (goal <= 1.10), "
+            f"80% coverage {overall.coverage_80[name]:.3f} (goal >= 0.60)"
+        )
 
 
 if __name__ == "__main__":

@@ -50,25 +50,36 @@ def world(seed: int, preset: str):
 def _ours(panel: pd.DataFrame, daily: pd.DataFrame, lift_tests: pd.DataFrame, bootstrap: int, seed: int):
     names = [c.name for c in CHANNELS]
     started = time.perf_counter()
-    result = fit_mmm(panel, date_col="week", target_col="revenue", spend_cols=names, event_cols=["holiday"],
-                     n_bootstrap=bootstrap, seed=seed, lift_tests=lift_tests, daily_spend=daily)
+    result = fit_mmm(
+        panel,
+        date_col="week",
+        target_col="revenue",
+        spend_cols=names,
+        event_cols=["holiday"],
+        n_bootstrap=bootstrap,
+        seed=seed,
+        lift_tests=lift_tests,
+        daily_spend=daily,
+    )
     table = result.channels.set_index("channel")
     return table, time.perf_counter() - started
 
 
 def _score(table: pd.DataFrame, truth: dict) -> pd.DataFrame:
     true_roi = pd.Series({c: truth[c]["true_roi"] for c in table.index})
-    return pd.DataFrame({
-        "true_roi": true_roi,
-        "roi": table["roi"],
-        "roi_lo": table["roi_lo"],
-        "roi_hi": table["roi_hi"],
-        "abs_error": (table["roi"] / true_roi - 1).abs(),
-        "covered": (table["roi_lo"] <= true_roi) & (true_roi <= table["roi_hi"]),
-        "width": (table["roi_hi"] - table["roi_lo"]) / true_roi,
-        "identified": table["identified"] if "identified" in table else True,
-        "tested": pd.Series({c: truth[c]["tested"] for c in table.index}),
-    })
+    return pd.DataFrame(
+        {
+            "true_roi": true_roi,
+            "roi": table["roi"],
+            "roi_lo": table["roi_lo"],
+            "roi_hi": table["roi_hi"],
+            "abs_error": (table["roi"] / true_roi - 1).abs(),
+            "covered": (table["roi_lo"] <= true_roi) & (true_roi <= table["roi_hi"]),
+            "width": (table["roi_hi"] - table["roi_lo"]) / true_roi,
+            "identified": table.get("identified", True),
+            "tested": pd.Series({c: truth[c]["tested"] for c in table.index}),
+        }
+    )
 
 
 def _pymc(panel: pd.DataFrame, lift_tests: pd.DataFrame, seed: int, draws: int, tune: int, chains: int):
@@ -77,9 +88,15 @@ def _pymc(panel: pd.DataFrame, lift_tests: pd.DataFrame, seed: int, draws: int, 
 
     names = [c.name for c in CHANNELS]
     data = panel[["week", *names]].assign(trend=np.arange(len(panel)) / (len(panel) - 1))
-    model = MMM(date_column="week", channel_columns=names, target_column="revenue",
-                adstock=GeometricAdstock(l_max=8), saturation=LogisticSaturation(), control_columns=["trend"],
-                yearly_seasonality=2)
+    model = MMM(
+        date_column="week",
+        channel_columns=names,
+        target_column="revenue",
+        adstock=GeometricAdstock(l_max=8),
+        saturation=LogisticSaturation(),
+        control_columns=["trend"],
+        yearly_seasonality=2,
+    )
     started = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -87,36 +104,53 @@ def _pymc(panel: pd.DataFrame, lift_tests: pd.DataFrame, seed: int, draws: int, 
         if len(lift_tests):
             # pymc-marketing's lift-test likelihood: x = spend before, delta_x = the change the test made.
             weeks = (pd.to_datetime(lift_tests["end_date"]) - pd.to_datetime(lift_tests["start_date"])).dt.days.add(1) / 7
-            levels = [panel.loc[panel["week"].between(pd.Timestamp(s) - pd.Timedelta(days=6), pd.Timestamp(e)), c].mean()
-                      for c, s, e in zip(lift_tests["channel"], lift_tests["start_date"], lift_tests["end_date"])]
+            levels = [
+                panel.loc[panel["week"].between(pd.Timestamp(s) - pd.Timedelta(days=6), pd.Timestamp(e)), c].mean()
+                for c, s, e in zip(lift_tests["channel"], lift_tests["start_date"], lift_tests["end_date"])
+            ]
             per_week_withheld = lift_tests["spend"] / weeks
-            calibration = pd.DataFrame({
-                "channel": lift_tests["channel"],
-                "x": np.asarray(levels) + per_week_withheld,
-                "delta_x": -per_week_withheld,
-                "delta_y": -lift_tests["incremental_revenue"] / weeks,
-                "sigma": lift_tests["standard_error"] / weeks,
-            })
+            calibration = pd.DataFrame(
+                {
+                    "channel": lift_tests["channel"],
+                    "x": np.asarray(levels) + per_week_withheld,
+                    "delta_x": -per_week_withheld,
+                    "delta_y": -lift_tests["incremental_revenue"] / weeks,
+                    "sigma": lift_tests["standard_error"] / weeks,
+                }
+            )
             model.add_lift_test_measurements(calibration)
-        model.fit(data, panel["revenue"], chains=chains, draws=draws, tune=tune, cores=chains, random_seed=seed,
-                  progressbar=False)
+        model.fit(
+            data, panel["revenue"], chains=chains, draws=draws, tune=tune, cores=chains, random_seed=seed, progressbar=False
+        )
     elapsed = time.perf_counter() - started
     posterior = model.idata.posterior["channel_contribution"]
     scale = float(model.idata.constant_data["target_scale"])
     roi = posterior.sum(dim="date") * scale / panel[names].sum().to_numpy()
     samples = roi.stack(sample=("chain", "draw")).transpose("sample", "channel").to_numpy()
-    table = pd.DataFrame({"roi": samples.mean(axis=0), "roi_lo": np.percentile(samples, 5, axis=0),
-                          "roi_hi": np.percentile(samples, 95, axis=0)}, index=[str(c) for c in roi.channel.values])
+    table = pd.DataFrame(
+        {"roi": samples.mean(axis=0), "roi_lo": np.percentile(samples, 5, axis=0), "roi_hi": np.percentile(samples, 95, axis=0)},
+        index=[str(c) for c in roi.channel.values],
+    )
     return table.loc[names], elapsed
 
 
 def _robyn(path: Path, bootstrap: int) -> None:
     panel = pd.read_csv(path)
     started = time.perf_counter()
-    result = fit_mmm(panel, date_col="DATE", target_col="revenue", spend_cols=ROBYN_SPEND,
-                     control_cols=["competitor_sales_B"], event_cols=["events"], n_bootstrap=bootstrap, seed=0)
+    result = fit_mmm(
+        panel,
+        date_col="DATE",
+        target_col="revenue",
+        spend_cols=ROBYN_SPEND,
+        control_cols=["competitor_sales_B"],
+        event_cols=["events"],
+        n_bootstrap=bootstrap,
+        seed=0,
+    )
     elapsed = time.perf_counter() - started
-    shown = result.channels[["channel", "adstock", "saturation", "roi", "roi_lo", "roi_hi", "identified", "identification_reason"]]
+    shown = result.channels[
+        ["channel", "adstock", "saturation", "roi", "roi_lo", "roi_hi", "identified", "identification_reason"]
+    ]
     print(f"\n== Robyn's demo data ({len(panel)} weeks; no published truth), fit {elapsed:.1f} s")
     print(shown.to_markdown(index=False, floatfmt=".2f"))
     d = result.diagnostics
@@ -151,8 +185,9 @@ def main() -> None:
         print(scored.drop(columns=["world", "preset", "model"]).to_markdown(floatfmt=".2f"))
         if index < args.peer_worlds:
             peer, peer_seconds = _pymc(panel, simulated.lift_tests, seed, args.draws, args.tune, args.chains)
-            peer_scored = _score(peer, simulated.channels).assign(world=seed, preset=preset, model="pymc-marketing",
-                                                                  seconds=peer_seconds)
+            peer_scored = _score(peer, simulated.channels).assign(
+                world=seed, preset=preset, model="pymc-marketing", seconds=peer_seconds
+            )
             peer_rows.append(pd.concat([scored.assign(seconds=elapsed), peer_scored]))
             print(f"-- pymc-marketing on world {seed}: fit {peer_seconds:.1f} s")
             print(peer_scored.drop(columns=["world", "preset", "model"]).to_markdown(floatfmt=".2f"))
@@ -160,29 +195,58 @@ def main() -> None:
     frame = pd.concat(rows)
     identified = frame[frame["identified"]]
     print("\n== summary over", len(seeds), "worlds,", len(frame), "channel-worlds")
-    summary = pd.DataFrame([
-        {"channels": "identified", "n": len(identified), "median_abs_error": identified["abs_error"].median(),
-         "coverage_90": identified["covered"].mean(), "median_width": identified["width"].median()},
-        {"channels": "not identified", "n": len(frame) - len(identified),
-         "median_abs_error": frame.loc[~frame["identified"], "abs_error"].median(),
-         "coverage_90": frame.loc[~frame["identified"], "covered"].mean(),
-         "median_width": frame.loc[~frame["identified"], "width"].median()},
-        {"channels": "all", "n": len(frame), "median_abs_error": frame["abs_error"].median(),
-         "coverage_90": frame["covered"].mean(), "median_width": frame["width"].median()},
-    ])
+    summary = pd.DataFrame(
+        [
+            {
+                "channels": "identified",
+                "n": len(identified),
+                "median_abs_error": identified["abs_error"].median(),
+                "coverage_90": identified["covered"].mean(),
+                "median_width": identified["width"].median(),
+            },
+            {
+                "channels": "not identified",
+                "n": len(frame) - len(identified),
+                "median_abs_error": frame.loc[~frame["identified"], "abs_error"].median(),
+                "coverage_90": frame.loc[~frame["identified"], "covered"].mean(),
+                "median_width": frame.loc[~frame["identified"], "width"].median(),
+            },
+            {
+                "channels": "all",
+                "n": len(frame),
+                "median_abs_error": frame["abs_error"].median(),
+                "coverage_90": frame["covered"].mean(),
+                "median_width": frame["width"].median(),
+            },
+        ]
+    )
     print(summary.to_markdown(index=False, floatfmt=".3f"))
-    by_preset = frame.groupby(["preset", "identified"]).agg(n=("abs_error", "size"), median_abs_error=("abs_error", "median"),
-                                                            coverage_90=("covered", "mean"), median_width=("width", "median"))
+    by_preset = frame.groupby(["preset", "identified"]).agg(
+        n=("abs_error", "size"),
+        median_abs_error=("abs_error", "median"),
+        coverage_90=("covered", "mean"),
+        median_width=("width", "median"),
+    )
     print(by_preset.to_markdown(floatfmt=".3f"))
     default = frame[frame["world"] == DEFAULT_WORLD_SEED]
-    print(f"\ndefault world (seed {DEFAULT_WORLD_SEED}): {int((default['abs_error'] <= 0.10).sum())} of {len(default)} "
-          f"channels within 10% (goal: all); median fit {np.median(timings):.1f} s")
+    print(
+        f"\ndefault world (seed {DEFAULT_WORLD_SEED}): {int((default['abs_error'] <= 0.10).sum())} of {len(default)} "
+        f"channels within 10% (goal: all); median fit {np.median(timings):.1f} s"
+    )
     if peer_rows:
         peers = pd.concat(peer_rows)
         print("\n== peer comparison on the same worlds")
-        print(peers.groupby("model").agg(n=("abs_error", "size"), median_abs_error=("abs_error", "median"),
-                                         coverage_90=("covered", "mean"), median_width=("width", "median"),
-                                         seconds=("seconds", "mean")).to_markdown(floatfmt=".3f"))
+        print(
+            peers.groupby("model")
+            .agg(
+                n=("abs_error", "size"),
+                median_abs_error=("abs_error", "median"),
+                coverage_90=("covered", "mean"),
+                median_width=("width", "median"),
+                seconds=("seconds", "mean"),
+            )
+            .to_markdown(floatfmt=".3f")
+        )
     if args.robyn_csv.exists():
         _robyn(args.robyn_csv, args.bootstrap)
     else:

@@ -18,7 +18,7 @@ from gtm_assets.models.creative import GREEN, BrandGuide, ComplianceResult, Copy
 
 COPY_SYSTEM_PROMPT = (
     "You write advertising copy for the brand described in `brand_guide`, in the format described in "
-    "`format`. Answer with JSON only, matching the schema you are given: {\"variants\": [ ... ]}, each "
+    '`format`. Answer with JSON only, matching the schema you are given: {"variants": [ ... ]}, each '
     "variant an object with exactly the format's fields. Respect every character or word limit, include "
     "every required disclaimer verbatim, follow the voice and the brief's do and don't lists, use no "
     "banned phrase, make no claim or number that the offer or the guide does not support, and address "
@@ -48,14 +48,20 @@ def _request(brief: CopyBrief, fmt: Format, guide: BrandGuide, n_variants: int) 
             "name": fmt.name,
             "description": fmt.description,
             "fields": [
-                {"name": f.name, **({"items": f.count} if f.count else {}),
-                 **({"max_characters": f.max_chars} if f.max_chars else {}),
-                 **({"max_words": f.max_words} if f.max_words else {}),
-                 **({"min_words": f.min_words} if f.min_words else {})}
+                {
+                    "name": f.name,
+                    **({"items": f.count} if f.count else {}),
+                    **({"max_characters": f.max_chars} if f.max_chars else {}),
+                    **({"max_words": f.max_words} if f.max_words else {}),
+                    **({"min_words": f.min_words} if f.min_words else {}),
+                }
                 for f in fmt.fields
             ],
-        },  # fmt: skip
-        "offer": {"wording": guide.offer_phrase(brief.offer_type, brief.offer_figures), "terms": guide.offer_terms(brief.offer_type)},
+        },
+        "offer": {
+            "wording": guide.offer_phrase(brief.offer_type, brief.offer_figures),
+            "terms": guide.offer_terms(brief.offer_type),
+        },
         "brand_guide": guide.prompt_sections(fmt.name),
         "variants": n_variants,
     }
@@ -82,8 +88,12 @@ def write_ad_set_copy(
     reason = None
     if llm.enabled:
         try:
-            call = llm.call_json(COPY_SYSTEM_PROMPT, _request(brief, fmt, guide, n_variants),
-                                 schema=fmt.json_schema(n_variants), name=f"{fmt.name}_copy")
+            call = llm.call_json(
+                COPY_SYSTEM_PROMPT,
+                _request(brief, fmt, guide, n_variants),
+                schema=fmt.json_schema(n_variants),
+                name=f"{fmt.name}_copy",
+            )
             written.calls.append(call)
             written.variants = [checked(v, "llm", None) for v in call.data["variants"][:n_variants]]
         except LLMConfigurationError:
@@ -94,8 +104,10 @@ def write_ad_set_copy(
     ready = [v for v in written.variants if v.compliance.light == GREEN]
     if len(ready) < n_variants:
         if written.variants and reason is None:
-            reason = (f"{len(written.variants) - len(ready)} LLM variant(s) not green (red is blocked, amber waits for an "
-                      "approval); offline copy fills the ad set")
+            reason = (
+                f"{len(written.variants) - len(ready)} LLM variant(s) not green (red is blocked, amber waits for an "
+                "approval); offline copy fills the ad set"
+            )
         offline = write_offline(brief, fmt, guide, n_variants=n_variants - len(ready), seed=seed)["variants"]
         written.variants += [checked(v, "offline", reason) for v in offline]
     return written

@@ -16,19 +16,28 @@ def _module_version(asset: dg.AssetsDefinition) -> str:
     return hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16]
 
 
+def _versioned(asset: dg.AssetsDefinition) -> dg.AssetsDefinition:
+    """Specs without a code version get their module's."""
+    version = _module_version(asset)
+    return asset.map_asset_specs(lambda spec: spec if spec.code_version else spec.replace_attributes(code_version=version))
+
+
 def _with_code_versions(definitions: dg.Definitions) -> dg.Definitions:
     # An asset imported by a second module (a sensor's module, say) is listed twice: version it once.
     unique = list({id(asset): asset for asset in definitions.assets or []}.values())
     versioned = [
-        asset.map_asset_specs(lambda spec, version=_module_version(asset): spec if spec.code_version
-                              else spec.replace_attributes(code_version=version))
-        if isinstance(asset, dg.AssetsDefinition) and asset.is_executable else asset
-        for asset in unique
+        _versioned(asset) if isinstance(asset, dg.AssetsDefinition) and asset.is_executable else asset for asset in unique
     ]
     return dg.Definitions(
-        assets=versioned, asset_checks=definitions.asset_checks, schedules=definitions.schedules,
-        sensors=definitions.sensors, jobs=definitions.jobs, resources=definitions.resources,
-        executor=definitions.executor, loggers=definitions.loggers, metadata=definitions.metadata,
+        assets=versioned,
+        asset_checks=definitions.asset_checks,
+        schedules=definitions.schedules,
+        sensors=definitions.sensors,
+        jobs=definitions.jobs,
+        resources=definitions.resources,
+        executor=definitions.executor,
+        loggers=definitions.loggers,
+        metadata=definitions.metadata,
     )
 
 

@@ -36,7 +36,9 @@ class DspClient(dg.ConfigurableResource):
 
     mode: Literal["dry_run", "http"] = Field(default="dry_run", description="dry_run (nothing leaves the machine) or http")
     endpoint: str = Field(default="", description="URL the payload is POSTed to in http mode")
-    api_token: str | None = Field(default=None, description="bearer token; set it with EnvVar('GTM_DSP_API_TOKEN'), never as text")
+    api_token: str | None = Field(
+        default=None, description="bearer token; set it with EnvVar('GTM_DSP_API_TOKEN'), never as text"
+    )
     timeout_seconds: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=4, ge=1, le=10, description="attempts for 429 / 5xx / timeouts / dropped connections")
     backoff_seconds: float = Field(default=0.5, ge=0, description="first retry delay; doubles each attempt")
@@ -46,8 +48,12 @@ class DspClient(dg.ConfigurableResource):
         headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
         if self.api_token:
             headers["Authorization"] = "Bearer ***"
-        return {"method": "POST", "url": self.endpoint or "(dry run: no endpoint)", "headers": headers,
-                "body": body.decode("utf-8")}
+        return {
+            "method": "POST",
+            "url": self.endpoint or "(dry run: no endpoint)",
+            "headers": headers,
+            "body": body.decode("utf-8"),
+        }
 
     def push(self, body: bytes, idempotency_key: str) -> PushResult:
         request = self.request(body, idempotency_key)
@@ -61,6 +67,14 @@ class DspClient(dg.ConfigurableResource):
         if self.api_token:
             headers["Authorization"] = f"Bearer {self.api_token}"
         with httpx.Client(timeout=self.timeout_seconds) as client:
-            exchange = send(client, "POST", self.endpoint, headers=headers, content=body, max_attempts=self.max_attempts,
-                            backoff_seconds=self.backoff_seconds, timeout_seconds=self.timeout_seconds)
+            exchange = send(
+                client,
+                "POST",
+                self.endpoint,
+                headers=headers,
+                content=body,
+                max_attempts=self.max_attempts,
+                backoff_seconds=self.backoff_seconds,
+                timeout_seconds=self.timeout_seconds,
+            )
         return PushResult(exchange.status, request, exchange.attempts)

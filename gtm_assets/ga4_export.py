@@ -103,8 +103,11 @@ def _reader(path: Path) -> str:
     if path.name.endswith(".parquet"):
         return f"read_parquet({quoted})"
     if ".jsonl" in path.name:
-        return f"read_json({quoted}, format = 'newline_delimited', columns = {{" + ", ".join(
-            f"'{c}': 'VARCHAR'" for c in _flat_columns()) + "})"
+        return (
+            f"read_json({quoted}, format = 'newline_delimited', columns = {{"
+            + ", ".join(f"'{c}': 'VARCHAR'" for c in _flat_columns())
+            + "})"
+        )
     return f"read_csv({quoted}, all_varchar = true, header = true)"
 
 
@@ -124,13 +127,27 @@ def _full_schema_select(select_sql: str, *, int64_as_text: bool) -> str:
     body = f"SELECT {', '.join(columns)} FROM ({select_sql}) AS t"
     if not int64_as_text:
         return body
-    as_text = [f'CAST("{n}" AS {GA4_COLUMN_TYPES[n].replace("BIGINT", "VARCHAR")}) AS "{n}"'
-               for n in GA4_COLUMNS if n in _WRITTEN]
+    as_text = [
+        f'CAST("{n}" AS {GA4_COLUMN_TYPES[n].replace("BIGINT", "VARCHAR")}) AS "{n}"' for n in GA4_COLUMNS if n in _WRITTEN
+    ]
     return f"SELECT {', '.join(as_text)} FROM ({body})"
 
 
-_WRITTEN = ("event_date", "event_timestamp", "event_name", "event_params", "user_pseudo_id", "privacy_info",
-            "device", "geo", "traffic_source", "stream_id", "platform", "ecommerce", "items")
+_WRITTEN = (
+    "event_date",
+    "event_timestamp",
+    "event_name",
+    "event_params",
+    "user_pseudo_id",
+    "privacy_info",
+    "device",
+    "geo",
+    "traffic_source",
+    "stream_id",
+    "platform",
+    "ecommerce",
+    "items",
+)
 
 
 def write_ga4_export(out_dir: Path, fmt: str) -> dict:
@@ -144,10 +161,14 @@ def write_ga4_export(out_dir: Path, fmt: str) -> dict:
     flat_files = [events_dir / name for name in truth["files"]]
     con = duckdb.connect(config={"memory_limit": "1GB", "preserve_insertion_order": True})
     # sessions' first touch and numbers need every file's sessions
-    con.execute("CREATE TEMP TABLE all_flat AS " + " UNION ALL ".join(
-        f"SELECT user_pseudo_id, session_id, utm_source, utm_medium, utm_campaign FROM {_reader(p)} "
-        "WHERE user_pseudo_id IS NOT NULL AND session_id IS NOT NULL AND try_cast(session_id AS BIGINT) IS NOT NULL"
-        for p in flat_files))
+    con.execute(
+        "CREATE TEMP TABLE all_flat AS "
+        + " UNION ALL ".join(
+            f"SELECT user_pseudo_id, session_id, utm_source, utm_medium, utm_campaign FROM {_reader(p)} "
+            "WHERE user_pseudo_id IS NOT NULL AND session_id IS NOT NULL AND try_cast(session_id AS BIGINT) IS NOT NULL"
+            for p in flat_files
+        )
+    )
     written, rows_per_file = [], {}
     for path in flat_files:
         select = _GA4_ROWS.format(flat=_FLAT_EVENTS.format(reader=_reader(path)), stream_id=STREAM_ID)

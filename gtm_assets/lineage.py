@@ -114,14 +114,24 @@ class Trace:
     seconds: float = 0.0
 
     def as_json(self) -> dict:
-        return {"payload_id": self.payload_id, "line": self.line, "start": self.start, "steps": self.steps,
-                "sources": self.sources, "gone_rows": self.gone_rows, "seconds": round(self.seconds, 3)}
+        return {
+            "payload_id": self.payload_id,
+            "line": self.line,
+            "start": self.start,
+            "steps": self.steps,
+            "sources": self.sources,
+            "gone_rows": self.gone_rows,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def _existing(conn, name: str) -> bool:
     schema, table = name.split(".")
-    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-                             [schema, table]).fetchone()[0])
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
 
 
 def trace_payload(conn, payload_id: str | None = None, *, line: int | None = None) -> Trace:
@@ -136,7 +146,9 @@ def trace_payload(conn, payload_id: str | None = None, *, line: int | None = Non
         if not found:
             raise TraceError("no payload in the warehouse yet: materialize dsp_payload (gtm run)")
         payload_id = found[0]
-    matches = conn.execute("SELECT DISTINCT payload_id FROM main.dsp_payload WHERE payload_id LIKE ? || '%'", [payload_id]).fetchall()
+    matches = conn.execute(
+        "SELECT DISTINCT payload_id FROM main.dsp_payload WHERE payload_id LIKE ? || '%'", [payload_id]
+    ).fetchall()
     if len(matches) != 1:
         raise TraceError(f"payload {payload_id!r}: {'no such payload' if not matches else 'ambiguous prefix'}")
     payload_id = matches[0][0]
@@ -165,7 +177,8 @@ def trace_payload(conn, payload_id: str | None = None, *, line: int | None = Non
                 )
         added = conn.execute(
             "INSERT INTO trace_nodes SELECT DISTINCT id, asset, ? FROM trace_new n "
-            "WHERE NOT EXISTS (SELECT 1 FROM trace_nodes t WHERE t.id = n.id AND t.asset = n.asset)", [depth + 1]
+            "WHERE NOT EXISTS (SELECT 1 FROM trace_nodes t WHERE t.id = n.id AND t.asset = n.asset)",
+            [depth + 1],
         ).fetchone()[0]
         if not added:
             break
@@ -187,13 +200,17 @@ def trace_payload(conn, payload_id: str | None = None, *, line: int | None = Non
 
 def _resolve_raw_rows(conn, trace: Trace) -> None:
     """Files, sha256s and row numbers of the raw rows reached; rows no longer in the raw zone are gone."""
-    conn.execute("CREATE OR REPLACE TEMP TABLE trace_raw (asset VARCHAR, raw_row_id VARCHAR, source_file VARCHAR, "
-                 "source_file_sha256 VARCHAR, source_row_number BIGINT, present BOOLEAN)")
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE trace_raw (asset VARCHAR, raw_row_id VARCHAR, source_file VARCHAR, "
+        "source_file_sha256 VARCHAR, source_row_number BIGINT, present BOOLEAN)"
+    )
     for asset, tables in RAW_TABLES.items():
         present = [t for t in tables if _existing(conn, t)]
         if not present:
             continue
-        rows = " UNION ALL ".join(f"SELECT raw_row_id, source_file, source_file_sha256, source_row_number FROM {t}" for t in present)
+        rows = " UNION ALL ".join(
+            f"SELECT raw_row_id, source_file, source_file_sha256, source_row_number FROM {t}" for t in present
+        )
         conn.execute(
             f"INSERT INTO trace_raw SELECT '{asset}', n.id, r.source_file, r.source_file_sha256, r.source_row_number, "
             f"r.raw_row_id IS NOT NULL FROM (SELECT DISTINCT id FROM trace_nodes WHERE asset = '{asset}') n "

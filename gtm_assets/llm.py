@@ -96,7 +96,9 @@ def usage_metadata(calls: list[LLMCall], failures: list[str]) -> dict:
     return {
         "llm_calls_table": (
             "| call | model | prompt tokens | completion tokens | latency s | attempts |\n|---|---|---|---|---|---|\n" + per_call
-        ) if calls else None,
+        )
+        if calls
+        else None,
         "llm_calls": len(calls),
         "llm_failed_calls": len(failures),
         "llm_prompt_tokens": sum(c.prompt_tokens for c in calls),
@@ -112,7 +114,9 @@ def usage_metadata(calls: list[LLMCall], failures: list[str]) -> dict:
 class LLMClient(dg.ConfigurableResource):
     """OpenAI-compatible LLM for cluster names and creative copy; ``offline`` (default) uses none."""
 
-    mode: Literal["offline", "openai"] = Field(default="offline", description="offline (rule-based names, offline copywriter) or openai")
+    mode: Literal["offline", "openai"] = Field(
+        default="offline", description="offline (rule-based names, offline copywriter) or openai"
+    )
     base_url: str = Field(default="", description="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1")
     model: str = Field(default="", description="chat model name")
     api_key: str | None = Field(default=None, description="API key; set it with EnvVar('GTM_LLM_API_KEY'), never as text")
@@ -182,12 +186,24 @@ class LLMClient(dg.ConfigurableResource):
                 failure = None
                 try:
                     response = client.chat.completions.create(
-                        model=self.model, temperature=0, response_format=response_format, messages=messages,
+                        model=self.model,
+                        temperature=0,
+                        response_format=response_format,
+                        messages=messages,
                         extra_headers={"Idempotency-Key": request_key(self.model, messages)},
                     )
-                except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError, openai.APIConnectionError) as error:
+                except (
+                    openai.RateLimitError,
+                    openai.InternalServerError,
+                    openai.APITimeoutError,
+                    openai.APIConnectionError,
+                ) as error:
                     status = getattr(error, "status_code", None)
-                    what = f"HTTP {status}" if status else ("timed out" if isinstance(error, openai.APITimeoutError) else "connection failed")
+                    what = (
+                        f"HTTP {status}"
+                        if status
+                        else ("timed out" if isinstance(error, openai.APITimeoutError) else "connection failed")
+                    )
                     if attempts >= self.max_attempts:
                         failure = f"{what} from {self.base_url} after {attempts} attempts"
                     else:
@@ -196,9 +212,11 @@ class LLMClient(dg.ConfigurableResource):
                         continue
                 except openai.APIStatusError as error:
                     if error.status_code in (401, 403, 404):
-                        raise LLMConfigurationError(self._scrub(
-                            f"HTTP {error.status_code} from {self.base_url}: check GTM_LLM_API_KEY, GTM_LLM_MODEL and GTM_LLM_BASE_URL"
-                        )) from None
+                        raise LLMConfigurationError(
+                            self._scrub(
+                                f"HTTP {error.status_code} from {self.base_url}: check GTM_LLM_API_KEY, GTM_LLM_MODEL and GTM_LLM_BASE_URL"
+                            )
+                        ) from None
                     failure = f"HTTP {error.status_code} from {self.base_url}"
                 except (openai.OpenAIError, ValueError) as error:
                     failure = f"unusable response from {self.base_url}: {type(error).__name__}"
@@ -220,7 +238,9 @@ class LLMClient(dg.ConfigurableResource):
                 except jsonschema.ValidationError as error:
                     problem = f"answer fails the schema: {_short(error.message)}"
                 if problem is None:
-                    return LLMCall(answer, self.model, time.perf_counter() - started, attempts, prompt_tokens, completion_tokens, notes)
+                    return LLMCall(
+                        answer, self.model, time.perf_counter() - started, attempts, prompt_tokens, completion_tokens, notes
+                    )
                 if reasked:
                     raise LLMError(self._scrub(problem))
                 reasked = True
@@ -274,8 +294,9 @@ class LLMClient(dg.ConfigurableResource):
 
         client = self._client()
         try:
-            response = client.audio.speech.create(model=self.speech_model, voice=self.speech_voice, input=text,
-                                                  response_format="wav")
+            response = client.audio.speech.create(
+                model=self.speech_model, voice=self.speech_voice, input=text, response_format="wav"
+            )
             return response.read()
         except openai.OpenAIError as error:
             raise LLMError(self._scrub(f"speech failed at {self.base_url}: {type(error).__name__}")) from None

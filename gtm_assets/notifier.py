@@ -57,9 +57,22 @@ class AlertNotifier(dg.ConfigurableResource):
             delivery, status, http_status = "table", "recorded", None
             if self.webhook_url:
                 delivery, status, http_status = "webhook", *self._post(alert)
-            conn.execute("INSERT INTO main.alerts VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
-                         [alert.alert_id, alert.rule, alert.subject, alert.event_key, alert.severity, alert.message,
-                          json.dumps(alert.details or {}, sort_keys=True, default=str), delivery, status, http_status, run_id])
+            conn.execute(
+                "INSERT INTO main.alerts VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?, ?, ?, ?)",
+                [
+                    alert.alert_id,
+                    alert.rule,
+                    alert.subject,
+                    alert.event_key,
+                    alert.severity,
+                    alert.message,
+                    json.dumps(alert.details or {}, sort_keys=True, default=str),
+                    delivery,
+                    status,
+                    http_status,
+                    run_id,
+                ],
+            )
             if status in DONE:
                 announced.append(alert)
         return announced
@@ -67,13 +80,30 @@ class AlertNotifier(dg.ConfigurableResource):
     def _post(self, alert: Alert) -> tuple[str, int | None]:
         import httpx
 
-        body = json.dumps({"alert_id": alert.alert_id, "rule": alert.rule, "subject": alert.subject, "severity": alert.severity,
-                           "text": alert.message, "details": alert.details or {}}, default=str).encode()
+        body = json.dumps(
+            {
+                "alert_id": alert.alert_id,
+                "rule": alert.rule,
+                "subject": alert.subject,
+                "severity": alert.severity,
+                "text": alert.message,
+                "details": alert.details or {},
+            },
+            default=str,
+        ).encode()
         headers = {"Content-Type": "application/json", "Idempotency-Key": alert.alert_id}
         if self.webhook_token:
             headers["Authorization"] = f"Bearer {self.webhook_token}"
         with httpx.Client(timeout=self.timeout_seconds) as client:
-            exchange = send(client, "POST", self.webhook_url, headers=headers, content=body, max_attempts=self.max_attempts,
-                            backoff_seconds=self.backoff_seconds, timeout_seconds=self.timeout_seconds)
+            exchange = send(
+                client,
+                "POST",
+                self.webhook_url,
+                headers=headers,
+                content=body,
+                max_attempts=self.max_attempts,
+                backoff_seconds=self.backoff_seconds,
+                timeout_seconds=self.timeout_seconds,
+            )
         final = exchange.final
         return ("delivered" if exchange.status == "sent" else exchange.status), (final.http_status if final else None)

@@ -43,7 +43,5 @@ def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, *, where: str = 
             f"SELECT source_file, any_value(source_file_sha256), count(*) FROM {table}{filter_sql} "
             "GROUP BY source_file ORDER BY source_file"
         ).fetchall()
-        metadata["source_files"] = dg.MetadataValue.json(
-            {name: {"sha256": sha, "rows": int(n)} for name, sha, n in hashes}
-        )
+        metadata["source_files"] = dg.MetadataValue.json({name: {"sha256": sha, "rows": int(n)} for name, sha, n in hashes})
     return metadata

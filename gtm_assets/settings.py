@@ -103,8 +103,11 @@ def development_key_refusal() -> str | None:
     environment = os.environ.get("GTM_ENV", "")
     if environment.strip().lower() not in DEV_ENVS:
         return f"GTM_ENV={environment}"
-    live = [f"{name}={os.environ[name]}" for name in OUTBOUND_MODE_VARIABLES
-            if os.environ.get(name, "dry_run").strip().lower() != "dry_run"]
+    live = [
+        f"{name}={os.environ[name]}"
+        for name in OUTBOUND_MODE_VARIABLES
+        if os.environ.get(name, "dry_run").strip().lower() != "dry_run"
+    ]
     return f"{', '.join(live)} (keyed hashes leave the machine)" if live else None
 
 

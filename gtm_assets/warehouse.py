@@ -55,8 +55,7 @@ PII_HMAC_MACRO = (
 # cannot be recomputed from raw identifiers (an unkeyed md5 of user and session ids could), and the
 # 'lineage|' prefix keeps lineage ids apart from the PII digests made with the same key.
 LINEAGE_MACRO = (
-    "CREATE OR REPLACE TEMP MACRO lineage_id(kind, natural_key) AS "
-    "left(pii_hmac('lineage|' || kind || '|' || natural_key), 32)"
+    "CREATE OR REPLACE TEMP MACRO lineage_id(kind, natural_key) AS left(pii_hmac('lineage|' || kind || '|' || natural_key), 32)"
 )
 
 

@@ -78,7 +78,6 @@ def fail_dead_runs(instance: dg.DagsterInstance, database: str | Path) -> list[s
     """Mark failed every unfinished run of this instance whose liveness lock nobody holds, free its
     concurrency slots and return the run ids. Runs of other instances writing the same file are left
     to their own instance."""
-    import dagster as dg
 
     folder = liveness_dir(database)
     if not folder.is_dir():
@@ -112,4 +111,3 @@ def fail_dead_runs(instance: dg.DagsterInstance, database: str | Path) -> list[s
         finally:
             os.close(fd)
     return failed
-

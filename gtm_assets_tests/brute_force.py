@@ -8,8 +8,9 @@ import numpy as np
 from scipy.optimize import minimize
 
 
-def brute_force_optimum(curves, lower: np.ndarray, upper: np.ndarray, total: float, steps: int = 24,
-                        polish: int = 12) -> tuple[np.ndarray, float]:
+def brute_force_optimum(
+    curves, lower: np.ndarray, upper: np.ndarray, total: float, steps: int = 24, polish: int = 12
+) -> tuple[np.ndarray, float]:
     """(spend, revenue) maximising sum_c curves[c](x_c) with lower <= x <= upper and sum x = total."""
     lower, upper = np.asarray(lower, float), np.asarray(upper, float)
     n = len(curves)
@@ -42,9 +43,14 @@ def brute_force_optimum(curves, lower: np.ndarray, upper: np.ndarray, total: flo
     best_x, best_value = None, -np.inf
     for row in best_rows:
         start = lower + step * picks[row]
-        result = minimize(lambda z: -revenue(z * scale) / scale, start / scale, method="SLSQP", bounds=box,
-                          constraints=[{"type": "eq", "fun": lambda z: z.sum() - total / scale}],
-                          options={"maxiter": 300, "ftol": 1e-12})
+        result = minimize(
+            lambda z: -revenue(z * scale) / scale,
+            start / scale,
+            method="SLSQP",
+            bounds=box,
+            constraints=[{"type": "eq", "fun": lambda z: z.sum() - total / scale}],
+            options={"maxiter": 300, "ftol": 1e-12},
+        )
         candidate = np.clip(result.x * scale, lower, upper)
         for x in (candidate, start):
             if abs(x.sum() - total) <= 1e-6 * scale and revenue(x) > best_value:

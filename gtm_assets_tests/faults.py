@@ -42,8 +42,13 @@ class Workspace:
         return self.root / "dagster_home"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = {**os.environ, "GTM_DATA_DIR": str(self.data), "GTM_DUCKDB_PATH": str(self.warehouse),
-               "DAGSTER_HOME": str(self.home), **extra}
+        env = {
+            **os.environ,
+            "GTM_DATA_DIR": str(self.data),
+            "GTM_DUCKDB_PATH": str(self.warehouse),
+            "DAGSTER_HOME": str(self.home),
+            **extra,
+        }
         return env
 
     def instance(self):
@@ -74,8 +79,9 @@ def materialize_command(select: str, partition: str | None = None) -> list[str]:
 def start(workspace: Workspace, command: list[str], **extra_env: str) -> subprocess.Popen:
     """A process group of its own, so SIGKILL reaches its step processes and dbt too."""
     log = open(workspace.root / f"process-{time.monotonic_ns()}.log", "w")
-    return subprocess.Popen(command, cwd=REPO, env=workspace.env(**extra_env), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    return subprocess.Popen(
+        command, cwd=REPO, env=workspace.env(**extra_env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def run(workspace: Workspace, command: list[str], timeout: float = 600, **extra_env: str) -> None:
@@ -115,8 +121,12 @@ def kill_when(process: subprocess.Popen, workspace: Workspace, step: str, ready,
             runs = instance.get_runs(limit=1)
             if runs:
                 logs = instance.all_logs(runs[0].run_id)
-                started = any(e.dagster_event and e.dagster_event.event_type == DagsterEventType.STEP_START
-                              and e.dagster_event.step_key == step for e in logs)
+                started = any(
+                    e.dagster_event
+                    and e.dagster_event.event_type == DagsterEventType.STEP_START
+                    and e.dagster_event.step_key == step
+                    for e in logs
+                )
                 if started and ready(logs):
                     os.killpg(process.pid, signal.SIGKILL)
                     process.wait(timeout=60)
@@ -130,35 +140,46 @@ def materialized_in(workspace: Workspace, run_id: str) -> list[str]:
     from dagster import DagsterEventType
 
     with workspace.instance() as instance:
-        return [e.dagster_event.asset_key.to_user_string() for e in instance.all_logs(run_id)
-                if e.dagster_event and e.dagster_event.event_type == DagsterEventType.ASSET_MATERIALIZATION]
+        return [
+            e.dagster_event.asset_key.to_user_string()
+            for e in instance.all_logs(run_id)
+            if e.dagster_event and e.dagster_event.event_type == DagsterEventType.ASSET_MATERIALIZATION
+        ]
 
 
-def state(warehouse: Path, *, stable_only: bool = False, tables: list[str] | None = None,
-          run_derived: tuple[str, ...] = ()) -> dict[str, tuple]:
+def state(
+    warehouse: Path, *, stable_only: bool = False, tables: list[str] | None = None, run_derived: tuple[str, ...] = ()
+) -> dict[str, tuple]:
     """Every table's (row count, md5 over its sorted row hashes) and every view's SQL. ``stable_only``
     leaves out the columns that record when or by which run a row was written, and ``run_derived``
     ("schema.table.column") columns computed from the run id."""
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         relations = conn.execute(
-            "SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY 1, 2").fetchall()
+            "SELECT table_schema, table_name, table_type FROM information_schema.tables ORDER BY 1, 2"
+        ).fetchall()
         result = {}
         for schema, name, kind in relations:
             key = f"{schema}.{name}"
             if tables is not None and key not in tables:
                 continue
             if kind == "VIEW":
-                result[key] = conn.execute("SELECT sql FROM duckdb_views() WHERE schema_name = ? AND view_name = ?",
-                                           [schema, name]).fetchone()
+                result[key] = conn.execute(
+                    "SELECT sql FROM duckdb_views() WHERE schema_name = ? AND view_name = ?", [schema, name]
+                ).fetchone()
                 continue
-            columns = [c for (c,) in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-                "ORDER BY ordinal_position", [schema, name]).fetchall()]
+            columns = [
+                c
+                for (c,) in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                    "ORDER BY ordinal_position",
+                    [schema, name],
+                ).fetchall()
+            ]
             if stable_only:
                 columns = [c for c in columns if not c.endswith(VOLATILE_SUFFIXES) and f"{key}.{c}" not in run_derived]
             projection = ", ".join(f'"{c}"' for c in columns)
             result[key] = conn.execute(
                 f"SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), '') FROM "
-                f"(SELECT md5(CAST(r AS VARCHAR)) AS h FROM (SELECT {projection} FROM \"{schema}\".\"{name}\") r)"
+                f'(SELECT md5(CAST(r AS VARCHAR)) AS h FROM (SELECT {projection} FROM "{schema}"."{name}") r)'
             ).fetchone()
         return result

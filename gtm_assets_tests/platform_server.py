@@ -16,14 +16,25 @@ def created_answer(path: str, ids) -> dict | list:
     """A success the way each platform answers a write (ids count up so chained ids can be checked)."""
     n = next(ids)
     if "googleAds:mutate" in path:
-        return {"mutateOperationResponses": [{"campaignBudgetResult": {"resourceName": f"customers/1/campaignBudgets/{n}"}},
-                                             {"campaignResult": {"resourceName": f"customers/1/campaigns/{n}"}}]}
+        return {
+            "mutateOperationResponses": [
+                {"campaignBudgetResult": {"resourceName": f"customers/1/campaignBudgets/{n}"}},
+                {"campaignResult": {"resourceName": f"customers/1/campaigns/{n}"}},
+            ]
+        }
     if "/customers/" in path:
         kind = path.rsplit("/", 1)[-1].split(":")[0]
         return {"results": [{"resourceName": f"customers/1/{kind}/{n}"}], "resourceName": f"customers/1/{kind}/{n}"}
     if path.startswith("/open_api/"):
-        key = "adgroup_id" if "/adgroup/" in path else "ad_ids" if "/ad/" in path else "audience_id" if "/segment/" in path \
+        key = (
+            "adgroup_id"
+            if "/adgroup/" in path
+            else "ad_ids"
+            if "/ad/" in path
+            else "audience_id"
+            if "/segment/" in path
             else "campaign_id"
+        )
         return {"code": 0, "message": "OK", "data": {key: [str(n)] if key == "ad_ids" else str(n)}}
     return {"id": str(n)}
 
@@ -49,8 +60,14 @@ def platform_server():
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
             parsed = urlparse(self.path)
-            record = {"method": self.command, "path": parsed.path, "query": parse_qs(parsed.query),
-                      "headers": dict(self.headers), "body": json.loads(raw) if raw else None, "at": time.monotonic()}
+            record = {
+                "method": self.command,
+                "path": parsed.path,
+                "query": parse_qs(parsed.query),
+                "headers": dict(self.headers),
+                "body": json.loads(raw) if raw else None,
+                "at": time.monotonic(),
+            }
             with lock:
                 state.requests.append(record)
                 queue = next((q for prefix, q in state.script.items() if parsed.path.startswith(prefix) and q), None)

@@ -38,13 +38,15 @@ def _labels(conn) -> set[str]:
 
 def test_every_funded_campaign_has_ab_ads_in_its_channels_format(conn):
     payload = _newest_payload(conn)
-    funded = conn.execute("SELECT DISTINCT channel, campaign FROM main.allocations WHERE recommended_campaign_spend > 0").fetchall()
+    funded = conn.execute(
+        "SELECT DISTINCT channel, campaign FROM main.allocations WHERE recommended_campaign_spend > 0"
+    ).fetchall()
     in_payload = {(c["channel"], c["name"]): c for c in payload["campaigns"]}
     assert funded and set(funded) <= set(in_payload)
     formats = {"Search": "search_rsa", "Social": "social", "Display": "display", "Email": "email", "TV": "spoken",
                "CTV": "spoken", "Radio": "spoken", "Print": "print"}  # fmt: skip
     budgets = dict(conn.execute("SELECT channel || '|' || campaign, recommended_campaign_spend FROM main.allocations").fetchall())
-    for (channel, name) in funded:
+    for channel, name in funded:
         campaign = in_payload[(channel, name)]
         assert abs(campaign["daily_budget"] - budgets[f"{channel}|{name}"]) < 0.005
         assert abs(sum(s["daily_budget"] for s in campaign["ad_sets"]) - campaign["daily_budget"]) < 0.005
@@ -75,7 +77,11 @@ def test_the_payload_validates_and_the_schema_rejects_what_a_dsp_could_not_act_o
     with pytest.raises(PayloadSchemaError, match="ads"):
         validate_payload(broken)
     unapproved = json.loads(json.dumps(payload))
-    unapproved["campaigns"][0]["ad_sets"][0]["ads"][0]["compliance"] = {"traffic_light": "amber", "score": 0.9, "approved_by": None}
+    unapproved["campaigns"][0]["ad_sets"][0]["ads"][0]["compliance"] = {
+        "traffic_light": "amber",
+        "score": 0.9,
+        "approved_by": None,
+    }
     with pytest.raises(PayloadSchemaError, match="approved_by"):
         validate_payload(unapproved)
     del unapproved["audiences"]
@@ -93,16 +99,19 @@ def test_audiences_hold_only_users_whose_latest_session_consented_to_ads(conn, d
 
     with duckdb.connect() as scratch:
         prepare_connection(scratch)
-        scratch.execute("CREATE TABLE events AS SELECT event_id, user_pseudo_id, session_id, consent_ads, consent_analytics, "
-                        "event_timestamp, revenue "
-                        f"FROM (SELECT * FROM read_csv('{data_dir}/landing/events/*.csv', all_varchar=true) "
-                        f"UNION ALL BY NAME SELECT * FROM read_parquet('{data_dir}/landing/events/*.parquet') "
-                        f"UNION ALL BY NAME SELECT * FROM read_json('{data_dir}/landing/events/*.jsonl.gz', format='newline_delimited', "
-                        "columns={event_id: 'VARCHAR', user_pseudo_id: 'VARCHAR', session_id: 'VARCHAR', consent_ads: 'VARCHAR', "
-                        "consent_analytics: 'VARCHAR', event_timestamp: 'VARCHAR', revenue: 'VARCHAR'}))")
+        scratch.execute(
+            "CREATE TABLE events AS SELECT event_id, user_pseudo_id, session_id, consent_ads, consent_analytics, "
+            "event_timestamp, revenue "
+            f"FROM (SELECT * FROM read_csv('{data_dir}/landing/events/*.csv', all_varchar=true) "
+            f"UNION ALL BY NAME SELECT * FROM read_parquet('{data_dir}/landing/events/*.parquet') "
+            f"UNION ALL BY NAME SELECT * FROM read_json('{data_dir}/landing/events/*.jsonl.gz', format='newline_delimited', "
+            "columns={event_id: 'VARCHAR', user_pseudo_id: 'VARCHAR', session_id: 'VARCHAR', consent_ads: 'VARCHAR', "
+            "consent_analytics: 'VARCHAR', event_timestamp: 'VARCHAR', revenue: 'VARCHAR'}))"
+        )
         # Well-formed rows only (ids present, a timestamp, no bad revenue): malformed rows never reach a session.
         consented = {
-            r[0] for r in scratch.execute(
+            r[0]
+            for r in scratch.execute(
                 "SELECT pii_hmac(user_pseudo_id) FROM (SELECT user_pseudo_id, session_id, bool_and(consent_ads::BOOLEAN) AS ads, "
                 "min(try_cast(event_timestamp AS TIMESTAMPTZ)) AS started FROM events WHERE consent_analytics::BOOLEAN "
                 "AND user_pseudo_id IS NOT NULL AND session_id IS NOT NULL AND event_id IS NOT NULL "
@@ -119,7 +128,8 @@ def test_audiences_hold_only_users_whose_latest_session_consented_to_ads(conn, d
 def test_lineage_ids_are_keyed_so_raw_identifiers_do_not_reproduce_them(conn):
     stored = {r[0] for r in conn.execute("SELECT lineage_id FROM main.guarded_sessions").fetchall()}
     unkeyed = {
-        r[0] for r in conn.execute(
+        r[0]
+        for r in conn.execute(
             "SELECT DISTINCT md5('session|' || trim(user_pseudo_id) || '|' || trim(session_id)) FROM raw.raw_events "
             "WHERE user_pseudo_id IS NOT NULL AND session_id IS NOT NULL"
         ).fetchall()
@@ -152,7 +162,8 @@ def test_trace_of_an_audience_line_reaches_consented_raw_rows_at_the_exact_file_
     payload_id = _newest_payload(conn)["payload_id"]
     line = conn.execute(
         "SELECT p.line_number FROM main.dsp_payload p JOIN main.audiences a ON a.audience_id = p.object_id "
-        "WHERE p.payload_id = ? AND a.kind = 'user_cluster' ORDER BY a.members LIMIT 1", [payload_id]
+        "WHERE p.payload_id = ? AND a.kind = 'user_cluster' ORDER BY a.members LIMIT 1",
+        [payload_id],
     ).fetchone()[0]
     trace = trace_payload(conn, payload_id, line=line)
     assert [s["asset"] for s in trace.steps][:2] == ["dsp_payload", "audiences"] and not trace.gone_rows
@@ -172,7 +183,8 @@ def test_trace_of_an_audience_line_reaches_consented_raw_rows_at_the_exact_file_
         "JOIN main.features f ON f.lineage_id = m.source_lineage_id, unnest(f.session_lineage_ids) s(session) "
         "JOIN main.session_raw_rows b ON b.session_lineage_id = s.session JOIN raw.raw_events r USING (raw_row_id) "
         "WHERE m.consented AND m.audience_id = (SELECT object_id FROM main.dsp_payload WHERE payload_id = ? AND line_number = ?) "
-        "GROUP BY m.member_key", [payload_id, line]
+        "GROUP BY m.member_key",
+        [payload_id, line],
     ).fetchall()
     assert member_rows and all(ok for _, ok in member_rows)
 
@@ -229,12 +241,21 @@ class _FakeLLM:
             def do_POST(self):
                 request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 user = json.loads(request["messages"][1]["content"])
-                content = _copy_answer(request, request["model"]) if "format" in user else json.dumps(
-                    {"name": f"Cluster {user['members']}", "description": "A cluster."})
-                body = json.dumps({"id": "c", "object": "chat.completion", "created": 0, "model": request["model"],
-                                   "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
-                                   "choices": [{"index": 0, "finish_reason": "stop",
-                                                "message": {"role": "assistant", "content": content}}]}).encode()
+                content = (
+                    _copy_answer(request, request["model"])
+                    if "format" in user
+                    else json.dumps({"name": f"Cluster {user['members']}", "description": "A cluster."})
+                )
+                body = json.dumps(
+                    {
+                        "id": "c",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": request["model"],
+                        "usage": {"prompt_tokens": 5, "completion_tokens": 5, "total_tokens": 10},
+                        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+                    }
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -260,8 +281,14 @@ def _activation(database: str, llm, dsp=None):
     from gtm_assets.dsp import DspClient
 
     return dg.materialize(
-        [creative_library, dsp_payload, payload_push, creative_checks.shippable_creatives_pass_compliance,
-         creative_checks.every_funded_campaign_has_ads, creative_checks.payload_ships_only_shippable_creatives],
+        [
+            creative_library,
+            dsp_payload,
+            payload_push,
+            creative_checks.shippable_creatives_pass_compliance,
+            creative_checks.every_funded_campaign_has_ads,
+            creative_checks.payload_ships_only_shippable_creatives,
+        ],
         resources={"warehouse": DuckDBWarehouse(database=database), "llm": llm, "dsp": dsp or DspClient()},
         run_config={"ops": {"creative_library": {"config": {"channels": ["Social", "Search"], "synthesize_audio": False}}}},
         raise_on_error=False,
@@ -282,11 +309,16 @@ def test_injected_red_or_amber_llm_copy_never_ships_until_approved(graph_run, tm
     with duckdb.connect(copy, read_only=True) as db:
         flagged = db.execute(
             "SELECT creative_id, status, traffic_light FROM main.creative_library WHERE generator = 'llm' AND traffic_light <> 'green' "
-            "ORDER BY traffic_light = ? DESC", [behaviour]
+            "ORDER BY traffic_light = ? DESC",
+            [behaviour],
         ).fetchall()
-        shipped = {r[0] for r in db.execute(
-            "SELECT object_id FROM main.dsp_payload WHERE line_type = 'ad' AND payload_id = "
-            "(SELECT payload_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1)").fetchall()}
+        shipped = {
+            r[0]
+            for r in db.execute(
+                "SELECT object_id FROM main.dsp_payload WHERE line_type = 'ad' AND payload_id = "
+                "(SELECT payload_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1)"
+            ).fetchall()
+        }
         per_set = db.execute("SELECT min(shippable_ads) FROM main.ad_sets").fetchone()[0]
     assert flagged and flagged[0][2] == behaviour
     assert all(status == {"red": "blocked", "amber": "needs_approval"}[light] for _, status, light in flagged)
@@ -304,8 +336,11 @@ def test_injected_red_or_amber_llm_copy_never_ships_until_approved(graph_run, tm
     with duckdb.connect(copy, read_only=True) as db:
         document = _newest_payload(db)
     approved = [ad for c in document["campaigns"] for s in c["ad_sets"] for ad in s["ads"] if ad["creative_id"] == creative_id]
-    assert approved and approved[0]["compliance"] == {"traffic_light": "amber", "score": approved[0]["compliance"]["score"],
-                                                      "approved_by": "Dana (legal)"}
+    assert approved and approved[0]["compliance"] == {
+        "traffic_light": "amber",
+        "score": approved[0]["compliance"]["score"],
+        "approved_by": "Dana (legal)",
+    }
 
 
 def test_push_is_idempotent_and_a_rejection_fails_the_asset_with_the_dsp_error(graph_run, tmp_path):
@@ -322,13 +357,20 @@ def test_push_is_idempotent_and_a_rejection_fails_the_asset_with_the_dsp_error(g
         assert first.success and len(received) == 2 and len({r["key"] for r in received}) == 1
         second = dg.materialize([payload_push], resources=resources)
         assert second.success and len(received) == 2  # nothing new is sent
-        statuses = [m.materialization.metadata["push_status"].value for r in (first, second) for m in r.get_asset_materialization_events()]
+        statuses = [
+            m.materialization.metadata["push_status"].value for r in (first, second) for m in r.get_asset_materialization_events()
+        ]
         assert statuses == ["sent", "already_sent"]
         with duckdb.connect(copy) as db:
             db.execute("DELETE FROM main.payload_pushes")
-        rejected = dg.materialize([payload_push], raise_on_error=False, resources={
-            "warehouse": DuckDBWarehouse(database=copy),
-            "dsp": DspClient(mode="http", endpoint=f"{url}/400", backoff_seconds=0.0)})
+        rejected = dg.materialize(
+            [payload_push],
+            raise_on_error=False,
+            resources={
+                "warehouse": DuckDBWarehouse(database=copy),
+                "dsp": DspClient(mode="http", endpoint=f"{url}/400", backoff_seconds=0.0),
+            },
+        )
         assert not rejected.success
         failure = next(e for e in rejected.all_events if e.event_type_value == "STEP_FAILURE")
         assert "rejected after 1 attempt(s): HTTP 400" in str(failure) and "daily_budget must be positive" in str(failure)
@@ -344,7 +386,8 @@ def test_the_readme_sql_for_auditors_returns_the_rows_gtm_trace_returns(conn):
     payload_id = _newest_payload(conn)["payload_id"]
     line = conn.execute(
         "SELECT min(p.line_number) FROM main.dsp_payload p JOIN main.creative_library c ON c.creative_id = p.object_id "
-        "WHERE p.payload_id = ? AND p.line_type = 'ad' AND c.audience_kind = 'user_cluster'", [payload_id]
+        "WHERE p.payload_id = ? AND p.line_type = 'ad' AND c.audience_kind = 'user_cluster'",
+        [payload_id],
     ).fetchone()[0]
     from_sql = conn.execute(sql, {"payload_id": payload_id, "line": line}).fetchall()
     trace_payload(conn, payload_id, line=line)
@@ -361,8 +404,16 @@ def test_trace_says_in_one_line_when_a_writer_holds_the_file(graph_run, tmp_path
 
     copy = tmp_path / "busy.duckdb"
     shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('open', flush=True); time.sleep(60)", str(copy)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(60)",
+            str(copy),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "open"
         started = time.perf_counter()
@@ -400,7 +451,9 @@ def test_generate_creatives_for_one_audience_keeps_every_other_audiences_copy(gr
     others_before, others_after = (frame[frame["audience_key"] != target].reset_index(drop=True) for frame in (before, after))
     pd.testing.assert_frame_equal(others_before, others_after)
     rewritten = after[after["audience_key"] == target]
-    assert len(rewritten) >= 2 and set(rewritten["content_sha256"]) != set(before[before["audience_key"] == target]["content_sha256"])
+    assert len(rewritten) >= 2 and set(rewritten["content_sha256"]) != set(
+        before[before["audience_key"] == target]["content_sha256"]
+    )
     failed = run(["user_cluster:nobody"])
     assert not failed.success
     message = failed.get_step_failure_events()[0].event_specific_data.error.message
@@ -427,6 +480,8 @@ def test_rewriting_one_channel_after_persona_discovery_rewrites_the_stale_ones_t
     scope = result.asset_materializations_for_node("creative_library")[0].metadata["scope"].value
     assert scope.startswith("rewrote every channel instead of ['Social']") and "Display" in scope
     with duckdb.connect(copy, read_only=True) as db:
-        orphans = db.execute("SELECT count(*) FROM main.creative_library WHERE brief_lineage_id IS NOT NULL AND "
-                             "brief_lineage_id NOT IN (SELECT lineage_id FROM main.creative_briefs)").fetchone()[0]
+        orphans = db.execute(
+            "SELECT count(*) FROM main.creative_library WHERE brief_lineage_id IS NOT NULL AND "
+            "brief_lineage_id NOT IN (SELECT lineage_id FROM main.creative_briefs)"
+        ).fetchone()[0]
     assert orphans == 0

@@ -2,7 +2,6 @@
 same budget (brute force on the true curves, under the same guardrails), and Thompson sampling on
 the true campaign funnels."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,10 +21,22 @@ def true_daily_revenue(truth: dict, spend: dict[str, float]) -> float:
 
 def true_curve_table(truth: dict) -> pd.DataFrame:
     """The true daily curves in the form of the model's channel table."""
-    return pd.DataFrame([{"channel": c, "time_step_days": 1, "adstock": p["adstock"], "decay": p["decay"],
-                          "adstock_peak": p["peak_days"], "saturation": p["saturation"],
-                          "half_saturation": p["half_saturation"], "shape": p["shape"], "coefficient": p["coefficient"]}
-                         for c, p in truth["channels"].items()])
+    return pd.DataFrame(
+        [
+            {
+                "channel": c,
+                "time_step_days": 1,
+                "adstock": p["adstock"],
+                "decay": p["decay"],
+                "adstock_peak": p["peak_days"],
+                "saturation": p["saturation"],
+                "half_saturation": p["half_saturation"],
+                "shape": p["shape"],
+                "coefficient": p["coefficient"],
+            }
+            for c, p in truth["channels"].items()
+        ]
+    )
 
 
 def true_optimum(truth: dict, channels: list[str], total: float, lower=None, upper=None) -> float:
@@ -51,8 +62,13 @@ def test_true_curves_allocation_is_the_true_optimum(truth, recent):
     """Given the true curves, the allocator finds the true optimum (S-curves included)."""
     base, _ = recent
     total = round(sum(base.values()), 2)
-    plan = allocate("mmm_optimal", channels=list(base), current=base, guardrails=Guardrails(total_daily_budget=total),
-                    mmm_channels=true_curve_table(truth))
+    plan = allocate(
+        "mmm_optimal",
+        channels=list(base),
+        current=base,
+        guardrails=Guardrails(total_daily_budget=total),
+        mmm_channels=true_curve_table(truth),
+    )
     got = true_daily_revenue(truth, dict(zip(plan.channel, plan.recommended_spend)))
     assert got >= 0.995 * true_optimum(truth, list(base), total)
 
@@ -61,7 +77,8 @@ def _score(truth, channels, base, total, plan, guardrails_bounds=None) -> float:
     """True revenue of a plan / the true optimum under the same bounds."""
     lower, upper = guardrails_bounds if guardrails_bounds is not None else (None, None)
     return true_daily_revenue(truth, dict(zip(plan.channel, plan.recommended_spend))) / true_optimum(
-        truth, channels, total, lower, upper)
+        truth, channels, total, lower, upper
+    )
 
 
 def test_fitted_model_plan_reaches_the_true_optimum_under_the_guardrails(truth, recent, conn):
@@ -101,9 +118,17 @@ def test_fitted_model_plan_without_guardrails_beats_the_current_mix(truth, data_
     from gtm_assets.simulate import weekly_truth_panel
 
     daily = pd.read_csv(data_dir / "ground_truth_daily.csv").rename(columns={f"spend_{c}": c for c in channels})
-    fitted = fit_mmm(weekly_truth_panel(data_dir), date_col="week", target_col="revenue", spend_cols=channels,
-                     event_cols=["holiday"], n_bootstrap=5, holdout_weeks=0, daily_spend=daily[["date", *channels]],
-                     lift_tests=pd.read_csv(data_dir / "landing" / "experiments" / "lift_tests.csv")).channels
+    fitted = fit_mmm(
+        weekly_truth_panel(data_dir),
+        date_col="week",
+        target_col="revenue",
+        spend_cols=channels,
+        event_cols=["holiday"],
+        n_bootstrap=5,
+        holdout_weeks=0,
+        daily_spend=daily[["date", *channels]],
+        lift_tests=pd.read_csv(data_dir / "landing" / "experiments" / "lift_tests.csv"),
+    ).channels
     plan = allocate("mmm_optimal", channels=channels, current=base, guardrails=free, mmm_channels=fitted)
     uniform = allocate("uniform", channels=channels, current=base, guardrails=free)
     score = _score(truth, channels, base, total, plan)
@@ -115,8 +140,12 @@ def test_infeasible_floors_name_the_constraint(recent):
     current, _ = recent
     floors = {"TV": 0.6 * sum(current.values()), "Search": 0.6 * sum(current.values())}
     with pytest.raises(InfeasibleGuardrails, match=r"^floors sum to [\d,.]+ > total budget [\d,.]+ \(channels: ") as error:
-        allocate("uniform", channels=list(current), current=current,
-                 guardrails=Guardrails(total_daily_budget=sum(current.values()), floors=floors))
+        allocate(
+            "uniform",
+            channels=list(current),
+            current=current,
+            guardrails=Guardrails(total_daily_budget=sum(current.values()), floors=floors),
+        )
     assert "TV " in str(error.value) and "Search " in str(error.value)
 
 
@@ -152,8 +181,14 @@ def test_thompson_share_on_best_campaign_grows(truth, channel_name):
 
 
 def test_thompson_without_conversions_keeps_recent_shares():
-    campaigns = pd.DataFrame({"campaign": ["a", "b"], "recent_spend": [300.0, 100.0],
-                              "window_spend": [8400.0, 2800.0], "window_conversions": [0.0, 0.0]})
+    campaigns = pd.DataFrame(
+        {
+            "campaign": ["a", "b"],
+            "recent_spend": [300.0, 100.0],
+            "window_spend": [8400.0, 2800.0],
+            "window_conversions": [0.0, 0.0],
+        }
+    )
     split = split_channel_budget("TV", 1000.01, campaigns)
     assert split.split_method.eq("recent_share").all()
     assert split.recommended_campaign_spend.tolist() == [750.01, 250.0]

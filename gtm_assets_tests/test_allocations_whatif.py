@@ -14,14 +14,25 @@ from gtm_assets.cli import whatif as cli_whatif
 from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
 from gtm_assets_tests.test_allocations_truth import true_curve_table, true_daily_revenue
 
-CURRENT = {"TV": 9000.0, "Radio": 2500.0, "Print": 1800.0, "Display": 2200.0, "CTV": 3500.0,
-           "Search": 4500.0, "Social": 3200.0, "Email": 350.0}
+CURRENT = {
+    "TV": 9000.0,
+    "Radio": 2500.0,
+    "Print": 1800.0,
+    "Display": 2200.0,
+    "CTV": 3500.0,
+    "Search": 4500.0,
+    "Social": 3200.0,
+    "Email": 350.0,
+}
 
 
 def test_parse_scenario():
     changes = parse_scenario("cut tv by 20% and move 10% from TV to Search; increase Email by 50", list(CURRENT))
     assert [(c.source, c.amount, c.relative, c.target) for c in changes] == [
-        ("TV", -0.2, True, None), ("TV", -0.1, True, "Search"), ("Email", 50.0, False, None)]
+        ("TV", -0.2, True, None),
+        ("TV", -0.1, True, "Search"),
+        ("Email", 50.0, False, None),
+    ]
     with pytest.raises(ScenarioError, match="unknown channel 'Radio2'"):
         parse_scenario("cut Radio2 by 5%", list(CURRENT))
     with pytest.raises(ScenarioError, match="cannot read 'double everything'"):
@@ -33,12 +44,19 @@ def test_what_if_matches_true_curves(truth):
     spread."""
     mmm = true_curve_table(truth)
     draws = pd.concat([mmm.assign(draw=d) for d in range(10)])
-    result = what_if(parse_scenario("move 10% from TV to Search", list(CURRENT)), mmm_channels=mmm, current=CURRENT,
-                     draws=draws, base="the test's base")
+    result = what_if(
+        parse_scenario("move 10% from TV to Search", list(CURRENT)),
+        mmm_channels=mmm,
+        current=CURRENT,
+        draws=draws,
+        base="the test's base",
+    )
     moved = {**CURRENT, "TV": 8100.0, "Search": 5400.0}
     expected = true_daily_revenue(truth, moved) - true_daily_revenue(truth, CURRENT)
     assert result.daily_change == pytest.approx(expected, rel=1e-9)
-    assert result.daily_change_lo == pytest.approx(expected, rel=1e-9) and result.daily_change_hi == pytest.approx(expected, rel=1e-9)
+    assert result.daily_change_lo == pytest.approx(expected, rel=1e-9) and result.daily_change_hi == pytest.approx(
+        expected, rel=1e-9
+    )
     assert result.channels.scenario_spend.sum() == pytest.approx(sum(CURRENT.values()))
     assert result.summary().startswith("Base: the test's base.")
     with pytest.raises(ScenarioError, match="makes Email spend negative"):
@@ -51,8 +69,13 @@ def test_cutting_a_channel_that_is_off_this_week_cuts_its_usual_level(truth):
     mmm = true_curve_table(truth)
     base = {**CURRENT, "TV": 6000.0}
     recent = {**CURRENT, "TV": 0.0}
-    result = what_if(parse_scenario("cut TV by 20%", list(base)), mmm_channels=mmm, current=base, recent=recent,
-                     base="the 28-day average daily spend")
+    result = what_if(
+        parse_scenario("cut TV by 20%", list(base)),
+        mmm_channels=mmm,
+        current=base,
+        recent=recent,
+        base="the 28-day average daily spend",
+    )
     expected = true_daily_revenue(truth, {**base, "TV": 4800.0}) - true_daily_revenue(truth, base)
     assert expected < 0 and result.daily_change == pytest.approx(expected, rel=1e-9)
     assert "TV is off right now" in result.summary() and "6,000.00" in result.summary()
@@ -84,8 +107,12 @@ def _materialize_allocations(database: str, config: dict) -> dg.ExecuteInProcess
     from gtm_assets.warehouse import DuckDBWarehouse
 
     return dg.materialize(
-        [allocations, allocation_checks.allocations_sum_to_budget, allocation_checks.allocations_respect_guardrails,
-         allocation_checks.allocations_non_negative],
+        [
+            allocations,
+            allocation_checks.allocations_sum_to_budget,
+            allocation_checks.allocations_respect_guardrails,
+            allocation_checks.allocations_non_negative,
+        ],
         resources={"warehouse": DuckDBWarehouse(database=database)},
         run_config={"ops": {"allocations": {"config": config}}},
         raise_on_error=False,
@@ -103,11 +130,15 @@ def test_allocations_cap_against_the_trailing_base_across_runs(graph_run, tmp_pa
     first = _materialize_allocations(copy, {"method": "mmm_optimal", "max_daily_change_pct": 0.1})
     second = _materialize_allocations(copy, {"method": "uniform", "max_daily_change_pct": 0.1})
     with duckdb.connect(copy, read_only=True) as db:
-        two = db.execute("SELECT channel, campaign, recommended_spend, recommended_campaign_spend, baseline_spend, "
-                         "base_window_days, recent_7d_spend, currently_off, guardrails_hit, split_method, rationale, "
-                         "total_daily_budget FROM main.allocations").fetchdf()
-        media = db.execute("SELECT channel, sum(spend::DOUBLE) / 28 AS base FROM raw.raw_media_spend "
-                           "WHERE date::DATE > (SELECT max(date::DATE) FROM raw.raw_media_spend) - 28 GROUP BY 1").fetchdf()
+        two = db.execute(
+            "SELECT channel, campaign, recommended_spend, recommended_campaign_spend, baseline_spend, "
+            "base_window_days, recent_7d_spend, currently_off, guardrails_hit, split_method, rationale, "
+            "total_daily_budget FROM main.allocations"
+        ).fetchdf()
+        media = db.execute(
+            "SELECT channel, sum(spend::DOUBLE) / 28 AS base FROM raw.raw_media_spend "
+            "WHERE date::DATE > (SELECT max(date::DATE) FROM raw.raw_media_spend) - 28 GROUP BY 1"
+        ).fetchdf()
         runs = db.execute("SELECT count(DISTINCT run_id) FROM main.allocation_history").fetchall()[0][0]
     for result in (first, second):
         assert result.success
@@ -145,8 +176,15 @@ def test_inverse_cpa_runs_on_channels_without_conversions(graph_run, tmp_path):
 def test_allocations_infeasible_floors_fail_with_the_constraint(graph_run, tmp_path):
     copy = str(tmp_path / "copy.duckdb")
     shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)
-    result = _materialize_allocations(copy, {"total_daily_budget": 1000.0, "floors": {"TV": 800.0, "Search": 800.0}, "min_learning_spend": 0.0,
-                                             "max_daily_change_pct": None})
+    result = _materialize_allocations(
+        copy,
+        {
+            "total_daily_budget": 1000.0,
+            "floors": {"TV": 800.0, "Search": 800.0},
+            "min_learning_spend": 0.0,
+            "max_daily_change_pct": None,
+        },
+    )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "floors sum to 1,600.00 > total budget 1,000.00" in failure.event_specific_data.error.to_string()

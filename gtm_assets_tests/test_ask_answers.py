@@ -101,7 +101,9 @@ def _check_numbers(ro, answer: dict) -> None:
         actual = _table_value(ro, number)
         assert math.isclose(number["value"], actual, rel_tol=1e-9, abs_tol=1e-9), (number, actual)
         if number.get("lineage_id"):
-            (found,) = ro.execute(f"SELECT count(*) FROM {number['table']} WHERE lineage_id = ?", [number["lineage_id"]]).fetchone()
+            (found,) = ro.execute(
+                f"SELECT count(*) FROM {number['table']} WHERE lineage_id = ?", [number["lineage_id"]]
+            ).fetchone()
             assert found >= 1, number
 
 
@@ -146,7 +148,9 @@ def test_answers_name_the_run_and_time_of_the_materialization(answers, graph_run
 
 def test_roi_is_read_with_its_intervals_and_compared_honestly(answers, ro):
     answer = answers[QUESTIONS["roi"]]
-    rows = {c: (roi, lo, hi) for c, roi, lo, hi in ro.execute("SELECT channel, roi, roi_lo, roi_hi FROM main.mmm_model").fetchall()}
+    rows = {
+        c: (roi, lo, hi) for c, roi, lo, hi in ro.execute("SELECT channel, roi, roi_lo, roi_hi FROM main.mmm_model").fetchall()
+    }
     for channel in ("TV", "Search"):
         roi, lo, hi = rows[channel]
         assert f"{channel} {roi:.2f} [{lo:.2f}, {hi:.2f}]" in answer["answer"]
@@ -176,7 +180,9 @@ def test_drivers_of_q4_cover_the_latest_q4_weeks(answers, ro):
     ).fetchone()
     assert f"Q4 {year} (weeks starting {first} to {last})" in answer["answer"]
     numbers = {n["label"]: n["value"] for n in answer["numbers"]}
-    assert math.isclose(numbers["actual change per week"], numbers["actual weekly mean (now)"] - numbers["actual weekly mean (before)"])
+    assert math.isclose(
+        numbers["actual change per week"], numbers["actual weekly mean (now)"] - numbers["actual weekly mean (before)"]
+    )
     year_on_year = answers["what drove q4 vs last year"]["answer"]
     assert "the same weeks a year earlier" in year_on_year
 
@@ -215,7 +221,10 @@ def test_persona_for_email_is_the_best_responder_among_email_briefs(answers, ro)
         JOIN main.creative_briefs b ON b.segment_type = 'persona' AND b.cohort = s.cohort AND b.persona = s.persona
         WHERE list_contains(b.channels, 'email') ORDER BY s.response_rate DESC LIMIT 1
     """).fetchone()  # fmt: skip
-    assert f"ranked by response rate (share who accepted the last campaign): {cohort} {persona} {100 * rate:.1f}%" in answer["answer"]
+    assert (
+        f"ranked by response rate (share who accepted the last campaign): {cohort} {persona} {100 * rate:.1f}%"
+        in answer["answer"]
+    )
     named = answers["Tell me about the Mid-Career Champions"]
     assert named["intent"] == "persona" and [r[:2] for r in named["tables"][0]["rows"]] == [["Mid-Career", "Champions"]]
     online = answers["Which customers buy the most online?"]

@@ -46,7 +46,9 @@ def test_every_intent_is_covered_by_the_phrasings():
 
 
 def test_rule_output_is_valid_against_the_schema_the_llm_must_meet():
-    validator = jsonschema.Draft202012Validator(intent_schema(list(CHANNEL_SYNONYMS), list(PERSONA_SYNONYMS), list(COHORT_SYNONYMS)))
+    validator = jsonschema.Draft202012Validator(
+        intent_schema(list(CHANNEL_SYNONYMS), list(PERSONA_SYNONYMS), list(COHORT_SYNONYMS))
+    )
     for question, _, _ in ALL:
         parsed = parse(question)
         validator.validate({"intent": parsed["intent"], "entities": parsed["entities"]})
@@ -84,12 +86,18 @@ def test_warehouse_names_extend_the_vocabulary():
 
 def test_period_resolution_uses_the_data_not_the_clock():
     first, last = date(2024, 1, 1), date(2025, 12, 28)
-    assert periods.resolve({"kind": "quarter", "quarter": 4, "year": None}, first, last)[:2] == (date(2025, 10, 1), date(2025, 12, 31))
+    assert periods.resolve({"kind": "quarter", "quarter": 4, "year": None}, first, last)[:2] == (
+        date(2025, 10, 1),
+        date(2025, 12, 31),
+    )
     # a quarter the latest year has not reached yet is last year's
     assert periods.resolve({"kind": "quarter", "quarter": 4, "year": None}, first, date(2025, 6, 30))[:2] == (
         date(2024, 10, 1), date(2024, 12, 31))  # fmt: skip
     # "last month" is the last complete month: December is not over on the 28th
-    assert periods.resolve({"kind": "previous", "unit": "month", "count": 1}, first, last)[:2] == (date(2025, 11, 1), date(2025, 11, 30))
+    assert periods.resolve({"kind": "previous", "unit": "month", "count": 1}, first, last)[:2] == (
+        date(2025, 11, 1),
+        date(2025, 11, 30),
+    )
     assert periods.resolve({"kind": "previous", "unit": "month", "count": 1}, first, date(2025, 11, 30))[:2] == (
         date(2025, 11, 1), date(2025, 11, 30))  # fmt: skip
     assert periods.resolve({"kind": "trailing", "unit": "week", "count": 8}, first, last)[:2] == (date(2025, 11, 3), last)

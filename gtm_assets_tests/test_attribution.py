@@ -17,9 +17,9 @@ from gtm_assets_tests.dbt_render import render_model
 END = datetime(2025, 3, 1, 12, 0)
 # (channels with days before the journey's end, converted, value). Channel X has campaign "x".
 JOURNEYS = [
-    ([("A", 7), ("B", 0)], True, 100.00),            # J1
-    ([("A", 3), ("C", 0)], False, 0.0),               # J2
-    ([("B", 0)], True, 50.00),                        # J3
+    ([("A", 7), ("B", 0)], True, 100.00),  # J1
+    ([("A", 3), ("C", 0)], False, 0.0),  # J2
+    ([("B", 0)], True, 50.00),  # J3
     ([("C", 14), ("B", 7), ("A", 0)], True, 30.00),  # J4
 ]
 
@@ -30,19 +30,36 @@ def touchpoints_of(journeys) -> duckdb.DuckDBPyConnection:
     rows = []
     for j, (touches, converted, value) in enumerate(journeys, start=1):
         for order, (channel, days) in enumerate(touches, start=1):
-            rows.append({"journey_id": f"j{j}", "touch_order": order, "touches_in_journey": len(touches), "channel": channel,
-                         "campaign": channel.lower(), "touched_at": END - timedelta(days=days), "converted": converted,
-                         "conversion_value": value if converted else 0.0, "converted_at": END if converted else None,
-                         "days_before_end": float(days), "user_key": f"u{j}", "consent_ads": j != 3, "lookback_days": 30})
+            rows.append(
+                {
+                    "journey_id": f"j{j}",
+                    "touch_order": order,
+                    "touches_in_journey": len(touches),
+                    "channel": channel,
+                    "campaign": channel.lower(),
+                    "touched_at": END - timedelta(days=days),
+                    "converted": converted,
+                    "conversion_value": value if converted else 0.0,
+                    "converted_at": END if converted else None,
+                    "days_before_end": float(days),
+                    "user_key": f"u{j}",
+                    "consent_ads": j != 3,
+                    "lookback_days": 30,
+                }
+            )
     frame = pd.DataFrame(rows)
     conn.register("hand", frame)
-    conn.execute("CREATE TABLE main.touchpoints AS SELECT * REPLACE (conversion_value::DECIMAL(18, 2) AS conversion_value) FROM hand")
+    conn.execute(
+        "CREATE TABLE main.touchpoints AS SELECT * REPLACE (conversion_value::DECIMAL(18, 2) AS conversion_value) FROM hand"
+    )
     return conn
 
 
 def credits_by_model(table: pd.DataFrame) -> dict:
-    return {model: {row.channel: (row.credited_conversions, row.credited_revenue) for row in group.itertuples()}
-            for model, group in table.groupby("model")}
+    return {
+        model: {row.channel: (row.credited_conversions, row.credited_revenue) for row in group.itertuples()}
+        for model, group in table.groupby("model")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -153,20 +170,35 @@ def test_touchpoints_cut_journeys_at_conversions_and_by_the_lookback():
     conn = duckdb.connect()
     prepare_connection(conn)
     conn.execute("CREATE SCHEMA raw")
-    conn.execute("CREATE TABLE raw.raw_media_spend AS SELECT * FROM (VALUES ('Search', 'search_brand'), "
-                  "('Social', 'social_video'), ('Email', 'email_promo')) t(channel, campaign)")
+    conn.execute(
+        "CREATE TABLE raw.raw_media_spend AS SELECT * FROM (VALUES ('Search', 'search_brand'), "
+        "('Social', 'social_video'), ('Email', 'email_promo')) t(channel, campaign)"
+    )
     start = datetime(2025, 1, 1)
-    frame = pd.DataFrame([
-        {"lineage_id": f"s{i}", "user_key": user, "session_id": str(i), "session_start": start + timedelta(days=day),
-         "purchases": purchases, "revenue": revenue, "utm_source": utm[0], "utm_medium": utm[1], "utm_campaign": utm[2],
-         "consent_ads": consent}
-        for i, (user, day, utm, purchases, revenue, consent) in enumerate(SESSIONS)
-    ])
+    frame = pd.DataFrame(
+        [
+            {
+                "lineage_id": f"s{i}",
+                "user_key": user,
+                "session_id": str(i),
+                "session_start": start + timedelta(days=day),
+                "purchases": purchases,
+                "revenue": revenue,
+                "utm_source": utm[0],
+                "utm_medium": utm[1],
+                "utm_campaign": utm[2],
+                "consent_ads": consent,
+            }
+            for i, (user, day, utm, purchases, revenue, consent) in enumerate(SESSIONS)
+        ]
+    )
     conn.register("hand", frame)
     conn.execute("CREATE TABLE main.guarded_sessions AS SELECT * REPLACE (revenue::DECIMAL(18, 2) AS revenue) FROM hand")
-    rows = conn.execute(f"SELECT session_lineage_id, journey_part, touch_order, touches_in_journey, channel, campaign, "
-                        f"converted, conversion_value::DOUBLE, conversion_seq FROM ({render_model('measurement/touchpoints.sql')}) "
-                        "ORDER BY session_lineage_id").fetchall()
+    rows = conn.execute(
+        f"SELECT session_lineage_id, journey_part, touch_order, touches_in_journey, channel, campaign, "
+        f"converted, conversion_value::DOUBLE, conversion_seq FROM ({render_model('measurement/touchpoints.sql')}) "
+        "ORDER BY session_lineage_id"
+    ).fetchall()
     got = {r[0]: r[1:] for r in rows}
     assert got == {
         # days 0 and 10 are 45 and 35 days before the day-45 conversion: outside the 30-day lookback
@@ -175,34 +207,45 @@ def test_touchpoints_cut_journeys_at_conversions_and_by_the_lookback():
         "s2": ("converted", 1, 1, "Social", "social_video", True, 80.0, 1),
         "s3": ("converted", 1, 2, "Email", "email_promo", True, 20.0, 2),
         "s4": ("converted", 2, 2, "Organic Search", "(not set)", True, 20.0, 2),
-        "s5": ("open", 1, 1, "Display", "untracked_campaign", False, 0.0, 3),   # medium rule: campaign unknown to media
+        "s5": ("open", 1, 1, "Display", "untracked_campaign", False, 0.0, 3),  # medium rule: campaign unknown to media
         "s6": ("converted", 1, 1, "Search", "(not set)", True, 10.0, 1),
         "s7": ("converted", 1, 1, "Social", "spring", True, 5.0, 2),
     }
-    journeys = conn.execute(f"SELECT count(DISTINCT journey_id) FROM ({render_model('measurement/touchpoints.sql')})").fetchone()[0]
+    journeys = conn.execute(f"SELECT count(DISTINCT journey_id) FROM ({render_model('measurement/touchpoints.sql')})").fetchone()[
+        0
+    ]
     assert journeys == 6
-    wider = conn.execute(f"SELECT journey_part FROM ({render_model('measurement/touchpoints.sql', variables={'attribution_lookback_days': 60})}) "
-                         "WHERE session_lineage_id = 's0'").fetchone()[0]
+    wider = conn.execute(
+        f"SELECT journey_part FROM ({render_model('measurement/touchpoints.sql', variables={'attribution_lookback_days': 60})}) "
+        "WHERE session_lineage_id = 's0'"
+    ).fetchone()[0]
     assert wider == "converted"
 
 
 # --- the simulated world --------------------------------------------------------------------------------------------
+
 
 def test_attribution_on_the_graph_sums_exactly_and_counts_users_without_ads_consent(conn):
     conversions, revenue = conn.execute(
         "SELECT count(*) FILTER (WHERE purchases > 0), sum(revenue) FILTER (WHERE purchases > 0) FROM main.guarded_sessions"
     ).fetchone()
     without_consent = conn.execute(
-        "SELECT count(*) FROM main.guarded_sessions WHERE purchases > 0 AND NOT consent_ads").fetchone()[0]
+        "SELECT count(*) FROM main.guarded_sessions WHERE purchases > 0 AND NOT consent_ads"
+    ).fetchone()[0]
     assert without_consent > 0
-    sums = conn.execute("SELECT model, sum(credited_conversions), sum(credited_revenue) FROM main.attribution GROUP BY 1").fetchall()
-    assert sorted(m for m, *_ in sums) == sorted(["last_touch", "first_touch", "linear", "time_decay", "position_based", "markov", "shapley"])
+    sums = conn.execute(
+        "SELECT model, sum(credited_conversions), sum(credited_revenue) FROM main.attribution GROUP BY 1"
+    ).fetchall()
+    assert sorted(m for m, *_ in sums) == sorted(
+        ["last_touch", "first_touch", "linear", "time_decay", "position_based", "markov", "shapley"]
+    )
     for model, credited_conversions, credited_revenue in sums:
         assert credited_conversions == conversions and credited_revenue == revenue, model
     # every converted journey ends in its conversion session, and no touch is outside the lookback
     bad = conn.execute(
         "SELECT count(*) FROM main.touchpoints WHERE converted AND ((touch_order = touches_in_journey) <> is_conversion_touch "
-        "OR touched_at < converted_at - to_days(lookback_days))").fetchone()[0]
+        "OR touched_at < converted_at - to_days(lookback_days))"
+    ).fetchone()[0]
     assert bad == 0
 
 

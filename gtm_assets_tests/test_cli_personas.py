@@ -61,8 +61,11 @@ def test_cli_summary_is_the_graphs_persona_summary(conn):
     """The CLI (an in-memory DuckDB on one file) and the graph (dbt + assets) agree."""
     from_csv, _ = cli_personas.persona_summary_from_csv(CSV)
     in_graph = conn.execute("SELECT cohort, persona, customers, responders FROM main.persona_summary").fetchdf()
-    pd.testing.assert_frame_equal(from_csv[["cohort", "persona", "customers", "responders"]].sort_values(["cohort", "persona"]).reset_index(drop=True),
-                                  in_graph.sort_values(["cohort", "persona"]).reset_index(drop=True), check_dtype=False)
+    pd.testing.assert_frame_equal(
+        from_csv[["cohort", "persona", "customers", "responders"]].sort_values(["cohort", "persona"]).reset_index(drop=True),
+        in_graph.sort_values(["cohort", "persona"]).reset_index(drop=True),
+        check_dtype=False,
+    )
 
 
 def test_table_lists_every_cohort_and_persona_with_its_counts(capsys):
@@ -78,8 +81,22 @@ def test_table_lists_every_cohort_and_persona_with_its_counts(capsys):
 
 
 def test_segment_prints_its_brief_and_copy_in_the_asked_channel_and_style(capsys):
-    assert gtm("--csv", str(CSV), "--cohort", "Mid-Career", "--persona", "Champions",
-               "--channel", "email", "--style", "playful", "--no-llm") == 0
+    assert (
+        gtm(
+            "--csv",
+            str(CSV),
+            "--cohort",
+            "Mid-Career",
+            "--persona",
+            "Champions",
+            "--channel",
+            "email",
+            "--style",
+            "playful",
+            "--no-llm",
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert out.startswith("# Mid-Career Champions\n")
     assert f"{expected_segments(CSV).loc[('Mid-Career', 'Champions'), 'customers']} Mid-Career customers" in out
@@ -106,10 +123,22 @@ def test_customers_with_bad_birth_years_or_income_are_counted(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--cohort", "Boomers", "--persona", "Champions"], "unknown cohort 'Boomers'; valid values: Young Professionals, Mid-Career, Established, Legacy"),
-        (["--cohort", "Legacy", "--persona", "Whales"], "valid values: Champions, Premium-but-Quiet, Deal-Responsive, Hard-to-Convert"),
-        (["--cohort", "Legacy", "--persona", "Champions", "--channel", "fax"], "channel 'fax' has no creative format: add it to channel_formats"),
-        (["--cohort", "Legacy", "--persona", "Champions", "--style", "angry"], "unknown style 'angry'; valid values: warm, professional, playful, urgent"),
+        (
+            ["--cohort", "Boomers", "--persona", "Champions"],
+            "unknown cohort 'Boomers'; valid values: Young Professionals, Mid-Career, Established, Legacy",
+        ),
+        (
+            ["--cohort", "Legacy", "--persona", "Whales"],
+            "valid values: Champions, Premium-but-Quiet, Deal-Responsive, Hard-to-Convert",
+        ),
+        (
+            ["--cohort", "Legacy", "--persona", "Champions", "--channel", "fax"],
+            "channel 'fax' has no creative format: add it to channel_formats",
+        ),
+        (
+            ["--cohort", "Legacy", "--persona", "Champions", "--style", "angry"],
+            "unknown style 'angry'; valid values: warm, professional, playful, urgent",
+        ),
         (["--cohort", "Legacy"], "--cohort and --persona go together"),
     ],
 )

@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 
 from gtm_assets.models.creative import (
-    AMBER, FORMATS, GREEN, RED, ROLES, TONES, BrandGuideError, CopyBrief, check_creative, load_brand_guide, write_offline,
+    AMBER,
+    FORMATS,
+    GREEN,
+    RED,
+    ROLES,
+    TONES,
+    BrandGuideError,
+    CopyBrief,
+    check_creative,
+    load_brand_guide,
+    write_offline,
 )  # fmt: skip
 from gtm_assets_tests.conftest import REPO
 
@@ -18,8 +28,14 @@ LABELS = ("Champions", "Mid-Career", "Legacy", "Deal Seekers & Web Shoppers")
 
 
 def _brief(tone="warm", offer="discount", role=None) -> CopyBrief:
-    return CopyBrief(audience="1,200 web users who buy often", responds_to="recognition", tone=tone, offer_type=offer,
-                     offer_figures=OFFERS[offer], role=role)
+    return CopyBrief(
+        audience="1,200 web users who buy often",
+        responds_to="recognition",
+        tone=tone,
+        offer_type=offer,
+        offer_figures=OFFERS[offer],
+        role=role,
+    )
 
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
@@ -52,7 +68,8 @@ def test_spoken_scripts_fit_fifteen_and_thirty_seconds():
 def test_copy_varies_with_channel_offer_and_tone_not_only_a_swapped_label():
     texts = {
         (offer, tone): json.dumps(write_offline(_brief(tone, offer), FORMATS["social"], GUIDE, n_variants=1)["variants"][0])
-        for offer in OFFERS for tone in TONES
+        for offer in OFFERS
+        for tone in TONES
     }
     assert len(set(texts.values())) == len(texts)
     email = write_offline(_brief(), FORMATS["email"], GUIDE, n_variants=1)["variants"][0]
@@ -60,8 +77,10 @@ def test_copy_varies_with_channel_offer_and_tone_not_only_a_swapped_label():
 
 
 def test_cold_email_is_written_for_the_readers_role():
-    bodies = {role: write_offline(_brief(role=role), FORMATS["cold_email"], GUIDE, n_variants=1)["variants"][0]["body"]
-              for role in ROLES}
+    bodies = {
+        role: write_offline(_brief(role=role), FORMATS["cold_email"], GUIDE, n_variants=1)["variants"][0]["body"]
+        for role in ROLES
+    }
     for role, body in bodies.items():
         assert GUIDE.b2b["roles"][role]["pain"] in body and 'Reply "no thanks"' in body
     assert len(set(bodies.values())) == 3
@@ -73,8 +92,11 @@ def test_the_writer_is_deterministic():
 
 
 SOCIAL = FORMATS["social"]
-CLEAN = {"primary_text": "20% off trail runners this week. Terms apply.", "headline": "20% Off Trail Runners",
-         "call_to_action": "Shop now"}
+CLEAN = {
+    "primary_text": "20% off trail runners this week. Terms apply.",
+    "headline": "20% Off Trail Runners",
+    "call_to_action": "Shop now",
+}
 
 
 @pytest.mark.parametrize(
@@ -85,9 +107,19 @@ CLEAN = {"primary_text": "20% off trail runners this week. Terms apply.", "headl
         ({"headline": "The best trail runners"}, "claims", "superlative", AMBER),
         ({"headline": "Save 35% on trail runners"}, "claims", "unsubstantiated_number", AMBER),
         ({"headline": "Results in days or it's free"}, "claims", "outcome_promise", RED),
-        ({"primary_text": "Trail runners, perfect for seniors only. Terms apply."}, "targeting", "protected_class_targeting", RED),
+        (
+            {"primary_text": "Trail runners, perfect for seniors only. Terms apply."},
+            "targeting",
+            "protected_class_targeting",
+            RED,
+        ),
         ({"primary_text": "Our team includes wheelchair users. Terms apply."}, "targeting", "protected_class_mention", AMBER),
-        ({"primary_text": "Low APR financing for retirees. Terms apply."}, "targeting", "protected_class_in_special_category", RED),
+        (
+            {"primary_text": "Low APR financing for retirees. Terms apply."},
+            "targeting",
+            "protected_class_in_special_category",
+            RED,
+        ),
         ({"primary_text": "Apartments to rent near the trail. Terms apply."}, "targeting", "special_ad_category", AMBER),
         ({"headline": "Only idiots pay full price"}, "toxicity", "lexicon", RED),
         ({"primary_text": "Questions? Write to help@northbound.example. Terms apply."}, "pii", "email", RED),

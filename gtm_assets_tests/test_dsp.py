@@ -31,7 +31,7 @@ def running_dsp_server():
             counts[self.path] = calls = counts.get(self.path, 0) + 1
             if self.path == "/drop-once" and calls == 1:
                 applied.add(key)  # the DSP applied it, then the connection dropped before the answer
-                self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"par")
+                self.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"par')
                 self.wfile.flush()
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
@@ -83,7 +83,11 @@ def test_dry_run_sends_nothing_and_records_the_exact_request(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", refuse)
     result = DspClient(api_token=TOKEN).push(BODY, idempotency_key="a" * 32)
     assert result.status == "dry_run" and result.attempts == []
-    assert result.request["headers"] == {"Content-Type": "application/json", "Idempotency-Key": "a" * 32, "Authorization": "Bearer ***"}
+    assert result.request["headers"] == {
+        "Content-Type": "application/json",
+        "Idempotency-Key": "a" * 32,
+        "Authorization": "Bearer ***",
+    }
     assert result.request["body"] == BODY.decode() and TOKEN not in json.dumps(result.request)
 
 
@@ -119,7 +123,7 @@ def test_a_connection_dropped_mid_response_is_retried_and_applied_once(dsp_serve
 
 
 def test_persistent_errors_and_timeouts_end_failed_after_the_attempts(dsp_server):
-    url, received, _ = dsp_server
+    url, _received, _ = dsp_server
     failed = _client(f"{url}/500", max_attempts=3).push(BODY, idempotency_key="k5")
     assert failed.status == "failed" and [a.http_status for a in failed.attempts] == [500, 500, 500]
     slow = _client(f"{url}/slow", max_attempts=2, timeout_seconds=0.2).push(BODY, idempotency_key="k6")

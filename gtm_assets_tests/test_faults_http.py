@@ -5,7 +5,7 @@ local server on 127.0.0.1: every retry carries the same Idempotency-Key, nothing
 
 import json
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
@@ -39,8 +39,9 @@ def _keys(state, prefix):
 
 
 def _answered_ok(state, prefix):
-    return Counter(r["headers"].get("Idempotency-Key") for r in state.requests
-                   if r["path"].startswith(prefix) and r["outcome"] == 200)
+    return Counter(
+        r["headers"].get("Idempotency-Key") for r in state.requests if r["path"].startswith(prefix) and r["outcome"] == 200
+    )
 
 
 # -- the DSP push, through the payload_push asset (its push log is the recorded state) ----------------
@@ -51,19 +52,25 @@ def warehouse(tmp_path, monkeypatch):
     with duckdb.connect(str(path)) as conn:
         for ddl in OUTBOX_DDL:
             conn.execute(ddl)
-        conn.execute("INSERT INTO main.payload_outbox (payload_id, created_at, document) VALUES ('p1', now()::TIMESTAMP, '{\"lines\": []}')")
+        conn.execute(
+            "INSERT INTO main.payload_outbox (payload_id, created_at, document) VALUES ('p1', now()::TIMESTAMP, '{\"lines\": []}')"
+        )
     (tmp_path / "outbox").mkdir()
     return path
 
 
 def _push(warehouse, url, max_attempts=4):
-    dsp = DspClient(mode="http", endpoint=f"{url}/dsp", api_token="t", timeout_seconds=TIMEOUT, max_attempts=max_attempts,
-                    backoff_seconds=0.0)
-    result = dg.materialize([payload_push], resources={"warehouse": DuckDBWarehouse(database=str(warehouse)), "dsp": dsp},
-                            raise_on_error=False)
+    dsp = DspClient(
+        mode="http", endpoint=f"{url}/dsp", api_token="t", timeout_seconds=TIMEOUT, max_attempts=max_attempts, backoff_seconds=0.0
+    )
+    result = dg.materialize(
+        [payload_push], resources={"warehouse": DuckDBWarehouse(database=str(warehouse)), "dsp": dsp}, raise_on_error=False
+    )
     with duckdb.connect(str(warehouse), read_only=True) as conn:
-        log = conn.execute("SELECT idempotency_key, attempt, http_status, error, final_status FROM main.payload_pushes "
-                           "ORDER BY attempted_at, attempt").fetchall()
+        log = conn.execute(
+            "SELECT idempotency_key, attempt, http_status, error, final_status FROM main.payload_pushes "
+            "ORDER BY attempted_at, attempt"
+        ).fetchall()
     return result.success, log
 
 
@@ -100,7 +107,7 @@ def test_platform_calls_under_faults(server, platform, fault):
     prefix = ROOTS[platform]
     state.script[prefix] = list(FAULTS[fault])
     adapter = make(platform, url, timeout_seconds=TIMEOUT, max_attempts=4)
-    event = {"event_id": "ev1", "event_time": datetime(2026, 1, 2, tzinfo=timezone.utc), "value": 10.0, "email_sha256": "a" * 64}
+    event = {"event_id": "ev1", "event_time": datetime(2026, 1, 2, tzinfo=UTC), "value": 10.0, "email_sha256": "a" * 64}
     (call,) = upload_conversions(adapter, [event], None)
     conn = duckdb.connect()
     ensure_tables(conn)
@@ -122,18 +129,27 @@ SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}}, "require
 
 
 def _completion(content: dict) -> tuple:
-    return (200, {"id": "c1", "object": "chat.completion", "created": 0, "model": "m",
-                  "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-                  "choices": [{"index": 0, "finish_reason": "stop",
-                               "message": {"role": "assistant", "content": json.dumps(content)}}]}, {})
+    return (
+        200,
+        {
+            "id": "c1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": json.dumps(content)}}],
+        },
+        {},
+    )
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_llm_calls_under_faults(server, fault):
     url, state = server
     state.script["/v1/chat"] = [*FAULTS[fault][:4], _completion({"name": "Champions"})]
-    client = LLMClient(mode="openai", base_url=f"{url}/v1", model="m", timeout_seconds=TIMEOUT, max_attempts=4,
-                       backoff_seconds=0.0)
+    client = LLMClient(
+        mode="openai", base_url=f"{url}/v1", model="m", timeout_seconds=TIMEOUT, max_attempts=4, backoff_seconds=0.0
+    )
     keys = lambda: _keys(state, "/v1/chat")  # noqa: E731
     if fault == "503 storm":
         with pytest.raises(LLMError, match="HTTP 503 .* after 4 attempts"):

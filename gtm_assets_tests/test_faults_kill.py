@@ -75,7 +75,9 @@ def test_sigkill_in_raw_events(world, tmp_path):
     with duckdb.connect(str(world.warehouse), read_only=True) as conn:
         rows, distinct, loaded = conn.execute(
             "SELECT count(*), count(DISTINCT source_row_number), any_value(f.rows_loaded) FROM raw.raw_events e "
-            "JOIN raw.landing_files f USING (source_file) WHERE source_file = ?", [f"landing/events/{NEW_FILE}"]).fetchone()
+            "JOIN raw.landing_files f USING (source_file) WHERE source_file = ?",
+            [f"landing/events/{NEW_FILE}"],
+        ).fetchone()
     assert rows == distinct == loaded > 700_000  # each line of the file once
 
 
@@ -84,8 +86,9 @@ def test_sigkill_in_the_dbt_governance_build(world, tmp_path):
     control = _control(world, tmp_path)
     command = materialize_command(GOVERNANCE)
     # mid-build: dbt has committed some models (into its staging copy) and is building the rest
-    _kill_and_check(world, command, "gtm_dbt_models",
-                    lambda logs: any("built in the staging copy" in (e.user_message or "") for e in logs))
+    _kill_and_check(
+        world, command, "gtm_dbt_models", lambda logs: any("built in the staging copy" in (e.user_message or "") for e in logs)
+    )
 
     run(world, command)
     run(control, command)

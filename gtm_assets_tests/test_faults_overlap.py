@@ -3,6 +3,7 @@ dagster.yaml, as `dagster dev` elsewhere or a new deployment creates): the first
 one-writer pool limit in the instance, and the hourly allocation job launched while the daily persona
 job writes waits for the pool: both succeed, neither fails on DuckDB's lock, nothing is written twice."""
 
+import itertools
 import os
 import shutil
 import signal
@@ -78,20 +79,23 @@ def test_the_hourly_allocation_waits_while_the_daily_persona_job_writes(fresh_ho
     with fresh_home.instance() as instance:
         runs = {r.job_name: r for r in instance.get_runs()}
         assert runs["daily_personas"].is_success and runs["hourly_allocations"].is_success
-        steps = sorted(s for name in ("daily_personas", "hourly_allocations")
-                       for s in _pooled_steps(fresh_home, runs[name].run_id))
-        logs = [r.user_message for name in ("daily_personas", "hourly_allocations")
-                for r in instance.all_logs(runs[name].run_id)]
+        steps = sorted(
+            s for name in ("daily_personas", "hourly_allocations") for s in _pooled_steps(fresh_home, runs[name].run_id)
+        )
+        logs = [r.user_message for name in ("daily_personas", "hourly_allocations") for r in instance.all_logs(runs[name].run_id)]
     # one writer at a time: no two steps (of either run) overlapped
-    for (_, end, step), (start_next, _, next_step) in zip(steps, steps[1:]):
+    for (_, end, step), (start_next, _, next_step) in itertools.pairwise(steps):
         assert start_next >= end, f"{next_step} started while {step} was running"
     assert not any("Could not set lock" in (message or "") for message in logs)
 
     after = state(fresh_home.warehouse)
     with duckdb.connect(str(fresh_home.warehouse), read_only=True) as conn:
-        plans = conn.execute("SELECT count(DISTINCT run_id) FROM main.allocation_history WHERE run_id = ?",
-                             [runs["hourly_allocations"].run_id]).fetchone()[0]
-        payloads = conn.execute("SELECT dagster_run_id, count(*) FROM main.payload_outbox GROUP BY 1 HAVING count(*) > 1").fetchall()
+        plans = conn.execute(
+            "SELECT count(DISTINCT run_id) FROM main.allocation_history WHERE run_id = ?", [runs["hourly_allocations"].run_id]
+        ).fetchone()[0]
+        payloads = conn.execute(
+            "SELECT dagster_run_id, count(*) FROM main.payload_outbox GROUP BY 1 HAVING count(*) > 1"
+        ).fetchall()
     # each run wrote its own plan / payload once; the allocation history grew by exactly one plan
     assert plans == 1 and payloads == []
     assert after["main.allocation_history"][0] == before["main.allocation_history"][0] + after["main.allocations"][0]
@@ -106,15 +110,19 @@ def test_the_daemons_run_queue_holds_one_writer_run_at_a_time(graph_run, data_di
     with workspace.instance() as instance:
         instance.get_runs()  # create the storage once, before several processes open it
     # the default-running sensors and schedules would launch runs of their own
-    stops = [start(workspace, [DAGSTER, kind, "stop", name, "-m", "gtm_assets.definitions"])
-             for kind, name in [("sensor", s.name) for s in defs.sensors if s.name != "writer_runs_sensor"]
-             + [("schedule", s.name) for s in defs.schedules]]
+    stops = [
+        start(workspace, [DAGSTER, kind, "stop", name, "-m", "gtm_assets.definitions"])
+        for kind, name in [("sensor", s.name) for s in defs.sensors if s.name != "writer_runs_sensor"]
+        + [("schedule", s.name) for s in defs.schedules]
+    ]
     assert all(stop.wait(timeout=300) == 0 for stop in stops)
     before = state(workspace.warehouse, tables=["main.allocation_history", "main.allocations"])
     daemon = start(workspace, [str(Path(DAGSTER).parent / "dagster-daemon"), "run", "-m", "gtm_assets.definitions"])
     try:
-        launches = [start(workspace, [DAGSTER, "job", "launch", "-m", "gtm_assets.definitions", "-j", job])
-                    for job in ("daily_personas", "hourly_allocations")]
+        launches = [
+            start(workspace, [DAGSTER, "job", "launch", "-m", "gtm_assets.definitions", "-j", job])
+            for job in ("daily_personas", "hourly_allocations")
+        ]
         assert all(launch.wait(timeout=300) == 0 for launch in launches)
         with workspace.instance() as instance:
             deadline, waited = time.monotonic() + 1200, False

@@ -52,8 +52,14 @@ def test_a_reader_says_in_one_line_that_a_writer_holds_the_file(warehouse, comma
     writer = _hold(warehouse, read_only=False)
     try:
         started = time.monotonic()
-        result = subprocess.run([GTM, *READERS[command]], cwd=REPO, capture_output=True, text=True, timeout=120,
-                                env={**_env(warehouse), "COLUMNS": "60"})
+        result = subprocess.run(
+            [GTM, *READERS[command]],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**_env(warehouse), "COLUMNS": "60"},
+        )
         waited = time.monotonic() - started
     finally:
         writer.communicate("\n", timeout=30)
@@ -73,6 +79,7 @@ def test_a_writer_waits_for_a_reader_and_then_writes(warehouse):
 
     reader = _hold(warehouse, read_only=True)
     started = time.monotonic()
+
     def finish_reading():
         reader.stdin.write("\n")
         reader.stdin.flush()

@@ -74,22 +74,31 @@ def test_a_whole_run_leaves_no_secret_anywhere(secret_run):
     assert not found and any(workspace.data.joinpath("outbox").iterdir())
     # every text column of every table
     with duckdb.connect(str(workspace.warehouse), read_only=True) as conn:
-        columns = conn.execute("SELECT table_schema, table_name, column_name FROM information_schema.columns c "
-                               "JOIN information_schema.tables t USING (table_schema, table_name) "
-                               "WHERE t.table_type = 'BASE TABLE' AND c.data_type IN ('VARCHAR', 'JSON')").fetchall()
+        columns = conn.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns c "
+            "JOIN information_schema.tables t USING (table_schema, table_name) "
+            "WHERE t.table_type = 'BASE TABLE' AND c.data_type IN ('VARCHAR', 'JSON')"
+        ).fetchall()
         assert len(columns) > 100
         for schema, table, column in columns:
             hits = conn.execute(
                 f'SELECT count(*) FROM "{schema}"."{table}" WHERE ' + " OR ".join(f'contains("{column}", ?)' for _ in needles),
-                needles).fetchone()[0]
+                needles,
+            ).fetchone()[0]
             assert hits == 0, f"{schema}.{table}.{column}"
 
 
 def test_no_key_outside_dev_mode_is_one_clear_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "GTM_HMAC_KEY"}
     for outside in ({"GTM_ENV": "production"}, {"GTM_DSP_MODE": "http"}):
-        result = subprocess.run([GTM, "run"], cwd=REPO, env={**env, **outside, "GTM_DATA_DIR": str(tmp_path)},
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [GTM, "run"],
+            cwd=REPO,
+            env={**env, **outside, "GTM_DATA_DIR": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 2 and result.stdout == ""
         (line,) = result.stderr.strip().splitlines()
         assert "GTM_HMAC_KEY is not set" in line and next(iter(outside)) in line
@@ -108,6 +117,8 @@ def test_dev_mode_is_written_on_every_run(graph_run, data_dir, tmp_path):
         runs = list(reversed(instance.get_runs()))
         assert [r.tags.get(DEV_KEY_TAG) for r in runs] == ["development", None, None]
         assert [r.is_success for r in runs] == [True, True, False]
-        failure = " ".join(f"{e.user_message} {e.dagster_event.event_specific_data if e.dagster_event else ''}"
-                           for e in instance.all_logs(runs[2].run_id))
+        failure = " ".join(
+            f"{e.user_message} {e.dagster_event.event_specific_data if e.dagster_event else ''}"
+            for e in instance.all_logs(runs[2].run_id)
+        )
         assert "GTM_ENV=production but GTM_HMAC_KEY is not set" in failure

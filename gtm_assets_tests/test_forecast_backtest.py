@@ -64,7 +64,9 @@ def test_forecast_asset_tables_and_check(graph_run, conn):
     assert by_horizon.horizon_day.tolist() == list(range(1, 15))
     assert set(by_horizon.n_forecasts) == {6}
     materialization = next(
-        e.materialization for r in graph_run.results for e in r.get_asset_materialization_events()
+        e.materialization
+        for r in graph_run.results
+        for e in r.get_asset_materialization_events()
         if e.materialization.asset_key.to_user_string() == "forecast"
     )
     metadata = materialization.metadata
@@ -84,12 +86,16 @@ def test_forecast_asset_tables_and_check(graph_run, conn):
 def test_the_plan_the_backtest_reads_is_not_the_realised_spend(conn):
     """The plan was fixed before the spend happened: over the backtest's days it differs from the
     realised total spend day by day by the later shocks (a few percent at least), not by rounding."""
-    days = conn.execute("""
+    days = (
+        conn.execute("""
         SELECT p.date::DATE AS day, sum(p.planned_spend::DOUBLE) AS planned, any_value(m.spend) AS realised
         FROM raw.raw_media_plan p
         JOIN (SELECT date::DATE AS day, sum(spend::DOUBLE) AS spend FROM raw.raw_media_spend GROUP BY 1) m
           ON m.day = p.date::DATE
-        GROUP BY 1 ORDER BY 1""").fetchdf().tail(6 * 28)
+        GROUP BY 1 ORDER BY 1""")
+        .fetchdf()
+        .tail(6 * 28)
+    )
     gap = (np.log(days["realised"] / days["planned"])).abs()
     assert gap.median() > 0.02
 
@@ -99,8 +105,16 @@ def test_backtest_uses_the_media_plan_for_the_horizon():
     # levels), so the forecast with the plan catches the jump that the recent mean misses.
     history, spend = spend_driven()
     plan = spend.assign(spend=np.where(spend.ds > history.ds.iloc[-15], 200.0, 100.0))
-    with_plan = backtest(history, horizon_days=14, initial_days=56, period_days=28, max_cutoffs=1, regressors=spend,
-                         future_regressors="given", plan=plan)
+    with_plan = backtest(
+        history,
+        horizon_days=14,
+        initial_days=56,
+        period_days=28,
+        max_cutoffs=1,
+        regressors=spend,
+        future_regressors="given",
+        plan=plan,
+    )
     without = backtest(history, horizon_days=14, initial_days=56, period_days=28, max_cutoffs=1, regressors=spend)
     mape_with = with_plan.attrs["summary"].set_index("model").loc["prophet", "mape"]
     assert mape_with < 0.1 < 0.35 < without.attrs["summary"].set_index("model").loc["prophet", "mape"]

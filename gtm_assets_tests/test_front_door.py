@@ -5,7 +5,6 @@ refused before anything runs, and headless Chromium shows the asset graph and an
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -62,8 +61,7 @@ def test_every_stage_is_listed_with_its_group_and_description(dagster):
 def personas_run(dagster) -> str:
     """One discover_personas run launched over GraphQL with typed config, as the README shows."""
     client, _ = dagster
-    launched = _launch(client, "discover_personas",
-                       {"ops": {"persona_clusters": {"config": {"n_bootstrap": 3, "max_k": 5}}}})
+    launched = _launch(client, "discover_personas", {"ops": {"persona_clusters": {"config": {"n_bootstrap": 3, "max_k": 5}}}})
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
     _assert_succeeds(client, run_id)
@@ -91,8 +89,21 @@ def test_bad_config_is_refused_before_anything_runs(dagster):
 
 def test_optimize_budget_with_infeasible_guardrails_fails_with_the_guardrails_message(dagster):
     client, _ = dagster
-    launched = _launch(client, "optimize_budget", {"ops": {"allocations": {"config": {
-        "total_daily_budget": 1000.0, "max_daily_change_pct": None, "floors": {"Search": 1500.0, "Social": 700.0}}}}})
+    launched = _launch(
+        client,
+        "optimize_budget",
+        {
+            "ops": {
+                "allocations": {
+                    "config": {
+                        "total_daily_budget": 1000.0,
+                        "max_daily_change_pct": None,
+                        "floors": {"Search": 1500.0, "Social": 700.0},
+                    }
+                }
+            }
+        },
+    )
     assert launched["__typename"] == "LaunchRunSuccess", launched
     run_id = launched["run"]["runId"]
     assert client.wait_for_run(run_id) == "FAILURE"
@@ -104,8 +115,11 @@ def test_generate_creatives_push_payload_and_ingest_landing_run_over_graphql(dag
     client, warehouse = dagster
     import duckdb
 
-    launched = _launch(client, "generate_creatives",
-                       {"ops": {"creative_library": {"config": {"channels": ["Social"], "synthesize_audio": False}}}})
+    launched = _launch(
+        client,
+        "generate_creatives",
+        {"ops": {"creative_library": {"config": {"channels": ["Social"], "synthesize_audio": False}}}},
+    )
     assert launched["__typename"] == "LaunchRunSuccess", launched
     _assert_succeeds(client, launched["run"]["runId"])
     launched = _launch(client, "push_payload", {})
@@ -114,18 +128,22 @@ def test_generate_creatives_push_payload_and_ingest_landing_run_over_graphql(dag
     _assert_succeeds(client, push_run)
     with duckdb.connect(str(warehouse), read_only=True) as db:  # the payload this run built, pushed dry-run
         payload_id, run_id = db.execute(
-            "SELECT payload_id, dagster_run_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()
+            "SELECT payload_id, dagster_run_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
         modes = {m for (m,) in db.execute("SELECT mode FROM main.payload_pushes WHERE payload_id = ?", [payload_id]).fetchall()}
     assert run_id == push_run and modes == {"dry_run"}
     # one landing file, registered and ingested the way the sensor does it: unchanged, so no row moves
     name = sorted(p.name for p in (data_dir / "landing" / "events").iterdir())[0]
     repository = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
-    added = client.graphql(readme_graphql()["add_partition"], {"selector": repository, "name": "landing_event_files", "key": name})
+    added = client.graphql(
+        readme_graphql()["add_partition"], {"selector": repository, "name": "landing_event_files", "key": name}
+    )
     assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
     with duckdb.connect(str(warehouse), read_only=True) as db:
         rows_before = db.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0]
-    launched = client.graphql(readme_graphql()["launch_partition"],
-                              {"selector": {**repository, "jobName": "ingest_landing"}, "partition": name})["launchRun"]
+    launched = client.graphql(
+        readme_graphql()["launch_partition"], {"selector": {**repository, "jobName": "ingest_landing"}, "partition": name}
+    )["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     _assert_succeeds(client, launched["run"]["runId"])
     with duckdb.connect(str(warehouse), read_only=True) as db:

@@ -26,22 +26,46 @@ def param(key, string=None, integer=None, double=None):
     return {"key": key, "value": {"string_value": string, "int_value": integer, "float_value": None, "double_value": double}}
 
 
-def event(name, ts, user, session, *params, analytics="Yes", ads="Yes", device="mobile", country="Germany",
-          revenue=None, transaction=None, items=(), first_touch=("google", "organic", "(organic)"), **extra):
+def event(
+    name,
+    ts,
+    user,
+    session,
+    *params,
+    analytics="Yes",
+    ads="Yes",
+    device="mobile",
+    country="Germany",
+    revenue=None,
+    transaction=None,
+    items=(),
+    first_touch=("google", "organic", "(organic)"),
+    **extra,
+):
     """One export row; ``session`` None leaves out ga_session_id, an int goes into int_value, a str
     into string_value (newer exports)."""
     event_params = list(params)
     if session is not None:
-        event_params.insert(0, param("ga_session_id", integer=session) if isinstance(session, int)
-                            else param("ga_session_id", string=session))
+        event_params.insert(
+            0, param("ga_session_id", integer=session) if isinstance(session, int) else param("ga_session_id", string=session)
+        )
     row = {
-        "event_date": "20240102", "event_timestamp": ts, "event_name": name, "event_params": event_params,
-        "user_pseudo_id": user, "stream_id": STREAM, "platform": "WEB",
+        "event_date": "20240102",
+        "event_timestamp": ts,
+        "event_name": name,
+        "event_params": event_params,
+        "user_pseudo_id": user,
+        "stream_id": STREAM,
+        "platform": "WEB",
         "privacy_info": {"analytics_storage": analytics, "ads_storage": ads, "uses_transient_token": "No"},
-        "device": {"category": device}, "geo": {"country": country},
+        "device": {"category": device},
+        "geo": {"country": country},
         "traffic_source": dict(zip(("source", "medium", "name"), first_touch)),
-        "ecommerce": ({"purchase_revenue": revenue, "purchase_revenue_in_usd": revenue, "transaction_id": transaction}
-                      if revenue is not None else None),
+        "ecommerce": (
+            {"purchase_revenue": revenue, "purchase_revenue_in_usd": revenue, "transaction_id": transaction}
+            if revenue is not None
+            else None
+        ),
         "items": [dict(item) for item in items],
     }
     row.update(extra)
@@ -54,15 +78,37 @@ def daily_file_events():
     return [
         # u1 session A: session_start carries a source, later page_view carries cpc: cpc wins
         event("session_start", DAY1 + 1, "u1", s, param("source", string="newsletter"), param("medium", string="email")),
-        event("page_view", DAY1 + 2, "u1", s, param("page_location", string="https://shop.example/?utm_source=google"),
-              param("source", string="google"), param("medium", string="cpc"), param("campaign", string="brand"),
-              param("term", string="shoes")),
-        event("purchase", DAY1 + 3, "u1", s, param("page_location", string="https://shop.example/thanks"),
-              revenue=120.5, transaction="T1", items=[{"item_id": "SKU1", "item_name": "Shoe", "price": 60.25,
-                                                       "quantity": 2, "item_revenue": 120.5}]),
+        event(
+            "page_view",
+            DAY1 + 2,
+            "u1",
+            s,
+            param("page_location", string="https://shop.example/?utm_source=google"),
+            param("source", string="google"),
+            param("medium", string="cpc"),
+            param("campaign", string="brand"),
+            param("term", string="shoes"),
+        ),
+        event(
+            "purchase",
+            DAY1 + 3,
+            "u1",
+            s,
+            param("page_location", string="https://shop.example/thanks"),
+            revenue=120.5,
+            transaction="T1",
+            items=[{"item_id": "SKU1", "item_name": "Shoe", "price": 60.25, "quantity": 2, "item_revenue": 120.5}],
+        ),
         # u2: the same ga_session_id as u1: a different session (client is part of the key)
-        event("page_view", DAY1 + 4, "u2", s, param("page_location", string="https://shop.example/?gclid=abc"),
-              device="(not set)", country="(data deleted)"),
+        event(
+            "page_view",
+            DAY1 + 4,
+            "u2",
+            s,
+            param("page_location", string="https://shop.example/?gclid=abc"),
+            device="(not set)",
+            country="(data deleted)",
+        ),
         # consent denied: consent mode writes no user_pseudo_id -> dropped for consent, no key
         event("page_view", DAY1 + 5, None, s, analytics="No", ads="No"),
         event("page_view", DAY1 + 6, None, s + 7, analytics="No", ads="No"),
@@ -72,12 +118,28 @@ def daily_file_events():
         # no ga_session_id -> quarantined, counted
         event("page_view", DAY1 + 9, "u3", None),
         # u4: consent mode not in use (NULL): kept; ads only on 'Yes' -> no ads consent; placeholders pass
-        event("page_view", DAY1 + 10, "u4", str(s + 60), param("page_location", string="https://shop.example/"),
-              param("source", string="<Other>"), param("medium", string="(not set)"), analytics=None, ads=None,
-              device="<obfuscated>", country="<Other>"),
+        event(
+            "page_view",
+            DAY1 + 10,
+            "u4",
+            str(s + 60),
+            param("page_location", string="https://shop.example/"),
+            param("source", string="<Other>"),
+            param("medium", string="(not set)"),
+            analytics=None,
+            ads=None,
+            device="<obfuscated>",
+            country="<Other>",
+        ),
         # u5: session crossing midnight, continued in the next daily file; ga_session_id as string
-        event("session_start", DAY1 + 86_399_000_000, "u5", str(s + 86_000), param("source", string="bing"),
-              param("medium", string="cpc")),
+        event(
+            "session_start",
+            DAY1 + 86_399_000_000,
+            "u5",
+            str(s + 86_000),
+            param("source", string="bing"),
+            param("medium", string="cpc"),
+        ),
     ]
 
 
@@ -85,8 +147,15 @@ def next_day_events():
     s = 1_704_153_600
     return [
         event("page_view", DAY1 + 86_400_500_000, "u5", s + 86_000, param("page_location", string="https://shop.example/p")),
-        event("purchase", DAY1 + 86_401_000_000, "u5", s + 86_000, revenue=30.0, transaction="T2",
-              items=[{"item_id": "SKU2", "price": 10.0, "quantity": 3, "item_revenue": 30.0}]),
+        event(
+            "purchase",
+            DAY1 + 86_401_000_000,
+            "u5",
+            s + 86_000,
+            revenue=30.0,
+            transaction="T2",
+            items=[{"item_id": "SKU2", "price": 10.0, "quantity": 3, "item_revenue": 30.0}],
+        ),
     ]
 
 
@@ -130,7 +199,9 @@ def ingest_and_govern(tmp_path, monkeypatch, files):
         for name in files:
             assert dg.materialize([raw_events], partition_key=name, instance=instance, resources=res).success
         result = dg.materialize(
-            [gtm_dbt_models, raw_rows_reconcile], instance=instance, resources=res,
+            [gtm_dbt_models, raw_rows_reconcile],
+            instance=instance,
+            resources=res,
             selection=dg.AssetSelection.groups("governance"),
         )
     assert result.success
@@ -148,41 +219,61 @@ def test_export_schema_fixture_through_governance(tmp_path, monkeypatch):
         handle.writelines(json.dumps(int64_as_text(r)) + "\n" for r in day2)
     # the intraday export of day 2 overlaps the daily one: the same two events again, as a JSON array
     (events / "events_intraday_20240103.json").write_text(json.dumps([int64_as_text(r) for r in day2], indent=2))
-    warehouse = ingest_and_govern(tmp_path, monkeypatch,
-                                  ["events_20240102.parquet", "events_20240103.json.gz", "events_intraday_20240103.json"])
+    warehouse = ingest_and_govern(
+        tmp_path, monkeypatch, ["events_20240102.parquet", "events_20240103.json.gz", "events_intraday_20240103.json"]
+    )
     with warehouse.get_connection() as conn:
-        outcomes = dict(conn.execute(
-            "SELECT coalesce(quarantine_reason, disposition), count(*) FROM main.event_dispositions GROUP BY 1").fetchall())
-        assert outcomes == {"kept": 8, "dropped_for_consent": 2, "missing_id": 2, "missing_session_id": 1,
-                            "duplicate_event": 2}
-        sessions = {r[0]: r[1:] for r in conn.execute(
-            """SELECT session_id, events, purchases, revenue, utm_source, utm_medium, utm_campaign, utm_term,
+        outcomes = dict(
+            conn.execute(
+                "SELECT coalesce(quarantine_reason, disposition), count(*) FROM main.event_dispositions GROUP BY 1"
+            ).fetchall()
+        )
+        assert outcomes == {"kept": 8, "dropped_for_consent": 2, "missing_id": 2, "missing_session_id": 1, "duplicate_event": 2}
+        sessions = {
+            r[0]: r[1:]
+            for r in conn.execute(
+                """SELECT session_id, events, purchases, revenue, utm_source, utm_medium, utm_campaign, utm_term,
                       device, country, consent_ads, first_touch_source, transactions, session_start
-               FROM main.guarded_sessions""").fetchall()}
+               FROM main.guarded_sessions"""
+            ).fetchall()
+        }
         s = 1_704_153_600
         # u1, u2 (the same ga_session_id as u1: another session), u4, u5 (across midnight)
         assert conn.execute("SELECT count(*) FROM main.guarded_sessions").fetchone()[0] == 4
         u4, u5 = sessions[str(s + 60)], sessions[str(s + 86_000)]
         assert conn.execute("SELECT count(*) FROM main.guarded_sessions WHERE session_id = ?", [str(s)]).fetchone()[0] == 2
-        u1 = next(r[1:] for r in conn.execute(
-            """SELECT session_id, events, purchases, revenue, utm_source, utm_medium, utm_campaign, utm_term,
+        u1 = next(
+            r[1:]
+            for r in conn.execute(
+                """SELECT session_id, events, purchases, revenue, utm_source, utm_medium, utm_campaign, utm_term,
                       device, country, consent_ads, first_touch_source, transactions, session_start
-               FROM main.guarded_sessions WHERE events = 3 AND session_id = ?""", [str(s)]).fetchall())
+               FROM main.guarded_sessions WHERE events = 3 AND session_id = ?""",
+                [str(s)],
+            ).fetchall()
+        )
         assert u1[:9] == (3, 1, 120.5, "google", "cpc", "brand", "shoes", "mobile", "Germany")
         u2 = conn.execute(
             "SELECT utm_source, utm_medium, device, country FROM main.guarded_sessions WHERE session_id = ? AND events = 1",
-            [str(s)]).fetchone()
+            [str(s)],
+        ).fetchone()
         assert u2 == ("google", "cpc", "(not set)", "(data deleted)")  # gclid without a source; placeholders
         assert u4[3:5] == ("<Other>", "(not set)") and u4[7:9] == ("<obfuscated>", "<Other>")
         assert u4[9] is False and u1[9] is True  # ads consent only on 'Yes'
         assert u5[:4] == (3, 1, 30.0, "bing") and str(u5[-1]).startswith("2024-01-02 23:59")
         assert u1[10] == "google"  # traffic_source kept as first touch
         assert conn.execute("SELECT sum(revenue), sum(events) FROM main.guarded_sessions").fetchone() == (150.5, 8)
-        items = conn.execute("SELECT transaction_id, item_id, quantity, item_revenue FROM main.ga4_event_items ORDER BY 1").fetchall()
+        items = conn.execute(
+            "SELECT transaction_id, item_id, quantity, item_revenue FROM main.ga4_event_items ORDER BY 1"
+        ).fetchall()
         assert items == [("T1", "SKU1", 2, 120.5), ("T2", "SKU2", 3, 30.0)]
         # the null user_pseudo_id rows never formed a key: nothing of them reached a session
-        assert conn.execute("SELECT count(*) FROM main.event_dispositions WHERE source_row_number IN (5, 6, 7, 8) "
-                            "AND source_file LIKE '%20240102%' AND session_lineage_id IS NOT NULL").fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM main.event_dispositions WHERE source_row_number IN (5, 6, 7, 8) "
+                "AND source_file LIKE '%20240102%' AND session_lineage_id IS NOT NULL"
+            ).fetchone()[0]
+            == 0
+        )
         bridge = conn.execute("SELECT count(*), count(DISTINCT source_file_sha256) FROM main.session_raw_rows").fetchone()
         assert bridge == (8, 2)
 
@@ -196,7 +287,16 @@ def test_param_values_are_read_by_key_whatever_the_slot(tmp_path):
     rows = [
         event("page_view", DAY1, "u", 11),
         event("page_view", DAY1 + 1, "u", "11"),
-        event("page_view", DAY1 + 2, "u", None, {"key": "ga_session_id", "value": {"string_value": None, "int_value": None, "float_value": None, "double_value": 11.0}}),
+        event(
+            "page_view",
+            DAY1 + 2,
+            "u",
+            None,
+            {
+                "key": "ga_session_id",
+                "value": {"string_value": None, "int_value": None, "float_value": None, "double_value": 11.0},
+            },
+        ),
     ]
     write_parquet(rows, events / "slots.parquet")
     con = duckdb.connect()
@@ -214,8 +314,21 @@ def test_param_values_are_read_by_key_whatever_the_slot(tmp_path):
 @pytest.mark.parametrize("layout", ["ga4-parquet", "ga4-json"])
 def test_simulated_ga4_export_matches_the_simulators_truth(tmp_path, monkeypatch, layout):
     out = tmp_path / "world"
-    command = [sys.executable, "-m", "gtm_assets.simulate", "--out", str(out), "--events", "6000",
-               "--days", "40", "--seed", "5", "--format", layout]
+    command = [
+        sys.executable,
+        "-m",
+        "gtm_assets.simulate",
+        "--out",
+        str(out),
+        "--events",
+        "6000",
+        "--days",
+        "40",
+        "--seed",
+        "5",
+        "--format",
+        layout,
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ}, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     truth = json.loads((out / "ga4_export_truth.json").read_text())
@@ -225,11 +338,18 @@ def test_simulated_ga4_export_matches_the_simulators_truth(tmp_path, monkeypatch
     warehouse = ingest_and_govern(out, monkeypatch, names)
     with warehouse.get_connection() as conn:
         sessions, events, revenue = conn.execute(
-            "SELECT count(*), sum(events), sum(revenue)::DOUBLE FROM main.guarded_sessions").fetchone()
-        outcomes = dict(conn.execute(
-            "SELECT coalesce(quarantine_reason, disposition), count(*) FROM main.event_dispositions GROUP BY 1").fetchall())
+            "SELECT count(*), sum(events), sum(revenue)::DOUBLE FROM main.guarded_sessions"
+        ).fetchone()
+        outcomes = dict(
+            conn.execute(
+                "SELECT coalesce(quarantine_reason, disposition), count(*) FROM main.event_dispositions GROUP BY 1"
+            ).fetchall()
+        )
         raw = conn.execute("SELECT count(*) FROM raw.raw_ga4_events").fetchone()[0]
     assert (sessions, events, round(revenue, 2)) == (flat["kept_sessions"], flat["kept"], flat["kept_revenue"])
-    assert outcomes == {"kept": flat["kept"], "dropped_for_consent": flat["dropped_for_consent"],
-                        "duplicate_event": flat["quarantined"]["duplicate_event_id"]}
+    assert outcomes == {
+        "kept": flat["kept"],
+        "dropped_for_consent": flat["dropped_for_consent"],
+        "duplicate_event": flat["quarantined"]["duplicate_event_id"],
+    }
     assert raw == truth["raw_rows"]

@@ -7,20 +7,34 @@ import hmac
 import json
 import os
 import random
-from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from gtm_assets.defs.governance.checks import find_pii
 from gtm_assets.cli.run import materialize_graph
+from gtm_assets.defs.governance.checks import find_pii
 from gtm_assets_tests.conftest import TEST_HMAC_KEY
 
 GRAPH_TABLES = [
-    "main.event_dispositions", "main.quarantined_events", "main.guarded_sessions", "main.features",
-    "main.customer_features", "main.personas", "main.persona_summary", "main.persona_clusters",
-    "main.persona_cluster_members", "main.creative_briefs", "main.mmm_model",
-    "main.mmm_response_curves", "main.mmm_decomposition", "main.forecast", "main.allocations",
-    "main.creative_library", "main.ad_sets", "main.audiences", "main.audience_members", "main.dsp_payload",
+    "main.event_dispositions",
+    "main.quarantined_events",
+    "main.guarded_sessions",
+    "main.features",
+    "main.customer_features",
+    "main.personas",
+    "main.persona_summary",
+    "main.persona_clusters",
+    "main.persona_cluster_members",
+    "main.creative_briefs",
+    "main.mmm_model",
+    "main.mmm_response_curves",
+    "main.mmm_decomposition",
+    "main.forecast",
+    "main.allocations",
+    "main.creative_library",
+    "main.ad_sets",
+    "main.audiences",
+    "main.audience_members",
+    "main.dsp_payload",
     "main.payload_outbox",
 ]
 
@@ -70,7 +84,8 @@ def test_source_row_numbers_point_at_the_exact_line(conn, data_dir, truth):
         path = data_dir / "landing" / "events" / name
         rows = conn.execute(
             "SELECT source_row_number, event_id, source_file_sha256 FROM raw.raw_events "
-            "WHERE source_file = ? AND event_id IS NOT NULL", [f"landing/events/{name}"]
+            "WHERE source_file = ? AND event_id IS NOT NULL",
+            [f"landing/events/{name}"],
         ).fetchall()
         if name.endswith(".parquet"):
             in_file = pq.read_table(path, columns=["event_id"]).column("event_id").to_pylist()
@@ -82,7 +97,7 @@ def test_source_row_numbers_point_at_the_exact_line(conn, data_dir, truth):
             with open(path, newline="") as handle:
                 in_file = [row["event_id"] for row in csv.DictReader(handle)]
         assert len(in_file) == truth["counts"]["raw_rows_per_file"][name]
-        for row_number, event_id, sha in rng.sample(rows, 200):
+        for row_number, event_id, _sha in rng.sample(rows, 200):
             assert in_file[row_number - 1] == event_id, (name, row_number)
         assert rows[0][2] == hashlib.sha256(path.read_bytes()).hexdigest()
 

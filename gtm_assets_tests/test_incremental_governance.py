@@ -18,8 +18,14 @@ DAY1 = [
 ]
 DAY2 = [
     # u1's session 100 continues after midnight in the next day's file
-    row("b1", user_pseudo_id="u1", session_id="100", event_name="purchase", revenue="42.00",
-        event_timestamp="2024-01-02T00:05:00Z"),
+    row(
+        "b1",
+        user_pseudo_id="u1",
+        session_id="100",
+        event_name="purchase",
+        revenue="42.00",
+        event_timestamp="2024-01-02T00:05:00Z",
+    ),
     row("a2", user_pseudo_id="u1", session_id="100", event_timestamp="2024-01-01T23:55:00Z"),  # re-delivered event
     row("b3", user_pseudo_id="u4", session_id="400", event_timestamp="2024-01-02T09:00:00Z"),
     row("b4", user_pseudo_id="u4", session_id="400", event_timestamp="not a time"),
@@ -43,15 +49,15 @@ def _govern(instance, res, names):
     instance.add_dynamic_partitions(landing_event_files.name, names)
     for name in names:
         assert dg.materialize([raw_events], partition_key=name, instance=instance, resources=res).success
-    result = dg.materialize([gtm_dbt_models], selection=dg.AssetSelection.groups("governance"),
-                            instance=instance, resources=res)
+    result = dg.materialize([gtm_dbt_models], selection=dg.AssetSelection.groups("governance"), instance=instance, resources=res)
     assert result.success
 
 
 def _snapshot(warehouse):
     with warehouse.get_connection() as conn:
-        return {table: sorted(conn.execute(f"SELECT {columns} FROM {table}").fetchall(), key=str)
-                for table, columns in TABLES.items()}
+        return {
+            table: sorted(conn.execute(f"SELECT {columns} FROM {table}").fetchall(), key=str) for table, columns in TABLES.items()
+        }
 
 
 @pytest.fixture()
@@ -89,7 +95,8 @@ def test_incremental_day_equals_full_rebuild_and_replacement_rebuilds(setup):
             # day 1's rows were not processed again; the session continued on day 2 was rebuilt
             untouched = conn.execute(
                 "SELECT count(*) FROM main.event_outcomes WHERE source_file LIKE '%day1.csv' AND processed_at = ?",
-                [first_processed]).fetchone()[0]
+                [first_processed],
+            ).fetchone()[0]
             assert untouched == len(DAY1)
 
         full_data, full_wh, full_res = make("full")

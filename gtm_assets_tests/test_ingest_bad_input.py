@@ -18,11 +18,25 @@ HEADER = ",".join(EVENT_COLUMNS)
 
 
 def row(event_id: str, **values) -> str:
-    fields = {"event_id": event_id, "event_timestamp": "2024-01-01T10:00:00.000000Z", "event_name": "page_view",
-              "user_pseudo_id": "u1", "session_id": "1704103200", "page_location": "https://shop.example.com/",
-              "utm_source": "google", "utm_medium": "cpc", "utm_campaign": "c1", "device": "mobile", "country": "US",
-              "revenue": "", "email": "a@example.com", "ip_address": "10.0.0.1", "consent_analytics": "true",
-              "consent_ads": "true", **values}
+    fields = {
+        "event_id": event_id,
+        "event_timestamp": "2024-01-01T10:00:00.000000Z",
+        "event_name": "page_view",
+        "user_pseudo_id": "u1",
+        "session_id": "1704103200",
+        "page_location": "https://shop.example.com/",
+        "utm_source": "google",
+        "utm_medium": "cpc",
+        "utm_campaign": "c1",
+        "device": "mobile",
+        "country": "US",
+        "revenue": "",
+        "email": "a@example.com",
+        "ip_address": "10.0.0.1",
+        "consent_analytics": "true",
+        "consent_ads": "true",
+        **values,
+    }
     return ",".join(fields[c] for c in EVENT_COLUMNS)
 
 
@@ -38,13 +52,16 @@ def db():
 
 
 def loaded(db, name):
-    return db.execute("SELECT source_row_number, event_id FROM raw.raw_events WHERE source_file = ? ORDER BY 1",
-                      [f"landing/events/{name}"]).fetchall()
+    return db.execute(
+        "SELECT source_row_number, event_id FROM raw.raw_events WHERE source_file = ? ORDER BY 1", [f"landing/events/{name}"]
+    ).fetchall()
 
 
 def rejected(db, name):
-    return db.execute("SELECT source_row_number, error_type FROM raw.rejected_lines WHERE source_file = ? ORDER BY 1",
-                      [f"landing/events/{name}"]).fetchall()
+    return db.execute(
+        "SELECT source_row_number, error_type FROM raw.rejected_lines WHERE source_file = ? ORDER BY 1",
+        [f"landing/events/{name}"],
+    ).fetchall()
 
 
 def test_unchanged_file_is_not_read_again_and_a_replaced_file_replaces_its_rows(db, landing):
@@ -93,8 +110,10 @@ def test_unreadable_files_are_recorded_with_one_line_and_the_others_load(db, lan
 
 def test_a_failed_replacement_keeps_the_previous_rows(db, landing):
     path = landing / "a.parquet"
-    db.execute(f"COPY (SELECT 'p1' AS event_id, {', '.join(repr(c) + ' AS ' + c for c in EVENT_COLUMNS[1:])}) "
-               f"TO '{path}' (FORMAT parquet)")
+    db.execute(
+        f"COPY (SELECT 'p1' AS event_id, {', '.join(repr(c) + ' AS ' + c for c in EVENT_COLUMNS[1:])}) "
+        f"TO '{path}' (FORMAT parquet)"
+    )
     assert ingest_event_file(db, landing, "a.parquet").rows == 1
     path.write_bytes(b"truncated")
     assert ingest_event_file(db, landing, "a.parquet").status == "failed"
@@ -116,15 +135,22 @@ def test_damaged_csv_lines_are_quarantined_with_their_row_numbers(db, landing):
     assert (outcome.rows, outcome.rejected_lines) == (4, 3)
     assert loaded(db, "d.csv") == [(1, "e1"), (2, "e2"), (4, "e4"), (7, "e7")]
     assert [n for n, _ in rejected(db, "d.csv")] == [3, 5, 6]
-    assert db.execute("SELECT page_location FROM raw.raw_events WHERE event_id = 'e2'").fetchone()[0] == 'https://shop.example.com/?q="a\nb"'
+    assert (
+        db.execute("SELECT page_location FROM raw.raw_events WHERE event_id = 'e2'").fetchone()[0]
+        == 'https://shop.example.com/?q="a\nb"'
+    )
 
 
 def test_damaged_json_lines_are_quarantined_with_their_row_numbers(db, landing):
     import json
 
     good = lambda i: json.dumps({c: (f"j{i}" if c == "event_id" else "x") for c in EVENT_COLUMNS})  # noqa: E731
-    content = b"\n".join([good(1).encode(), b"{not json", b"", good(4).encode().replace(b'"x"', b'"\xff"', 1),
-                          b"[1, 2]", good(6).encode()]) + b"\n"
+    content = (
+        b"\n".join(
+            [good(1).encode(), b"{not json", b"", good(4).encode().replace(b'"x"', b'"\xff"', 1), b"[1, 2]", good(6).encode()]
+        )
+        + b"\n"
+    )
     (landing / "d.jsonl.gz").write_bytes(gzip.compress(content))
     outcome = ingest_event_file(db, landing, "d.jsonl.gz")
     assert (outcome.rows, outcome.rejected_lines) == (2, 4)
@@ -132,7 +158,7 @@ def test_damaged_json_lines_are_quarantined_with_their_row_numbers(db, landing):
     assert rejected(db, "d.jsonl.gz") == [(2, "INVALID JSON"), (3, "EMPTY LINE"), (4, "INVALID ENCODING"), (5, "INVALID JSON")]
 
 
-@pytest.mark.parametrize("name", ["it's \"quoted\".csv", "glob*[x]?.csv", "sp ace; DROP TABLE x;--.csv", "ünï.csv"])
+@pytest.mark.parametrize("name", ['it\'s "quoted".csv', "glob*[x]?.csv", "sp ace; DROP TABLE x;--.csv", "ünï.csv"])
 def test_odd_names_load_without_touching_sql_or_globs(db, landing, name):
     (landing / name).write_text(f"{HEADER}\n{row('e1')}\n")
     (landing / "glob-victim.csv").write_text(f"{HEADER}\n{row('x1')}\n{row('x2')}\n")
@@ -158,7 +184,8 @@ def test_a_link_leading_outside_the_folder_is_refused(db, landing):
 # -- property: random mixtures never crash and reconcile exactly -------------------------------------
 VALID = st.builds(
     lambda i, text: row(f"e{i}", page_location='"' + text.replace('"', '""') + '"'),
-    st.integers(0, 10**6), st.text(st.characters(blacklist_categories=["Cs"]), max_size=40),
+    st.integers(0, 10**6),
+    st.text(st.characters(blacklist_categories=["Cs"]), max_size=40),
 )
 DAMAGED = st.sampled_from(["only,three,fields", row("x") + ",too,many", "\udcff" + row("y")[1:], ""])
 
@@ -217,7 +244,9 @@ def test_raw_events_partition_never_fails_on_bad_input(tmp_path, monkeypatch):
     with dg.DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions(landing_event_files.name, ["missing_cols.csv"])
         result = dg.materialize(
-            [raw_events], partition_key="missing_cols.csv", instance=instance,
+            [raw_events],
+            partition_key="missing_cols.csv",
+            instance=instance,
             resources={"warehouse": DuckDBWarehouse(database=str(tmp_path / "e.duckdb"))},
         )
     assert result.success
@@ -250,9 +279,8 @@ def test_production_without_key_refuses_to_hash(monkeypatch, tmp_path):
     monkeypatch.delenv("GTM_HMAC_KEY", raising=False)
     with pytest.raises(settings.MissingSecretError, match="GTM_HMAC_KEY"):
         settings.hmac_key()
-    with pytest.raises(settings.MissingSecretError):
-        with DuckDBWarehouse(database=str(tmp_path / "p.duckdb")).get_connection():
-            pass
+    with pytest.raises(settings.MissingSecretError), DuckDBWarehouse(database=str(tmp_path / "p.duckdb")).get_connection():
+        pass
     monkeypatch.setenv("GTM_ENV", "development")
     assert settings.hmac_key() == settings.DEVELOPMENT_HMAC_KEY.encode()
 
@@ -282,7 +310,8 @@ def test_row_numbers_are_exact_on_large_files_read_with_many_threads(db, landing
     assert outcome.rejected_lines == 6 and outcome.rows == rows - 6
     wrong = db.execute(
         "SELECT count(*) FROM raw.raw_events WHERE source_file = 'landing/events/damaged.csv' "
-        "AND source_row_number <> revenue::BIGINT").fetchall()[0][0]
+        "AND source_row_number <> revenue::BIGINT"
+    ).fetchall()[0][0]
     assert wrong == 0
     assert [n for n, _ in rejected(db, "damaged.csv")] == [7 + 50_000 * k for k in range(6)]
 
@@ -297,10 +326,24 @@ def test_a_negative_measured_lift_loads_but_a_negative_spend_is_refused(tmp_path
     header = ",".join(LIFT_TEST_COLUMNS)
     (folder / "lifts.csv").write_text(f"{header}\nSearch,2025-03-03,2025-03-30,12000.00,-850.25,400.00\n")
     with duckdb.connect() as conn:
-        sync_csv_folder(conn, table="raw_lift_tests", folder=folder, source_prefix="landing/experiments",
-                        columns=LIFT_TEST_COLUMNS, typed_columns=LIFT_TEST_TYPES, signed_columns=("incremental_revenue",))
+        sync_csv_folder(
+            conn,
+            table="raw_lift_tests",
+            folder=folder,
+            source_prefix="landing/experiments",
+            columns=LIFT_TEST_COLUMNS,
+            typed_columns=LIFT_TEST_TYPES,
+            signed_columns=("incremental_revenue",),
+        )
         assert conn.execute("SELECT incremental_revenue::DECIMAL(18, 2)::DOUBLE FROM raw.raw_lift_tests").fetchone()[0] == -850.25
         (folder / "lifts.csv").write_text(f"{header}\nSearch,2025-03-03,2025-03-30,-12000.00,-850.25,400.00\n")
         with pytest.raises(LandingFileError, match=r"lifts.csv: row 1, column 'spend': '-12000.00' is not a valid non-negative"):
-            sync_csv_folder(conn, table="raw_lift_tests", folder=folder, source_prefix="landing/experiments",
-                            columns=LIFT_TEST_COLUMNS, typed_columns=LIFT_TEST_TYPES, signed_columns=("incremental_revenue",))
+            sync_csv_folder(
+                conn,
+                table="raw_lift_tests",
+                folder=folder,
+                source_prefix="landing/experiments",
+                columns=LIFT_TEST_COLUMNS,
+                typed_columns=LIFT_TEST_TYPES,
+                signed_columns=("incremental_revenue",),
+            )

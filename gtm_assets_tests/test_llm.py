@@ -25,8 +25,13 @@ PROFILE = {
     "centroid_means": {"total_spend": 1450.0, "deals_purchases": 1.2},
     "centroid_z": {"total_spend": 1.4, "deals_purchases": -0.8},
 }
-BRIEF = CopyBrief(audience="500 customers who spend above average", responds_to="recognition", tone="warm",
-                  offer_type="loyalty", offer_figures={"points_multiplier": 2})
+BRIEF = CopyBrief(
+    audience="500 customers who spend above average",
+    responds_to="recognition",
+    tone="warm",
+    offer_type="loyalty",
+    offer_figures={"points_multiplier": 2},
+)
 SCHEMA = {"type": "object", "required": ["x"], "properties": {"x": {"type": "integer"}}}
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
 
@@ -36,8 +41,10 @@ def _copy_answer(request: dict, behaviour: str) -> str:
     with a banned phrase ('red') or a superlative ('amber') in the first variant when asked."""
     user = json.loads(request["messages"][1]["content"])
     fmt = FORMATS[user["format"]["name"]]
-    brief = CopyBrief(**{k: v for k, v in user["brief"].items() if k in ("audience", "responds_to", "tone", "offer_type", "offer_figures")},
-                      role=user["brief"].get("reader_role"))
+    brief = CopyBrief(
+        **{k: v for k, v in user["brief"].items() if k in ("audience", "responds_to", "tone", "offer_type", "offer_figures")},
+        role=user["brief"].get("reader_role"),
+    )
     variants = write_offline(brief, fmt, GUIDE, n_variants=user["variants"], seed=41)["variants"]
     first = fmt.fields[0].name
     for i, variant in enumerate(variants):
@@ -90,9 +97,20 @@ def llm_server():
                 # A server that echoes the key back: it must still never reach an error message.
                 body = json.dumps({"error": {"message": f"boom for key {API_KEY}"}}).encode()
             else:
-                reply = {"id": "c1", "object": "chat.completion", "created": 0, "model": model, "usage": USAGE,
-                         "choices": [{"index": 0, "finish_reason": "stop",
-                                      "message": {"role": "assistant", "content": _answer(request, model, calls)}}]}
+                reply = {
+                    "id": "c1",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": model,
+                    "usage": USAGE,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": _answer(request, model, calls)},
+                        }
+                    ],
+                }
                 body = json.dumps(reply).encode()
             try:
                 self.send_response(status)
@@ -186,15 +204,19 @@ def test_errors_never_carry_the_key(llm_server):
 
 def test_llm_copy_is_checked_and_red_variants_are_kept_blocked_and_replaced(llm_server):
     url, received = llm_server
-    written = write_ad_set_copy(_client(url, "red"), BRIEF, FORMATS["social"], GUIDE, n_variants=2, seed=0,
-                                internal_labels=("Champions",))
+    written = write_ad_set_copy(
+        _client(url, "red"), BRIEF, FORMATS["social"], GUIDE, n_variants=2, seed=0, internal_labels=("Champions",)
+    )
     generators = [(v.generator, v.compliance.light) for v in written.variants]
     assert generators == [("llm", RED), ("llm", "green"), ("offline", "green")]
     assert any("banned_phrase" in r for r in written.variants[0].compliance.reasons)
     assert "not green" in written.variants[2].fallback_reason
     assert written.calls[0].total_tokens == 18
     request = json.loads(received[-1]["body"]["messages"][1]["content"])
-    assert request["brand_guide"]["required_disclaimers"] == ["Terms apply."] and "guaranteed" in request["brand_guide"]["banned_phrases"]
+    assert (
+        request["brand_guide"]["required_disclaimers"] == ["Terms apply."]
+        and "guaranteed" in request["brand_guide"]["banned_phrases"]
+    )
     assert request["format"]["fields"][0] == {"name": "primary_text", "max_characters": 125}
     assert "Champions" not in json.dumps(request)  # the prompt carries no segment label
 
@@ -210,8 +232,9 @@ def test_unusable_answers_fall_back_to_the_offline_copywriter_with_the_reason(ll
 
 def test_cluster_naming_by_llm_with_deterministic_request(llm_server):
     url, received = llm_server
-    names = _client(url).name_clusters([PROFILE, {**PROFILE, "centroid_z": {"deals_purchases": 1.1}}],
-                                       ["Big Spenders", "Deal Seekers"])
+    names = _client(url).name_clusters(
+        [PROFILE, {**PROFILE, "centroid_z": {"deals_purchases": 1.1}}], ["Big Spenders", "Deal Seekers"]
+    )
     assert [n["name"] for n in names] == ["High Total Spend", "High Deals Purchases"]
     assert all(n["naming"] == "llm" and n["naming_fallback_reason"] is None for n in names)
     _client(url).name_clusters([PROFILE], ["Big Spenders"])
@@ -256,7 +279,7 @@ def test_configuration_errors_are_explicit(monkeypatch):
     from gtm_assets.llm import llm_from_settings
 
     with pytest.raises(LLMConfigurationError, match="base_url and model"):
-        LLMClient(mode="openai").enabled
+        _ = LLMClient(mode="openai").enabled
     with pytest.raises(ValueError):
         LLMClient(mode="gpt")
     monkeypatch.setenv("GTM_LLM_MODE", "openai")

@@ -13,14 +13,17 @@ from gtm_assets_tests.dbt_render import render_macro
 PACKAGE = Path(__file__).resolve().parent.parent / "gtm_assets"
 
 
-@pytest.mark.parametrize(("raw", "meta", "google"), [
-    ("  Anna.Smith1@Example.COM ", "anna.smith1@example.com", "anna.smith1@example.com"),
-    ("John.Doe@GMAIL.com", "john.doe@gmail.com", "johndoe@gmail.com"),
-    ("j.o.e@googlemail.com", "j.o.e@googlemail.com", "joe@googlemail.com"),
-    ("not-an-email", None, None),
-    ("two@@example.com", None, None),
-    ("", None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "meta", "google"),
+    [
+        ("  Anna.Smith1@Example.COM ", "anna.smith1@example.com", "anna.smith1@example.com"),
+        ("John.Doe@GMAIL.com", "john.doe@gmail.com", "johndoe@gmail.com"),
+        ("j.o.e@googlemail.com", "j.o.e@googlemail.com", "joe@googlemail.com"),
+        ("not-an-email", None, None),
+        ("two@@example.com", None, None),
+        ("", None, None),
+    ],
+)
 def test_email_normalisation_per_platform(raw, meta, google):
     conn = duckdb.connect()
     sql = ", ".join(render_macro(f"normalized_email('x', '{p}')") for p in ("meta", "google_ads", "tiktok"))
@@ -28,13 +31,16 @@ def test_email_normalisation_per_platform(raw, meta, google):
     assert got == (meta, google, meta)
 
 
-@pytest.mark.parametrize(("raw", "meta", "e164"), [
-    ("+44 20 7946 0958", "442079460958", "+442079460958"),
-    ("0044 (20) 7946-0958", "442079460958", "+442079460958"),
-    ("+1 555-010-9999", "15550109999", "+15550109999"),
-    ("020 7946 0958", None, None),  # no country code: unknown country
-    ("+44 12", None, None),
-])
+@pytest.mark.parametrize(
+    ("raw", "meta", "e164"),
+    [
+        ("+44 20 7946 0958", "442079460958", "+442079460958"),
+        ("0044 (20) 7946-0958", "442079460958", "+442079460958"),
+        ("+1 555-010-9999", "15550109999", "+15550109999"),
+        ("020 7946 0958", None, None),  # no country code: unknown country
+        ("+44 12", None, None),
+    ],
+)
 def test_phone_normalisation_per_platform(raw, meta, e164):
     conn = duckdb.connect()
     sql = ", ".join(render_macro(f"normalized_phone('x', '{p}')") for p in ("meta", "google_ads", "tiktok"))
@@ -59,8 +65,10 @@ def test_match_keys_are_unkeyed_hashes_of_consented_users_only(conn):
     ).fetchall()
     assert rows and all(consent for *_, consent in rows)
     # recompute the hashes from the raw rows, in Python, for the users the warehouse keyed
-    raw = conn.execute("SELECT DISTINCT pii_hmac(trim(user_pseudo_id)), email FROM raw.raw_events WHERE email IS NOT NULL "
-                       "AND lower(trim(consent_ads)) = 'true'").fetchall()
+    raw = conn.execute(
+        "SELECT DISTINCT pii_hmac(trim(user_pseudo_id)), email FROM raw.raw_events WHERE email IS NOT NULL "
+        "AND lower(trim(consent_ads)) = 'true'"
+    ).fetchall()
     expected = {}
     for user_key, email in raw:
         expected.setdefault(user_key, set()).add(_hash_of(email))
@@ -71,27 +79,39 @@ def test_users_without_ads_consent_never_reach_an_audience_an_upload_or_the_outb
     refused = conn.execute(
         "WITH latest AS (SELECT user_key, arg_max(consent_ads, (session_start, lineage_id)) AS consent FROM main.guarded_sessions "
         "GROUP BY user_key) SELECT DISTINCT r.email FROM raw.raw_events r JOIN latest l ON l.user_key = pii_hmac(trim(r.user_pseudo_id)) "
-        "WHERE NOT l.consent AND r.email IS NOT NULL").fetchall()
-    refused_hashes = {_hash_of(e) for e, in refused}
-    refused_keys = {k for k, in conn.execute(
-        "SELECT user_key FROM main.guarded_sessions GROUP BY user_key HAVING NOT arg_max(consent_ads, (session_start, lineage_id))").fetchall()}
+        "WHERE NOT l.consent AND r.email IS NOT NULL"
+    ).fetchall()
+    refused_hashes = {_hash_of(e) for (e,) in refused}
+    refused_keys = {
+        k
+        for (k,) in conn.execute(
+            "SELECT user_key FROM main.guarded_sessions GROUP BY user_key HAVING NOT arg_max(consent_ads, (session_start, lineage_id))"
+        ).fetchall()
+    }
     assert refused_hashes and refused_keys
     outbox = [json.loads(p.read_text()) for p in (data_dir / "outbox" / "platforms").rglob("*.json")]
     assert outbox, "the dry run wrote no platform requests"
     sent = {value for document in outbox for value in _strings(document)}
     assert any(len(v) == 64 for v in sent)  # match keys were sent ...
-    assert not sent & refused_hashes        # ... but none of a user without ads consent
-    members = {k for k, in conn.execute("SELECT member_key FROM main.audience_members WHERE consented").fetchall()}
+    assert not sent & refused_hashes  # ... but none of a user without ads consent
+    members = {k for (k,) in conn.execute("SELECT member_key FROM main.audience_members WHERE consented").fetchall()}
     assert not members & refused_keys
-    uploaded = conn.execute("SELECT count(*), count(*) FILTER (WHERE NOT t.consent_ads OR t.user_key IN (SELECT unnest(?))) "
-                            "FROM main.conversion_uploads u JOIN main.touchpoints t ON t.session_lineage_id = u.event_id",
-                            [sorted(refused_keys)]).fetchone()
+    uploaded = conn.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT t.consent_ads OR t.user_key IN (SELECT unnest(?))) "
+        "FROM main.conversion_uploads u JOIN main.touchpoints t ON t.session_lineage_id = u.event_id",
+        [sorted(refused_keys)],
+    ).fetchone()
     assert uploaded[0] > 0 and uploaded[1] == 0
     # yet their conversions are in the attribution totals
-    converted_refused = conn.execute("SELECT count(*) FROM main.touchpoints WHERE is_conversion_touch AND user_key IN (SELECT unnest(?))",
-                                     [sorted(refused_keys)]).fetchone()[0]
+    converted_refused = conn.execute(
+        "SELECT count(*) FROM main.touchpoints WHERE is_conversion_touch AND user_key IN (SELECT unnest(?))",
+        [sorted(refused_keys)],
+    ).fetchone()[0]
     total = conn.execute("SELECT sum(credited_conversions) FROM main.attribution WHERE model = 'linear'").fetchone()[0]
-    assert converted_refused > 0 and total == conn.execute("SELECT count(*) FROM main.touchpoints WHERE is_conversion_touch").fetchone()[0]
+    assert (
+        converted_refused > 0
+        and total == conn.execute("SELECT count(*) FROM main.touchpoints WHERE is_conversion_touch").fetchone()[0]
+    )
 
 
 def _strings(value):

@@ -93,8 +93,10 @@ def test_without_lift_tests_always_on_channels_are_identified_only_by_a_switch_o
             assert row["roi"] == pytest.approx(truth["channels"][channel]["true_roi"], rel=0.30), channel
             continue
         assert not row["identified"], channel
-        assert "extrapolates the curve to zero spend" in row["identification_reason"] or \
-            "barely varies" in row["identification_reason"], channel
+        assert (
+            "extrapolates the curve to zero spend" in row["identification_reason"]
+            or "barely varies" in row["identification_reason"]
+        ), channel
 
 
 def test_bad_lift_test_is_named(truth, data_dir):
@@ -130,11 +132,16 @@ def test_asset_outputs_and_check(graph_run, conn, truth):
         "SELECT count(DISTINCT week) FROM main.mmm_decomposition WHERE component = 'holiday' AND value <> 0"
     ).fetchall()[0][0]
     assert holiday_weeks == 4  # Black Friday and Cyber Monday weeks of two years
-    materialization = next(e.materialization for r in graph_run.results for e in r.get_asset_materialization_events()
-                           if e.materialization.asset_key.to_user_string() == "mmm_model")
+    materialization = next(
+        e.materialization
+        for r in graph_run.results
+        for e in r.get_asset_materialization_events()
+        if e.materialization.asset_key.to_user_string() == "mmm_model"
+    )
     assert "identification_reason" in materialization.metadata["identification"].value
-    evaluations = [e for r in graph_run.results for e in r.get_asset_check_evaluations()
-                   if e.check_name == "mmm_fit_not_degenerate"]
+    evaluations = [
+        e for r in graph_run.results for e in r.get_asset_check_evaluations() if e.check_name == "mmm_fit_not_degenerate"
+    ]
     assert len(evaluations) == 1 and evaluations[0].passed
 
 
@@ -164,8 +171,23 @@ def test_asset_roi_covers_truth_times_observed_share(graph_run, conn, truth, dat
 
 
 def test_degenerate_fit_is_named():
-    good = {"channel": "TV", "spend_cv": 0.8, **{c: 1.0 for c in ("roi_lo", "roi_hi", "marginal_roi_lo",
-            "marginal_roi_hi", "coefficient_lo", "coefficient_hi", "contribution_lo", "contribution_hi")}}
+    good = {
+        "channel": "TV",
+        "spend_cv": 0.8,
+        **{
+            c: 1.0
+            for c in (
+                "roi_lo",
+                "roi_hi",
+                "marginal_roi_lo",
+                "marginal_roi_hi",
+                "coefficient_lo",
+                "coefficient_hi",
+                "contribution_lo",
+                "contribution_hi",
+            )
+        },
+    }
     flat = {**good, "channel": "Radio", "spend_cv": 0.01}  # not identified, but not a broken fit
     assert degenerate_fit_problems([good, flat], r2=0.9) == []
     broken = {**good, "channel": "Print", "roi_hi": float("nan")}
@@ -177,8 +199,9 @@ def test_degenerate_fit_is_named():
 def test_event_column_without_events_is_named(truth, data_dir):
     panel, _, _, names = _inputs(truth, data_dir)
     with pytest.raises(MMMInputError, match="event column 'promo' marks no week"):
-        fit_mmm(panel.assign(promo="na"), date_col="week", target_col="revenue", spend_cols=names,
-                event_cols=["promo"], n_bootstrap=1)
+        fit_mmm(
+            panel.assign(promo="na"), date_col="week", target_col="revenue", spend_cols=names, event_cols=["promo"], n_bootstrap=1
+        )
 
 
 def _run_cli(argv: list[str]) -> int:
@@ -199,8 +222,20 @@ def test_cli_fits_a_csv_with_lift_tests_and_rejects_bad_input(truth, data_dir, t
     panel.to_csv(good, index=False)
     panel.assign(TV=panel["TV"].where(panel.index != 5, -3.0)).to_csv(bad, index=False)
     tests.to_csv(lift, index=False)
-    common = ["mmm", "fit", "--date-col", "week", "--target-col", "revenue", "--event-cols", "holiday",
-              "--spend-cols", ",".join(names), "--bootstrap", "3"]
+    common = [
+        "mmm",
+        "fit",
+        "--date-col",
+        "week",
+        "--target-col",
+        "revenue",
+        "--event-cols",
+        "holiday",
+        "--spend-cols",
+        ",".join(names),
+        "--bootstrap",
+        "3",
+    ]
     assert _run_cli([*common, "--csv", str(good), "--lift-tests", str(lift), "--json"]) == 0
     output = json.loads(capsys.readouterr().out)
     assert [c["channel"] for c in output["channels"]] == names

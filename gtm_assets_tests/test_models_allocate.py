@@ -32,10 +32,7 @@ CPA = {"tv": 80.0, "search": 30.0, "social": 45.0, "display": 20.0}
 
 def true_daily_revenue(result: pd.DataFrame) -> float:
     params = TRUE_RESPONSE.set_index("channel")
-    return sum(
-        expected_response(params.loc[row.channel], 7 * row.recommended_spend) / 7
-        for row in result.itertuples()
-    )
+    return sum(expected_response(params.loc[row.channel], 7 * row.recommended_spend) / 7 for row in result.itertuples())
 
 
 def run(method: str, guardrails: Guardrails) -> pd.DataFrame:
@@ -68,8 +65,11 @@ def _bounds(guardrails: Guardrails, current: dict, channels: list[str]) -> tuple
     lower, upper = [], []
     for c in channels:
         base = current.get(c, 0.0)
-        lo = max(guardrails.floors.get(c, 0.0), guardrails.min_learning_spend if base > 0 else 0.0,
-                 base * (1 - cap) if cap is not None and base > 0 else 0.0)
+        lo = max(
+            guardrails.floors.get(c, 0.0),
+            guardrails.min_learning_spend if base > 0 else 0.0,
+            base * (1 - cap) if cap is not None and base > 0 else 0.0,
+        )
         hi = min(guardrails.ceilings.get(c, math.inf), base * (1 + cap) if cap is not None and base > 0 else math.inf)
         lower.append(lo)
         upper.append(hi)
@@ -86,12 +86,20 @@ def _optimum_gap(table: pd.DataFrame, channels: list[str], current: dict, guardr
     return got, best
 
 
-@pytest.mark.parametrize("guardrails", [
-    Guardrails(total_daily_budget=10_000.0),
-    Guardrails(total_daily_budget=4_000.0),
-    Guardrails(total_daily_budget=9_999.99, floors={"display": 1_200.0}, ceilings={"tv": 5_600.0},
-               max_daily_change_pct=0.3, min_learning_spend=1_100.0),
-])
+@pytest.mark.parametrize(
+    "guardrails",
+    [
+        Guardrails(total_daily_budget=10_000.0),
+        Guardrails(total_daily_budget=4_000.0),
+        Guardrails(
+            total_daily_budget=9_999.99,
+            floors={"display": 1_200.0},
+            ceilings={"tv": 5_600.0},
+            max_daily_change_pct=0.3,
+            min_learning_spend=1_100.0,
+        ),
+    ],
+)
 def test_mmm_optimal_reaches_the_brute_force_optimum(guardrails):
     got, best = _optimum_gap(TRUE_RESPONSE, CHANNELS, CURRENT, guardrails, steps=60)
     assert got >= best * (1 - 0.005) and got <= best * (1 + 0.005), (got, best)
@@ -100,10 +108,16 @@ def test_mmm_optimal_reaches_the_brute_force_optimum(guardrails):
 def test_s_curves_need_the_global_search():
     """Steep S-curves: spending the budget on one or two channels beats spreading it; an equal split
     and a local search from it are far from the optimum, the allocator is not."""
-    table = pd.DataFrame({
-        "channel": ["a", "b", "c", "d"], "time_step_days": 1, "decay": 0.0, "shape": [4.0, 3.5, 3.0, 3.8],
-        "half_saturation": [3_000.0, 4_000.0, 2_500.0, 6_000.0], "coefficient": [9_000.0, 11_000.0, 6_000.0, 15_000.0],
-    })
+    table = pd.DataFrame(
+        {
+            "channel": ["a", "b", "c", "d"],
+            "time_step_days": 1,
+            "decay": 0.0,
+            "shape": [4.0, 3.5, 3.0, 3.8],
+            "half_saturation": [3_000.0, 4_000.0, 2_500.0, 6_000.0],
+            "coefficient": [9_000.0, 11_000.0, 6_000.0, 15_000.0],
+        }
+    )
     channels = list(table.channel)
     guardrails = Guardrails(total_daily_budget=8_000.0)
     got, best = _optimum_gap(table, channels, {}, guardrails, steps=80)
@@ -119,11 +133,22 @@ def test_mmm_optimal_reaches_the_optimum_on_simulated_worlds(seed):
     the budget is the world's last 28 days' average, with and without a 25% volatility cap."""
     world = simulate_world(seed, pd.date_range("2024-01-01", periods=730, freq="D"), "hard" if seed == 4 else "default")
     names = [c.name for c in SIM_CHANNELS]
-    table = pd.DataFrame([{"channel": c, "time_step_days": 1, "adstock": world.channels[c]["adstock"],
-                           "decay": world.channels[c]["decay"], "adstock_peak": world.channels[c]["peak_days"],
-                           "saturation": "hill", "half_saturation": world.channels[c]["half_saturation"],
-                           "shape": world.channels[c]["shape"], "coefficient": world.channels[c]["coefficient"]}
-                          for c in names])
+    table = pd.DataFrame(
+        [
+            {
+                "channel": c,
+                "time_step_days": 1,
+                "adstock": world.channels[c]["adstock"],
+                "decay": world.channels[c]["decay"],
+                "adstock_peak": world.channels[c]["peak_days"],
+                "saturation": "hill",
+                "half_saturation": world.channels[c]["half_saturation"],
+                "shape": world.channels[c]["shape"],
+                "coefficient": world.channels[c]["coefficient"],
+            }
+            for c in names
+        ]
+    )
     base = {c: float(world.daily[f"spend_{c}"].tail(28).mean()) for c in names}
     total = round(sum(base.values()), 2)
     for cap in (None, 0.25):
@@ -191,26 +216,38 @@ def test_a_flighted_channel_off_this_week_comes_back_against_its_trailing_base()
     lets it return (within ±25% of that average) instead of keeping it at zero for good."""
     base = {**CURRENT, "tv": 4_000.0}  # the trailing average; TV's last 7 days were 0
     guardrails = Guardrails(total_daily_budget=10_000.0, max_daily_change_pct=0.25)
-    result = allocate("mmm_optimal", channels=CHANNELS, current=base, guardrails=guardrails,
-                      mmm_channels=TRUE_RESPONSE).set_index("channel")
+    result = allocate(
+        "mmm_optimal", channels=CHANNELS, current=base, guardrails=guardrails, mmm_channels=TRUE_RESPONSE
+    ).set_index("channel")
     assert 3_000.0 - 0.01 <= result.loc["tv", "recommended_spend"] <= 5_000.0 + 0.01
     assert result.loc["tv", "recommended_spend"] > 0
 
 
 def test_inverse_cpa_excludes_channels_without_conversions_with_a_note():
     cpa = {**CPA, "tv": math.nan, "display": 0.0}
-    result = allocate("inverse_cpa", channels=CHANNELS, current=CURRENT,
-                      guardrails=Guardrails(total_daily_budget=10_000.0, min_learning_spend=100.0),
-                      mmm_channels=TRUE_RESPONSE, cpa=cpa).set_index("channel")
+    result = allocate(
+        "inverse_cpa",
+        channels=CHANNELS,
+        current=CURRENT,
+        guardrails=Guardrails(total_daily_budget=10_000.0, min_learning_spend=100.0),
+        mmm_channels=TRUE_RESPONSE,
+        cpa=cpa,
+    ).set_index("channel")
     assert result.loc["tv", "recommended_spend"] == pytest.approx(100.0)  # its lower bound
     assert "excluded from the 1/CPA split" in result.loc["tv", "excluded_reason"]
     assert "excluded from the 1/CPA split" in result.loc["tv", "rationale"]
     assert result.loc["search", "recommended_spend"] / result.loc["social", "recommended_spend"] == pytest.approx(
-        CPA["social"] / CPA["search"], rel=1e-3)
+        CPA["social"] / CPA["search"], rel=1e-3
+    )
     assert result.recommended_spend.sum() == pytest.approx(10_000.0, abs=0.01)
     with pytest.raises(ValueError, match="at least one channel with a positive, finite CPA"):
-        allocate("inverse_cpa", channels=CHANNELS, current=CURRENT, guardrails=Guardrails(total_daily_budget=1_000.0),
-                 cpa={c: math.nan for c in CHANNELS})
+        allocate(
+            "inverse_cpa",
+            channels=CHANNELS,
+            current=CURRENT,
+            guardrails=Guardrails(total_daily_budget=1_000.0),
+            cpa={c: math.nan for c in CHANNELS},
+        )
 
 
 def _draws(multipliers: np.ndarray) -> pd.DataFrame:
@@ -218,8 +255,16 @@ def _draws(multipliers: np.ndarray) -> pd.DataFrame:
     rows = []
     for draw, m in enumerate(multipliers):
         for row in TRUE_RESPONSE.itertuples():
-            rows.append({"draw": draw, "channel": row.channel, "decay": row.decay, "half_saturation": row.half_saturation,
-                         "shape": row.shape, "coefficient": row.coefficient * m})
+            rows.append(
+                {
+                    "draw": draw,
+                    "channel": row.channel,
+                    "decay": row.decay,
+                    "half_saturation": row.half_saturation,
+                    "shape": row.shape,
+                    "coefficient": row.coefficient * m,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -229,13 +274,15 @@ def test_revenue_intervals_come_from_the_draws():
     percentiles, per channel and in total."""
     guardrails = Guardrails(total_daily_budget=10_000.0)
     table = TRUE_RESPONSE.assign(roi=1.0, roi_lo=0.5, roi_hi=2.0)
-    same = allocate("mmm_optimal", channels=CHANNELS, current=CURRENT, guardrails=guardrails, mmm_channels=table,
-                    draws=_draws(np.ones(20)))
+    same = allocate(
+        "mmm_optimal", channels=CHANNELS, current=CURRENT, guardrails=guardrails, mmm_channels=table, draws=_draws(np.ones(20))
+    )
     np.testing.assert_allclose(same.expected_incremental_revenue_lo, same.expected_incremental_revenue)
     np.testing.assert_allclose(same.expected_incremental_revenue_hi, same.expected_incremental_revenue)
     multipliers = np.linspace(0.8, 1.2, 41)
-    spread = allocate("mmm_optimal", channels=CHANNELS, current=CURRENT, guardrails=guardrails, mmm_channels=table,
-                      draws=_draws(multipliers))
+    spread = allocate(
+        "mmm_optimal", channels=CHANNELS, current=CURRENT, guardrails=guardrails, mmm_channels=table, draws=_draws(multipliers)
+    )
     lo, hi = np.percentile(multipliers, [5, 95])
     np.testing.assert_allclose(spread.expected_incremental_revenue_lo, lo * spread.expected_incremental_revenue, rtol=1e-9)
     np.testing.assert_allclose(spread.expected_incremental_revenue_hi, hi * spread.expected_incremental_revenue, rtol=1e-9)
@@ -270,7 +317,9 @@ def test_infeasible_ceilings_and_crossed_bounds_are_named():
     with pytest.raises(InfeasibleGuardrails, match=r"ceilings sum to 7,000.00 < total budget"):
         run("uniform", Guardrails(total_daily_budget=10_000.0, ceilings=ceilings))
     crossed = Guardrails(total_daily_budget=10_000.0, floors={"tv": 6_000.0}, max_daily_change_pct=0.1)
-    with pytest.raises(InfeasibleGuardrails, match=r"tv: lower bound 6,000.00 \(floor\) exceeds upper bound 5,500.00 \(volatility_cap\)"):
+    with pytest.raises(
+        InfeasibleGuardrails, match=r"tv: lower bound 6,000.00 \(floor\) exceeds upper bound 5,500.00 \(volatility_cap\)"
+    ):
         run("uniform", crossed)
 
 

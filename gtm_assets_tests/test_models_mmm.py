@@ -42,12 +42,7 @@ def make_panel(seed: int = 4, n_weeks: int = 156, noise_sd: float = 6000.0):
         "social": _flighted(rng, n_weeks, 2, 0.6, 5e3, 25e3),
         "display": _flighted(rng, n_weeks, 3, 0.5, 5e3, 25e3),
     }
-    revenue = (
-        200e3
-        + 30e3 * t / n_weeks
-        + 15e3 * np.sin(2 * np.pi * t / 52.18)
-        + rng.normal(0, noise_sd, n_weeks)
-    )
+    revenue = 200e3 + 30e3 * t / n_weeks + 15e3 * np.sin(2 * np.pi * t / 52.18) + rng.normal(0, noise_sd, n_weeks)
     true_roi = {}
     for channel, (decay, relative_k, shape, roi) in TRUE_PARAMS.items():
         adstock = geometric_adstock(spend[channel], decay)
@@ -61,9 +56,7 @@ def make_panel(seed: int = 4, n_weeks: int = 156, noise_sd: float = 6000.0):
 @pytest.fixture(scope="module")
 def fitted():
     panel, true_roi = make_panel()
-    result = fit_mmm(
-        panel, date_col="week", target_col="revenue", spend_cols=CHANNELS, n_bootstrap=30, seed=0
-    )
+    result = fit_mmm(panel, date_col="week", target_col="revenue", spend_cols=CHANNELS, n_bootstrap=30, seed=0)
     return panel, true_roi, result
 
 
@@ -101,14 +94,22 @@ def test_delayed_adstock_peaks_after_the_spend_and_settles_at_its_multiplier():
 @pytest.mark.parametrize(("family", "shape"), [("hill", 0.7), ("hill", 2.5), ("logistic", 1.0), ("michaelis_menten", 1.0)])
 @pytest.mark.parametrize("adstock", ["geometric", "delayed"])
 def test_marginal_response_is_the_slope_of_the_expected_response(family, shape, adstock):
-    curve = ChannelResponse(coefficient=5000.0, half_saturation=900.0, shape=shape, decay=0.4, saturation=family,
-                            adstock=adstock, peak=1.5)
+    curve = ChannelResponse(
+        coefficient=5000.0, half_saturation=900.0, shape=shape, decay=0.4, saturation=family, adstock=adstock, peak=1.5
+    )
     for spend in (50.0, 400.0, 2500.0):
         step = spend * 1e-6
         numeric = (curve.expected(spend + step) - curve.expected(spend - step)) / (2 * step)
         assert curve.marginal(spend) == pytest.approx(numeric, rel=1e-5)
-    row = {"coefficient": 5000.0, "half_saturation": 900.0, "shape": shape, "decay": 0.4, "saturation": family,
-           "adstock": adstock, "adstock_peak": 1.5}
+    row = {
+        "coefficient": 5000.0,
+        "half_saturation": 900.0,
+        "shape": shape,
+        "decay": 0.4,
+        "saturation": family,
+        "adstock": adstock,
+        "adstock_peak": 1.5,
+    }
     assert expected_response(row, 400.0) == pytest.approx(float(curve.expected(400.0)))
 
 
@@ -153,9 +154,7 @@ def test_outputs_are_complete_and_consistent(fitted):
         assert curve.weekly_spend.max() == pytest.approx(3 * panel[channel].max())
         assert np.all(np.diff(curve.incremental_revenue) >= -1e-9)
         row = channels.set_index("channel").loc[channel]
-        assert expected_response(row, curve.weekly_spend.iloc[-1]) == pytest.approx(
-            curve.incremental_revenue.iloc[-1]
-        )
+        assert expected_response(row, curve.weekly_spend.iloc[-1]) == pytest.approx(curve.incremental_revenue.iloc[-1])
     draws = result.draws
     assert draws["draw"].nunique() == 30 and len(draws) == 30 * len(CHANNELS)
     # Each draw's ROI is its own curve's: the interval is the spread of the draws' ROIs.
@@ -173,9 +172,7 @@ def test_outputs_are_complete_and_consistent(fitted):
 
 
 def _fit(panel, **kwargs):
-    return fit_mmm(
-        panel, date_col="week", target_col="revenue", spend_cols=CHANNELS, n_bootstrap=5, **kwargs
-    )
+    return fit_mmm(panel, date_col="week", target_col="revenue", spend_cols=CHANNELS, n_bootstrap=5, **kwargs)
 
 
 def test_duplicated_week_is_named():
@@ -220,18 +217,27 @@ def test_too_few_weeks():
 
 
 def _lift(**overrides) -> pd.DataFrame:
-    row = {"channel": "search", "start_date": "2021-06-09", "end_date": "2021-07-06", "spend": 20000.0,
-           "incremental_revenue": 50000.0, "standard_error": 8000.0}
+    row = {
+        "channel": "search",
+        "start_date": "2021-06-09",
+        "end_date": "2021-07-06",
+        "spend": 20000.0,
+        "incremental_revenue": 50000.0,
+        "standard_error": 8000.0,
+    }
     return pd.DataFrame([{**row, **overrides}])
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"channel": "podcast"}, r"lift test 1 \(podcast, .*channel is not one of spend_cols"),
-    ({"standard_error": 0.0}, r"standard_error > 0"),
-    ({"spend": -5.0}, r"spend > 0"),
-    ({"start_date": "2020-12-01"}, r"window runs outside the modelled days \(2021-01-04\.\.2023-12-31\)"),
-    ({"end_date": "2021-05-01"}, r"start <= end"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"channel": "podcast"}, r"lift test 1 \(podcast, .*channel is not one of spend_cols"),
+        ({"standard_error": 0.0}, r"standard_error > 0"),
+        ({"spend": -5.0}, r"spend > 0"),
+        ({"start_date": "2020-12-01"}, r"window runs outside the modelled days \(2021-01-04\.\.2023-12-31\)"),
+        ({"end_date": "2021-05-01"}, r"start <= end"),
+    ],
+)
 def test_bad_lift_test_is_named(overrides, message):
     panel, _ = make_panel()
     with pytest.raises(MMMInputError, match=message):
@@ -257,20 +263,24 @@ def test_identification_names_each_reason_and_its_fix():
     rng = np.random.default_rng(0)
     n = 104
     flights = np.repeat(rng.random(n // 4 + 1) < 0.5, 4)[:n] * 100.0
-    spend = np.column_stack([
-        flights,                                   # a: clean on/off spend...
-        np.repeat(rng.random(n // 4 + 1) < 0.5, 4)[:n] * rng.uniform(50, 150, n),  # b: ...but a wide interval
-        100 + rng.normal(0, 2, n),                 # c: barely varies (and never near zero)
-        flights * rng.uniform(0.9, 1.1, n),        # d: moves with a
-        100 * rng.uniform(0.6, 1.4, n),            # e: never near zero, no lift test
-    ])
-    table = pd.DataFrame({
-        "channel": list("abcde"),
-        "roi": [2.0, 1.0, 1.0, 1.0, 1.0],
-        "roi_lo": [1.8, 0.0, 0.9, 0.9, 0.9],
-        "roi_hi": [2.2, 3.5, 1.1, 1.1, 1.1],
-        "spend_cv": spend.std(axis=0) / spend.mean(axis=0),
-    })
+    spend = np.column_stack(
+        [
+            flights,  # a: clean on/off spend...
+            np.repeat(rng.random(n // 4 + 1) < 0.5, 4)[:n] * rng.uniform(50, 150, n),  # b: ...but a wide interval
+            100 + rng.normal(0, 2, n),  # c: barely varies (and never near zero)
+            flights * rng.uniform(0.9, 1.1, n),  # d: moves with a
+            100 * rng.uniform(0.6, 1.4, n),  # e: never near zero, no lift test
+        ]
+    )
+    table = pd.DataFrame(
+        {
+            "channel": list("abcde"),
+            "roi": [2.0, 1.0, 1.0, 1.0, 1.0],
+            "roi_lo": [1.8, 0.0, 0.9, 0.9, 0.9],
+            "roi_hi": [2.2, 3.5, 1.1, 1.1, 1.1],
+            "spend_cv": spend.std(axis=0) / spend.mean(axis=0),
+        }
+    )
     base = np.column_stack([np.ones(n), np.arange(n) / n])
     none = np.array([], dtype=int)
     verdict = identification(table, spend, base, none, np.array([]), np.array([]), np.array([])).set_index(table.channel)

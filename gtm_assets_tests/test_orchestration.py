@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import dagster as dg
 import pytest
@@ -17,8 +16,14 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
     defs = load_definitions()
     schedules = {s.name: s.cron_schedule for s in defs.schedules}
     jobs = {job.name for job in defs.jobs}
-    assert {"ingest_landing", "discover_personas", "generate_creatives", "optimize_budget", "push_payload",
-            "refit_models"} <= jobs
+    assert {
+        "ingest_landing",
+        "discover_personas",
+        "generate_creatives",
+        "optimize_budget",
+        "push_payload",
+        "refit_models",
+    } <= jobs
     # no job is launched both by a sensor and by a schedule
     scheduled = {s.job_name for s in defs.schedules}
     sensed = {job.name for sensor in defs.sensors if sensor.has_jobs for job in sensor.jobs}
@@ -33,11 +38,32 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
     assert {s.name for s in defs.sensors} == {"landing_files_sensor", "governance_automation_sensor", "writer_runs_sensor"}
     graph = defs.resolve_asset_graph()
     expected = {
-        "raw_events", "raw_media_spend", "raw_customers", "guarded_sessions", "quarantined_events",
-        "event_dispositions", "session_raw_rows", "ga4_event_items", "features", "customer_features", "personas",
-        "mmm_model", "forecast", "allocations", "audiences", "creative_library", "dsp_payload", "payload_push",
-        "lineage_edges", "touchpoints", "match_keys", "attribution", "platform_metrics", "platform_campaigns",
-        "offline_conversions", "experiment_results",
+        "raw_events",
+        "raw_media_spend",
+        "raw_customers",
+        "guarded_sessions",
+        "quarantined_events",
+        "event_dispositions",
+        "session_raw_rows",
+        "ga4_event_items",
+        "features",
+        "customer_features",
+        "personas",
+        "mmm_model",
+        "forecast",
+        "allocations",
+        "audiences",
+        "creative_library",
+        "dsp_payload",
+        "payload_push",
+        "lineage_edges",
+        "touchpoints",
+        "match_keys",
+        "attribution",
+        "platform_metrics",
+        "platform_campaigns",
+        "offline_conversions",
+        "experiment_results",
     }
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert expected <= keys
@@ -50,8 +76,14 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
     assert upstream == {"stg_events", "quarantined_events"}
     staged = {k.to_user_string() for k in graph.get(dg.AssetKey("stg_flat_events")).parent_keys}
     assert staged == {"raw_events"}
-    assert {k.to_user_string() for k in graph.get(dg.AssetKey("dsp_payload")).parent_keys} == {"allocations", "creative_library", "audiences"}
-    assert all(graph.get(key).code_version for key in graph.get_all_asset_keys() if not graph.get(key).is_external), "code versions"
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey("dsp_payload")).parent_keys} == {
+        "allocations",
+        "creative_library",
+        "audiences",
+    }
+    assert all(graph.get(key).code_version for key in graph.get_all_asset_keys() if not graph.get(key).is_external), (
+        "code versions"
+    )
     # governance follows new raw data through declarative automation, not a hand-written sensor
     for name in ("event_dispositions", "guarded_sessions", "features"):
         assert graph.get(dg.AssetKey(name)).automation_condition is not None, name
@@ -61,10 +93,13 @@ def _record_ingested(instance, name, path):
     """What a raw_events run leaves in the instance: the file's sha256 for its partition."""
     import hashlib
 
-    instance.report_runless_asset_event(dg.AssetMaterialization(
-        asset_key="raw_events", partition=name,
-        metadata={"source_file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
-    ))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(
+            asset_key="raw_events",
+            partition=name,
+            metadata={"source_file_sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+        )
+    )
 
 
 def _tick(sensor, instance, cursor):
@@ -172,9 +207,12 @@ WRITER = textwrap.dedent(
 def test_two_overlapping_runs_both_succeed(tmp_path, truth):
     """Two processes materialize (Python asset + dbt model) into the same DuckDB file at once."""
     env = {**os.environ, "GTM_DUCKDB_PATH": str(tmp_path / "shared.duckdb")}
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=300) for p in procs]
-    for proc, (out, err) in zip(procs, outputs):
+    for proc, (_out, err) in zip(procs, outputs):
         assert proc.returncode == 0, err[-3000:]
     (a_start, a_end), (b_start, b_end) = [tuple(map(float, out.strip().splitlines()[-1].split())) for out, _ in outputs]
     assert a_start < b_end and b_start < a_end  # the runs really overlapped in time
@@ -184,8 +222,13 @@ def test_without_the_lock_a_second_writer_fails(tmp_path):
     """The hazard the lock removes: DuckDB refuses a second writer process outright."""
     path = tmp_path / "raw.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('open', flush=True); time.sleep(5)"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('open', flush=True); time.sleep(5)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "open"
     probe = subprocess.run(

@@ -58,9 +58,7 @@ def _materialization(graph_run, asset: str) -> dict:
 
 
 def test_cohort_sizes_equal_an_independent_count_from_year_birth(conn, expected):
-    sizes = dict(conn.execute(
-        "SELECT cohort, count(*) FROM main.personas WHERE entity_type = 'customer' GROUP BY 1"
-    ).fetchall())
+    sizes = dict(conn.execute("SELECT cohort, count(*) FROM main.personas WHERE entity_type = 'customer' GROUP BY 1").fetchall())
     assert sizes == expected["cohort"].value_counts().to_dict()
     assert sum(sizes.values()) == len(expected) == 2240
 
@@ -69,7 +67,9 @@ def test_every_customer_follows_its_cohorts_median_rule(conn, expected):
     merged = _customers(conn).merge(expected, left_on="customer_id", right_on="ID", validate="one_to_one")
     assert len(merged) == len(expected)
     assert (merged["cohort_x"] == merged["cohort_y"]).all()
-    assert (merged["persona_x"] == merged["persona_y"]).all(), merged.loc[merged["persona_x"] != merged["persona_y"], ["ID", "persona_x", "persona_y"]]
+    assert (merged["persona_x"] == merged["persona_y"]).all(), merged.loc[
+        merged["persona_x"] != merged["persona_y"], ["ID", "persona_x", "persona_y"]
+    ]
     # Tie rule: equal to the median is "low". Past acceptances sit at the median (0) for most
     # customers; none of them may be called high-engagement.
     at_median = merged[(merged["cohort_y"] != "Unassigned") & (merged["accepts"] == merged["median_accepts"])]
@@ -82,8 +82,11 @@ def test_every_customer_follows_its_cohorts_median_rule(conn, expected):
 def test_persona_summary_equals_a_direct_groupby(conn, expected):
     summary = conn.execute("SELECT * FROM main.persona_summary").fetchdf().set_index(["cohort", "persona"])
     direct = expected.groupby(["cohort", "persona"]).agg(
-        customers=("ID", "size"), response_rate=("Response", "mean"), mean_spend=("spend", "mean"),
-        mean_engagement=("accepts", "mean"), mean_income=("Income", "mean"),
+        customers=("ID", "size"),
+        response_rate=("Response", "mean"),
+        mean_spend=("spend", "mean"),
+        mean_engagement=("accepts", "mean"),
+        mean_income=("Income", "mean"),
     )
     assert sorted(summary.index) == sorted(direct.index)
     for key, row in direct.iterrows():
@@ -156,8 +159,10 @@ def test_segmentation_recovers_planted_clusters_and_names_them():
     rng = np.random.default_rng(5)
     centers = {"big": (3.0, 0.0), "deal": (0.0, 3.0), "quiet": (-3.0, -3.0)}
     frame = pd.concat(
-        [pd.DataFrame(rng.normal(c, 0.4, size=(200 + 100 * i, 2)), columns=["spend", "deals"]).assign(truth=name)
-         for i, (name, c) in enumerate(centers.items())],
+        [
+            pd.DataFrame(rng.normal(c, 0.4, size=(200 + 100 * i, 2)), columns=["spend", "deals"]).assign(truth=name)
+            for i, (name, c) in enumerate(centers.items())
+        ],
         ignore_index=True,
     )
     traits = [Trait("spend", "Big Spenders", "Light Spenders"), Trait("deals", "Deal Seekers", "Full-Price")]
@@ -180,8 +185,13 @@ def test_clustering_is_deterministic_and_its_quality_is_recorded(conn, graph_run
         f"SELECT lineage_id, {', '.join(c + '::DOUBLE AS ' + c for c in columns)} FROM main.customer_features ORDER BY lineage_id"
     ).fetchdf()
     runs = [
-        discover_segments(frame, CUSTOMER_TRAITS, k_range=range(config.min_k, config.max_k + 1),
-                          n_bootstrap=config.n_bootstrap, seed=config.seed)
+        discover_segments(
+            frame,
+            CUSTOMER_TRAITS,
+            k_range=range(config.min_k, config.max_k + 1),
+            n_bootstrap=config.n_bootstrap,
+            seed=config.seed,
+        )
         for _ in range(2)
     ]
     assert (runs[0].labels == runs[1].labels).all()
@@ -205,7 +215,8 @@ def test_clustering_is_deterministic_and_its_quality_is_recorded(conn, graph_run
     assert quality["customer"]["k"] == runs[0].k
     clusters = conn.execute("SELECT population, cluster_name, members FROM main.persona_clusters").fetchdf()
     assert clusters.groupby("population")["members"].sum().to_dict() == {
-        "customer": 2240, "user": conn.execute("SELECT count(*) FROM main.features").fetchall()[0][0]
+        "customer": 2240,
+        "user": conn.execute("SELECT count(*) FROM main.features").fetchall()[0][0],
     }
     assert clusters["cluster_name"].is_unique
 

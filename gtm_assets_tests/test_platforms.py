@@ -6,7 +6,7 @@ offline conversions with event ids; dry-run sends nothing and writes the exact r
 import json
 import socket
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -24,28 +24,74 @@ HASH_A, HASH_B = "a" * 64, "b" * 64
 
 def make(platform: str, url: str = "", **overrides):
     cls = {"meta": MetaAdsAdapter, "google_ads": GoogleAdsAdapter, "tiktok": TikTokAdsAdapter}[platform]
-    extra = {"meta": {"ad_account_id": "act_1", "pixel_id": "77"}, "google_ads": {"customer_id": "1", "developer_token": "dev-s3cret"},
-             "tiktok": {"advertiser_id": "5", "pixel_code": "PX"}}[platform]
+    extra = {
+        "meta": {"ad_account_id": "act_1", "pixel_id": "77"},
+        "google_ads": {"customer_id": "1", "developer_token": "dev-s3cret"},
+        "tiktok": {"advertiser_id": "5", "pixel_code": "PX"},
+    }[platform]
     mode = {"mode": "http", "base_url": f"{url}{ROOTS[platform]}"} if url else {}
-    settings = {"access_token": TOKEN, "channels": ["Search" if platform == "google_ads" else "Social"], "backoff_seconds": 0.0,
-                "timeout_seconds": 2.0, "requests_per_second": 0, **mode, **extra, **overrides}
+    settings = {
+        "access_token": TOKEN,
+        "channels": ["Search" if platform == "google_ads" else "Social"],
+        "backoff_seconds": 0.0,
+        "timeout_seconds": 2.0,
+        "requests_per_second": 0,
+        **mode,
+        **extra,
+        **overrides,
+    }
     return cls(**settings)
 
 
 def payload(channel: str, budget: float = 120.0) -> dict:
-    ads = [{"ad_id": f"{i}" * 32, "creative_id": f"{i}" * 32, "format": "search_rsa" if channel == "Search" else "social",
-            "variant": i, "compliance": {"traffic_light": "green", "score": 1.0, "approved_by": None}, "audio": None,
-            "copy": ({"headlines": ["Fresh picks"] * 15, "descriptions": ["Shop the new season."] * 4} if channel == "Search" else
-                     {"primary_text": "New season, new picks.", "headline": "Shop now", "call_to_action": "Shop now"})}
-           for i in (1, 2)]
+    ads = [
+        {
+            "ad_id": f"{i}" * 32,
+            "creative_id": f"{i}" * 32,
+            "format": "search_rsa" if channel == "Search" else "social",
+            "variant": i,
+            "compliance": {"traffic_light": "green", "score": 1.0, "approved_by": None},
+            "audio": None,
+            "copy": (
+                {"headlines": ["Fresh picks"] * 15, "descriptions": ["Shop the new season."] * 4}
+                if channel == "Search"
+                else {"primary_text": "New season, new picks.", "headline": "Shop now", "call_to_action": "Shop now"}
+            ),
+        }
+        for i in (1, 2)
+    ]
     return {
-        "campaigns": [{"campaign_id": "c" * 32, "name": "spring_sale", "channel": channel, "objective": "conversions",
-                       "daily_budget": budget, "flight": {"start_date": "2026-03-01", "end_date": "2026-03-07"},
-                       "budget_source": "allocations",
-                       "ad_sets": [{"ad_set_id": "e" * 32, "audience_id": "f" * 32, "daily_budget": budget, "budget_share": 1.0,
-                                    "bid_strategy": "lowest_cost", "ads": ads}]}],
-        "audiences": [{"audience_id": "f" * 32, "kind": "user_cluster", "rule": "cluster 1", "size": 2, "key_type": "hmac_sha256_user_key",
-                       "member_keys": ["1" * 64, "2" * 64]}],
+        "campaigns": [
+            {
+                "campaign_id": "c" * 32,
+                "name": "spring_sale",
+                "channel": channel,
+                "objective": "conversions",
+                "daily_budget": budget,
+                "flight": {"start_date": "2026-03-01", "end_date": "2026-03-07"},
+                "budget_source": "allocations",
+                "ad_sets": [
+                    {
+                        "ad_set_id": "e" * 32,
+                        "audience_id": "f" * 32,
+                        "daily_budget": budget,
+                        "budget_share": 1.0,
+                        "bid_strategy": "lowest_cost",
+                        "ads": ads,
+                    }
+                ],
+            }
+        ],
+        "audiences": [
+            {
+                "audience_id": "f" * 32,
+                "kind": "user_cluster",
+                "rule": "cluster 1",
+                "size": 2,
+                "key_type": "hmac_sha256_user_key",
+                "member_keys": ["1" * 64, "2" * 64],
+            }
+        ],
     }
 
 
@@ -72,11 +118,15 @@ def test_publish_creates_the_chain_then_updates_only_what_changed(server, platfo
     assert all(TOKEN not in json.dumps(c.request) for c in calls)
     # the ad set references the campaign's platform id, the ads the ad set's, the ad set the audience's
     by_type = {c.object_type: c for c in calls}
-    ad_set_body = json.dumps([r["body"] for r in state.requests if r["path"].endswith(("/adsets", "adGroups:mutate", "/adgroup/create/"))])
+    ad_set_body = json.dumps(
+        [r["body"] for r in state.requests if r["path"].endswith(("/adsets", "adGroups:mutate", "/adgroup/create/"))]
+    )
     assert by_type["campaign"].platform_id in ad_set_body
     ad_body = json.dumps([r["body"] for r in state.requests if r["path"].endswith(("/ads", "adGroupAds:mutate", "/ad/create/"))])
     assert by_type["ad_set"].platform_id in ad_body
-    members = json.dumps([r["body"] for r in state.requests if "ddOperations" in r["path"] or r["path"].endswith(("/users", "/mapping/"))])
+    members = json.dumps(
+        [r["body"] for r in state.requests if "ddOperations" in r["path"] or r["path"].endswith(("/users", "/mapping/"))]
+    )
     assert HASH_A in members and HASH_B in members
 
     sent = len(state.requests)
@@ -128,8 +178,11 @@ def test_a_timeout_fails_after_the_configured_attempts(server, platform):
     url, state = server
     state.script[ROOTS[platform]] = [("sleep", 0.8)] * 3
     adapter = make(platform, url, timeout_seconds=0.3, max_attempts=3)
-    calls = upload_conversions(adapter, [{"event_id": "ev1", "event_time": datetime(2026, 1, 2, tzinfo=timezone.utc),
-                                          "value": 10.0, "email_sha256": HASH_A}], None)
+    calls = upload_conversions(
+        adapter,
+        [{"event_id": "ev1", "event_time": datetime(2026, 1, 2, tzinfo=UTC), "value": 10.0, "email_sha256": HASH_A}],
+        None,
+    )
     assert len(calls) == 1 and calls[0].status == "failed"
     assert [a.error for a in calls[0].attempts] == ["timed out after 0.3 s"] * 3
 
@@ -143,36 +196,92 @@ def test_tiktok_error_code_inside_a_200_is_a_rejection(server):
 
 def test_conversions_carry_event_ids_and_hashed_emails_in_each_platforms_shape(server):
     url, state = server
-    events = [{"event_id": f"ev{i}", "event_time": datetime(2026, 1, 2, 10, 0, tzinfo=timezone.utc), "value": 12.5,
-               "email_sha256": HASH_A} for i in range(5)]
+    events = [
+        {"event_id": f"ev{i}", "event_time": datetime(2026, 1, 2, 10, 0, tzinfo=UTC), "value": 12.5, "email_sha256": HASH_A}
+        for i in range(5)
+    ]
     for platform in ("meta", "google_ads", "tiktok"):
         calls = upload_conversions(make(platform, url, conversion_batch_size=2), events, None)
         assert [c.status for c in calls] == ["sent"] * 3  # batches of 2, 2, 1
     meta, google, tiktok = (state.requests[0]["body"], state.requests[3]["body"], state.requests[6]["body"])
-    assert meta["data"][0] == {"event_name": "Purchase", "event_time": 1767348000, "event_id": "ev0", "action_source": "website",
-                               "user_data": {"em": [HASH_A]}, "custom_data": {"value": 12.5, "currency": "USD"}}
+    assert meta["data"][0] == {
+        "event_name": "Purchase",
+        "event_time": 1767348000,
+        "event_id": "ev0",
+        "action_source": "website",
+        "user_data": {"em": [HASH_A]},
+        "custom_data": {"value": 12.5, "currency": "USD"},
+    }
     assert state.requests[0]["path"] == "/v21.0/77/events"
-    assert google["conversions"][0]["orderId"] == "ev0" and google["conversions"][0]["userIdentifiers"] == [{"hashedEmail": HASH_A}]
+    assert google["conversions"][0]["orderId"] == "ev0" and google["conversions"][0]["userIdentifiers"] == [
+        {"hashedEmail": HASH_A}
+    ]
     assert google["conversions"][0]["conversionDateTime"] == "2026-01-02 10:00:00+00:00" and google["partialFailure"] is True
     assert tiktok["data"][0]["event_id"] == "ev0" and tiktok["data"][0]["user"] == {"email": HASH_A}
     assert tiktok["event_source_id"] == "PX"
 
 
 # Answers written from each platform's documented insights response (not produced by the adapters).
-META_PAGE_1 = {"data": [{"campaign_id": "238", "campaign_name": "social_video", "date_start": "2026-01-01", "date_stop": "2026-01-01",
-                         "spend": "101.25", "impressions": "12000", "clicks": "140",
-                         "actions": [{"action_type": "link_click", "value": "150"}, {"action_type": "purchase", "value": "4"}]}],
-               "paging": {"next": "{url}/v21.0/act_1/insights?after=MQZDZD"}}
-META_PAGE_2 = {"data": [{"campaign_id": "238", "campaign_name": "social_video", "date_start": "2026-01-02", "date_stop": "2026-01-02",
-                         "spend": "99.00", "impressions": "11000", "clicks": "120"}], "paging": {}}
-GOOGLE_STREAM = [{"results": [{"campaign": {"resourceName": "customers/1/campaigns/9", "id": "9", "name": "search_brand"},
-                               "segments": {"date": "2026-01-01"},
-                               "metrics": {"costMicros": "250500000", "impressions": "3000", "clicks": "210", "conversions": 17.0}}],
-                  "fieldMask": "campaign.id,campaign.name,segments.date,metrics.costMicros"}]
-TIKTOK_REPORT = {"code": 0, "message": "OK", "data": {"list": [{"dimensions": {"campaign_id": "171", "stat_time_day": "2026-01-01 00:00:00"},
-                                                                "metrics": {"campaign_name": "social_video", "spend": "55.10",
-                                                                            "impressions": "9000", "clicks": "80", "conversion": "3"}}],
-                                                      "page_info": {"page": 1, "page_size": 1000, "total_number": 1, "total_page": 1}}}
+META_PAGE_1 = {
+    "data": [
+        {
+            "campaign_id": "238",
+            "campaign_name": "social_video",
+            "date_start": "2026-01-01",
+            "date_stop": "2026-01-01",
+            "spend": "101.25",
+            "impressions": "12000",
+            "clicks": "140",
+            "actions": [{"action_type": "link_click", "value": "150"}, {"action_type": "purchase", "value": "4"}],
+        }
+    ],
+    "paging": {"next": "{url}/v21.0/act_1/insights?after=MQZDZD"},
+}
+META_PAGE_2 = {
+    "data": [
+        {
+            "campaign_id": "238",
+            "campaign_name": "social_video",
+            "date_start": "2026-01-02",
+            "date_stop": "2026-01-02",
+            "spend": "99.00",
+            "impressions": "11000",
+            "clicks": "120",
+        }
+    ],
+    "paging": {},
+}
+GOOGLE_STREAM = [
+    {
+        "results": [
+            {
+                "campaign": {"resourceName": "customers/1/campaigns/9", "id": "9", "name": "search_brand"},
+                "segments": {"date": "2026-01-01"},
+                "metrics": {"costMicros": "250500000", "impressions": "3000", "clicks": "210", "conversions": 17.0},
+            }
+        ],
+        "fieldMask": "campaign.id,campaign.name,segments.date,metrics.costMicros",
+    }
+]
+TIKTOK_REPORT = {
+    "code": 0,
+    "message": "OK",
+    "data": {
+        "list": [
+            {
+                "dimensions": {"campaign_id": "171", "stat_time_day": "2026-01-01 00:00:00"},
+                "metrics": {
+                    "campaign_name": "social_video",
+                    "spend": "55.10",
+                    "impressions": "9000",
+                    "clicks": "80",
+                    "conversion": "3",
+                },
+            }
+        ],
+        "page_info": {"page": 1, "page_size": 1000, "total_number": 1, "total_page": 1},
+    },
+}
 
 
 def test_insights_are_read_from_each_platforms_response_format(server):
@@ -184,17 +293,51 @@ def test_insights_are_read_from_each_platforms_response_format(server):
     meta, calls = fetch_insights(make("meta", url), "campaign", *window)
     assert len(calls) == 2 and state.requests[1]["query"] == {"after": ["MQZDZD"]}  # followed paging.next
     assert meta == [
-        {"platform_id": "238", "name": "social_video", "date": "2026-01-01", "spend": 101.25, "impressions": 12000, "clicks": 140, "conversions": 4.0},
-        {"platform_id": "238", "name": "social_video", "date": "2026-01-02", "spend": 99.0, "impressions": 11000, "clicks": 120, "conversions": 0.0},
+        {
+            "platform_id": "238",
+            "name": "social_video",
+            "date": "2026-01-01",
+            "spend": 101.25,
+            "impressions": 12000,
+            "clicks": 140,
+            "conversions": 4.0,
+        },
+        {
+            "platform_id": "238",
+            "name": "social_video",
+            "date": "2026-01-02",
+            "spend": 99.0,
+            "impressions": 11000,
+            "clicks": 120,
+            "conversions": 0.0,
+        },
     ]
     assert json.loads(state.requests[0]["query"]["time_range"][0]) == {"since": "2026-01-01", "until": "2026-01-02"}
     google, _ = fetch_insights(make("google_ads", url), "campaign", *window)
-    assert google == [{"platform_id": "9", "name": "search_brand", "date": "2026-01-01", "spend": 250.5, "impressions": 3000,
-                       "clicks": 210, "conversions": 17.0}]
+    assert google == [
+        {
+            "platform_id": "9",
+            "name": "search_brand",
+            "date": "2026-01-01",
+            "spend": 250.5,
+            "impressions": 3000,
+            "clicks": 210,
+            "conversions": 17.0,
+        }
+    ]
     assert "BETWEEN '2026-01-01' AND '2026-01-02'" in state.requests[2]["body"]["query"]
     tiktok, _ = fetch_insights(make("tiktok", url), "campaign", *window)
-    assert tiktok == [{"platform_id": "171", "name": "social_video", "date": "2026-01-01", "spend": 55.1, "impressions": 9000,
-                       "clicks": 80, "conversions": 3.0}]
+    assert tiktok == [
+        {
+            "platform_id": "171",
+            "name": "social_video",
+            "date": "2026-01-01",
+            "spend": 55.1,
+            "impressions": 9000,
+            "clicks": 80,
+            "conversions": 3.0,
+        }
+    ]
 
 
 def test_dry_run_sends_nothing_and_writes_the_exact_requests(monkeypatch, tmp_path):

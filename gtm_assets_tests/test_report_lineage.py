@@ -16,8 +16,10 @@ def _warehouse_with_payload(tmp_path, document: dict) -> Warehouse:
         for ddl in OUTBOX_DDL:
             conn.execute(ddl)
         conn.execute("INSERT INTO main.payload_outbox VALUES ('old', '2026-01-01', 'run-0', 'x', '/o/old.json', '{}', 2)")
-        conn.execute("INSERT INTO main.payload_outbox VALUES ('abc', '2026-02-01', 'run-1', 'x', '/o/abc.json', ?, 2)",
-                     [json.dumps(document)])
+        conn.execute(
+            "INSERT INTO main.payload_outbox VALUES ('abc', '2026-02-01', 'run-1', 'x', '/o/abc.json', ?, 2)",
+            [json.dumps(document)],
+        )
         conn.executemany("INSERT INTO main.dsp_payload VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          [("abc", 1, "campaign", "l1", "c1", "allocations", "a1", "{}", "run-1"),
                           ("abc", 2, "ad", "l2", "k1", "creative_library", "k1", "{}", "run-1"),

@@ -35,8 +35,12 @@ def report(graph_run) -> dict:
     assert events, "executive_report was not materialized"
     metadata = events[-1].materialization.metadata
     pdf = metadata["pdf"].value
-    return {"html": Path(metadata["html"].value), "pdf": Path(pdf) if Path(pdf).is_file() else None, "pdf_note": pdf,
-            "url": metadata["report_url"].value}
+    return {
+        "html": Path(metadata["html"].value),
+        "pdf": Path(pdf) if Path(pdf).is_file() else None,
+        "pdf_note": pdf,
+        "url": metadata["report_url"].value,
+    }
 
 
 @pytest.fixture(scope="module")

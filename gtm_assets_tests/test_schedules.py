@@ -4,7 +4,7 @@ volatility cap holds against the day's base, so 24 hourly runs move a channel at
 trailing base (not 1.25^24)."""
 
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import duckdb
@@ -13,7 +13,7 @@ from dagster._utils.schedules import cron_string_iterator
 
 from gtm_assets.definitions import defs
 
-DAY = datetime(2026, 3, 2, tzinfo=timezone.utc)
+DAY = datetime(2026, 3, 2, tzinfo=UTC)
 CAP = 0.25  # AllocationConfig.max_daily_change_pct's default, which the schedule's runs use
 
 
@@ -70,16 +70,21 @@ def test_24_hourly_allocations_stay_within_one_days_volatility_cap(graph_run, tm
     assert len(hourly) == 24
     with dg.DagsterInstance.ephemeral() as instance:
         for _, request in hourly:  # what each tick's run does to the budget
-            assert dg.materialize([allocations], instance=instance, resources=res, run_config=request.run_config,
-                                  selection=["allocations"]).success
+            assert dg.materialize(
+                [allocations], instance=instance, resources=res, run_config=request.run_config, selection=["allocations"]
+            ).success
     with duckdb.connect(str(database), read_only=True) as conn:
         # the base, from the source rows: each channel's average daily spend over the last 28 days of data
-        base = dict(conn.execute(
-            "SELECT channel, sum(spend::DOUBLE) FILTER (WHERE date::DATE > last - 28) / 28 FROM raw.raw_media_spend, "
-            "(SELECT max(date::DATE) AS last FROM raw.raw_media_spend) GROUP BY channel").fetchall())
+        base = dict(
+            conn.execute(
+                "SELECT channel, sum(spend::DOUBLE) FILTER (WHERE date::DATE > last - 28) / 28 FROM raw.raw_media_spend, "
+                "(SELECT max(date::DATE) AS last FROM raw.raw_media_spend) GROUP BY channel"
+            ).fetchall()
+        )
         plans = conn.execute(
             "SELECT run_id, channel, any_value(recommended_spend) AS spend, min(allocated_at) AS first_at "
-            "FROM main.allocation_history GROUP BY run_id, channel ORDER BY first_at").df()
+            "FROM main.allocation_history GROUP BY run_id, channel ORDER BY first_at"
+        ).df()
     runs = list(dict.fromkeys(plans["run_id"]))[-24:]
     plans = plans[plans["run_id"].isin(runs)]
     assert len(runs) == 24

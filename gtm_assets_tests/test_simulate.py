@@ -25,8 +25,7 @@ from gtm_assets.simulate import (
 from gtm_assets.simulate.spend import plan_spend, realise_spend
 from gtm_assets.simulate.world import draw_world
 
-SMALL = {"days": 120, "events": 8000, "formats": ("csv", "parquet", "jsonl.gz", "jsonl", "csv.gz"),
-         "n_event_files": 5}
+SMALL = {"days": 120, "events": 8000, "formats": ("csv", "parquet", "jsonl.gz", "jsonl", "csv.gz"), "n_event_files": 5}
 
 
 @pytest.fixture(scope="module")
@@ -106,27 +105,34 @@ def test_counts_match_files(events_db, small_truth):
     assert sum(per_file.values()) == counts["raw_rows"]
 
     quarantined = counts["quarantined"]
-    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE event_id IS NULL OR user_pseudo_id IS NULL "
-                              "OR session_id IS NULL") == quarantined["missing_id"]
-    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE try_cast(event_timestamp AS TIMESTAMP) IS NULL") \
+    assert (
+        _scalar(events_db, "SELECT count(*) FROM raw WHERE event_id IS NULL OR user_pseudo_id IS NULL OR session_id IS NULL")
+        == quarantined["missing_id"]
+    )
+    assert (
+        _scalar(events_db, "SELECT count(*) FROM raw WHERE try_cast(event_timestamp AS TIMESTAMP) IS NULL")
         == quarantined["unparseable_timestamp"]
-    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE try_cast(revenue AS DOUBLE) < 0") \
-        == quarantined["negative_revenue"]
-    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE revenue IS NOT NULL "
-                              "AND try_cast(revenue AS DOUBLE) IS NULL") == quarantined["non_numeric_revenue"]
-    assert _scalar(events_db, "SELECT count(event_id) - count(DISTINCT event_id) FROM raw") \
-        == quarantined["duplicate_event_id"]
+    )
+    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE try_cast(revenue AS DOUBLE) < 0") == quarantined["negative_revenue"]
+    assert (
+        _scalar(events_db, "SELECT count(*) FROM raw WHERE revenue IS NOT NULL AND try_cast(revenue AS DOUBLE) IS NULL")
+        == quarantined["non_numeric_revenue"]
+    )
+    assert _scalar(events_db, "SELECT count(event_id) - count(DISTINCT event_id) FROM raw") == quarantined["duplicate_event_id"]
     # Duplicates are full copies of a row.
-    assert _scalar(events_db, "SELECT count(*) FROM (SELECT DISTINCT * EXCLUDE (file) FROM raw)") \
+    assert (
+        _scalar(events_db, "SELECT count(*) FROM (SELECT DISTINCT * EXCLUDE (file) FROM raw)")
         == counts["raw_rows"] - quarantined["duplicate_event_id"]
+    )
     assert counts["quarantined_total"] == sum(quarantined.values())
 
-    assert _scalar(events_db, "SELECT count(*) FROM valid WHERE consent_analytics = 'false'") \
-        == counts["dropped_for_consent"]
+    assert _scalar(events_db, "SELECT count(*) FROM valid WHERE consent_analytics = 'false'") == counts["dropped_for_consent"]
     assert _scalar(events_db, "SELECT count(*) FROM valid WHERE consent_analytics = 'true'") == counts["kept"]
     assert counts["kept"] == counts["raw_rows"] - counts["dropped_for_consent"] - counts["quarantined_total"]
-    assert _scalar(events_db, "SELECT count(DISTINCT (user_pseudo_id, session_id)) FROM valid "
-                              "WHERE consent_analytics = 'true'") == counts["kept_sessions"]
+    assert (
+        _scalar(events_db, "SELECT count(DISTINCT (user_pseudo_id, session_id)) FROM valid WHERE consent_analytics = 'true'")
+        == counts["kept_sessions"]
+    )
     kept_revenue = _scalar(events_db, "SELECT sum(revenue::DECIMAL(18, 2)) FROM valid WHERE consent_analytics = 'true'")
     assert float(kept_revenue) == pytest.approx(counts["kept_revenue"], abs=0.005)
 
@@ -140,8 +146,7 @@ def test_purchase_revenue_per_day_matches_truth(events_db, small_world):
     assert (per_day["purchases"] >= 1).all()
     assert [f"{v:.2f}" for v in per_day["revenue"]] == list(daily["revenue_total"])
     assert list(per_day["date"]) == list(daily["date"])
-    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE event_name <> 'purchase' "
-                              "AND try_cast(revenue AS DOUBLE) >= 0") == 0
+    assert _scalar(events_db, "SELECT count(*) FROM raw WHERE event_name <> 'purchase' AND try_cast(revenue AS DOUBLE) >= 0") == 0
 
 
 def test_media_spend_matches_daily_spend_and_roi(small_world, small_truth):
@@ -160,8 +165,9 @@ def test_media_spend_matches_daily_spend_and_roi(small_world, small_truth):
         # The contribution is the drawn response applied to the spend (no test ran for untested channels).
         if not facts["tested"]:
             curve = true_response(facts)
-            np.testing.assert_allclose(curve.series(daily[f"spend_{channel.name}"].to_numpy()),
-                                       daily[f"contrib_{channel.name}"], rtol=1e-6, atol=0.01)
+            np.testing.assert_allclose(
+                curve.series(daily[f"spend_{channel.name}"].to_numpy()), daily[f"contrib_{channel.name}"], rtol=1e-6, atol=0.01
+            )
     assert set(small_truth["campaigns"]) == {c.name for c in CHANNELS}
 
 
@@ -177,23 +183,44 @@ def test_consent_and_malformed_shares(events_db, small_truth):
 
 def test_sessions_are_consistent(events_db):
     # Events of a session share its UTMs/consent and increase strictly in time.
-    assert _scalar(events_db, """
+    assert (
+        _scalar(
+            events_db,
+            """
         SELECT count(*) FROM (
             SELECT user_pseudo_id, session_id FROM valid
             GROUP BY ALL
             HAVING count(DISTINCT (utm_source, utm_medium, coalesce(utm_campaign, ''), consent_analytics)) > 1
-        )""") == 0
-    assert _scalar(events_db, """
+        )""",
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            events_db,
+            """
         SELECT count(*) FROM (
             SELECT event_timestamp::TIMESTAMP AS ts,
                    lag(event_timestamp::TIMESTAMP)
                        OVER (PARTITION BY user_pseudo_id, session_id ORDER BY event_id) AS previous
             FROM valid)
-        WHERE ts <= previous""") == 0
-    assert _scalar(events_db, "SELECT count(*) FROM valid WHERE event_timestamp NOT SIMILAR TO "
-                              "'\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z'") == 0
-    multi_session_users = _scalar(events_db, """
-        SELECT count(*) FROM (SELECT user_pseudo_id FROM valid GROUP BY 1 HAVING count(DISTINCT session_id) > 1)""")
+        WHERE ts <= previous""",
+        )
+        == 0
+    )
+    assert (
+        _scalar(
+            events_db,
+            "SELECT count(*) FROM valid WHERE event_timestamp NOT SIMILAR TO "
+            "'\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}Z'",
+        )
+        == 0
+    )
+    multi_session_users = _scalar(
+        events_db,
+        """
+        SELECT count(*) FROM (SELECT user_pseudo_id FROM valid GROUP BY 1 HAVING count(DISTINCT session_id) > 1)""",
+    )
     assert multi_session_users > 50
 
 
@@ -249,8 +276,12 @@ def test_worlds_vary_per_seed_within_the_preset_ranges():
     preset = PRESETS["default"]
     worlds = [draw_world(np.random.default_rng([seed, 0]), preset) for seed in range(40)]
     channels = [c for w in worlds for c in w.channels.values()]
-    for name, (lo, hi) in (("target_roi", preset.roi), ("half_saturation_multiple", preset.half_saturation_multiple),
-                           ("shape", preset.shape), ("decay", preset.decay)):
+    for name, (lo, hi) in (
+        ("target_roi", preset.roi),
+        ("half_saturation_multiple", preset.half_saturation_multiple),
+        ("shape", preset.shape),
+        ("decay", preset.decay),
+    ):
         values = np.array([getattr(c, name) for c in channels])
         assert values.min() >= lo - 1e-3 and values.max() <= hi + 1e-3, name
         assert values.min() < lo + 0.25 * (hi - lo) and values.max() > hi - 0.25 * (hi - lo), name
@@ -271,8 +302,18 @@ def test_hard_preset_is_harder_and_the_truth_file_says_so(tmp_path):
     assert len(truth["world"]["low_variation_channels"]) == 1
     assert 0.05 <= truth["world"]["noise_relative_sd"] <= 0.08
     for facts in truth["channels"].values():
-        assert {"adstock", "decay", "peak_days", "saturation", "half_saturation", "shape", "coefficient",
-                "target_roi", "true_roi", "tested"} <= set(facts)
+        assert {
+            "adstock",
+            "decay",
+            "peak_days",
+            "saturation",
+            "half_saturation",
+            "shape",
+            "coefficient",
+            "target_roi",
+            "true_roi",
+            "tested",
+        } <= set(facts)
     panel = weekly_truth_panel(tmp_path)
     on_tv, on_ctv = panel["TV"] > 0, panel["CTV"] > 0
     assert (on_tv == on_ctv).mean() > 0.9  # CTV flights in TV's weeks
@@ -292,9 +333,9 @@ def test_lift_tests_are_experiments_measured_with_noise():
         daily = world.daily.set_index("date")
         plan = world.media_plan.pivot(index="date", columns="channel", values="planned_spend")
         for test in world.experiments:
-            window = daily.loc[test["start_date"]:test["end_date"]]
+            window = daily.loc[test["start_date"] : test["end_date"]]
             spend = window[f"spend_{test['channel']}"].sum()
-            planned = plan.loc[test["start_date"]:test["end_date"], test["channel"]].sum()
+            planned = plan.loc[test["start_date"] : test["end_date"], test["channel"]].sum()
             # National spend in the window is the plan minus the held-out share (times realised noise).
             expected = (1 - test["holdout_share"]) * test["spend"] / test["holdout_share"]
             assert spend == pytest.approx(expected, rel=0.35, abs=1.0), test

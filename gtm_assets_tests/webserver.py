@@ -77,7 +77,7 @@ def running_webserver(tmp_path: Path, database: str, data_dir: Path):
     shutil.copy(database, warehouse)
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "GTM_DUCKDB_PATH": str(warehouse), "GTM_DATA_DIR": str(data_dir)}
-    log = open(tmp_path / "webserver.log", "wb")  # noqa: SIM115 - closed below
+    log = open(tmp_path / "webserver.log", "wb")
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w",
          str(REPO / "workspace.yaml")],
@@ -92,7 +92,9 @@ def running_webserver(tmp_path: Path, database: str, data_dir: Path):
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"webserver did not start:\n{(tmp_path / 'webserver.log').read_text()[-3000:]}") from None
+                    raise AssertionError(
+                        f"webserver did not start:\n{(tmp_path / 'webserver.log').read_text()[-3000:]}"
+                    ) from None
                 time.sleep(1)
         client = Dagster(url)
         _wait_for_location(client)

@@ -44,7 +44,9 @@ def _figures(answer: Answer, row: dict, *columns: tuple[str, str]) -> dict[str, 
 
 def _describe(answer: Answer, row: dict, key: str, key_kind: str) -> str:
     figures = _figures(answer, row, (key, key_kind), ("customers", "count"), ("responders", "count"))
-    extra = "" if key == "response_rate" else f", response rate {_figures(answer, row, ('response_rate', 'share'))['response_rate']}"
+    extra = (
+        "" if key == "response_rate" else f", response rate {_figures(answer, row, ('response_rate', 'share'))['response_rate']}"
+    )
     return (f"{row['cohort']} {row['persona']} {figures[key]} ({figures['customers']} customers, "
             f"{figures['responders']} responders{extra})")  # fmt: skip
 

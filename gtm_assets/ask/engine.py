@@ -48,7 +48,7 @@ def understand(question: str, words: Vocabulary, *, use_llm: bool | None = None,
         return rules
     try:
         parsed = llm_parse(question, list(words.channels), list(words.personas), list(words.cohorts), client=client)
-    except Exception as error:  # noqa: BLE001 - any LLM failure falls back to the rules, reason recorded
+    except Exception as error:
         return {**rules, "parser_fallback_reason": f"{type(error).__name__}: {error}"[:300]}
     return {"intent": parsed["intent"], "entities": {**empty_entities(), **parsed["entities"]}, "parser": "llm"}
 

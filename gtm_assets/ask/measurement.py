@@ -27,7 +27,9 @@ def model_rows(wh: Warehouse, answer: Answer, order: str) -> list[dict]:
     asked = answer.entities.get("channels") or []
     missing = [c for c in asked if c not in {r["channel"] for r in rows}]
     if missing:
-        answer.notes.append(f"The model has no channel {', '.join(missing)}; its channels: {', '.join(r['channel'] for r in rows)}.")
+        answer.notes.append(
+            f"The model has no channel {', '.join(missing)}; its channels: {', '.join(r['channel'] for r in rows)}."
+        )
     chosen = [r for r in rows if r["channel"] in asked]
     return chosen or rows
 
@@ -51,8 +53,18 @@ def _interval(answer: Answer, row: dict, column: str, label: str, kind: str = "r
     f = answer.facts
     return (
         f.cell(label, row[column], kind, table=table, column=column, row=where, lineage_id=row["lineage_id"]),
-        f.cell(f"{label} low", row[f"{column}_lo"], kind, table=table, column=f"{column}_lo", row=where, lineage_id=row["lineage_id"]),
-        f.cell(f"{label} high", row[f"{column}_hi"], kind, table=table, column=f"{column}_hi", row=where, lineage_id=row["lineage_id"]),
+        f.cell(
+            f"{label} low", row[f"{column}_lo"], kind, table=table, column=f"{column}_lo", row=where, lineage_id=row["lineage_id"]
+        ),
+        f.cell(
+            f"{label} high",
+            row[f"{column}_hi"],
+            kind,
+            table=table,
+            column=f"{column}_hi",
+            row=where,
+            lineage_id=row["lineage_id"],
+        ),
     )
 
 
@@ -225,11 +237,13 @@ def drivers(wh: Warehouse, answer: Answer) -> None:
     text += (f" The model's fitted revenue moved {change('fitted')} a week; the rest of the actual change is what the "
              "model does not explain.")  # fmt: skip
     answer.text = text
-    answer.tables.append(Table(
-        f"Weekly means by component: {label} vs {against} (main.mmm_decomposition)",
-        ["component", f"{label} per week", "before per week", "change per week"],
-        [[c, mean(c, "now"), mean(c, "before"), change(c)] for c in [*movers, "fitted", "actual"]],
-    ))
+    answer.tables.append(
+        Table(
+            f"Weekly means by component: {label} vs {against} (main.mmm_decomposition)",
+            ["component", f"{label} per week", "before per week", "change per week"],
+            [[c, mean(c, "now"), mean(c, "before"), change(c)] for c in [*movers, "fitted", "actual"]],
+        )
+    )
     answer.chart = Chart("changes", {"labels": movers, "values": [changes[c] for c in movers],
                                      "xlabel": f"change in weekly revenue, {label} vs {against}"},
                          f"What drove {label}")  # fmt: skip

@@ -99,8 +99,15 @@ def what_if_on(wh: Warehouse, scenario: str | None = None, *, changes=None, curr
     base, window = (current, "the current daily spend the caller gave") if current is not None else (inputs.base, inputs.window)
     try:
         parsed = changes if changes is not None else parse_scenario(scenario, list(base))
-        result = what_if(parsed, mmm_channels=inputs.mmm, current=base, horizon_days=horizon_days, draws=inputs.draws,
-                         base=window, recent=inputs.recent)
+        result = what_if(
+            parsed,
+            mmm_channels=inputs.mmm,
+            current=base,
+            horizon_days=horizon_days,
+            draws=inputs.draws,
+            base=window,
+            recent=inputs.recent,
+        )
     except ScenarioError as error:
         raise AskError(f"cannot run that scenario: {error}") from None
     return result, base, window
@@ -153,12 +160,13 @@ def scenario(wh: Warehouse, answer: Answer) -> None:
     result, current, base = what_if_on(wh, text, horizon_days=horizon)
     relative = [c.get("channel") or c.get("from") for c in changes if "percent" in c]
     off = [c for c in dict.fromkeys(relative) if current.get(c, 0.0) <= 0.0]
-    answer.text = f"Scenario \"{text}\" against {base}: predicted {_effect(answer, result, 'scenario')}."
+    answer.text = f'Scenario "{text}" against {base}: predicted {_effect(answer, result, "scenario")}.'
     if off:
         answer.text += (f" {', '.join(off)} {'is' if len(off) == 1 else 'are'} currently off (no spend in that window), "
                         "so a percentage of it changes nothing: give an amount per day instead.")  # fmt: skip
-    answer.notes.append(f"Computed by {WHAT_IF} on {TABLES['mmm'][0]} (the same call as `gtm whatif \"{text}\"`), "
-                        f"which says: {result.summary()}")
+    answer.notes.append(
+        f'Computed by {WHAT_IF} on {TABLES["mmm"][0]} (the same call as `gtm whatif "{text}"`), which says: {result.summary()}'
+    )
     _what_if_table(answer, result, f"Scenario by channel ({WHAT_IF})")
     frame = result.channels
     answer.chart = Chart("changes", {"labels": list(frame["channel"]), "values": list(frame["revenue_change"]),
@@ -196,7 +204,9 @@ def allocation(wh: Warehouse, answer: Answer) -> None:
             return "n/a"
         return f.cell(f"{column} {row['channel']}", value, kind, table=table, column=column, row={"channel": row["channel"]})
 
-    budget = f.cell("total daily budget", plan[0]["total_daily_budget"], "money", table=table, column="total_daily_budget", row={})
+    budget = f.cell(
+        "total daily budget", plan[0]["total_daily_budget"], "money", table=table, column="total_daily_budget", row={}
+    )
     text = (f"Recommended daily budget ({plan[0]['method']}, allocated {plan[0]['allocated_at']:%Y-%m-%d %H:%M} UTC; total "
             f"{budget} a day): " + "; ".join(
                 f"{p['channel']} {cell(p, 'recommended_spend')} (now {cell(p, 'current_spend')}, {cell(p, 'change_pct', 'signed_share')})"

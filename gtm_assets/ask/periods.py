@@ -67,8 +67,14 @@ def extract(text: str) -> tuple[list[dict], str | None, str]:
     blank(_QUARTER_WORDS, lambda m: {"kind": "quarter", "quarter": ORDINALS[m.group(1)], "year": _year(m.group(2))})
     blank(_NEXT, _next)
     blank(_TOMORROW, lambda m: {"kind": "next", "unit": "day", "count": 1})
-    blank(_PAST, lambda m: {"kind": "trailing", "unit": m.group(2), "count": int(m.group(1))} if m.group(1)
-          else {"kind": "previous", "unit": m.group(2), "count": 1})
+    blank(
+        _PAST,
+        lambda m: (
+            {"kind": "trailing", "unit": m.group(2), "count": int(m.group(1))}
+            if m.group(1)
+            else {"kind": "previous", "unit": m.group(2), "count": 1}
+        ),
+    )
     blank(_THIS, lambda m: {"kind": "this", "unit": m.group(1) or "year"})
     blank(_MONTH, _month)
     blank(_YEAR_ALONE, lambda m: {"kind": "year", "year": int(m.group(1))})

@@ -15,7 +15,9 @@ def show(answer: Answer, console) -> None:
 
     parser = answer.parser + (f" (LLM not used: {answer.parser_fallback_reason})" if answer.parser_fallback_reason else "")
     title = f"[bold]{answer.intent}[/bold] · read by {escape(parser)}"
-    console.print(Panel(Text(answer.text), title=title, title_align="left", border_style="cyan" if answer.intent != "unknown" else "yellow"))
+    console.print(
+        Panel(Text(answer.text), title=title, title_align="left", border_style="cyan" if answer.intent != "unknown" else "yellow")
+    )
     for table in answer.tables:
         rich_table = Table(title=escape(table.title), title_justify="left", header_style="bold", show_lines=table.verbatim)
         for position, column in enumerate(table.columns):

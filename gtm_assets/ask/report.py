@@ -67,8 +67,9 @@ def payload_lineage(wh: Warehouse) -> dict | None:
     and the source files with their sha256s."""
     if not wh.has("dsp_payload") or not wh.has("payload_outbox"):
         return None
-    outbox = wh.rows("payload_outbox", "SELECT payload_id, dagster_run_id, outbox_path, document FROM {table} "
-                                       "ORDER BY created_at DESC LIMIT 1")
+    outbox = wh.rows(
+        "payload_outbox", "SELECT payload_id, dagster_run_id, outbox_path, document FROM {table} ORDER BY created_at DESC LIMIT 1"
+    )
     if not outbox:
         return None
     newest = outbox[0]

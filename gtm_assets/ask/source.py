@@ -122,9 +122,9 @@ class Warehouse:
 
     def has(self, key: str) -> bool:
         if self._existing is None:
-            rows = self.connection(key).execute(
-                "SELECT table_schema || '.' || table_name FROM information_schema.tables"
-            ).fetchall()
+            rows = (
+                self.connection(key).execute("SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()
+            )
             self._existing = {name for (name,) in rows}
         return TABLES[key][0] in self._existing
 
@@ -161,9 +161,11 @@ class Warehouse:
     def _run_time_from_tables(self, run_id: str) -> str | None:
         if not run_id or not self.has("allocation_history"):
             return None
-        (when,) = self.connection().execute(
-            f"SELECT max(allocated_at) FROM {TABLES['allocation_history'][0]} WHERE run_id = ?", [run_id]
-        ).fetchone()
+        (when,) = (
+            self.connection()
+            .execute(f"SELECT max(allocated_at) FROM {TABLES['allocation_history'][0]} WHERE run_id = ?", [run_id])
+            .fetchone()
+        )
         return f"{when:%Y-%m-%d %H:%M:%S} UTC" if when else None
 
     def _instance_label(self) -> str | None:
@@ -183,8 +185,10 @@ class Warehouse:
             if found is not None:
                 event_run, event_time = found
                 if run_id and event_run != run_id:
-                    note = (f"{table}.{column} is run {run_id}, not {asset}'s latest materialization in {instance} "
-                            f"(run {event_run}): the table was written elsewhere or a later write failed")
+                    note = (
+                        f"{table}.{column} is run {run_id}, not {asset}'s latest materialization in {instance} "
+                        f"(run {event_run}): the table was written elsewhere or a later write failed"
+                    )
                     return Materialization(asset, table, run_id, None, f"table column {table}.{column}", note)
                 return Materialization(asset, table, event_run, event_time,
                                        f"{instance}: latest materialization of {asset}")  # fmt: skip
@@ -194,7 +198,9 @@ class Warehouse:
         time = self._run_time_from_tables(run_id)
         source = f"table column {table}.{column}"
         if time:
-            return Materialization(asset, table, run_id, time, source + "; time from allocation_history.allocated_at of the same run")
+            return Materialization(
+                asset, table, run_id, time, source + "; time from allocation_history.allocated_at of the same run"
+            )
         return Materialization(asset, table, run_id, None, source, "the table records no time" + hint)
 
     def _from_instance(self, asset: str) -> tuple[str, str] | None:

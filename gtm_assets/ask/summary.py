@@ -102,8 +102,9 @@ def summary(wh: Warehouse, answer: Answer, *, parts: dict[str, Answer] | None = 
         sentences.append(sentence + ".")
     if "persona" in parts:
         cohort, persona = parts["persona"].chart.data["segments"][0]
-        sentences.append(f"Best-responding segment: {cohort} {persona}, {show(f'response_rate {cohort} {persona}')} "
-                         "accepted the last campaign.")
+        sentences.append(
+            f"Best-responding segment: {cohort} {persona}, {show(f'response_rate {cohort} {persona}')} "
+            "accepted the last campaign."
+        )
     answer.text = " ".join(sentences)
     answer.chart = Chart("summary", {name: part.chart for name, part in parts.items() if part.chart}, "Executive summary")
-

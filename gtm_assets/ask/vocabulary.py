@@ -47,10 +47,57 @@ PURCHASE_CHANNEL_SYNONYMS: dict[str, tuple[str, ...]] = {
 # ("ratio" -> radio, "location" -> allocation, "audit" -> audio). Found by running the corrector over
 # a 73k-word English dictionary; inflections that correct harmlessly ("forecasted") are not listed.
 COMMON_WORDS = frozenset(
-    "ratio radii audit audi point paint pint sprint location local royal median medial medic personal project "
-    "projects protected protection rejected rejection prosecuted production reduction situation situated "
-    "retain detail spreading treating stressing steaming dreaming teaming manner banned banker execution "
-    "execute executing coefficient score scores store stores have tell quite quit".split()
+    [
+        "ratio",
+        "radii",
+        "audit",
+        "audi",
+        "point",
+        "paint",
+        "pint",
+        "sprint",
+        "location",
+        "local",
+        "royal",
+        "median",
+        "medial",
+        "medic",
+        "personal",
+        "project",
+        "projects",
+        "protected",
+        "protection",
+        "rejected",
+        "rejection",
+        "prosecuted",
+        "production",
+        "reduction",
+        "situation",
+        "situated",
+        "retain",
+        "detail",
+        "spreading",
+        "treating",
+        "stressing",
+        "steaming",
+        "dreaming",
+        "teaming",
+        "manner",
+        "banned",
+        "banker",
+        "execution",
+        "execute",
+        "executing",
+        "coefficient",
+        "score",
+        "scores",
+        "store",
+        "stores",
+        "have",
+        "tell",
+        "quite",
+        "quit",
+    ]
 )
 # Synonyms too short or too common to be reached by a typo: matched only when spelled exactly.
 EXACT_ONLY = frozenset({"store", "stores", "telly", "quiet", "champs", "media"})

@@ -37,7 +37,7 @@ def render(chart: Chart, path: Path, *, dpi: int = 110) -> Path:
         for ax, part in zip(axes.ravel(), parts, strict=False):  # up to four panels
             DRAW[part.kind](ax, part.data)
             ax.set_title(part.title, fontsize=9)
-        for ax in axes.ravel()[len(parts):]:
+        for ax in axes.ravel()[len(parts) :]:
             ax.set_visible(False)
         fig.suptitle(chart.title)
     elif chart.kind == "saturation":
@@ -56,8 +56,10 @@ def render(chart: Chart, path: Path, *, dpi: int = 110) -> Path:
 
 def _interval_bars(ax, data: dict) -> None:
     labels, values = data["labels"][::-1], data["values"][::-1]
-    errors = [[v - lo for v, lo in zip(values, data["lo"][::-1], strict=True)],
-              [hi - v for v, hi in zip(values, data["hi"][::-1], strict=True)]]
+    errors = [
+        [v - lo for v, lo in zip(values, data["lo"][::-1], strict=True)],
+        [hi - v for v, hi in zip(values, data["hi"][::-1], strict=True)],
+    ]
     ax.barh(labels, values, xerr=errors, color=BLUE, capsize=3)
     if data.get("reference") is not None:
         ax.axvline(data["reference"], color=RED, ls="--", lw=1)

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-from gtm_assets.charts.metadata import figure_metadata  # noqa: E402
-from gtm_assets.models.mmm import MMMResult  # noqa: E402
-from gtm_assets.models.personas import PERSONAS  # noqa: E402
+from gtm_assets.charts.metadata import figure_metadata
+from gtm_assets.models.mmm import MMMResult
+from gtm_assets.models.personas import PERSONAS
 
 CURRENT_WEEKS = 4  # "current spend" on the response-curve chart: the mean of the last weeks
 FAN_CHART_HISTORY_DAYS = 90
@@ -65,7 +65,7 @@ def mmm_charts(panel: pd.DataFrame, channels: list[str], result: MMMResult) -> d
         ax.axvline(current, color="#E45756", ls="--", lw=1)
         ax.set_title(f"{channel} (current {current:,.0f}/wk)", fontsize=8)
         ax.tick_params(labelsize=7)
-    for ax in axes.ravel()[len(channels):]:
+    for ax in axes.ravel()[len(channels) :]:
         ax.set_visible(False)
     fig.suptitle("Response curves: weekly spend -> incremental weekly revenue (dashed: current spend)")
     fig.tight_layout()
@@ -101,8 +101,10 @@ def attribution_chart(table: pd.DataFrame) -> dict:
     ax.set_xticks(x, table.index, rotation=20, fontsize=8)
     ax.set_ylabel("share of revenue")
     ax.legend(fontsize=7, ncol=3)
-    ax.set_title("Channel credit under each attribution model vs the media-mix model" +
-                 (" and the simulated truth" if "simulated_truth" in columns else ""))
+    ax.set_title(
+        "Channel credit under each attribution model vs the media-mix model"
+        + (" and the simulated truth" if "simulated_truth" in columns else "")
+    )
     return figure_metadata(fig, "attribution_vs_mmm")
 
 
@@ -114,8 +116,13 @@ def persona_response_chart(table: pd.DataFrame, tests: dict) -> plt.Figure:
     width = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(9, 4))
     for i, name in enumerate(series):
-        ax.bar(np.arange(len(cohorts)) + (i - (len(series) - 1) / 2) * width, rates[name].fillna(0.0), width, label=name,
-               color="0.55" if i == 0 else None)
+        ax.bar(
+            np.arange(len(cohorts)) + (i - (len(series) - 1) / 2) * width,
+            rates[name].fillna(0.0),
+            width,
+            label=name,
+            color="0.55" if i == 0 else None,
+        )
     ax.set_xticks(np.arange(len(cohorts)), cohorts)
     ax.set_ylabel("response rate (last campaign)")
     ax.set_title(
@@ -126,9 +133,7 @@ def persona_response_chart(table: pd.DataFrame, tests: dict) -> plt.Figure:
     return fig
 
 
-def fan_chart_png(
-    history: pd.DataFrame, forecast: pd.DataFrame, path_or_buffer=None
-) -> bytes:
+def fan_chart_png(history: pd.DataFrame, forecast: pd.DataFrame, path_or_buffer=None) -> bytes:
     """Fan chart of the last 90 days of history and the forecast with 80%/95% bands, as PNG.
 
     ``history`` has ds, y; ``forecast`` is the output of ``forecast_revenue``. The PNG bytes are
@@ -143,11 +148,19 @@ def fan_chart_png(
     axes = figure.add_subplot()
     axes.plot(recent["ds"], recent["y"], color="black", linewidth=1.2, label="actual")
     axes.fill_between(
-        ds, forecast["yhat_lower_95"], forecast["yhat_upper_95"], color="tab:blue", alpha=0.18,
+        ds,
+        forecast["yhat_lower_95"],
+        forecast["yhat_upper_95"],
+        color="tab:blue",
+        alpha=0.18,
         label="95% interval",
     )
     axes.fill_between(
-        ds, forecast["yhat_lower_80"], forecast["yhat_upper_80"], color="tab:blue", alpha=0.35,
+        ds,
+        forecast["yhat_lower_80"],
+        forecast["yhat_upper_80"],
+        color="tab:blue",
+        alpha=0.35,
         label="80% interval",
     )
     axes.plot(ds, forecast["yhat"], color="tab:blue", linewidth=1.8, label="forecast")

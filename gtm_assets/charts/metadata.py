@@ -9,10 +9,10 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
-import dagster as dg  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
+import dagster as dg
+import matplotlib.pyplot as plt
 
-from gtm_assets import settings  # noqa: E402
+from gtm_assets import settings
 
 
 def figure_metadata(fig: plt.Figure, name: str) -> dict:

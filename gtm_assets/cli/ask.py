@@ -21,7 +21,9 @@ def register(subparsers) -> None:
     """Add `ask` to the `gtm` command line."""
     parser = subparsers.add_parser("ask", help="ask the graph a question in plain English (no question: interactive)")
     parser.add_argument("question", nargs="*", help='e.g. "Which channels are saturated?"')
-    parser.add_argument("--json", action="store_true", help="print one JSON object (intent, entities, answer, numbers, chart, materialization)")
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object (intent, entities, answer, numbers, chart, materialization)"
+    )
     parser.add_argument("--db", default=None, help="DuckDB file (default: GTM_DUCKDB_PATH)")
     parser.add_argument("--no-llm", action="store_true", help="read the question with the rules even when an LLM is configured")
     parser.set_defaults(handler=ask_command)
@@ -77,4 +79,3 @@ def ask_command(args: argparse.Namespace) -> int:
             console.print(capabilities())
             continue
         answer_one(question, args, console)
-

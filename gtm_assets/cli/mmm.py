@@ -1,8 +1,8 @@
 """`gtm mmm fit`: fit the media-mix model on any weekly CSV ("bring your own data").
 
-    gtm mmm fit --csv FILE --date-col COL --target-col COL --spend-cols A,B [--control-cols C,D]
-                [--event-cols E] [--lift-tests FILE] [--daily-spend FILE] [--bootstrap N]
-                [--holdout-weeks N] [--json]
+gtm mmm fit --csv FILE --date-col COL --target-col COL --spend-cols A,B [--control-cols C,D]
+            [--event-cols E] [--lift-tests FILE] [--daily-spend FILE] [--bootstrap N]
+            [--holdout-weeks N] [--json]
 """
 
 from __future__ import annotations
@@ -11,9 +11,23 @@ import argparse
 import json
 import sys
 
-CHANNEL_COLUMNS = ["channel", "roi", "roi_lo", "roi_hi", "lift_test_roi", "marginal_roi", "adstock", "saturation",
-                   "decay", "half_saturation", "shape", "contribution_share", "spend_share", "saturation_pct",
-                   "identified"]
+CHANNEL_COLUMNS = [
+    "channel",
+    "roi",
+    "roi_lo",
+    "roi_hi",
+    "lift_test_roi",
+    "marginal_roi",
+    "adstock",
+    "saturation",
+    "decay",
+    "half_saturation",
+    "shape",
+    "contribution_share",
+    "spend_share",
+    "saturation_pct",
+    "identified",
+]
 VERDICT_COLUMNS = ["channel", "identified", "identification_reason", "identification_fix"]
 
 
@@ -59,17 +73,29 @@ def _fit(args: argparse.Namespace) -> int:
     channels = result.channels[CHANNEL_COLUMNS]
     if args.json:
         verdicts = result.channels[VERDICT_COLUMNS].to_dict("records")
-        print(json.dumps({"channels": channels.to_dict("records"), "identification": verdicts,
-                          "diagnostics": result.diagnostics}, indent=2, default=float))
+        print(
+            json.dumps(
+                {"channels": channels.to_dict("records"), "identification": verdicts, "diagnostics": result.diagnostics},
+                indent=2,
+                default=float,
+            )
+        )
         return 0
     print(channels.to_markdown(index=False, floatfmt=".3f"))
     print()
     for row in result.channels.itertuples():
-        verdict = "identified" if row.identified else f"NOT identified: {row.identification_reason}; fix: {row.identification_fix}"
+        verdict = (
+            "identified" if row.identified else f"NOT identified: {row.identification_reason}; fix: {row.identification_fix}"
+        )
         print(f"{row.channel}: {verdict}")
     print()
-    print(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                   for k, v in result.diagnostics.items() if not isinstance(v, dict)))
+    print(
+        " ".join(
+            f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+            for k, v in result.diagnostics.items()
+            if not isinstance(v, dict)
+        )
+    )
     return 0
 
 
@@ -84,11 +110,19 @@ def register(subparsers) -> None:
     fit.add_argument("--spend-cols", required=True, help="comma-separated spend columns, one per channel")
     fit.add_argument("--control-cols", default="", help="comma-separated numeric control columns")
     fit.add_argument("--event-cols", default="", help="comma-separated event columns (blank/na/0 = no event)")
-    fit.add_argument("--lift-tests", default=None, metavar="FILE",
-                     help="lift tests CSV: channel, start_date, end_date, spend (withheld), incremental_revenue, "
-                          "standard_error, in the target's units")
-    fit.add_argument("--daily-spend", default=None, metavar="FILE",
-                     help="daily spend CSV (date + the spend columns) to saturate spend day by day")
+    fit.add_argument(
+        "--lift-tests",
+        default=None,
+        metavar="FILE",
+        help="lift tests CSV: channel, start_date, end_date, spend (withheld), incremental_revenue, "
+        "standard_error, in the target's units",
+    )
+    fit.add_argument(
+        "--daily-spend",
+        default=None,
+        metavar="FILE",
+        help="daily spend CSV (date + the spend columns) to saturate spend day by day",
+    )
     fit.add_argument("--bootstrap", type=int, default=100, help="bootstrap refits for intervals (default 100)")
     fit.add_argument("--holdout-weeks", type=int, default=8, help="last weeks held out for MAPE (default 8)")
     fit.add_argument("--seed", type=int, default=0)

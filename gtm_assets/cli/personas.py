@@ -31,16 +31,17 @@ def persona_summary_from_csv(path: Path):
     import duckdb
     import jinja2
 
-    from gtm_assets.models.personas import CUSTOMER_PERSONAS_SQL, summary_sql
     from gtm_assets.landing import CUSTOMER_COLUMNS, LandingFileError, replace_file_rows
+    from gtm_assets.models.personas import CUSTOMER_PERSONAS_SQL, summary_sql
     from gtm_assets.warehouse import prepare_connection
 
     conn = duckdb.connect(":memory:", config={"preserve_insertion_order": True})
     try:
         prepare_connection(conn)
         try:
-            replace_file_rows(conn, table="raw_customers", path=path, source_file=path.name,
-                              columns=CUSTOMER_COLUMNS, delimiter="\t")
+            replace_file_rows(
+                conn, table="raw_customers", path=path, source_file=path.name, columns=CUSTOMER_COLUMNS, delimiter="\t"
+            )
         except LandingFileError as error:
             raise UsageError(str(error)) from error
         model = jinja2.Template(CUSTOMER_FEATURES_MODEL.read_text()).render(source=lambda *_: "raw.raw_customers")
@@ -48,8 +49,7 @@ def persona_summary_from_csv(path: Path):
         conn.execute(f"CREATE TABLE main.customer_personas AS {CUSTOMER_PERSONAS_SQL}")
         summary = conn.execute(summary_sql("main.customer_personas")).fetchdf()
         issues = conn.execute(
-            "SELECT count(*) FILTER (unassigned_reason IS NOT NULL), count(*) FILTER (income_missing) "
-            "FROM main.customer_personas"
+            "SELECT count(*) FILTER (unassigned_reason IS NOT NULL), count(*) FILTER (income_missing) FROM main.customer_personas"
         ).fetchall()[0]
     finally:
         conn.close()
@@ -63,8 +63,12 @@ def _check(name: str, value: str, valid: tuple[str, ...]) -> None:
 
 def _print_brief(brief: dict) -> None:
     print(f"# {brief['segment_name']}")
-    for label, key in (("Who they are", "who_they_are"), ("Responds to", "responds_to"), ("Tone", "tone"),
-                       ("Offer", "offer_type")):
+    for label, key in (
+        ("Who they are", "who_they_are"),
+        ("Responds to", "responds_to"),
+        ("Tone", "tone"),
+        ("Offer", "offer_type"),
+    ):
         print(f"{label}: {brief[key]}")
     print(f"Channels: {', '.join(brief['channels'])}")
     print(f"Do: {'; '.join(brief['do_list'])}")
@@ -74,10 +78,10 @@ def _print_brief(brief: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     """Handler of `gtm personas`; returns the exit code (2 for bad input)."""
     from gtm_assets.copywriting import write_ad_set_copy
-    from gtm_assets.models.personas import COHORTS, PERSONAS
     from gtm_assets.llm import LLMError, llm_from_settings
     from gtm_assets.models.briefs import copy_brief, persona_briefs
     from gtm_assets.models.creative import BrandGuideError, format_for_channel, load_brand_guide
+    from gtm_assets.models.personas import COHORTS, PERSONAS
 
     try:
         if (args.cohort is None) != (args.persona is None):
@@ -103,12 +107,12 @@ def run(args: argparse.Namespace) -> int:
         summary, issues = persona_summary_from_csv(Path(args.csv))
         if args.cohort is None:
             print(summary[TABLE_COLUMNS].to_markdown(index=False))
-            print(f"\n{issues['unassigned']} customers unassigned (birth year outside 1920-2005 or unparseable "
-                  f"spend); {issues['missing_income']} with missing income (kept; mean income skips them).")
+            print(
+                f"\n{issues['unassigned']} customers unassigned (birth year outside 1920-2005 or unparseable "
+                f"spend); {issues['missing_income']} with missing income (kept; mean income skips them)."
+            )
             return 0
-        brief = next(
-            (b for b in persona_briefs(summary) if (b["cohort"], b["persona"]) == (args.cohort, args.persona)), None
-        )
+        brief = next((b for b in persona_briefs(summary) if (b["cohort"], b["persona"]) == (args.cohort, args.persona)), None)
         if brief is None:
             raise UsageError(f"no customers in segment {args.cohort} / {args.persona} in {args.csv}")
         request = copy_brief(brief)
@@ -138,12 +142,19 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add `personas` to the `gtm` command line."""
     parser = subparsers.add_parser("personas", help="cohort x persona table, or one segment's brief and copy")
-    parser.add_argument("--csv", default=str(settings.customers_csv()), help="customer CSV (tab-separated, marketing_campaign.csv columns)")
-    parser.add_argument("--no-llm", action="store_true", help="template copy generator even when an LLM is configured (GTM_LLM_MODE=openai)")
+    parser.add_argument(
+        "--csv", default=str(settings.customers_csv()), help="customer CSV (tab-separated, marketing_campaign.csv columns)"
+    )
+    parser.add_argument(
+        "--no-llm", action="store_true", help="template copy generator even when an LLM is configured (GTM_LLM_MODE=openai)"
+    )
     parser.add_argument("--cohort", help="life-stage cohort, e.g. 'Mid-Career'")
     parser.add_argument("--persona", help="behavioural persona, e.g. 'Champions'")
-    parser.add_argument("--channel", default="Email",
-                        help="media channel whose format to write (Search, Social, Display, Email, TV, CTV, Radio, Print; default Email)")
+    parser.add_argument(
+        "--channel",
+        default="Email",
+        help="media channel whose format to write (Search, Social, Display, Email, TV, CTV, Radio, Print; default Email)",
+    )
     parser.add_argument("--style", help=f"tone, one of {', '.join(TONES)} (default: the brief's tone)")
     parser.add_argument("--variants", type=int, default=2, help="copy variants to write (default 2)")
     parser.add_argument("--seed", type=int, default=0)

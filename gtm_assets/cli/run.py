@@ -113,6 +113,7 @@ def materialize_graph(
     files = sorted(p.name for p in events_dir.iterdir() if is_event_file(p)) if events_dir.is_dir() else []
     if not files:
         raise FileNotFoundError(f"{events_dir}: no landing event files (csv, parquet, jsonl, optionally .gz)")
+
     def content_hash(name: str) -> str:
         try:
             check_landing_name(events_dir, name)
@@ -135,8 +136,13 @@ def materialize_graph(
     for name in changed:
         run.results.append(
             dg.materialize(
-                assets, selection=[raw_events], partition_key=name, instance=instance,
-                resources=resources, raise_on_error=raise_on_error, run_config=loggers,
+                assets,
+                selection=[raw_events],
+                partition_key=name,
+                instance=instance,
+                resources=resources,
+                raise_on_error=raise_on_error,
+                run_config=loggers,
             )
         )
     run.results.append(
@@ -170,11 +176,16 @@ def run_command(_: argparse.Namespace) -> int:
     warehouse = DuckDBWarehouse(database=str(settings.duckdb_path()))
     with warehouse.get_connection() as conn:
         counts = [(name, conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in SUMMARY_TABLES]
-        payload = conn.execute("SELECT payload_id, outbox_path FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()
-        pushed = conn.execute("SELECT final_status FROM main.payload_pushes WHERE payload_id = ? ORDER BY attempted_at DESC LIMIT 1",
-                              [payload[0]]).fetchone()
-    print(f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} new or changed "
-          "landing event files ingested).")
+        payload = conn.execute(
+            "SELECT payload_id, outbox_path FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
+        pushed = conn.execute(
+            "SELECT final_status FROM main.payload_pushes WHERE payload_id = ? ORDER BY attempted_at DESC LIMIT 1", [payload[0]]
+        ).fetchone()
+    print(
+        f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} new or changed "
+        "landing event files ingested)."
+    )
     print(f"DuckDB: {settings.duckdb_path()}")
     width = max(len(name) for name, _ in counts)
     for name, count in counts:
@@ -184,15 +195,22 @@ def run_command(_: argparse.Namespace) -> int:
     failed = [e for e in evaluations if not e.passed]
     print(f"Asset checks: {len(evaluations) - len(failed)} passed, {len(failed)} failed")
     for evaluation in failed:
-        figures = ", ".join(f"{k}={v.value}" for k, v in evaluation.metadata.items()
-                            if not isinstance(v.value, (dict, list)) and "\n" not in str(v.value))
+        figures = ", ".join(
+            f"{k}={v.value}"
+            for k, v in evaluation.metadata.items()
+            if not isinstance(v.value, (dict, list)) and "\n" not in str(v.value)
+        )
         severity = "WARNING" if evaluation.severity == dg.AssetCheckSeverity.WARN else "FAILED"
-        print(f"  {severity} {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({figures})"
-              + (f": {evaluation.description}" if evaluation.description else ""))
+        print(
+            f"  {severity} {evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({figures})"
+            + (f": {evaluation.description}" if evaluation.description else "")
+        )
     print(f"Run history: DAGSTER_HOME={os.environ['DAGSTER_HOME']} (open it with `dagster dev`).")
     if settings.uses_development_key():
-        print("Dev mode: PII was hashed with the public development key (runs tagged gtm/hmac_key=development); "
-              "set GTM_HMAC_KEY for real data.")
+        print(
+            "Dev mode: PII was hashed with the public development key (runs tagged gtm/hmac_key=development); "
+            "set GTM_HMAC_KEY for real data."
+        )
     return 0 if graph.success else 1
 
 

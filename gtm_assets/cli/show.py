@@ -77,8 +77,11 @@ def show_command(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     """Add `show` to the `gtm` command line."""
-    parser = subparsers.add_parser("show", help="print the latest personas, creatives, allocations or payloads",
-                                   description="Print the latest materialized rows (read-only; never blocks a run).")
+    parser = subparsers.add_parser(
+        "show",
+        help="print the latest personas, creatives, allocations or payloads",
+        description="Print the latest materialized rows (read-only; never blocks a run).",
+    )
     parser.add_argument("what", choices=sorted(VIEWS), help="which table to show")
     parser.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     parser.add_argument("--limit", type=int, default=50, help="at most this many rows (default 50)")

@@ -37,15 +37,21 @@ def trace_command(args: argparse.Namespace) -> int:
 
 
 def _print_table(trace) -> None:
-    what = f"line {trace.line} ({trace.start[0]['type']} {trace.start[0]['object_id']})" if trace.line else f"{len(trace.start)} lines"
+    what = (
+        f"line {trace.line} ({trace.start[0]['type']} {trace.start[0]['object_id']})"
+        if trace.line
+        else f"{len(trace.start)} lines"
+    )
     print(f"Payload {trace.payload_id}, {what}: traced in {trace.seconds:.2f} s")
     print(f"\n{'step':>4}  {'asset':<20} {'ids':>10} {'gone':>6}")
     for step in trace.steps:
         print(f"{step['depth']:>4}  {step['asset']:<20} {step['ids']:>10,} {step['gone']:>6,}")
     print(f"\n{'source':<16} {'file':<52} {'sha256':<14} {'rows':>9}  row numbers")
     for source in trace.sources:
-        print(f"{source['asset']:<16} {source['file']:<52} {source['sha256'][:12]:<14} {source['rows']:>9,}  "
-              f"{source['first_row']:,}..{source['last_row']:,}")
+        print(
+            f"{source['asset']:<16} {source['file']:<52} {source['sha256'][:12]:<14} {source['rows']:>9,}  "
+            f"{source['first_row']:,}..{source['last_row']:,}"
+        )
     if trace.gone_rows:
         print(f"\n{len(trace.gone_rows):,} source rows are gone from the raw zone (file removed or replaced):")
         for row in trace.gone_rows[:20]:
@@ -57,11 +63,18 @@ def _print_table(trace) -> None:
 
 def register(subparsers) -> None:
     """Add `trace` to the `gtm` command line."""
-    parser = subparsers.add_parser("trace", help="trace a payload (or one line) down to source files and rows",
-                                   description="Trace a DSP payload, or one of its lines, down to source files and row numbers.")
+    parser = subparsers.add_parser(
+        "trace",
+        help="trace a payload (or one line) down to source files and rows",
+        description="Trace a DSP payload, or one of its lines, down to source files and row numbers.",
+    )
     parser.add_argument("payload_id", nargs="?", default=None, help="payload id or a prefix of it (default: the newest)")
     parser.add_argument("--line", type=int, default=None, help="trace only this payload line (1-based)")
-    parser.add_argument("--format", choices=("table", "json", "csv"), default="table",
-                        help="table (summary), json (summary), csv (every source row)")
+    parser.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="table (summary), json (summary), csv (every source row)",
+    )
     parser.add_argument("--db", default=None, help="DuckDB file (default: GTM_DUCKDB_PATH)")
     parser.set_defaults(handler=trace_command)

@@ -22,10 +22,16 @@ def register(subparsers) -> None:
     """Add `whatif` to the `gtm` command line."""
     parser = subparsers.add_parser("whatif", help="predicted revenue change of a budget scenario")
     parser.add_argument("scenario", nargs="?", default="", help='e.g. "cut TV by 20%%" or "move 10%% from TV to Search"')
-    parser.add_argument("--scale", action="append", default=[], metavar="CHANNEL=PCT",
-                        help="change a channel's spend by PCT percent (negative cuts), repeatable")
-    parser.add_argument("--move", action="append", default=[], metavar="FROM:TO:PCT",
-                        help="move PCT percent of FROM's spend to TO, repeatable")
+    parser.add_argument(
+        "--scale",
+        action="append",
+        default=[],
+        metavar="CHANNEL=PCT",
+        help="change a channel's spend by PCT percent (negative cuts), repeatable",
+    )
+    parser.add_argument(
+        "--move", action="append", default=[], metavar="FROM:TO:PCT", help="move PCT percent of FROM's spend to TO, repeatable"
+    )
     parser.add_argument("--horizon", type=int, default=14, help="days to total the change over (default 14)")
     parser.add_argument("--db", default=None, help="DuckDB file (default: GTM_DUCKDB_PATH)")
     parser.set_defaults(handler=whatif_command)
@@ -73,8 +79,15 @@ def whatif_command(args: argparse.Namespace) -> int:
         print(f"error: cannot read the fitted model from {path} ({error}); run `gtm run` first", file=sys.stderr)
         return 2
     try:
-        result = what_if(parse_scenario(text, list(inputs.base)), mmm_channels=inputs.mmm, current=inputs.base,
-                         horizon_days=args.horizon, draws=inputs.draws, base=inputs.window, recent=inputs.recent)
+        result = what_if(
+            parse_scenario(text, list(inputs.base)),
+            mmm_channels=inputs.mmm,
+            current=inputs.base,
+            horizon_days=args.horizon,
+            draws=inputs.draws,
+            base=inputs.window,
+            recent=inputs.recent,
+        )
     except ScenarioError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

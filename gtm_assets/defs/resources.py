@@ -2,7 +2,6 @@
 named by GTM_DUCKDB_PATH; the DSP adapter; the optional LLM (offline unless GTM_LLM_MODE=openai).
 Runs execute in-process (one DuckDB writer, no per-step process start)."""
 
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 

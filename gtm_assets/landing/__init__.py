@@ -18,8 +18,21 @@ from gtm_assets.landing.tables import (
 )
 
 __all__ = [
-    "CUSTOMER_COLUMNS", "EVENT_COLUMNS", "EVENT_FILE_SUFFIXES", "MEDIA_COLUMNS",
-    "MEDIA_PLAN_COLUMNS", "IngestOutcome", "IngestedFile", "LandingFileError", "UnsafeFileName",
-    "check_landing_name", "create_raw_table", "ensure_landing_tables", "ingest_event_file", "is_event_file",
-    "replace_file_rows", "sha256_of_file", "sync_csv_folder",
+    "CUSTOMER_COLUMNS",
+    "EVENT_COLUMNS",
+    "EVENT_FILE_SUFFIXES",
+    "MEDIA_COLUMNS",
+    "MEDIA_PLAN_COLUMNS",
+    "IngestOutcome",
+    "IngestedFile",
+    "LandingFileError",
+    "UnsafeFileName",
+    "check_landing_name",
+    "create_raw_table",
+    "ensure_landing_tables",
+    "ingest_event_file",
+    "is_event_file",
+    "replace_file_rows",
+    "sha256_of_file",
+    "sync_csv_folder",
 ]

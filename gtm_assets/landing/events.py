@@ -28,7 +28,7 @@ import gzip
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -45,9 +45,22 @@ from gtm_assets.landing.tables import LandingFileError
 from gtm_assets.sql import sql_string
 
 EVENT_COLUMNS = (
-    "event_id", "event_timestamp", "event_name", "user_pseudo_id", "session_id", "page_location",
-    "utm_source", "utm_medium", "utm_campaign", "device", "country", "revenue", "email",
-    "ip_address", "consent_analytics", "consent_ads",
+    "event_id",
+    "event_timestamp",
+    "event_name",
+    "user_pseudo_id",
+    "session_id",
+    "page_location",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "device",
+    "country",
+    "revenue",
+    "email",
+    "ip_address",
+    "consent_analytics",
+    "consent_ads",
 )
 RAW_TABLES = {"flat": "raw.raw_events", "ga4": "raw.raw_ga4_events"}
 REJECTED_LINE_TEXT_CHARS = 2000
@@ -79,8 +92,9 @@ class IngestOutcome:
             return f"{self.source_file}: not ingested{again}: {self.message}"
         if self.status == "duplicate":
             return f"{self.source_file}: duplicate delivery of {self.duplicate_of} (same sha256), not loaded{again}"
-        return (f"{self.source_file}: ingested{again}: {self.rows} rows ({self.layout} layout)"
-                + (f", {self.rejected_lines} damaged lines quarantined" if self.rejected_lines else ""))
+        return f"{self.source_file}: ingested{again}: {self.rows} rows ({self.layout} layout)" + (
+            f", {self.rejected_lines} damaged lines quarantined" if self.rejected_lines else ""
+        )
 
 
 def ensure_landing_tables(conn: duckdb.DuckDBPyConnection) -> None:
@@ -189,8 +203,7 @@ class _Load:
 
     # -- readers -------------------------------------------------------------------------------
     def _rejects_options(self) -> str:
-        return (f", store_rejects = true, rejects_table = 'gtm_rejects_{self.tag}', "
-                f"rejects_scan = 'gtm_reject_scans_{self.tag}'")
+        return f", store_rejects = true, rejects_table = 'gtm_rejects_{self.tag}', rejects_scan = 'gtm_reject_scans_{self.tag}'"
 
     def _drop(self, *tables: str) -> None:
         """Drop scratch tables; after a failed statement the transaction is aborted and its rollback
@@ -207,8 +220,10 @@ class _Load:
     def _line_reader(self, *, store_rejects: bool) -> str:
         """Each physical line as one text value (JSON lines), in file order."""
         options = self._rejects_options() if store_rejects else ", ignore_errors = true"
-        return (f"read_csv({sql_string(str(self.alias))}, columns = {{'line': 'VARCHAR'}}, auto_detect = false, "
-                f"header = false, delim = '\x01', quote = '', escape = '', strict_mode = false{options})")
+        return (
+            f"read_csv({sql_string(str(self.alias))}, columns = {{'line': 'VARCHAR'}}, auto_detect = false, "
+            f"header = false, delim = '\x01', quote = '', escape = '', strict_mode = false{options})"
+        )
 
     def run(self) -> tuple[str, str, int, int]:
         """(layout, file_format, rows loaded, lines rejected)."""
@@ -224,8 +239,10 @@ class _Load:
         self.conn.execute(f"INSERT INTO {RAW_TABLES[layout]} ({target}) {select_sql}")
 
     def _lineage_select(self, row_number: str) -> str:
-        return (f"{sql_string(self.source_file)}, {sql_string(self.sha256)}, {row_number}, "
-                f"TIMESTAMP {sql_string(self.ingested_at.isoformat(sep=' '))}")
+        return (
+            f"{sql_string(self.source_file)}, {sql_string(self.sha256)}, {row_number}, "
+            f"TIMESTAMP {sql_string(self.ingested_at.isoformat(sep=' '))}"
+        )
 
     def _count(self, layout: str) -> int:
         return self.conn.execute(
@@ -256,8 +273,10 @@ class _Load:
         if len(set(header)) != len(header):
             raise LandingFileError(f"duplicate column names in the header: {', '.join(header)}")
         columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in header) + "}"
-        reader = (f"read_csv({sql_string(str(self.alias))}, columns = {columns}, auto_detect = false, header = true, "
-                  f"delim = ',', quote = '\"', escape = '\"', strict_mode = true{self._rejects_options()})")
+        reader = (
+            f"read_csv({sql_string(str(self.alias))}, columns = {columns}, auto_detect = false, header = true, "
+            f"delim = ',', quote = '\"', escape = '\"', strict_mode = true{self._rejects_options()})"
+        )
         values = ", ".join(f'"{c}"' for c in EVENT_COLUMNS)
         try:
             self._insert(layout, f"SELECT {values}, {self._lineage_select('row_number() OVER ()')} FROM {reader}")
@@ -282,8 +301,10 @@ class _Load:
     def _gaps(self) -> str:
         """For the reader's k-th surviving row, its record is k + #{rejected r_j : r_j - j < k} (r_j
         ascending, j from 1): an ASOF join on ``k > gap`` finds that count as ``n``."""
-        return (f"(SELECT gap, max(j) AS n FROM (SELECT record - row_number() OVER (ORDER BY record) AS gap, "
-                f"row_number() OVER (ORDER BY record) AS j FROM gtm_rejected_{self.tag}) GROUP BY gap)")
+        return (
+            f"(SELECT gap, max(j) AS n FROM (SELECT record - row_number() OVER (ORDER BY record) AS gap, "
+            f"row_number() OVER (ORDER BY record) AS j FROM gtm_rejected_{self.tag}) GROUP BY gap)"
+        )
 
     def _renumber(self, table: str) -> None:
         self.conn.execute(
@@ -333,15 +354,24 @@ class _Load:
         typed = GA4_TYPED_SCALARS if layout == "ga4" else ()
         text_structure = json.dumps({c: "VARCHAR" for c in typed})
         cast_failure = (
-            "list_filter([" + ", ".join(
-                f"CASE WHEN rec.\"{c}\" IS NULL AND txt.\"{c}\" IS NOT NULL THEN {sql_string(c + ' = ')} || txt.\"{c}\" END"
-                for c in typed) + "], lambda v: v IS NOT NULL)[1]"
-        ) if typed else "NULL"
+            (
+                "list_filter(["
+                + ", ".join(
+                    f'CASE WHEN rec."{c}" IS NULL AND txt."{c}" IS NOT NULL THEN {sql_string(c + " = ")} || txt."{c}" END'
+                    for c in typed
+                )
+                + "], lambda v: v IS NOT NULL)[1]"
+            )
+            if typed
+            else "NULL"
+        )
 
         def parsed(store_rejects: bool) -> str:
             if kind == "array":
-                source = (f"SELECT CAST(json AS VARCHAR) AS line, row_number() OVER () AS seq "
-                          f"FROM read_json_objects({sql_string(str(self.alias))}, format = 'array')")
+                source = (
+                    f"SELECT CAST(json AS VARCHAR) AS line, row_number() OVER () AS seq "
+                    f"FROM read_json_objects({sql_string(str(self.alias))}, format = 'array')"
+                )
             else:
                 source = f"SELECT line, row_number() OVER () AS seq FROM {self._line_reader(store_rejects=store_rejects)}"
             text = f"try(json_transform(line, {sql_string(text_structure)}))" if typed else "NULL"
@@ -389,8 +419,21 @@ class _Load:
         return layout, ("jsonl" if kind == "lines" else "json"), self._count(layout), rejected
 
 
-def _record(conn, *, source_file, sha256, size, status, layout=None, file_format=None, rows=0, rejected=0,
-            duplicate_of=None, message=None, at) -> None:
+def _record(
+    conn,
+    *,
+    source_file,
+    sha256,
+    size,
+    status,
+    layout=None,
+    file_format=None,
+    rows=0,
+    rejected=0,
+    duplicate_of=None,
+    message=None,
+    at,
+) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO raw.landing_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [source_file, sha256, size, status, layout, file_format, rows, rejected, duplicate_of, message, at],
@@ -404,12 +447,18 @@ def _delete_file_rows(conn, source_file: str) -> None:
 
 def _fail(conn, source_file: str, sha256: str | None, size: int | None, message: str, at: datetime) -> IngestOutcome:
     conn.execute("INSERT INTO raw.ingest_failures VALUES (?, ?, ?, ?)", [source_file, sha256, message, at])
-    previous = conn.execute(
-        "SELECT rows_loaded, layout FROM raw.landing_files WHERE source_file = ?", [source_file]
-    ).fetchone()
-    _record(conn, source_file=source_file, sha256=sha256, size=size, status="failed",
-            layout=previous[1] if previous else None, rows=previous[0] if previous else 0,
-            message=message, at=at)
+    previous = conn.execute("SELECT rows_loaded, layout FROM raw.landing_files WHERE source_file = ?", [source_file]).fetchone()
+    _record(
+        conn,
+        source_file=source_file,
+        sha256=sha256,
+        size=size,
+        status="failed",
+        layout=previous[1] if previous else None,
+        rows=previous[0] if previous else 0,
+        message=message,
+        at=at,
+    )
     return IngestOutcome(source_file, sha256, "failed", message=message)
 
 
@@ -422,7 +471,7 @@ def ingest_event_file(
     ingested_at: datetime | None = None,
 ) -> IngestOutcome:
     """Ingest landing file ``folder/name`` (see the module docstring); never raises for bad input."""
-    at = ingested_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    at = ingested_at or datetime.now(UTC).replace(tzinfo=None)
     source_file = f"{source_prefix}/{name}"
     ensure_landing_tables(conn)
     try:
@@ -436,20 +485,39 @@ def ingest_event_file(
 
     known = conn.execute(
         "SELECT sha256, status, layout, rows_loaded, lines_rejected, duplicate_of, message "
-        "FROM raw.landing_files WHERE source_file = ?", [source_file]
+        "FROM raw.landing_files WHERE source_file = ?",
+        [source_file],
     ).fetchone()
     if known and known[0] == sha256:
-        return IngestOutcome(source_file, sha256, known[1], unchanged=True, layout=known[2], rows=known[3],
-                             rejected_lines=known[4], duplicate_of=known[5], message=known[6] or "")
+        return IngestOutcome(
+            source_file,
+            sha256,
+            known[1],
+            unchanged=True,
+            layout=known[2],
+            rows=known[3],
+            rejected_lines=known[4],
+            duplicate_of=known[5],
+            message=known[6] or "",
+        )
     original = conn.execute(
         "SELECT source_file FROM raw.landing_files WHERE sha256 = ? AND status = 'loaded' AND source_file <> ? "
-        "ORDER BY ingested_at, source_file LIMIT 1", [sha256, source_file]
+        "ORDER BY ingested_at, source_file LIMIT 1",
+        [sha256, source_file],
     ).fetchone()
     if original:
         conn.execute("BEGIN TRANSACTION")
         _delete_file_rows(conn, source_file)
-        _record(conn, source_file=source_file, sha256=sha256, size=size, status="duplicate",
-                duplicate_of=original[0], message=f"same content (sha256) as {original[0]}", at=at)
+        _record(
+            conn,
+            source_file=source_file,
+            sha256=sha256,
+            size=size,
+            status="duplicate",
+            duplicate_of=original[0],
+            message=f"same content (sha256) as {original[0]}",
+            at=at,
+        )
         conn.execute("COMMIT")
         return IngestOutcome(source_file, sha256, "duplicate", duplicate_of=original[0])
 
@@ -459,8 +527,19 @@ def ingest_event_file(
             _delete_file_rows(conn, source_file)
             layout, file_format, rows, rejected = _Load(conn, alias, name, source_file, sha256, at).run()
             message = "header only, no data rows" if rows == 0 and rejected == 0 else None
-            _record(conn, source_file=source_file, sha256=sha256, size=size, status="loaded", layout=layout,
-                    file_format=file_format, rows=rows, rejected=rejected, message=message, at=at)
+            _record(
+                conn,
+                source_file=source_file,
+                sha256=sha256,
+                size=size,
+                status="loaded",
+                layout=layout,
+                file_format=file_format,
+                rows=rows,
+                rejected=rejected,
+                message=message,
+                at=at,
+            )
             conn.execute("COMMIT")
         except (duckdb.Error, LandingFileError, OSError, UnicodeError, ValueError) as error:
             conn.execute("ROLLBACK")

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-EVENT_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz",
-                       ".json", ".json.gz")
+EVENT_FILE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz", ".json", ".json.gz")
 # Characters Dagster refuses in a partition key, and control characters no file name needs.
 _FORBIDDEN = {"/", "\\", "\0"} | {chr(c) for c in range(32)} | {chr(127)}
 

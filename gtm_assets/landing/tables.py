@@ -12,7 +12,7 @@ whatever the content).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -23,12 +23,35 @@ from gtm_assets.sql import sql_identifier, sql_string
 MEDIA_COLUMNS = ("date", "channel", "campaign", "spend", "impressions", "clicks", "conversions")
 MEDIA_PLAN_COLUMNS = ("date", "channel", "planned_spend")
 CUSTOMER_COLUMNS = (
-    "ID", "Year_Birth", "Education", "Marital_Status", "Income", "Kidhome", "Teenhome",
-    "Dt_Customer", "Recency", "MntWines", "MntFruits", "MntMeatProducts", "MntFishProducts",
-    "MntSweetProducts", "MntGoldProds", "NumDealsPurchases", "NumWebPurchases",
-    "NumCatalogPurchases", "NumStorePurchases", "NumWebVisitsMonth", "AcceptedCmp3",
-    "AcceptedCmp4", "AcceptedCmp5", "AcceptedCmp1", "AcceptedCmp2", "Complain", "Z_CostContact",
-    "Z_Revenue", "Response",
+    "ID",
+    "Year_Birth",
+    "Education",
+    "Marital_Status",
+    "Income",
+    "Kidhome",
+    "Teenhome",
+    "Dt_Customer",
+    "Recency",
+    "MntWines",
+    "MntFruits",
+    "MntMeatProducts",
+    "MntFishProducts",
+    "MntSweetProducts",
+    "MntGoldProds",
+    "NumDealsPurchases",
+    "NumWebPurchases",
+    "NumCatalogPurchases",
+    "NumStorePurchases",
+    "NumWebVisitsMonth",
+    "AcceptedCmp3",
+    "AcceptedCmp4",
+    "AcceptedCmp5",
+    "AcceptedCmp1",
+    "AcceptedCmp2",
+    "Complain",
+    "Z_CostContact",
+    "Z_Revenue",
+    "Response",
 )
 
 
@@ -91,12 +114,10 @@ def replace_file_rows(
     present = _columns_of(conn, path, _reader(path, delimiter=delimiter)[0])
     missing = [c for c in columns if c not in present]
     if missing:
-        raise LandingFileError(
-            f"{path}: missing required column(s) {', '.join(missing)} (found: {', '.join(present)})"
-        )
+        raise LandingFileError(f"{path}: missing required column(s) {', '.join(missing)} (found: {', '.join(present)})")
     reader, row_number = _reader(path, delimiter=delimiter)
     sha256 = sha256_of_file(path)
-    ingested_at = ingested_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    ingested_at = ingested_at or datetime.now(UTC).replace(tzinfo=None)
     select_columns = ", ".join(f'CAST("{c}" AS VARCHAR) AS "{c}"' for c in columns)
     create_raw_table(conn, table, columns)
     conn.execute("BEGIN TRANSACTION")
@@ -114,9 +135,7 @@ def replace_file_rows(
             """,
             [source_file, source_file, sha256, ingested_at],
         )
-        rows = conn.execute(
-            f"SELECT count(*) FROM raw.{table} WHERE source_file = ?", [source_file]
-        ).fetchone()[0]
+        rows = conn.execute(f"SELECT count(*) FROM raw.{table} WHERE source_file = ?", [source_file]).fetchone()[0]
         if rows == 0:
             raise LandingFileError(f"{path}: has a header but no data rows")
         for column, sql_type in (typed_columns or {}).items():
@@ -132,8 +151,14 @@ def replace_file_rows(
 
 
 def _raise_on_first_bad_value(
-    conn: duckdb.DuckDBPyConnection, table: str, path: Path, source_file: str, column: str, sql_type: str,
-    *, signed: bool = False,
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    path: Path,
+    source_file: str,
+    column: str,
+    sql_type: str,
+    *,
+    signed: bool = False,
 ) -> None:
     """Numbers must be non-negative unless the column is ``signed`` (a measured lift can be negative)."""
     value = f'try_cast(trim("{column}") AS {sql_type})'
@@ -150,7 +175,8 @@ def _raise_on_first_bad_value(
     if bad:
         raise LandingFileError(
             f"{path}: row {bad[0]}, column {column!r}: {bad[1]!r} is not a valid "
-            + ("non-negative " if numeric else "") + sql_type
+            + ("non-negative " if numeric else "")
+            + sql_type
         )
 
 

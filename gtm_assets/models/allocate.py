@@ -98,12 +98,8 @@ def _bounds(channels: list[str], current: dict[str, float], guardrails: Guardrai
     bounds = pd.DataFrame(rows).set_index("channel")
     bounds["lower"] = bounds[["floor", "min_learning", "cap_low"]].max(axis=1)
     bounds["upper"] = bounds[["ceiling", "cap_high"]].min(axis=1)
-    bounds["lower_source"] = bounds[["floor", "min_learning", "cap_low"]].idxmax(axis=1).replace(
-        {"cap_low": "volatility_cap"}
-    )
-    bounds["upper_source"] = bounds[["ceiling", "cap_high"]].idxmin(axis=1).replace(
-        {"cap_high": "volatility_cap"}
-    )
+    bounds["lower_source"] = bounds[["floor", "min_learning", "cap_low"]].idxmax(axis=1).replace({"cap_low": "volatility_cap"})
+    bounds["upper_source"] = bounds[["ceiling", "cap_high"]].idxmin(axis=1).replace({"cap_high": "volatility_cap"})
     return bounds
 
 
@@ -119,8 +115,7 @@ def _bound_sum_error(bounds: pd.DataFrame, side: str, relation: str, total: floa
         label = f"{side} bounds ({', '.join(labels[s] for s in sources)})"
         listed = ", ".join(f"{c} {r[side]:,.2f} [{r[f'{side}_source']}]" for c, r in binding.iterrows())
     return InfeasibleGuardrails(
-        f"{label} sum to {bounds[side].sum():,.2f} {relation} total budget {total:,.2f} "
-        f"(channels: {listed})"
+        f"{label} sum to {bounds[side].sum():,.2f} {relation} total budget {total:,.2f} (channels: {listed})"
     )
 
 
@@ -240,10 +235,7 @@ def _move(row: dict) -> str:
     if abs(recommended - current) < CENT:
         return f"Keep {channel} at {recommended:,.2f} per day"
     verb = "Increase" if recommended > current else "Decrease"
-    return (
-        f"{verb} {channel} from {current:,.2f} to {recommended:,.2f} per day "
-        f"({row['change_pct']:+.1%})"
-    )
+    return f"{verb} {channel} from {current:,.2f} to {recommended:,.2f} per day ({row['change_pct']:+.1%})"
 
 
 def _mmm_reason(row: dict, held: bool, free: bool, common_marginal_roi: float) -> str:
@@ -410,5 +402,9 @@ def allocate(
         row["excluded_reason"] = excluded.get(channel, "")
         rows.append(row)
     result = pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
-    result.attrs["total_revenue"] = (float(np.nansum(revenue)) if curves is not None else math.nan, float(total_lo), float(total_hi))
+    result.attrs["total_revenue"] = (
+        float(np.nansum(revenue)) if curves is not None else math.nan,
+        float(total_lo),
+        float(total_hi),
+    )
     return result

@@ -25,7 +25,7 @@ class DailyCurve:
     step_days: int
 
     @classmethod
-    def from_row(cls, row: Mapping) -> "DailyCurve":
+    def from_row(cls, row: Mapping) -> DailyCurve:
         step = row.get("time_step_days", DEFAULT_STEP_DAYS) if hasattr(row, "get") else DEFAULT_STEP_DAYS
         step = DEFAULT_STEP_DAYS if step is None or pd.isna(step) else int(step)
         return cls(ChannelResponse.from_row(row), step)

@@ -24,8 +24,9 @@ GRID_STEPS = 2000
 Curve = Callable[[np.ndarray], np.ndarray]  # daily spend -> daily revenue (vectorised)
 
 
-def grid_optimum(curves: Sequence[Curve], lower: np.ndarray, upper: np.ndarray, total: float,
-                 steps: int = GRID_STEPS) -> np.ndarray:
+def grid_optimum(
+    curves: Sequence[Curve], lower: np.ndarray, upper: np.ndarray, total: float, steps: int = GRID_STEPS
+) -> np.ndarray:
     """The best allocation on the grid lower + k * (total - sum(lower)) / steps (exact DP)."""
     free = total - lower.sum()
     if free <= 0:
@@ -63,8 +64,15 @@ def grid_optimum(curves: Sequence[Curve], lower: np.ndarray, upper: np.ndarray, 
     return spend
 
 
-def polish(curves: Sequence[Curve], slopes: Sequence[Curve], start: np.ndarray, lower: np.ndarray,
-           upper: np.ndarray, total: float, radius: float) -> np.ndarray:
+def polish(
+    curves: Sequence[Curve],
+    slopes: Sequence[Curve],
+    start: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    total: float,
+    radius: float,
+) -> np.ndarray:
     """Local continuous optimum within ``radius`` of ``start`` (and the bounds), summing to ``total``;
     ``start`` itself when the local search does not improve on it."""
     box_lo = np.maximum(lower, start - radius)
@@ -82,7 +90,10 @@ def polish(curves: Sequence[Curve], slopes: Sequence[Curve], start: np.ndarray, 
 
     feasible = np.clip(start, box_lo, box_hi)
     result = minimize(
-        objective, feasible / scale, jac=lambda z: np.nan_to_num(gradient(z), posinf=1e6), method="SLSQP",
+        objective,
+        feasible / scale,
+        jac=lambda z: np.nan_to_num(gradient(z), posinf=1e6),
+        method="SLSQP",
         bounds=list(zip(box_lo / scale, np.where(np.isinf(box_hi), None, box_hi / scale))),
         constraints=[{"type": "eq", "fun": lambda z: z.sum() - total / scale, "jac": np.ones_like}],
         options={"maxiter": 200, "ftol": 1e-12},
@@ -94,8 +105,7 @@ def polish(curves: Sequence[Curve], slopes: Sequence[Curve], start: np.ndarray, 
     return start
 
 
-def optimum(curves: Sequence[Curve], slopes: Sequence[Curve], lower: np.ndarray, upper: np.ndarray,
-            total: float) -> np.ndarray:
+def optimum(curves: Sequence[Curve], slopes: Sequence[Curve], lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:
     """The global optimum (module docstring): exact grid DP, then a local polish."""
     grid = grid_optimum(curves, lower, upper, total)
     step = (total - lower.sum()) / GRID_STEPS

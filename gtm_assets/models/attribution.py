@@ -93,8 +93,10 @@ def shapley_set_credits(channel_sets: pd.DataFrame) -> pd.DataFrame:
     frame = channel_sets[channel_sets["journeys"] > 0].reset_index(drop=True)
     channels = sorted({c for s in frame["channels"] for c in s})
     if len(channels) > MAX_SHAPLEY_CHANNELS:
-        raise ValueError(f"Shapley attribution over {len(channels)} channels (at most {MAX_SHAPLEY_CHANNELS}): "
-                         "map rare channels to 'Other' first")
+        raise ValueError(
+            f"Shapley attribution over {len(channels)} channels (at most {MAX_SHAPLEY_CHANNELS}): "
+            "map rare channels to 'Other' first"
+        )
     n = len(channels)
     bit = {c: 1 << i for i, c in enumerate(channels)}
     masks = np.array([sum(bit[c] for c in set(s)) for s in frame["channels"]], dtype=np.int64)
@@ -110,11 +112,12 @@ def shapley_set_credits(channel_sets: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"channel": channels, "conversions": credited[0], "revenue": credited[1]})
     subsets = np.arange(1 << n, dtype=np.int64)
     sizes = np.array([bin(m).count("1") for m in range(1 << n)])
-    weight = np.array([[factorial(s) * factorial(t - s - 1) / factorial(t) if s < t else 0.0
-                        for s in range(n + 1)] for t in range(n + 1)])
+    weight = np.array(
+        [[factorial(s) * factorial(t - s - 1) / factorial(t) if s < t else 0.0 for s in range(n + 1)] for t in range(n + 1)]
+    )
     chunk = max(1, (1 << 22) // (1 << n))
     for start in range(0, len(converting), chunk):
-        sets = converting[start:start + chunk]
+        sets = converting[start : start + chunk]
         inside = (subsets[None, :] & ~sets[:, None]) == 0  # S is a subset of T
         values = np.zeros((len(sets), n))
         for i, channel in enumerate(channels):

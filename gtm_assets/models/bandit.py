@@ -28,8 +28,12 @@ SPLIT_COLUMNS = [
 
 
 def thompson_shares(
-    spend: np.ndarray, conversions: np.ndarray, *, min_share: float = MIN_CAMPAIGN_SHARE,
-    n_draws: int = N_DRAWS, seed: int = 0,
+    spend: np.ndarray,
+    conversions: np.ndarray,
+    *,
+    min_share: float = MIN_CAMPAIGN_SHARE,
+    n_draws: int = N_DRAWS,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Budget shares, P(best) and the posterior conversions-per-spend (mean, 90% interval).
 
@@ -84,16 +88,28 @@ def split_channel_budget(
             f"{conv:,.0f} conversions on {spent:,.2f} spent), so it gets {share:.1%} of the channel budget"
             f" (at least {min(min_share, 1 / len(frame)):.0%} to keep learning)"
             for row, p, rate, lo, hi, conv, spent, share in zip(
-                frame.itertuples(), split["p_best"], split["conversions_per_spend"],
-                split["conversions_per_spend_lo"], split["conversions_per_spend_hi"],
-                frame["window_conversions"], frame["window_spend"], split["campaign_share"],
+                frame.itertuples(),
+                split["p_best"],
+                split["conversions_per_spend"],
+                split["conversions_per_spend_lo"],
+                split["conversions_per_spend_hi"],
+                frame["window_conversions"],
+                frame["window_spend"],
+                split["campaign_share"],
             )
         ]
     else:
         recent = frame["recent_spend"].to_numpy(float)
         share = recent / recent.sum() if recent.sum() > 0 else np.full(len(frame), 1.0 / len(frame))
-        split = pd.DataFrame({"campaign_share": share, "p_best": np.nan, "conversions_per_spend": np.nan,
-                              "conversions_per_spend_lo": np.nan, "conversions_per_spend_hi": np.nan})
+        split = pd.DataFrame(
+            {
+                "campaign_share": share,
+                "p_best": np.nan,
+                "conversions_per_spend": np.nan,
+                "conversions_per_spend_lo": np.nan,
+                "conversions_per_spend_hi": np.nan,
+            }
+        )
         split["split_method"] = "recent_share"
         split["split_rationale"] = [
             f"{channel} has no tracked conversions to learn from, so {c} keeps its recent spend share of {s:.1%}"

@@ -12,25 +12,33 @@ import pandas as pd
 PERSONA_PLAYBOOK = {
     "Champions": {
         "responds_to": "recognition and early access: they spend above their cohort's median and have accepted past campaigns",
-        "tone": "warm", "offer_type": "loyalty", "offer_figures": {"points_multiplier": 2},
+        "tone": "warm",
+        "offer_type": "loyalty",
+        "offer_figures": {"points_multiplier": 2},
         "do": ["thank them for their loyalty", "offer rewards or early access"],
         "dont": ["lead with discounts they do not need", "send them the same message as new customers"],
     },
     "Premium-but-Quiet": {
         "responds_to": "quality, range and convenience rather than promotions: high spend, no campaign history",
-        "tone": "professional", "offer_type": "free_shipping", "offer_figures": {},
+        "tone": "professional",
+        "offer_type": "free_shipping",
+        "offer_figures": {},
         "do": ["stress quality and convenience", "keep the frequency low"],
         "dont": ["use hard-sell urgency", "flood them with discount codes"],
     },
     "Deal-Responsive": {
         "responds_to": "price incentives: they accept campaigns but spend below their cohort's median",
-        "tone": "playful", "offer_type": "discount", "offer_figures": {"discount_pct": 20},
+        "tone": "playful",
+        "offer_type": "discount",
+        "offer_figures": {"discount_pct": 20},
         "do": ["put the offer and its value first", "give a clear end date"],
         "dont": ["hide the terms", "use premium-only language"],
     },
     "Hard-to-Convert": {
         "responds_to": "a low-commitment first step: low spend and no campaign history",
-        "tone": "warm", "offer_type": "free_trial", "offer_figures": {"trial_days": 14},
+        "tone": "warm",
+        "offer_type": "free_trial",
+        "offer_figures": {"trial_days": 14},
         "do": ["offer one simple, low-risk next step", "keep it short and friendly"],
         "dont": ["pressure with countdowns", "send many reminders"],
     },
@@ -74,9 +82,20 @@ def persona_briefs(summary: pd.DataFrame) -> list[dict]:
         income = "unknown" if pd.isna(segment["mean_income"]) else f"${segment['mean_income']:,.0f}"
         figures = {
             key: segment[key]
-            for key in ("customers", "share", "response_rate", "mean_spend", "mean_engagement", "mean_income",
-                        "mean_recency_days", "mean_web_purchases", "mean_catalog_purchases",
-                        "mean_store_purchases", "mean_deals_purchases", "mean_web_visits_month")
+            for key in (
+                "customers",
+                "share",
+                "response_rate",
+                "mean_spend",
+                "mean_engagement",
+                "mean_income",
+                "mean_recency_days",
+                "mean_web_purchases",
+                "mean_catalog_purchases",
+                "mean_store_purchases",
+                "mean_deals_purchases",
+                "mean_web_visits_month",
+            )
         }
         briefs.append(
             {

@@ -49,6 +49,8 @@ def _conformal_levels(n_errors: int) -> list[float]:
         else:
             levels.append(min(1.0, np.ceil((n_errors + 1) * q) / n_errors))
     return levels
+
+
 FORECAST_COLUMNS = [
     "ds", "yhat", "yhat_lower_80", "yhat_upper_80", "yhat_lower_95", "yhat_upper_95",
 ]  # fmt: skip
@@ -99,18 +101,14 @@ def _validate_daily(daily: pd.DataFrame) -> pd.DataFrame:
     full_range = pd.date_range(history["ds"].iloc[0], history["ds"].iloc[-1], freq="D")
     gaps = full_range.difference(history["ds"])
     if len(gaps):
-        raise ForecastInputError(
-            f"daily history has {len(gaps)} missing date(s); first missing date is {gaps[0].date()}"
-        )
+        raise ForecastInputError(f"daily history has {len(gaps)} missing date(s); first missing date is {gaps[0].date()}")
     history["y"] = pd.to_numeric(history["y"], errors="coerce").astype(float)
     bad = history["y"].isna() | (history["y"] < 0)
     if bad.any():
         row = history.loc[bad].iloc[0]
         raise ForecastInputError(f"column 'y' is missing or negative ({row['y']}) on {row['ds'].date()}")
     if len(history) < MIN_HISTORY_DAYS:
-        raise ForecastInputError(
-            f"daily history has {len(history)} days; at least {MIN_HISTORY_DAYS} are required"
-        )
+        raise ForecastInputError(f"daily history has {len(history)} days; at least {MIN_HISTORY_DAYS} are required")
     return history
 
 
@@ -121,9 +119,7 @@ def _merge_regressors(frame: pd.DataFrame, regressors: pd.DataFrame) -> pd.DataF
     for col in values.columns.drop("ds"):
         absent = merged[col].isna()
         if absent.any():
-            raise ForecastInputError(
-                f"regressor '{col}' has no value for {merged.loc[absent, 'ds'].iloc[0].date()}"
-            )
+            raise ForecastInputError(f"regressor '{col}' has no value for {merged.loc[absent, 'ds'].iloc[0].date()}")
     return merged
 
 
@@ -153,9 +149,7 @@ def planned_regressors(regressors: pd.DataFrame, horizon_days: int) -> pd.DataFr
     """
     history = regressors.assign(ds=pd.to_datetime(regressors["ds"])).sort_values("ds")
     planned = history.drop(columns="ds").tail(PLANNED_REGRESSOR_DAYS).mean()
-    future = pd.DataFrame(
-        {"ds": pd.date_range(history["ds"].iloc[-1] + pd.Timedelta(days=1), periods=horizon_days)}
-    )
+    future = pd.DataFrame({"ds": pd.date_range(history["ds"].iloc[-1] + pd.Timedelta(days=1), periods=horizon_days)})
     for name, value in planned.items():
         future[name] = value
     return pd.concat([history, future], ignore_index=True)
@@ -217,9 +211,7 @@ class _Forecaster:
         if len(origins) < MIN_CALIBRATION_ORIGINS:
             return None
         actual = self.history.set_index("ds")["y"]
-        return np.concatenate(
-            [(actual.loc[p["ds"]].to_numpy() - p["yhat"].to_numpy()) for p in map(self._point, origins)]
-        )
+        return np.concatenate([(actual.loc[p["ds"]].to_numpy() - p["yhat"].to_numpy()) for p in map(self._point, origins)])
 
     def forecast(self, origin: pd.Timestamp) -> pd.DataFrame:
         """Point forecast and 80%/95% intervals from ``origin``, clipped at 0 (attrs: interval_method)."""
@@ -306,9 +298,7 @@ def _seasonal_naive(cv: pd.DataFrame, series: pd.Series) -> pd.DataFrame:
     error_bands, scales = {}, {}
     for cutoff, lag in set(zip(cv["cutoff"], lags)):
         train = series.loc[:cutoff]
-        error_bands[cutoff, lag] = np.quantile(
-            (train - train.shift(lag)).dropna(), [0.025, 0.10, 0.90, 0.975]
-        )
+        error_bands[cutoff, lag] = np.quantile((train - train.shift(lag)).dropna(), [0.025, 0.10, 0.90, 0.975])
         scales[cutoff] = (train - train.shift(7)).abs().mean()
     bands = np.array([error_bands[key] for key in zip(cv["cutoff"], lags)])
     return pd.DataFrame(
@@ -330,8 +320,7 @@ def backtest_cutoffs(
     """Prophet's rolling-origin cutoffs (``generate_cutoffs``), keeping the latest ``max_cutoffs``."""
     if initial_days + horizon_days > len(history):
         raise ForecastInputError(
-            f"backtest needs initial_days + horizon_days = {initial_days + horizon_days} days "
-            f"of history, got {len(history)}"
+            f"backtest needs initial_days + horizon_days = {initial_days + horizon_days} days of history, got {len(history)}"
         )
     cutoffs = generate_cutoffs(
         history,

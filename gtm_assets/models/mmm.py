@@ -49,8 +49,21 @@ CHANNEL_COLUMNS = [
     "identified", "identification_reason", "identification_fix", "spend_collinearity_r2",
     "lift_tests", "lift_test_spend", "lift_test_revenue", "lift_test_roi",
 ]  # fmt: skip
-DRAW_COLUMNS = ["draw", "channel", "time_step_days", "adstock", "saturation", "decay", "adstock_peak", "half_saturation", "shape",
-                "coefficient", "roi", "marginal_roi", "contribution"]
+DRAW_COLUMNS = [
+    "draw",
+    "channel",
+    "time_step_days",
+    "adstock",
+    "saturation",
+    "decay",
+    "adstock_peak",
+    "half_saturation",
+    "shape",
+    "coefficient",
+    "roi",
+    "marginal_roi",
+    "contribution",
+]
 
 
 @dataclass
@@ -278,28 +291,45 @@ def fit_mmm(
         y_rows, targets = y[weeks_b] / sigma, draw_model.lift_targets(lift_measured)
         costs = [float(np.sum(draw_model.residuals(t, y_rows, targets, prior_shift) ** 2)) for t in fresh]
         starts = [draw_transforms.convert(fit.theta, transforms), fresh[int(np.argmin(costs))]]
-        refit = draw_model.fit(y, starts, prior_shift=prior_shift, lift_measured=lift_measured,
-                               scout_nfev=BOOTSTRAP_SCOUT_NFEV)
+        refit = draw_model.fit(y, starts, prior_shift=prior_shift, lift_measured=lift_measured, scout_nfev=BOOTSTRAP_SCOUT_NFEV)
         refit_curves = _curves(draw_transforms, refit)
         metrics = _metrics(refit_curves, refit, spend, step_spend)
         for name, values in metrics.items():
             draws[name].append(values)
         for c, curve in enumerate(refit_curves):
-            draw_rows.append([b, spend_cols[c], step_days, curve.adstock, curve.saturation, curve.decay, curve.peak,
-                              curve.half_saturation, curve.shape, curve.coefficient, metrics["roi"][c],
-                              metrics["marginal_roi"][c], metrics["contribution"][c]])
+            draw_rows.append(
+                [
+                    b,
+                    spend_cols[c],
+                    step_days,
+                    curve.adstock,
+                    curve.saturation,
+                    curve.decay,
+                    curve.peak,
+                    curve.half_saturation,
+                    curve.shape,
+                    curve.coefficient,
+                    metrics["roi"][c],
+                    metrics["marginal_roi"][c],
+                    metrics["contribution"][c],
+                ]
+            )
 
-    channels = pd.DataFrame({
-        "channel": spend_cols,
-        "time_step_days": step_days,
-        "adstock": [curve.adstock for curve in curves],
-        "saturation": [curve.saturation for curve in curves],
-        "decay": [curve.decay for curve in curves],
-        "adstock_peak": [curve.peak for curve in curves],
-        "half_saturation": [curve.half_saturation for curve in curves],
-        "shape": [curve.shape if curve.saturation == "hill" else (1.0 if curve.saturation == "michaelis_menten" else np.nan)
-                  for curve in curves],
-    })
+    channels = pd.DataFrame(
+        {
+            "channel": spend_cols,
+            "time_step_days": step_days,
+            "adstock": [curve.adstock for curve in curves],
+            "saturation": [curve.saturation for curve in curves],
+            "decay": [curve.decay for curve in curves],
+            "adstock_peak": [curve.peak for curve in curves],
+            "half_saturation": [curve.half_saturation for curve in curves],
+            "shape": [
+                curve.shape if curve.saturation == "hill" else (1.0 if curve.saturation == "michaelis_menten" else np.nan)
+                for curve in curves
+            ],
+        }
+    )
     for name, values in point.items():
         lo, hi = np.percentile(np.array(draws[name]), INTERVAL_PERCENTILES, axis=0)
         channels[name] = values
@@ -314,22 +344,25 @@ def fit_mmm(
         100.0 * float(curve.expected(x)) / curve.coefficient if curve.coefficient > 0 else 0.0
         for curve, x in zip(curves, step_spend.mean(axis=0))
     ]
-    channels = channels.join(identification(channels, spend, base, lift.channel, lift.measured, lift.standard_error,
-                                            model.modelled_lift(fit)))
+    channels = channels.join(
+        identification(channels, spend, base, lift.channel, lift.measured, lift.standard_error, model.modelled_lift(fit))
+    )
     tested = pd.DataFrame({"c": lift.channel, "spend": lift.spend, "revenue": lift.measured}).groupby("c").sum()
     channels["lift_tests"] = np.bincount(lift.channel, minlength=len(spend_cols))
     channels["lift_test_spend"] = [float(tested["spend"].get(c, 0.0)) for c in range(len(spend_cols))]
     channels["lift_test_revenue"] = [float(tested["revenue"].get(c, 0.0)) for c in range(len(spend_cols))]
-    channels["lift_test_roi"] = np.where(channels["lift_tests"] > 0,
-                                         channels["lift_test_revenue"] / channels["lift_test_spend"].where(channels["lift_test_spend"] > 0),
-                                         np.nan)
+    channels["lift_test_roi"] = np.where(
+        channels["lift_tests"] > 0,
+        channels["lift_test_revenue"] / channels["lift_test_spend"].where(channels["lift_test_spend"] > 0),
+        np.nan,
+    )
     channels = channels[CHANNEL_COLUMNS]
 
     n_seasonal = len(base_names)
     wide = pd.DataFrame({"baseline": base_part[:, :n_seasonal].sum(axis=1)})
     for j, col in enumerate(control_cols):
         wide[col] = base_part[:, n_seasonal + j]
-    event_part = base_part[:, n_seasonal + len(control_cols):]
+    event_part = base_part[:, n_seasonal + len(control_cols) :]
     for col in event_cols:
         own = [j for j, name in enumerate(events.columns) if name.startswith(f"{col}=")]
         wide[col] = event_part[:, own].sum(axis=1)
@@ -360,8 +393,11 @@ def fit_mmm(
         "n_identified": int(channels["identified"].sum()),
         "noise_sd": sigma,
         "family_selection": "fixed" if selection is None else "time-ordered validation",
-        "selection_scores": {} if selection is None else {
-            col: {spec.label(): round(score, 4) for spec, score in scores.items()} for col, scores in zip(spend_cols, selection.scores)
+        "selection_scores": {}
+        if selection is None
+        else {
+            col: {spec.label(): round(score, 4) for spec, score in scores.items()}
+            for col, scores in zip(spend_cols, selection.scores)
         },
         "fit_seconds": time.perf_counter() - started,
     }

@@ -71,23 +71,19 @@ def validate_panel(
         values = pd.to_numeric(data[col], errors="coerce")
         bad = values.isna()
         if bad.any():
-            raise MMMInputError(
-                f"column '{col}' has a missing or non-numeric value in week {weeks[bad].iloc[0].date()}"
-            )
+            raise MMMInputError(f"column '{col}' has a missing or non-numeric value in week {weeks[bad].iloc[0].date()}")
         data[col] = values.astype(float)
     for col in spend_cols:
         negative = data[col] < 0
         if negative.any():
             raise MMMInputError(
-                f"column '{col}' has negative spend {data.loc[negative, col].iloc[0]:g} "
-                f"in week {weeks[negative].iloc[0].date()}"
+                f"column '{col}' has negative spend {data.loc[negative, col].iloc[0]:g} in week {weeks[negative].iloc[0].date()}"
             )
     for col in [target_col, *spend_cols, *control_cols]:
         if data[col].std() == 0:
             kind = "spend" if col in spend_cols else "values"
             raise MMMInputError(
-                f"column '{col}' has constant {kind} ({data[col].iloc[0]:g} every week); "
-                "its effect cannot be estimated"
+                f"column '{col}' has constant {kind} ({data[col].iloc[0]:g} every week); its effect cannot be estimated"
             )
     events = event_indicators(data, event_cols)
 
@@ -129,8 +125,9 @@ def base_design(n_weeks: int, controls: np.ndarray, events: np.ndarray) -> tuple
     return np.column_stack([*columns, standardized, events]), names
 
 
-def daily_spend_steps(daily_spend: pd.DataFrame, weeks: pd.Series, spend_cols: list[str],
-                      weekly_spend: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+def daily_spend_steps(
+    daily_spend: pd.DataFrame, weeks: pd.Series, spend_cols: list[str], weekly_spend: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Check daily spend (a ``date`` column and the spend columns) against the weekly panel and
     return it as steps (days x channels), each day's date, and the number of warm-up days before the
     first panel week. The days must run without gaps from their first day to the panel's last
@@ -157,7 +154,9 @@ def daily_spend_steps(daily_spend: pd.DataFrame, weeks: pd.Series, spend_cols: l
         bad = values.isna() | (values < 0)
         row = int(np.flatnonzero(bad.any(axis=1).to_numpy())[0])
         column = bad.columns[bad.iloc[row].to_numpy()][0]
-        raise MMMInputError(f"daily_spend column '{column}' has a missing, non-numeric or negative value on {frame['date'].iloc[row].date()}")
+        raise MMMInputError(
+            f"daily_spend column '{column}' has a missing, non-numeric or negative value on {frame['date'].iloc[row].date()}"
+        )
     steps = values.to_numpy(float)
     warmup = int((first_week - frame["date"].iloc[0]).days)
     weekly = steps[warmup:].reshape(len(weeks), 7, len(spend_cols)).sum(axis=1)
@@ -197,10 +196,16 @@ class LiftTests:
     def __len__(self) -> int:
         return len(self.channel)
 
-    def subset(self, keep: np.ndarray) -> "LiftTests":
+    def subset(self, keep: np.ndarray) -> LiftTests:
         return LiftTests(
-            self.channel[keep], self.overlap[keep], self.holdout_share[keep], self.business_as_usual[keep],
-            self.held_out[keep], self.spend[keep], self.measured[keep], self.standard_error[keep],
+            self.channel[keep],
+            self.overlap[keep],
+            self.holdout_share[keep],
+            self.business_as_usual[keep],
+            self.held_out[keep],
+            self.spend[keep],
+            self.measured[keep],
+            self.standard_error[keep],
             [label for label, k in zip(self.labels, keep) if k],
         )
 
@@ -209,8 +214,9 @@ class LiftTests:
         return self.overlap[:, step_index:].sum(axis=1) == 0
 
 
-def map_lift_tests(lift_tests: pd.DataFrame | None, step_start: np.ndarray, step_days: int, spend: np.ndarray,
-                   spend_cols: list[str]) -> LiftTests:
+def map_lift_tests(
+    lift_tests: pd.DataFrame | None, step_start: np.ndarray, step_days: int, spend: np.ndarray, spend_cols: list[str]
+) -> LiftTests:
     """Validate the lift tests (LIFT_TEST_COLUMNS) and express each on the model's time steps
     (``step_start``: each step's first day; ``spend``: steps x channels)."""
     tests = pd.DataFrame(columns=list(LIFT_TEST_COLUMNS)) if lift_tests is None else lift_tests
@@ -234,13 +240,15 @@ def map_lift_tests(lift_tests: pd.DataFrame | None, step_start: np.ndarray, step
             raise MMMInputError(
                 f"{where}: the window runs outside the modelled days ({panel_first}..{panel_end - np.timedelta64(1, 'D')})"
             )
-        values = {name: pd.to_numeric(getattr(test, name), errors="coerce")
-                  for name in ("spend", "incremental_revenue", "standard_error")}
+        values = {
+            name: pd.to_numeric(getattr(test, name), errors="coerce")
+            for name in ("spend", "incremental_revenue", "standard_error")
+        }
         if not all(np.isfinite(v) for v in values.values()) or values["standard_error"] <= 0 or values["spend"] <= 0:
             raise MMMInputError(f"{where}: spend and incremental_revenue must be numbers, spend > 0 and standard_error > 0")
-        days_in = np.clip(
-            (np.minimum(week_start + step, last) - np.maximum(week_start, first)).astype(int), 0, step_days
-        ).astype(float)
+        days_in = np.clip((np.minimum(week_start + step, last) - np.maximum(week_start, first)).astype(int), 0, step_days).astype(
+            float
+        )
         overlap = days_in / step_days
         c = spend_cols.index(test.channel)
         observed_in_window = float(np.sum(overlap * spend[:, c]))

@@ -86,7 +86,7 @@ class VarPro:
         # in the test's standard errors.
         self.lift_weights = (lift.holdout_share[:, None] * lift.overlap) * (sigma / lift.standard_error)[:, None]
 
-    def with_sigma(self, sigma: float) -> "VarPro":
+    def with_sigma(self, sigma: float) -> VarPro:
         """The same problem with another noise scale."""
         clone = copy.copy(self)
         clone.sigma, clone._cache = sigma, None
@@ -98,8 +98,9 @@ class VarPro:
         series = []
         for c in range(self.transforms.n_channels):
             own = np.flatnonzero(self.lift.channel == c)
-            series.append(np.column_stack([self.transforms.spend[:, c], *self.lift.business_as_usual[own],
-                                           *self.lift.held_out[own]]))
+            series.append(
+                np.column_stack([self.transforms.spend[:, c], *self.lift.business_as_usual[own], *self.lift.held_out[own]])
+            )
         return series
 
     def _features(self, theta: np.ndarray, derivatives: bool):
@@ -122,10 +123,10 @@ class VarPro:
             own = np.flatnonzero(self.lift.channel == c)
             k = len(own)
             if k:
-                gap = feature[:, 1:1 + k] - feature[:, 1 + k:]
+                gap = feature[:, 1 : 1 + k] - feature[:, 1 + k :]
                 lift[own] = np.einsum("jt,tj->j", self.lift_weights[own], gap)
                 if derivatives:
-                    d_gap = jac[:, 1:1 + k, :] - jac[:, 1 + k:, :]
+                    d_gap = jac[:, 1 : 1 + k, :] - jac[:, 1 + k :, :]
                     d_lift[own, lo:hi] = np.einsum("jt,tjp->jp", self.lift_weights[own], d_gap)
         return media, d_media, lift, d_lift
 
@@ -177,10 +178,12 @@ class VarPro:
     def jacobian(self, theta, y_rows, lift_targets, prior_shift) -> np.ndarray:
         media, d_media, lift_rows, lift_jac, media_coef, _, _ = self._solve(theta, y_rows, lift_targets, True)
         n_lift = len(self.lift)
-        design = np.vstack([
-            np.column_stack([self.base_rows, media[self.rows]]),
-            np.column_stack([np.zeros((n_lift, self.base_rows.shape[1])), lift_rows]),
-        ])
+        design = np.vstack(
+            [
+                np.column_stack([self.base_rows, media[self.rows]]),
+                np.column_stack([np.zeros((n_lift, self.base_rows.shape[1])), lift_rows]),
+            ]
+        )
         active = np.r_[np.ones(self.base_rows.shape[1], dtype=bool), media_coef > 0]
         basis = _orthonormal_basis(design[:, active])
         coef_per_param = media_coef[self.transforms.param_channel]
@@ -192,9 +195,15 @@ class VarPro:
         media, _, _, _, media_coef, base_coef, _ = self._solve(theta, y_rows, lift_targets, False)
         return Fit(theta=theta, media_coef=media_coef * self.sigma, base_coef=base_coef * self.sigma, media=media, cost=cost)
 
-    def fit(self, y: np.ndarray, starts: Sequence[np.ndarray], max_nfev: int | None = None,
-            prior_shift: np.ndarray | None = None, lift_measured: np.ndarray | None = None,
-            scout_nfev: int | None = None) -> Fit:
+    def fit(
+        self,
+        y: np.ndarray,
+        starts: Sequence[np.ndarray],
+        max_nfev: int | None = None,
+        prior_shift: np.ndarray | None = None,
+        lift_measured: np.ndarray | None = None,
+        scout_nfev: int | None = None,
+    ) -> Fit:
         """Bounded trust-region least squares from each start; keep the lowest objective.
         With ``scout_nfev`` every start first runs that many evaluations and only the best is then
         run to convergence (within ``max_nfev``). ``lift_measured`` replaces the lift tests'
@@ -203,11 +212,20 @@ class VarPro:
         lift_targets = self.lift_targets(self.lift.measured if lift_measured is None else lift_measured)
         if prior_shift is None:
             prior_shift = np.zeros(len(self.transforms.prior_terms()[0]))
+
         def search(start, limit):
             return least_squares(
-                self.residuals, np.clip(start, 0.0, 1.0), jac=self.jacobian, bounds=(0.0, 1.0),
-                args=(y_rows, lift_targets, prior_shift), method="trf", x_scale=1.0, max_nfev=limit,
-                ftol=TOLERANCE, xtol=TOLERANCE, gtol=TOLERANCE,
+                self.residuals,
+                np.clip(start, 0.0, 1.0),
+                jac=self.jacobian,
+                bounds=(0.0, 1.0),
+                args=(y_rows, lift_targets, prior_shift),
+                method="trf",
+                x_scale=1.0,
+                max_nfev=limit,
+                ftol=TOLERANCE,
+                xtol=TOLERANCE,
+                gtol=TOLERANCE,
             )
 
         best = None
@@ -228,12 +246,13 @@ class VarPro:
         """Starts: ``extra``, then the best ``n_starts`` of the prior centre and a seeded Sobol screen."""
         y_rows = y[self.rows] / self.sigma
         lift_targets = self.lift_targets(self.lift.measured)
-        candidates = np.vstack([
-            self.transforms.prior_centre(),
-            qmc.Sobol(self.transforms.n_params, scramble=True, rng=seed).random(N_SCREEN_POINTS),
-        ])
+        candidates = np.vstack(
+            [
+                self.transforms.prior_centre(),
+                qmc.Sobol(self.transforms.n_params, scramble=True, rng=seed).random(N_SCREEN_POINTS),
+            ]
+        )
         no_shift = np.zeros(len(self.transforms.prior_terms()[0]))
         cost = [float(np.sum(self.residuals(t, y_rows, lift_targets, no_shift) ** 2)) for t in candidates]
         order = np.argsort(cost, kind="stable")[:n_starts]
         return [*extra, *candidates[order]]
-

@@ -28,7 +28,7 @@ MAX_LIFT_DISAGREEMENT = 2.5
 def collinearity(spend: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per channel: R² of its weekly spend on the other channels' spend and the base regressors,
     and the index of the other channel its spend correlates with most (-1 with one channel)."""
-    n_weeks, n_channels = spend.shape
+    _n_weeks, n_channels = spend.shape
     r2 = np.zeros(n_channels)
     partner = np.full(n_channels, -1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -46,16 +46,22 @@ def collinearity(spend: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.nd
     return r2, partner
 
 
-def identification(channels: pd.DataFrame, spend: np.ndarray, base: np.ndarray, test_channel: np.ndarray,
-                   measured: np.ndarray, standard_error: np.ndarray, modelled: np.ndarray) -> pd.DataFrame:
+def identification(
+    channels: pd.DataFrame,
+    spend: np.ndarray,
+    base: np.ndarray,
+    test_channel: np.ndarray,
+    measured: np.ndarray,
+    standard_error: np.ndarray,
+    modelled: np.ndarray,
+) -> pd.DataFrame:
     """``identified``, ``identification_reason`` and ``identification_fix`` per channel.
 
     ``channels`` has channel, roi, roi_lo, roi_hi and spend_cv in panel order; the lift tests are
     given by their channel index, measured lift, standard error and the fitted model's lift.
     """
     names = channels["channel"].tolist()
-    informative = np.bincount(test_channel[standard_error <= MAX_LIFT_RELATIVE_SE * np.abs(measured)],
-                              minlength=len(names))
+    informative = np.bincount(test_channel[standard_error <= MAX_LIFT_RELATIVE_SE * np.abs(measured)], minlength=len(names))
     disagreement = np.abs(modelled - measured) / standard_error
     r2, partner = collinearity(spend, base)
     median = np.median(spend, axis=0)
@@ -65,7 +71,9 @@ def identification(channels: pd.DataFrame, spend: np.ndarray, base: np.ndarray, 
         reasons, fixes = [], []
         half_width = (row.roi_hi - row.roi_lo) / 2
         if not half_width <= MAX_RELATIVE_HALF_WIDTH * abs(row.roi):
-            reasons.append(f"its 90% ROI interval [{row.roi_lo:.2f}, {row.roi_hi:.2f}] is wider than ±100% of its ROI {row.roi:.2f}")
+            reasons.append(
+                f"its 90% ROI interval [{row.roi_lo:.2f}, {row.roi_hi:.2f}] is wider than ±100% of its ROI {row.roi:.2f}"
+            )
             fixes.append("more weeks with varied spend or a lift test")
         if row.spend_cv < MIN_SPEND_CV:
             reasons.append(f"its weekly spend barely varies (CV {row.spend_cv:.2f})")
@@ -88,10 +96,12 @@ def identification(channels: pd.DataFrame, spend: np.ndarray, base: np.ndarray, 
                 f"{modelled[j]:,.0f} ({disagreement[j]:.1f} standard errors apart)"
             )
             fixes.append("repeat the lift test, or check the spend data for the channel")
-        rows.append({
-            "identified": not reasons,
-            "identification_reason": "; ".join(reasons) if reasons else "identified by the data",
-            "identification_fix": "; ".join(dict.fromkeys(fixes)),
-            "spend_collinearity_r2": float(r2[c]),
-        })
+        rows.append(
+            {
+                "identified": not reasons,
+                "identification_reason": "; ".join(reasons) if reasons else "identified by the data",
+                "identification_fix": "; ".join(dict.fromkeys(fixes)),
+                "spend_collinearity_r2": float(r2[c]),
+            }
+        )
     return pd.DataFrame(rows, index=channels.index)

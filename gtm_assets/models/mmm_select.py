@@ -90,8 +90,7 @@ class _Validator:
         return float(np.mean(errors)), thetas, transforms
 
 
-def select_specs(template: Transforms, base: np.ndarray, y: np.ndarray, sigma: float, lift: LiftTests,
-                 seed: int) -> Selection:
+def select_specs(template: Transforms, base: np.ndarray, y: np.ndarray, sigma: float, lift: LiftTests, seed: int) -> Selection:
     """Choose each channel's adstock and saturation (module docstring); ``template`` carries the
     spend steps. Without enough weeks for one validation fold every channel keeps START_SPEC."""
     n_channels = template.n_channels
@@ -111,7 +110,7 @@ def select_specs(template: Transforms, base: np.ndarray, y: np.ndarray, sigma: f
             tried = {specs[c]: best}
             for candidate in candidates:
                 if candidate not in tried:
-                    trial = [*specs[:c], candidate, *specs[c + 1:]]
+                    trial = [*specs[:c], candidate, *specs[c + 1 :]]
                     tried[candidate] = validator.score(trial, best[1], best[2])
             scores[c].update({spec: result[0] for spec, result in tried.items()})
             lowest = min(result[0] for result in tried.values())

@@ -113,7 +113,7 @@ class Transforms:
 
     def to_weeks(self, values: np.ndarray) -> np.ndarray:
         """Sum per-step values (steps first) into the panel's weeks, dropping the warm-up steps."""
-        panel = values[self.warmup:]
+        panel = values[self.warmup :]
         return panel.reshape(self.n_weeks, self.steps_per_week, *panel.shape[1:]).sum(axis=1)
 
     def channel_params(self, theta: np.ndarray, c: int) -> dict[str, float]:
@@ -180,7 +180,7 @@ class Transforms:
             slope = shape * feature * (1.0 - feature)
         if not derivatives:
             return feature
-        widths = self.width[self.offsets[c]:self.offsets[c + 1]]
+        widths = self.width[self.offsets[c] : self.offsets[c + 1]]
         jac = np.zeros((*x.shape, spec.n_params))
         n_adstock = d_log_level.shape[2]
         jac[:, :, :n_adstock] = np.where(positive[:, :, None], slope[:, :, None] * np.nan_to_num(d_log_level), 0.0)
@@ -224,7 +224,7 @@ class Transforms:
                     theta[i] = (7.0 / self.step_days - self.lower[i]) / self.width[i]
         return theta
 
-    def convert(self, theta: np.ndarray, other: "Transforms") -> np.ndarray:
+    def convert(self, theta: np.ndarray, other: Transforms) -> np.ndarray:
         """``theta`` of ``other`` (the same channels, other specs) mapped onto this layout: shared
         parameters keep their natural values; new ones start at their prior centre."""
         out = self.prior_centre()

@@ -132,7 +132,7 @@ class ChannelResponse:
     peak: float = 0.0
 
     @classmethod
-    def from_row(cls, row: Mapping) -> "ChannelResponse":
+    def from_row(cls, row: Mapping) -> ChannelResponse:
         """From a mapping with decay, half_saturation, shape, coefficient and optionally saturation,
         adstock and adstock_peak (a row of the mmm_model table; missing: Hill, geometric, no delay)."""
 

@@ -57,13 +57,17 @@ class WhatIf:
         days = self.horizon_days
         interval = (
             f" (90% interval {self.daily_change_lo:+,.2f} to {self.daily_change_hi:+,.2f})"
-            if np.isfinite(self.daily_change_lo) else " (no interval: the model has no bootstrap draws)"
+            if np.isfinite(self.daily_change_lo)
+            else " (no interval: the model has no bootstrap draws)"
         )
         horizon = f"{self.daily_change * days:+,.2f}"
         if np.isfinite(self.daily_change_lo):
             horizon += f" ({self.daily_change_lo * days:+,.2f} to {self.daily_change_hi * days:+,.2f})"
-        lines = [f"Base: {self.base}.", *self.notes,
-                 f"Predicted revenue change {self.daily_change:+,.2f} per day{interval}; over {days} days {horizon}."]
+        lines = [
+            f"Base: {self.base}.",
+            *self.notes,
+            f"Predicted revenue change {self.daily_change:+,.2f} per day{interval}; over {days} days {horizon}.",
+        ]
         return "\n".join(lines)
 
 

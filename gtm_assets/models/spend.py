@@ -41,7 +41,9 @@ def channel_spend(stats: pd.DataFrame) -> tuple[dict[str, float], dict[str, floa
     BASE_DAYS days), the last RECENT_DAYS days' average, the CPA over the base window (NaN without
     conversions), and the base window in words."""
     by_channel = stats.groupby("channel").agg(
-        base=("base_spend", "sum"), recent=("recent_spend", "sum"), spend=("base_window_spend", "sum"),
+        base=("base_spend", "sum"),
+        recent=("recent_spend", "sum"),
+        spend=("base_window_spend", "sum"),
         conversions=("base_conversions", "sum"),
     )
     base = by_channel["base"].astype(float).to_dict()

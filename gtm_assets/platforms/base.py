@@ -117,8 +117,9 @@ class AdPlatform(dg.ConfigurableResource):
     def campaign_requests(self, campaign: dict, known: KnownObject | None) -> list[PlatformRequest]:
         raise NotImplementedError
 
-    def ad_set_requests(self, ad_set: dict, campaign: dict, campaign_id: str, audience_id: str | None,
-                        known: KnownObject | None) -> list[PlatformRequest]:
+    def ad_set_requests(
+        self, ad_set: dict, campaign: dict, campaign_id: str, audience_id: str | None, known: KnownObject | None
+    ) -> list[PlatformRequest]:
         raise NotImplementedError
 
     def ad_requests(self, ad: dict, ad_set_platform_id: str, known: KnownObject | None) -> list[PlatformRequest]:
@@ -158,12 +159,15 @@ class AdPlatform(dg.ConfigurableResource):
         return (self.base_url or self.default_base_url).rstrip("/")
 
     def masked_headers(self) -> dict[str, str]:
-        return {k: ("***" if k.lower() in {"authorization", "access-token", "developer-token"} else v)
-                for k, v in self.auth_headers().items()}
+        return {
+            k: ("***" if k.lower() in {"authorization", "access-token", "developer-token"} else v)
+            for k, v in self.auth_headers().items()
+        }
 
     def idempotency_key(self, request: PlatformRequest) -> str:
-        return content_sha256([self.platform, request.operation, request.object_id, request.method, request.path,
-                               request.body, request.params])[:32]
+        return content_sha256(
+            [self.platform, request.operation, request.object_id, request.method, request.path, request.body, request.params]
+        )[:32]
 
     @contextmanager
     def session(self, outbox: Path | None):
@@ -208,10 +212,19 @@ class _Session:
             return call
         headers = {"Content-Type": "application/json", "Idempotency-Key": key, **adapter.auth_headers()}
         content = json.dumps(request.body).encode() if request.body is not None else None
-        exchange = send(self.client, request.method, recorded["url"], headers=headers, content=content, params=request.params,
-                        max_attempts=adapter.max_attempts, backoff_seconds=adapter.backoff_seconds,
-                        max_backoff_seconds=adapter.max_backoff_seconds, timeout_seconds=adapter.timeout_seconds,
-                        pacer=self.pacer)
+        exchange = send(
+            self.client,
+            request.method,
+            recorded["url"],
+            headers=headers,
+            content=content,
+            params=request.params,
+            max_attempts=adapter.max_attempts,
+            backoff_seconds=adapter.backoff_seconds,
+            max_backoff_seconds=adapter.max_backoff_seconds,
+            timeout_seconds=adapter.timeout_seconds,
+            pacer=self.pacer,
+        )
         call.attempts, call.status = exchange.attempts, exchange.status
         try:
             call.response = json.loads(exchange.response_text) if exchange.response_text else None
@@ -226,8 +239,9 @@ class _Session:
             call.error = f"HTTP {final.http_status}: {final.response_body}" if final.http_status else final.error
         return call
 
-    def step(self, object_type: str, requests: list[PlatformRequest], content: str | None = None,
-             existing: str | None = None) -> tuple[list[PlatformCall], str | None, dict]:
+    def step(
+        self, object_type: str, requests: list[PlatformRequest], content: str | None = None, existing: str | None = None
+    ) -> tuple[list[PlatformCall], str | None, dict]:
         """Send one object's requests in order (``existing``: its platform id when it is an update); a
         follow-up's CREATED placeholder becomes the id the step's create returned. Stops at the first
         request that does not succeed, and then returns no id."""

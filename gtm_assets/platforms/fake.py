@@ -45,9 +45,20 @@ def insights_response(adapter, level: str, since: date, until: date):
     rows = []
     if level == "campaign" and files and adapter.channels:
         with duckdb.connect() as conn:
-            found = conn.execute(f"SELECT * FROM ({MEDIA_SQL}) WHERE day BETWEEN ? AND ? ORDER BY day, campaign",
-                                 [files, adapter.channels, since, until]).fetchall()
-        rows = [{"platform_id": fake_campaign_id(adapter.platform, campaign), "name": campaign, "date": day, "spend": spend,
-                 "impressions": impressions or 0, "clicks": clicks or 0, "conversions": conversions or 0.0}
-                for day, campaign, spend, impressions, clicks, conversions in found]
+            found = conn.execute(
+                f"SELECT * FROM ({MEDIA_SQL}) WHERE day BETWEEN ? AND ? ORDER BY day, campaign",
+                [files, adapter.channels, since, until],
+            ).fetchall()
+        rows = [
+            {
+                "platform_id": fake_campaign_id(adapter.platform, campaign),
+                "name": campaign,
+                "date": day,
+                "spend": spend,
+                "impressions": impressions or 0,
+                "clicks": clicks or 0,
+                "conversions": conversions or 0.0,
+            }
+            for day, campaign, spend, impressions, clicks, conversions in found
+        ]
     return adapter.render_insights(level, rows)

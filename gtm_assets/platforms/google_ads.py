@@ -14,10 +14,14 @@ from gtm_assets.platforms.base import CREATED, AdPlatform, PlatformRequest
 CHANNEL_TYPES = {"Search": "SEARCH", "Display": "DISPLAY"}
 AD_GROUP_TYPES = {"SEARCH": "SEARCH_STANDARD", "DISPLAY": "DISPLAY_STANDARD"}
 MICROS = 1_000_000
-CAMPAIGN_QUERY = ("SELECT campaign.id, campaign.name, segments.date, metrics.cost_micros, metrics.impressions, "
-                  "metrics.clicks, metrics.conversions FROM campaign WHERE segments.date BETWEEN '{since}' AND '{until}'")
-AD_QUERY = ("SELECT ad_group_ad.ad.id, ad_group_ad.ad.name, segments.date, metrics.cost_micros, metrics.impressions, "
-            "metrics.clicks, metrics.conversions FROM ad_group_ad WHERE segments.date BETWEEN '{since}' AND '{until}'")
+CAMPAIGN_QUERY = (
+    "SELECT campaign.id, campaign.name, segments.date, metrics.cost_micros, metrics.impressions, "
+    "metrics.clicks, metrics.conversions FROM campaign WHERE segments.date BETWEEN '{since}' AND '{until}'"
+)
+AD_QUERY = (
+    "SELECT ad_group_ad.ad.id, ad_group_ad.ad.name, segments.date, metrics.cost_micros, metrics.impressions, "
+    "metrics.clicks, metrics.conversions FROM ad_group_ad WHERE segments.date BETWEEN '{since}' AND '{until}'"
+)
 
 
 def _day(text: str) -> str:
@@ -55,63 +59,137 @@ class GoogleAdsAdapter(AdPlatform):
     def _mutate(self, operation: str, object_id: str, resource: str, body: dict, known, fields: str) -> PlatformRequest:
         if known:
             op = {"update": {"resourceName": known.platform_id, **body}, "updateMask": fields}
-            return PlatformRequest(f"update_{operation}", object_id, "POST", f"/{self.customer}/{resource}:mutate", {"operations": [op]})
-        return PlatformRequest(f"create_{operation}", object_id, "POST", f"/{self.customer}/{resource}:mutate", {"operations": [{"create": body}]})
+            return PlatformRequest(
+                f"update_{operation}", object_id, "POST", f"/{self.customer}/{resource}:mutate", {"operations": [op]}
+            )
+        return PlatformRequest(
+            f"create_{operation}", object_id, "POST", f"/{self.customer}/{resource}:mutate", {"operations": [{"create": body}]}
+        )
 
     def campaign_requests(self, campaign, known):
         budget = {"amountMicros": str(int(round(campaign["daily_budget"] * MICROS)))}
         flight = {"startDate": _day(campaign["flight"]["start_date"]), "endDate": _day(campaign["flight"]["end_date"])}
         if known:
             return [
-                PlatformRequest("update_campaign_budget", campaign["campaign_id"], "POST", f"/{self.customer}/campaignBudgets:mutate",
-                                {"operations": [{"update": {"resourceName": known.refs.get("budget"), **budget},
-                                                 "updateMask": "amountMicros"}]}),
-                self._mutate("campaign", campaign["campaign_id"], "campaigns", {"name": campaign["name"], **flight}, known,
-                             "name,startDate,endDate"),
+                PlatformRequest(
+                    "update_campaign_budget",
+                    campaign["campaign_id"],
+                    "POST",
+                    f"/{self.customer}/campaignBudgets:mutate",
+                    {
+                        "operations": [
+                            {"update": {"resourceName": known.refs.get("budget"), **budget}, "updateMask": "amountMicros"}
+                        ]
+                    },
+                ),
+                self._mutate(
+                    "campaign",
+                    campaign["campaign_id"],
+                    "campaigns",
+                    {"name": campaign["name"], **flight},
+                    known,
+                    "name,startDate,endDate",
+                ),
             ]
         temp_budget, temp_campaign = f"{self.customer}/campaignBudgets/-1", f"{self.customer}/campaigns/-2"
         channel_type = CHANNEL_TYPES.get(campaign["channel"], "DISPLAY")
         operations = [
-            {"campaignBudgetOperation": {"create": {"resourceName": temp_budget, "name": f"gtm-{campaign['campaign_id']}",
-                                                    "deliveryMethod": "STANDARD", "explicitlyShared": False, **budget}}},
-            {"campaignOperation": {"create": {"resourceName": temp_campaign, "name": campaign["name"], "status": "PAUSED",
-                                              "advertisingChannelType": channel_type, "campaignBudget": temp_budget,
-                                              "maximizeConversions": {}, **flight}}},
+            {
+                "campaignBudgetOperation": {
+                    "create": {
+                        "resourceName": temp_budget,
+                        "name": f"gtm-{campaign['campaign_id']}",
+                        "deliveryMethod": "STANDARD",
+                        "explicitlyShared": False,
+                        **budget,
+                    }
+                }
+            },
+            {
+                "campaignOperation": {
+                    "create": {
+                        "resourceName": temp_campaign,
+                        "name": campaign["name"],
+                        "status": "PAUSED",
+                        "advertisingChannelType": channel_type,
+                        "campaignBudget": temp_budget,
+                        "maximizeConversions": {},
+                        **flight,
+                    }
+                }
+            },
         ]
-        return [PlatformRequest("create_campaign", campaign["campaign_id"], "POST", f"/{self.customer}/googleAds:mutate",
-                                {"mutateOperations": operations})]
+        return [
+            PlatformRequest(
+                "create_campaign",
+                campaign["campaign_id"],
+                "POST",
+                f"/{self.customer}/googleAds:mutate",
+                {"mutateOperations": operations},
+            )
+        ]
 
     def ad_set_requests(self, ad_set, campaign, campaign_id, audience_id, known):
-        body = {"name": ad_set["ad_set_id"], "campaign": campaign_id, "status": "PAUSED",
-                "type": AD_GROUP_TYPES[CHANNEL_TYPES.get(campaign["channel"], "DISPLAY")]}
+        body = {
+            "name": ad_set["ad_set_id"],
+            "campaign": campaign_id,
+            "status": "PAUSED",
+            "type": AD_GROUP_TYPES[CHANNEL_TYPES.get(campaign["channel"], "DISPLAY")],
+        }
         if known:
             return [self._mutate("ad_set", ad_set["ad_set_id"], "adGroups", {"name": body["name"]}, known, "name")]
         requests = [self._mutate("ad_set", ad_set["ad_set_id"], "adGroups", body, None, "")]
         if audience_id:
-            requests.append(PlatformRequest("target_audience", ad_set["ad_set_id"], "POST", f"/{self.customer}/adGroupCriteria:mutate",
-                                            {"operations": [{"create": {"adGroup": CREATED, "userList": {"userList": audience_id}}}]}))
+            requests.append(
+                PlatformRequest(
+                    "target_audience",
+                    ad_set["ad_set_id"],
+                    "POST",
+                    f"/{self.customer}/adGroupCriteria:mutate",
+                    {"operations": [{"create": {"adGroup": CREATED, "userList": {"userList": audience_id}}}]},
+                )
+            )
         return requests
 
     def ad_requests(self, ad, ad_set_platform_id, known):
         copy = ad["copy"]
         if ad["format"] == "search_rsa":
-            creative = {"responsiveSearchAd": {"headlines": [{"text": h} for h in copy["headlines"]],
-                                               "descriptions": [{"text": d} for d in copy["descriptions"]]}}
+            creative = {
+                "responsiveSearchAd": {
+                    "headlines": [{"text": h} for h in copy["headlines"]],
+                    "descriptions": [{"text": d} for d in copy["descriptions"]],
+                }
+            }
         else:
-            creative = {"responsiveDisplayAd": {"headlines": [{"text": copy.get("short_headline", "")}],
-                                                "longHeadline": {"text": copy.get("long_headline", "")},
-                                                "descriptions": [{"text": copy.get("description", "")}]}}
+            creative = {
+                "responsiveDisplayAd": {
+                    "headlines": [{"text": copy.get("short_headline", "")}],
+                    "longHeadline": {"text": copy.get("long_headline", "")},
+                    "descriptions": [{"text": copy.get("description", "")}],
+                }
+            }
         if known:  # ad content is immutable on Google Ads: an update can only rename or pause
             return [self._mutate("ad", ad["ad_id"], "adGroupAds", {"status": "PAUSED"}, known, "status")]
-        body = {"adGroup": ad_set_platform_id, "status": "PAUSED",
-                "ad": {"name": f"gtm-{ad['creative_id']}", "finalUrls": [self.landing_page], **creative}}
+        body = {
+            "adGroup": ad_set_platform_id,
+            "status": "PAUSED",
+            "ad": {"name": f"gtm-{ad['creative_id']}", "finalUrls": [self.landing_page], **creative},
+        }
         return [self._mutate("ad", ad["ad_id"], "adGroupAds", body, None, "")]
 
     def audience_requests(self, audience, known):
-        body = {"name": f"gtm-{audience['audience_id']}", "description": audience["rule"][:200], "membershipLifeSpan": 540,
-                "crmBasedUserList": {"uploadKeyType": "CONTACT_INFO", "dataSourceType": "FIRST_PARTY"}}
+        body = {
+            "name": f"gtm-{audience['audience_id']}",
+            "description": audience["rule"][:200],
+            "membershipLifeSpan": 540,
+            "crmBasedUserList": {"uploadKeyType": "CONTACT_INFO", "dataSourceType": "FIRST_PARTY"},
+        }
         if known:
-            return [self._mutate("audience", audience["audience_id"], "userLists", {"description": body["description"]}, known, "description")]
+            return [
+                self._mutate(
+                    "audience", audience["audience_id"], "userLists", {"description": body["description"]}, known, "description"
+                )
+            ]
         return [self._mutate("audience", audience["audience_id"], "userLists", body, None, "")]
 
     def audience_member_requests(self, audience, platform_id, hashed_emails):
@@ -120,15 +198,21 @@ class GoogleAdsAdapter(AdPlatform):
         operations = [{"create": {"userIdentifiers": [{"hashedEmail": h}]}} for h in hashed_emails]
         return [
             PlatformRequest("create_audience_job", object_id, "POST", f"/{self.customer}/offlineUserDataJobs:create", job),
-            PlatformRequest("add_audience_members", object_id, "POST", f"/{CREATED}:addOperations",
-                            {"operations": [{"remove_all": True}] + operations, "enablePartialFailure": True}),
+            PlatformRequest(
+                "add_audience_members",
+                object_id,
+                "POST",
+                f"/{CREATED}:addOperations",
+                {"operations": [{"remove_all": True}] + operations, "enablePartialFailure": True},
+            ),
             PlatformRequest("run_audience_job", object_id, "POST", f"/{CREATED}:run", {}),
         ]
 
     def insights_request(self, level, since: date, until: date, page: Any) -> PlatformRequest:
         query = (CAMPAIGN_QUERY if level == "campaign" else AD_QUERY).format(since=since.isoformat(), until=until.isoformat())
-        return PlatformRequest(f"{level}_insights", self.customer_id, "POST", f"/{self.customer}/googleAds:searchStream",
-                               {"query": query})
+        return PlatformRequest(
+            f"{level}_insights", self.customer_id, "POST", f"/{self.customer}/googleAds:searchStream", {"query": query}
+        )
 
     def parse_insights(self, level, response):
         rows = []
@@ -136,9 +220,17 @@ class GoogleAdsAdapter(AdPlatform):
             for result in batch.get("results", []):
                 entity = result["campaign"] if level == "campaign" else result["adGroupAd"]["ad"]
                 metrics = result.get("metrics", {})
-                rows.append({"platform_id": str(entity["id"]), "name": entity["name"], "date": result["segments"]["date"],
-                             "spend": int(metrics.get("costMicros", 0)) / MICROS, "impressions": int(metrics.get("impressions", 0)),
-                             "clicks": int(metrics.get("clicks", 0)), "conversions": float(metrics.get("conversions", 0))})
+                rows.append(
+                    {
+                        "platform_id": str(entity["id"]),
+                        "name": entity["name"],
+                        "date": result["segments"]["date"],
+                        "spend": int(metrics.get("costMicros", 0)) / MICROS,
+                        "impressions": int(metrics.get("impressions", 0)),
+                        "clicks": int(metrics.get("clicks", 0)),
+                        "conversions": float(metrics.get("conversions", 0)),
+                    }
+                )
         return rows, None
 
     def render_insights(self, level, rows):
@@ -146,18 +238,40 @@ class GoogleAdsAdapter(AdPlatform):
         results = []
         for r in rows:
             entity = {"id": r["platform_id"], "name": r["name"]}
-            results.append({key: entity if level == "campaign" else {"ad": entity}, "segments": {"date": str(r["date"])},
-                            "metrics": {"costMicros": str(int(round(r["spend"] * MICROS))), "impressions": str(r["impressions"]),
-                                        "clicks": str(r["clicks"]), "conversions": float(r["conversions"])}})
+            results.append(
+                {
+                    key: entity if level == "campaign" else {"ad": entity},
+                    "segments": {"date": str(r["date"])},
+                    "metrics": {
+                        "costMicros": str(int(round(r["spend"] * MICROS))),
+                        "impressions": str(r["impressions"]),
+                        "clicks": str(r["clicks"]),
+                        "conversions": float(r["conversions"]),
+                    },
+                }
+            )
         return [{"results": results}]
 
     def conversions_request(self, events):
         action = f"{self.customer}/conversionActions/{self.conversion_action_id}"
-        conversions = [{"conversionAction": action, "conversionDateTime": e["event_time"].strftime("%Y-%m-%d %H:%M:%S+00:00"),
-                        "conversionValue": e["value"], "currencyCode": self.currency, "orderId": e["event_id"],
-                        "userIdentifiers": [{"hashedEmail": e["email_sha256"]}]} for e in events]
-        return PlatformRequest("upload_conversions", events[0]["event_id"], "POST", f"/{self.customer}:uploadClickConversions",
-                               {"conversions": conversions, "partialFailure": True})
+        conversions = [
+            {
+                "conversionAction": action,
+                "conversionDateTime": e["event_time"].strftime("%Y-%m-%d %H:%M:%S+00:00"),
+                "conversionValue": e["value"],
+                "currencyCode": self.currency,
+                "orderId": e["event_id"],
+                "userIdentifiers": [{"hashedEmail": e["email_sha256"]}],
+            }
+            for e in events
+        ]
+        return PlatformRequest(
+            "upload_conversions",
+            events[0]["event_id"],
+            "POST",
+            f"/{self.customer}:uploadClickConversions",
+            {"conversions": conversions, "partialFailure": True},
+        )
 
     def created_id(self, response):
         response = response or {}

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from gtm_assets.platforms import fake
@@ -14,12 +14,18 @@ AUDIENCE_KIND_WITH_LIST = "user_cluster"  # broadcast has no list; B2B roles are
 
 
 def _skipped(adapter: AdPlatform, object_type: str, object_id: str, why: str) -> PlatformCall:
-    return PlatformCall(adapter.platform, f"create_{object_type}", object_id, "", adapter.mode, "skipped", {}, error=why,
-                        object_type=object_type)
+    return PlatformCall(
+        adapter.platform, f"create_{object_type}", object_id, "", adapter.mode, "skipped", {}, error=why, object_type=object_type
+    )
 
 
-def publish_payload(adapter: AdPlatform, payload: dict, audience_emails: dict[str, list[str]],
-                    known: dict[tuple[str, str], KnownObject], outbox: Path | None) -> list[PlatformCall]:
+def publish_payload(
+    adapter: AdPlatform,
+    payload: dict,
+    audience_emails: dict[str, list[str]],
+    known: dict[tuple[str, str], KnownObject],
+    outbox: Path | None,
+) -> list[PlatformCall]:
     """Create what is new, update what changed, leave what is unchanged, for the payload's campaigns on
     this adapter's channels. ``known``: (object type, our id) -> what an earlier publish created.
     ``audience_emails``: audience id -> the platform's match keys of its consented members."""
@@ -47,38 +53,60 @@ def publish_payload(adapter: AdPlatform, payload: dict, audience_emails: dict[st
             if audience is None or audience["kind"] != AUDIENCE_KIND_WITH_LIST:
                 continue
             head = {k: audience[k] for k in ("audience_id", "kind", "rule")}
-            platform_id = upsert(session, "audience", audience_id, head, lambda seen, a=audience: adapter.audience_requests(a, seen))
+            platform_id = upsert(
+                session, "audience", audience_id, head, lambda seen, a=audience: adapter.audience_requests(a, seen)
+            )
             if platform_id is None:
                 continue
             emails = sorted(audience_emails.get(audience_id, []))
-            upsert(session, "audience_members", audience_id, {"members": emails},
-                   lambda seen, a=audience, p=platform_id, e=emails: adapter.audience_member_requests(a, p, e))
+            upsert(
+                session,
+                "audience_members",
+                audience_id,
+                {"members": emails},
+                lambda seen, a=audience, p=platform_id, e=emails: adapter.audience_member_requests(a, p, e),
+            )
             audience_ids[audience_id] = platform_id
         for campaign in campaigns:
             head = {k: v for k, v in campaign.items() if k != "ad_sets"}
-            campaign_pid = upsert(session, "campaign", campaign["campaign_id"], head,
-                                  lambda seen, c=campaign: adapter.campaign_requests(c, seen))
+            campaign_pid = upsert(
+                session, "campaign", campaign["campaign_id"], head, lambda seen, c=campaign: adapter.campaign_requests(c, seen)
+            )
             for ad_set in campaign["ad_sets"]:
                 if campaign_pid is None:
                     calls.append(_skipped(adapter, "ad_set", ad_set["ad_set_id"], "its campaign was not created"))
                     continue
-                set_head = {**{k: v for k, v in ad_set.items() if k != "ads"}, "flight": campaign["flight"],
-                            "platform_audience": audience_ids.get(ad_set["audience_id"])}
-                ad_set_pid = upsert(session, "ad_set", ad_set["ad_set_id"], set_head,
-                                    lambda seen, s=ad_set, c=campaign, p=campaign_pid: adapter.ad_set_requests(
-                                        s, c, p, audience_ids.get(s["audience_id"]), seen))
+                set_head = {
+                    **{k: v for k, v in ad_set.items() if k != "ads"},
+                    "flight": campaign["flight"],
+                    "platform_audience": audience_ids.get(ad_set["audience_id"]),
+                }
+                ad_set_pid = upsert(
+                    session,
+                    "ad_set",
+                    ad_set["ad_set_id"],
+                    set_head,
+                    lambda seen, s=ad_set, c=campaign, p=campaign_pid: adapter.ad_set_requests(
+                        s, c, p, audience_ids.get(s["audience_id"]), seen
+                    ),
+                )
                 for ad in ad_set["ads"]:
                     if ad_set_pid is None:
                         calls.append(_skipped(adapter, "ad", ad["ad_id"], "its ad set was not created"))
                         continue
-                    upsert(session, "ad", ad["ad_id"], {**ad, "ad_set": ad_set_pid},
-                           lambda seen, a=ad, p=ad_set_pid: adapter.ad_requests(a, p, seen))
+                    upsert(
+                        session,
+                        "ad",
+                        ad["ad_id"],
+                        {**ad, "ad_set": ad_set_pid},
+                        lambda seen, a=ad, p=ad_set_pid: adapter.ad_requests(a, p, seen),
+                    )
     return calls
 
 
 def insights_window_end(adapter: AdPlatform) -> date | None:
     """The last day to ask for: today (UTC) on the platform, the last day of spend on the fake."""
-    return datetime.now(timezone.utc).date() if adapter.mode == "http" else fake.window_end(adapter.channels)
+    return datetime.now(UTC).date() if adapter.mode == "http" else fake.window_end(adapter.channels)
 
 
 def fetch_insights(adapter: AdPlatform, level: str, since: date, until: date) -> tuple[list[dict], list[PlatformCall]]:
@@ -105,7 +133,7 @@ def upload_conversions(adapter: AdPlatform, events: list[dict], outbox: Path | N
     calls = []
     with adapter.session(outbox) as session:
         for start in range(0, len(events), adapter.conversion_batch_size):
-            batch = events[start:start + adapter.conversion_batch_size]
+            batch = events[start : start + adapter.conversion_batch_size]
             call = session.call(adapter.conversions_request(batch))
             call.object_type = "conversions"
             calls.append(call)

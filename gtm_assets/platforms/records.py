@@ -36,18 +36,40 @@ def record_calls(conn, calls: list[PlatformCall], run_id: str) -> None:
         request_json = json.dumps(request, sort_keys=True)
         attempts = call.attempts or [None]
         for attempt in attempts:
-            body = HEX64.sub("<sha256>", attempt.response_body)[:RESPONSE_KEEP_CHARS] if attempt and attempt.response_body else None
-            rows.append((call.platform, call.operation, call.object_type, call.object_id, call.idempotency_key, call.mode,
-                         call.status, attempt.attempt if attempt else 0, attempt.at if attempt else now_text(),
-                         attempt.http_status if attempt else None, (attempt.error if attempt else None) or call.error,
-                         request_json, redacted, body, call.outbox_path, call.platform_id, run_id))
+            body = (
+                HEX64.sub("<sha256>", attempt.response_body)[:RESPONSE_KEEP_CHARS] if attempt and attempt.response_body else None
+            )
+            rows.append(
+                (
+                    call.platform,
+                    call.operation,
+                    call.object_type,
+                    call.object_id,
+                    call.idempotency_key,
+                    call.mode,
+                    call.status,
+                    attempt.attempt if attempt else 0,
+                    attempt.at if attempt else now_text(),
+                    attempt.http_status if attempt else None,
+                    (attempt.error if attempt else None) or call.error,
+                    request_json,
+                    redacted,
+                    body,
+                    call.outbox_path,
+                    call.platform_id,
+                    run_id,
+                )
+            )
     if rows:
         conn.executemany(f"INSERT INTO main.platform_calls VALUES ({', '.join(['?'] * 17)})", rows)
 
 
 def known_objects(conn, platform: str, mode: str) -> dict[tuple[str, str], KnownObject]:
-    rows = conn.execute("SELECT object_type, object_id, platform_id, content_sha256, refs_json FROM main.platform_objects "
-                        "WHERE platform = ? AND mode = ?", [platform, mode]).fetchall()
+    rows = conn.execute(
+        "SELECT object_type, object_id, platform_id, content_sha256, refs_json FROM main.platform_objects "
+        "WHERE platform = ? AND mode = ?",
+        [platform, mode],
+    ).fetchall()
     return {(t, o): KnownObject(p, c, json.loads(r or "{}")) for t, o, p, c, r in rows}
 
 
@@ -56,6 +78,8 @@ def save_objects(conn, platform: str, mode: str, known: dict[tuple[str, str], Kn
         return
     conn.executemany(
         "INSERT OR REPLACE INTO main.platform_objects VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)",
-        [(platform, mode, t, o, k.platform_id, json.dumps(k.refs, sort_keys=True), k.content_sha256, run_id)
-         for (t, o), k in known.items()],
+        [
+            (platform, mode, t, o, k.platform_id, json.dumps(k.refs, sort_keys=True), k.content_sha256, run_id)
+            for (t, o), k in known.items()
+        ],
     )

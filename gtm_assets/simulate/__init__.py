@@ -21,7 +21,22 @@ from gtm_assets.simulate.truth import true_response, weekly_panel, weekly_truth_
 from gtm_assets.simulate.world import CHANNELS, NEVER_OFF, PRESETS, Campaign, Channel
 
 __all__ = [
-    "CHANNELS", "Campaign", "Channel", "DEFECT_KINDS", "EVENT_COLUMNS", "FORMATS", "MIN_DAYS", "NEVER_OFF",
-    "NO_CONSENT_ADS", "NO_CONSENT_ANALYTICS", "PLAN_FUTURE_DAYS", "PRESETS", "SimulatedWorld", "simulate",
-    "simulate_world", "true_response", "weekly_panel", "weekly_truth_panel",
+    "CHANNELS",
+    "DEFECT_KINDS",
+    "EVENT_COLUMNS",
+    "FORMATS",
+    "MIN_DAYS",
+    "NEVER_OFF",
+    "NO_CONSENT_ADS",
+    "NO_CONSENT_ANALYTICS",
+    "PLAN_FUTURE_DAYS",
+    "PRESETS",
+    "Campaign",
+    "Channel",
+    "SimulatedWorld",
+    "simulate",
+    "simulate_world",
+    "true_response",
+    "weekly_panel",
+    "weekly_truth_panel",
 ]

@@ -32,7 +32,10 @@ from gtm_assets.sql import sql_list, sql_string
 
 FORMATS = ("csv", "parquet", "jsonl", "csv.gz", "jsonl.gz")
 DEFECT_KINDS = (
-    "missing_id", "unparseable_timestamp", "negative_revenue", "non_numeric_revenue",
+    "missing_id",
+    "unparseable_timestamp",
+    "negative_revenue",
+    "non_numeric_revenue",
     "duplicate_event_id",
 )
 # Defect codes of the per-event table are 1 + the index in DEFECT_KINDS (0 = clean row).
@@ -48,17 +51,25 @@ BAD_TIMESTAMPS = ("not-a-date", "2024-13-45T99:00:00Z", "31/02/2024 25:61", "yes
 BAD_REVENUES = ("12,5O", "abc", "1.2.3", "twelve")
 
 
-
 def user_strings(con: duckdb.DuckDBPyConnection, s: dict) -> pa.Table:
     """user_pseudo_id and email per user, built in DuckDB."""
-    source = pa.table({
-        "client": s["user_client"], "first_seen": s["user_first_seen"], "has_email": s["user_has_email"],
-        "fn": s["user_first_name"], "ln": s["user_last_name"], "num": s["user_number"],
-        "dom": s["user_domain"], "style": s["user_case"],
-    })
+    source = pa.table(
+        {
+            "client": s["user_client"],
+            "first_seen": s["user_first_seen"],
+            "has_email": s["user_has_email"],
+            "fn": s["user_first_name"],
+            "ln": s["user_last_name"],
+            "num": s["user_number"],
+            "dom": s["user_domain"],
+            "style": s["user_case"],
+        }
+    )
     con.register("users_src", source)
-    address = (f"{sql_list(FIRST_NAMES)}[fn + 1] || '.' || {sql_list(LAST_NAMES)}[ln + 1] || num::VARCHAR"
-               f" || '@' || {sql_list(EMAIL_DOMAINS)}[dom + 1]")
+    address = (
+        f"{sql_list(FIRST_NAMES)}[fn + 1] || '.' || {sql_list(LAST_NAMES)}[ln + 1] || num::VARCHAR"
+        f" || '@' || {sql_list(EMAIL_DOMAINS)}[dom + 1]"
+    )
     table = con.sql(f"""
         SELECT client::VARCHAR || '.' || first_seen::VARCHAR AS user_pseudo_id,
                CASE WHEN NOT has_email THEN NULL
@@ -73,9 +84,14 @@ def user_strings(con: duckdb.DuckDBPyConnection, s: dict) -> pa.Table:
 def _ip_strings(con: duckdb.DuckDBPyConnection, rng: np.random.Generator, n: int) -> pa.Array:
     """One IP address per session: ~85 % IPv4, ~15 % IPv6."""
     groups = rng.integers(0, 65536, (7, n))
-    source = {"v6": rng.random(n) < 0.15, "prefix": rng.integers(0, len(IPV6_PREFIXES), n),
-              "o1": rng.integers(11, 224, n), "o2": rng.integers(0, 256, n), "o3": rng.integers(0, 256, n),
-              "o4": rng.integers(1, 255, n)}
+    source = {
+        "v6": rng.random(n) < 0.15,
+        "prefix": rng.integers(0, len(IPV6_PREFIXES), n),
+        "o1": rng.integers(11, 224, n),
+        "o2": rng.integers(0, 256, n),
+        "o3": rng.integers(0, 256, n),
+        "o4": rng.integers(1, 255, n),
+    }
     source.update({f"g{i}": groups[i] for i in range(7)})
     con.register("ip_src", pa.table(source))
     hex_groups = ", ".join(f"g{i}" for i in range(7))
@@ -106,9 +122,9 @@ def _event_select_sql() -> str:
           {sql_list([c[2] for c in combos])}[combo + 1] AS utm_campaign,
           {sql_list([d for d, _ in DEVICES])}[device + 1] AS device,
           {sql_list([c for c, _ in COUNTRIES])}[country + 1] AS country,
-          CASE WHEN defect = {NEGATIVE_REVENUE} THEN '-' || {cents_text.format('bad_cents')}
+          CASE WHEN defect = {NEGATIVE_REVENUE} THEN '-' || {cents_text.format("bad_cents")}
                WHEN defect = {NON_NUMERIC_REVENUE} THEN {sql_list(BAD_REVENUES)}[variant + 1]
-               WHEN name = {PURCHASE} THEN {cents_text.format('revenue_cents')} END AS revenue,
+               WHEN name = {PURCHASE} THEN {cents_text.format("revenue_cents")} END AS revenue,
           email,
           ip_address,
           CASE WHEN consent_analytics THEN 'true' ELSE 'false' END AS consent_analytics,
@@ -153,38 +169,39 @@ def file_events(con, rng, s: dict, lo: int, hi: int, first_seq: int, users: pa.T
     defect = np.zeros(n, np.int8)
     bounds = np.r_[0, np.cumsum(per_kind)]
     for code in (MISSING_ID, BAD_TIMESTAMP, NEGATIVE_REVENUE, NON_NUMERIC_REVENUE):
-        defect[chosen[bounds[code - 1]:bounds[code]]] = code
+        defect[chosen[bounds[code - 1] : bounds[code]]] = code
     # variant picks the blanked id (event, user, session) or the garbage text
     variant = np.zeros(n, np.int8)
-    for code, n_variants in ((MISSING_ID, 3), (BAD_TIMESTAMP, len(BAD_TIMESTAMPS)),
-                             (NON_NUMERIC_REVENUE, len(BAD_REVENUES))):
+    for code, n_variants in ((MISSING_ID, 3), (BAD_TIMESTAMP, len(BAD_TIMESTAMPS)), (NON_NUMERIC_REVENUE, len(BAD_REVENUES))):
         variant[defect == code] = rng.integers(0, n_variants, per_kind[code - 1])
     bad_cents = np.zeros(n, np.int64)
     bad_cents[defect == NEGATIVE_REVENUE] = rng.integers(100, 50_000, per_kind[NEGATIVE_REVENUE - 1])
-    duplicate_of = np.sort(chosen[bounds[-2]:])
+    duplicate_of = np.sort(chosen[bounds[-2] :])
 
     global_session = lo + session
     user = s["user"][global_session]
     consent = s["consent_analytics"][global_session]
-    table = pa.table({
-        "seq": first_seq + np.arange(n, dtype=np.int64),
-        "ts_us": ts_us,
-        "name": name,
-        "user_pseudo_id": pa.DictionaryArray.from_arrays(user.astype(np.int32), users.column("user_pseudo_id")),
-        "session_id": s["session_id"][global_session],
-        "page": page,
-        "combo": s["combo"][global_session],
-        "device": s["device"][global_session],
-        "country": s["user_country"][user],
-        "revenue_cents": np.where(name == PURCHASE, s["revenue_cents"][global_session], 0),
-        "email": pa.DictionaryArray.from_arrays(user.astype(np.int32), users.column("email")),
-        "ip_address": pa.DictionaryArray.from_arrays(session.astype(np.int32), _ip_strings(con, rng, n_sess)),
-        "consent_analytics": consent,
-        "consent_ads": consent & s["consent_ads_given"][global_session],
-        "defect": defect,
-        "variant": variant,
-        "bad_cents": bad_cents,
-    })
+    table = pa.table(
+        {
+            "seq": first_seq + np.arange(n, dtype=np.int64),
+            "ts_us": ts_us,
+            "name": name,
+            "user_pseudo_id": pa.DictionaryArray.from_arrays(user.astype(np.int32), users.column("user_pseudo_id")),
+            "session_id": s["session_id"][global_session],
+            "page": page,
+            "combo": s["combo"][global_session],
+            "device": s["device"][global_session],
+            "country": s["user_country"][user],
+            "revenue_cents": np.where(name == PURCHASE, s["revenue_cents"][global_session], 0),
+            "email": pa.DictionaryArray.from_arrays(user.astype(np.int32), users.column("email")),
+            "ip_address": pa.DictionaryArray.from_arrays(session.astype(np.int32), _ip_strings(con, rng, n_sess)),
+            "consent_analytics": consent,
+            "consent_ads": consent & s["consent_ads_given"][global_session],
+            "defect": defect,
+            "variant": variant,
+            "bad_cents": bad_cents,
+        }
+    )
     table = pa.concat_tables([table, table.take(duplicate_of)])
 
     kept = (defect == 0) & consent
@@ -214,8 +231,8 @@ def _open_output(path: Path):
 
 def _string_bytes(array: pa.Array) -> memoryview:
     """The concatenated UTF-8 bytes of a (non-null) arrow string array."""
-    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset:array.offset + len(array) + 1]
-    return memoryview(array.buffers()[2])[offsets[0]:offsets[-1]]
+    offsets = np.frombuffer(array.buffers()[1], np.int32)[array.offset : array.offset + len(array) + 1]
+    return memoryview(array.buffers()[2])[offsets[0] : offsets[-1]]
 
 
 def write_events(con: duckdb.DuckDBPyConnection, table: pa.Table, path: Path, fmt: str) -> None:
@@ -244,4 +261,3 @@ def write_events(con: duckdb.DuckDBPyConnection, table: pa.Table, path: Path, fm
                 shutil.copyfileobj(source, out, 1 << 22)
             plain.unlink()
     con.unregister("ev")
-

@@ -68,7 +68,7 @@ class Experiment:
     def share_off(self, n_days: int) -> np.ndarray:
         """Per day, the share of the market where the channel is off."""
         share = np.zeros(n_days)
-        share[self.first_day:self.end_day] = self.holdout_share
+        share[self.first_day : self.end_day] = self.holdout_share
         return share
 
 
@@ -102,8 +102,9 @@ def _size(design: str, daily_spend: float, noise: float, preset: Preset) -> tupl
     return min(options)[1:] if options else None
 
 
-def schedule(rng: np.random.Generator, preset: Preset, n_days: int, planned_daily: dict[str, float],
-             noise: float) -> list[Experiment]:
+def schedule(
+    rng: np.random.Generator, preset: Preset, n_days: int, planned_daily: dict[str, float], noise: float
+) -> list[Experiment]:
     """Pick the channels to test, size each test (module docstring; a switch-off that cannot be
     powered becomes a geo holdout) and place them in turn, each after the previous one's cooldown and
     with its own lead; tests that do not fit in a short world are dropped."""
@@ -156,7 +157,7 @@ def _geo_holdout(rng, test: Experiment, revenue, noise, noise_sd, contribution, 
 def _same_weekday_gap(revenue: np.ndarray, first: int, days: int) -> float:
     """Sum over [first, first + days) of (mean of the same weekday in the REFERENCE_WEEKS weeks
     before ``first`` - revenue)."""
-    reference = revenue[first - 7 * REFERENCE_WEEKS:first].reshape(REFERENCE_WEEKS, 7).mean(axis=0)
+    reference = revenue[first - 7 * REFERENCE_WEEKS : first].reshape(REFERENCE_WEEKS, 7).mean(axis=0)
     offsets = np.arange(days)
     return float(np.sum(reference[offsets % 7] - revenue[first + offsets]))
 
@@ -165,15 +166,24 @@ def _switch_off(test: Experiment, revenue) -> tuple[float, float]:
     """Measured lift and standard error of a national switch-off (module docstring)."""
     lift = _same_weekday_gap(revenue, test.first_day, test.days)
     first_shift = math.ceil(test.days / 7)
-    placebos = [_same_weekday_gap(revenue, test.first_day - 7 * p, test.days)
-                for p in range(first_shift, first_shift + PLACEBO_WINDOWS)]
+    placebos = [
+        _same_weekday_gap(revenue, test.first_day - 7 * p, test.days) for p in range(first_shift, first_shift + PLACEBO_WINDOWS)
+    ]
     return lift, float(np.std(placebos, ddof=1))
 
 
-def measure(rng: np.random.Generator, tests: list[Experiment], dates: pd.DatetimeIndex, revenue: np.ndarray,
-            noise: np.ndarray, noise_sd: float, contributions: dict[str, np.ndarray],
-            business_as_usual: dict[str, np.ndarray], held_out: dict[str, np.ndarray],
-            planned: dict[str, np.ndarray]) -> tuple[pd.DataFrame, list[dict]]:
+def measure(
+    rng: np.random.Generator,
+    tests: list[Experiment],
+    dates: pd.DatetimeIndex,
+    revenue: np.ndarray,
+    noise: np.ndarray,
+    noise_sd: float,
+    contributions: dict[str, np.ndarray],
+    business_as_usual: dict[str, np.ndarray],
+    held_out: dict[str, np.ndarray],
+    planned: dict[str, np.ndarray],
+) -> tuple[pd.DataFrame, list[dict]]:
     """The landed lift tests (channel, start_date, end_date, spend, incremental_revenue,
     standard_error) and, per test, its design and true value for the ground truth.
 
@@ -191,23 +201,27 @@ def measure(rng: np.random.Generator, tests: list[Experiment], dates: pd.Datetim
             lift, standard_error = _switch_off(test, revenue)
         spend = test.holdout_share * float(planned[channel][window].sum())
         true_lift = test.holdout_share * float(np.sum(business_as_usual[channel][window] - held_out[channel][window]))
-        rows.append({
-            "channel": channel,
-            "start_date": dates[test.first_day].strftime("%Y-%m-%d"),
-            "end_date": dates[test.end_day - 1].strftime("%Y-%m-%d"),
-            "spend": spend,
-            "incremental_revenue": lift,
-            "standard_error": standard_error,
-        })
-        truth.append({
-            **rows[-1],
-            "design": test.design,
-            "holdout_share": test.holdout_share,
-            "days": test.days,
-            "true_incremental_revenue": round(true_lift, 2),
-            "naive_roi": round(lift / spend, 4),
-            "true_naive_roi": round(true_lift / spend, 4),
-        })
+        rows.append(
+            {
+                "channel": channel,
+                "start_date": dates[test.first_day].strftime("%Y-%m-%d"),
+                "end_date": dates[test.end_day - 1].strftime("%Y-%m-%d"),
+                "spend": spend,
+                "incremental_revenue": lift,
+                "standard_error": standard_error,
+            }
+        )
+        truth.append(
+            {
+                **rows[-1],
+                "design": test.design,
+                "holdout_share": test.holdout_share,
+                "days": test.days,
+                "true_incremental_revenue": round(true_lift, 2),
+                "naive_roi": round(lift / spend, 4),
+                "true_naive_roi": round(true_lift / spend, 4),
+            }
+        )
     frame = pd.DataFrame(rows, columns=["channel", "start_date", "end_date", "spend", "incremental_revenue", "standard_error"])
     for record in truth:
         for key in ("spend", "incremental_revenue", "standard_error"):

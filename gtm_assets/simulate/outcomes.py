@@ -27,8 +27,8 @@ from gtm_assets.simulate.spend import PLAN_FUTURE_DAYS, plan_spend, realise_spen
 from gtm_assets.simulate.world import (
     BASELINE_LEVEL,
     CHANNELS,
-    REVENUE_FLOOR,
     PRESETS,
+    REVENUE_FLOOR,
     WorldTruth,
     baseline,
     draw_world,
@@ -79,7 +79,7 @@ def _responses(world: WorldTruth, realised: dict[str, np.ndarray], off: dict[str
             "adstock": draw.adstock,
             "decay": draw.decay,
             "peak_days": draw.peak_days,
-            "decay_weekly_equivalent": draw.decay ** 7 if draw.adstock == "geometric" else None,
+            "decay_weekly_equivalent": draw.decay**7 if draw.adstock == "geometric" else None,
             "saturation": "hill",
             "half_saturation": half_saturation,
             "half_saturation_multiple": draw.half_saturation_multiple,
@@ -129,11 +129,19 @@ def simulate_world(seed: int, dates: pd.DatetimeIndex, preset: str = "default") 
     daily["baseline"] = base
     daily["revenue_cents"] = np.round(revenue * 100).astype(np.int64)
     lift_tests, experiment_truth = experiments.measure(
-        np.random.default_rng([seed, 8]), tests, dates, revenue, noise, noise_sd, contributions, running, held_out,
-        plans)
-    media_plan = pd.concat([
-        pd.DataFrame({"date": plan_dates.strftime("%Y-%m-%d"), "channel": c.name,
-                      "planned_spend": plans[c.name] * (1 - np.r_[off[c.name], np.zeros(PLAN_FUTURE_DAYS)])})
-        for c in CHANNELS
-    ], ignore_index=True).sort_values("date", kind="stable")
+        np.random.default_rng([seed, 8]), tests, dates, revenue, noise, noise_sd, contributions, running, held_out, plans
+    )
+    media_plan = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "date": plan_dates.strftime("%Y-%m-%d"),
+                    "channel": c.name,
+                    "planned_spend": plans[c.name] * (1 - np.r_[off[c.name], np.zeros(PLAN_FUTURE_DAYS)]),
+                }
+            )
+            for c in CHANNELS
+        ],
+        ignore_index=True,
+    ).sort_values("date", kind="stable")
     return SimulatedWorld(world, daily, truth, media_plan, lift_tests, experiment_truth)

@@ -32,20 +32,89 @@ CART_ONLY_P = 0.25
 ORDER_VALUE_SHAPE = 4.0
 HOUR_WEIGHTS = np.array([2, 1, 1, 1, 1, 2, 3, 5, 7, 8, 8, 8, 8, 8, 7, 7, 7, 8, 9, 10, 10, 9, 7, 4], float)
 DEVICES = (("desktop", 0.45), ("mobile", 0.48), ("tablet", 0.07))
-COUNTRIES = (("US", 0.40), ("GB", 0.12), ("DE", 0.10), ("FR", 0.08), ("CA", 0.07), ("AU", 0.05),
-             ("NL", 0.05), ("ES", 0.04), ("IT", 0.04), ("SE", 0.03), ("JP", 0.02))
-BROWSE_PAGES = ("/", "/collections/new-arrivals", "/collections/sale", "/collections/bestsellers",
-                "/search", "/about")
-PRODUCT_PAGES = tuple(f"/products/{slug}" for slug in (
-    "trail-runner-2", "canvas-tote", "merino-beanie", "rain-shell-jacket", "linen-shirt",
-    "wool-socks-3pack", "leather-wallet", "travel-mug", "yoga-mat", "desk-lamp", "ceramic-planter",
-    "cotton-hoodie"))
-FIRST_NAMES = ("Anna", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Isla", "Jack",
-               "Klara", "Liam", "Mia", "Noah", "Olivia", "Paul", "Quinn", "Rosa", "Sam", "Tara",
-               "Umar", "Vera", "Will", "Zoe")
-LAST_NAMES = ("Smith", "Jones", "Brown", "Miller", "Garcia", "Martin", "Schmidt", "Dubois", "Rossi",
-              "Nielsen", "Kowalski", "Taylor", "Wilson", "Moore", "Clark", "Lewis", "Walker", "Young",
-              "King", "Wright", "Lopez", "Hill", "Green", "Baker")
+COUNTRIES = (
+    ("US", 0.40),
+    ("GB", 0.12),
+    ("DE", 0.10),
+    ("FR", 0.08),
+    ("CA", 0.07),
+    ("AU", 0.05),
+    ("NL", 0.05),
+    ("ES", 0.04),
+    ("IT", 0.04),
+    ("SE", 0.03),
+    ("JP", 0.02),
+)
+BROWSE_PAGES = ("/", "/collections/new-arrivals", "/collections/sale", "/collections/bestsellers", "/search", "/about")
+PRODUCT_PAGES = tuple(
+    f"/products/{slug}"
+    for slug in (
+        "trail-runner-2",
+        "canvas-tote",
+        "merino-beanie",
+        "rain-shell-jacket",
+        "linen-shirt",
+        "wool-socks-3pack",
+        "leather-wallet",
+        "travel-mug",
+        "yoga-mat",
+        "desk-lamp",
+        "ceramic-planter",
+        "cotton-hoodie",
+    )
+)
+FIRST_NAMES = (
+    "Anna",
+    "Ben",
+    "Chloe",
+    "David",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Hugo",
+    "Isla",
+    "Jack",
+    "Klara",
+    "Liam",
+    "Mia",
+    "Noah",
+    "Olivia",
+    "Paul",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Umar",
+    "Vera",
+    "Will",
+    "Zoe",
+)
+LAST_NAMES = (
+    "Smith",
+    "Jones",
+    "Brown",
+    "Miller",
+    "Garcia",
+    "Martin",
+    "Schmidt",
+    "Dubois",
+    "Rossi",
+    "Nielsen",
+    "Kowalski",
+    "Taylor",
+    "Wilson",
+    "Moore",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
+    "King",
+    "Wright",
+    "Lopez",
+    "Hill",
+    "Green",
+    "Baker",
+)
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
 
 
@@ -61,7 +130,6 @@ def split_cents(totals: np.ndarray, weights: np.ndarray, groups: np.ndarray) -> 
     first_items = np.searchsorted(groups, np.arange(len(totals)))
     parts[first_items] += totals - allocated
     return parts
-
 
 
 def simulate_media(rng: np.random.Generator, daily: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
@@ -80,16 +148,20 @@ def simulate_media(rng: np.random.Generator, daily: pd.DataFrame) -> tuple[pd.Da
         impressions = np.round(spend / cpm * 1000 * rng.lognormal(0.0, 0.08, len(spend))).astype(np.int64)
         clicks = rng.binomial(impressions, np.tile([c.ctr for c in channel.campaigns], n_days))
         conversions = rng.binomial(clicks, np.tile([c.conversion_rate for c in channel.campaigns], n_days))
-        frames.append(pd.DataFrame({
-            "day": np.repeat(np.arange(n_days), n_camp),
-            "date": np.repeat(daily["date"].to_numpy(), n_camp),
-            "channel": channel.name,
-            "campaign": np.tile([c.name for c in channel.campaigns], n_days),
-            "spend": spend,
-            "impressions": impressions,
-            "clicks": clicks,
-            "conversions": conversions,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "day": np.repeat(np.arange(n_days), n_camp),
+                    "date": np.repeat(daily["date"].to_numpy(), n_camp),
+                    "channel": channel.name,
+                    "campaign": np.tile([c.name for c in channel.campaigns], n_days),
+                    "spend": spend,
+                    "impressions": impressions,
+                    "clicks": clicks,
+                    "conversions": conversions,
+                }
+            )
+        )
     media = pd.concat(frames, ignore_index=True).sort_values("day", kind="stable").drop(columns="day")
     return media, shares
 
@@ -160,7 +232,8 @@ def simulate_sessions(rng, daily, shares, n_sessions_target, n_users, start_epoc
     purchase_idx = np.flatnonzero(purchase)
     session_revenue = np.zeros(n, np.int64)
     session_revenue[purchase_idx] = split_cents(
-        revenue_cents, rng.gamma(ORDER_VALUE_SHAPE, 1.0, len(purchase_idx)), day[purchase_idx])
+        revenue_cents, rng.gamma(ORDER_VALUE_SHAPE, 1.0, len(purchase_idx)), day[purchase_idx]
+    )
 
     first_seen = np.full(n_users, start_epoch, np.int64)
     users_sorted = user[order]
@@ -191,4 +264,3 @@ def simulate_sessions(rng, daily, shares, n_sessions_target, n_users, start_epoc
         "user_domain": rng.choice(len(EMAIL_DOMAINS), n_users, p=[0.8, 0.1, 0.1]),
         "user_case": rng.choice(3, n_users, p=[0.85, 0.10, 0.05]),
     }
-

@@ -19,9 +19,18 @@ from gtm_assets.simulate.world import BASELINE_LEVEL, CHANNELS, HOLIDAY_MULTIPLI
 MIN_DAYS = 28
 
 
-def simulate(out_dir: Path, *, days: int = 730, events: int = 50000, users: int | None = None, seed: int = 7,
-             start_date: str = "2024-01-01", formats=("csv", "parquet", "jsonl.gz"),
-             n_event_files: int | None = None, preset: str = "default") -> dict:
+def simulate(
+    out_dir: Path,
+    *,
+    days: int = 730,
+    events: int = 50000,
+    users: int | None = None,
+    seed: int = 7,
+    start_date: str = "2024-01-01",
+    formats=("csv", "parquet", "jsonl.gz"),
+    n_event_files: int | None = None,
+    preset: str = "default",
+) -> dict:
     """Write the simulated landing files and ground truth under ``out_dir``; return the ground truth.
 
     Writes landing/events/events_NNN_<first>_<last>.<format> (event files of an earlier run are
@@ -86,24 +95,43 @@ def simulate(out_dir: Path, *, days: int = 730, events: int = 50000, users: int 
     truth = {
         "seed": seed,
         "preset": preset,
-        "options": {"days": days, "events": events, "users": n_users, "seed": seed, "start_date": start_date,
-                    "formats": list(formats), "n_event_files": n_files, "preset": preset},
+        "options": {
+            "days": days,
+            "events": events,
+            "users": n_users,
+            "seed": seed,
+            "start_date": start_date,
+            "formats": list(formats),
+            "n_event_files": n_files,
+            "preset": preset,
+        },
         "start_date": daily["date"].iloc[0],
         "end_date": daily["date"].iloc[-1],
         "world": world.world.summary(),
         "channels": world.channels,
         "experiments": world.experiments,
-        "media_plan": {"future_days": PLAN_FUTURE_DAYS,
-                       "how": "fixed at plan time (flights, levels, waves, quarterly steps, promo weeks, "
-                              "experiments); realised spend = plan x independent later shocks"},
-        "baseline": {"level": BASELINE_LEVEL, "trend_per_year": world.world.trend_per_year,
-                     "weekly_multipliers": WEEKLY_MULTIPLIERS, "yearly_amplitude": world.world.yearly_amplitude,
-                     "yearly_peak_day_of_year": world.world.yearly_peak_day_of_year,
-                     "holiday_multipliers": HOLIDAY_MULTIPLIERS, "noise_sd": world.world.summary()["noise_sd"],
-                     "revenue_floor": REVENUE_FLOOR},
-        "campaigns": {ch.name: {c.name: {"conversion_rate": c.conversion_rate,
-                                         "revenue_per_conversion": c.revenue_per_conversion}
-                                for c in ch.campaigns} for ch in CHANNELS},
+        "media_plan": {
+            "future_days": PLAN_FUTURE_DAYS,
+            "how": "fixed at plan time (flights, levels, waves, quarterly steps, promo weeks, "
+            "experiments); realised spend = plan x independent later shocks",
+        },
+        "baseline": {
+            "level": BASELINE_LEVEL,
+            "trend_per_year": world.world.trend_per_year,
+            "weekly_multipliers": WEEKLY_MULTIPLIERS,
+            "yearly_amplitude": world.world.yearly_amplitude,
+            "yearly_peak_day_of_year": world.world.yearly_peak_day_of_year,
+            "holiday_multipliers": HOLIDAY_MULTIPLIERS,
+            "noise_sd": world.world.summary()["noise_sd"],
+            "revenue_floor": REVENUE_FLOOR,
+        },
+        "campaigns": {
+            ch.name: {
+                c.name: {"conversion_rate": c.conversion_rate, "revenue_per_conversion": c.revenue_per_conversion}
+                for c in ch.campaigns
+            }
+            for ch in CHANNELS
+        },
         "counts": {
             "raw_rows": sum(c["raw_rows"] for c in totals),
             "raw_rows_per_file": {name: c["raw_rows"] for name, c in zip(file_names, totals)},

@@ -63,7 +63,7 @@ def plan_spend(rng: np.random.Generator, world: WorldTruth, dates: pd.DatetimeIn
             bursts = np.ones(n)
             if not truth.low_variation:
                 for start in rng.integers(0, n, max(1, n // 90)):
-                    bursts[start:start + 7] *= 1.5
+                    bursts[start : start + 7] *= 1.5
             plan = level * wave * quarters[t // QUARTER_DAYS] * bursts
         else:
             plan = level * np.where(np.isin(dates.day_of_week, (1, 3)), 2.0, 0.6)
@@ -71,7 +71,9 @@ def plan_spend(rng: np.random.Generator, world: WorldTruth, dates: pd.DatetimeIn
     return plans
 
 
-def realise_spend(rng: np.random.Generator, world: WorldTruth, plans: dict[str, np.ndarray], n_days: int) -> dict[str, np.ndarray]:
+def realise_spend(
+    rng: np.random.Generator, world: WorldTruth, plans: dict[str, np.ndarray], n_days: int
+) -> dict[str, np.ndarray]:
     """Business-as-usual realised daily spend over the first ``n_days`` of the plan: plan x shocks
     drawn after the plan was fixed (before rounding and before experiments)."""
     rho = world.always_on_correlation

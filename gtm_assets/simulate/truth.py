@@ -14,8 +14,9 @@ from gtm_assets.simulate.world import CHANNELS
 
 def write_daily(daily: pd.DataFrame, path: Path) -> None:
     """Write ground_truth_daily.csv (date, revenue_total, baseline, contrib_*, spend_*)."""
-    columns = (["date", "revenue_total", "baseline"] + [f"contrib_{c.name}" for c in CHANNELS]
-               + [f"spend_{c.name}" for c in CHANNELS])
+    columns = (
+        ["date", "revenue_total", "baseline"] + [f"contrib_{c.name}" for c in CHANNELS] + [f"spend_{c.name}" for c in CHANNELS]
+    )
     frame = daily.assign(revenue_total=daily["revenue_cents"] / 100)[columns]
     frame.to_csv(path, index=False, float_format="%.2f", lineterminator="\n")
 

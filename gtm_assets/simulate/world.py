@@ -45,33 +45,90 @@ class Channel:
 
 
 CHANNELS = (
-    Channel("TV", 9000.0, "flighted", 15.0, None, (), (
-        Campaign("tv_brand_awareness", 0.65, 0.0, 0.020, 95.0),
-        Campaign("tv_seasonal_promo", 0.35, 0.0, 0.025, 90.0))),
-    Channel("Radio", 2500.0, "flighted", 6.0, None, (), (
-        Campaign("radio_drive_time", 0.6, 0.0, 0.015, 70.0),
-        Campaign("radio_weekend", 0.4, 0.0, 0.012, 70.0))),
-    Channel("Print", 1800.0, "flighted", 20.0, None, (), (
-        Campaign("print_magazine", 0.55, 0.0, 0.010, 110.0),
-        Campaign("print_newspaper", 0.45, 0.0, 0.008, 80.0))),
-    Channel("Display", 2200.0, "always_on", 3.0, "display", (("gdn", 1.0),), (
-        Campaign("display_prospecting", 0.6, 0.0025, 0.006, 70.0),
-        Campaign("display_retargeting", 0.4, 0.0060, 0.020, 80.0))),
-    Channel("CTV", 3500.0, "flighted", 30.0, None, (), (
-        Campaign("ctv_streaming_brand", 0.7, 0.0015, 0.018, 100.0),
-        Campaign("ctv_sports", 0.3, 0.0020, 0.022, 105.0))),
-    Channel("Search", 4500.0, "always_on", 40.0, "cpc", (("google", 1.0),), (
-        Campaign("search_brand", 0.35, 0.080, 0.090, 85.0),
-        Campaign("search_generic", 0.45, 0.035, 0.035, 75.0),
-        Campaign("search_competitor", 0.20, 0.025, 0.020, 70.0))),
-    Channel("Social", 3200.0, "always_on", 8.0, "paid_social", (("facebook", 0.6), ("instagram", 0.4)), (
-        Campaign("social_prospecting", 0.5, 0.009, 0.015, 65.0),
-        Campaign("social_retargeting", 0.3, 0.015, 0.040, 75.0),
-        Campaign("social_video", 0.2, 0.005, 0.010, 60.0))),
-    Channel("Email", 350.0, "email", 1.5, "email", (("newsletter", 1.0),), (
-        Campaign("email_newsletter", 0.50, 0.030, 0.025, 60.0),
-        Campaign("email_promo", 0.35, 0.045, 0.050, 70.0),
-        Campaign("email_winback", 0.15, 0.020, 0.030, 80.0))),
+    Channel(
+        "TV",
+        9000.0,
+        "flighted",
+        15.0,
+        None,
+        (),
+        (Campaign("tv_brand_awareness", 0.65, 0.0, 0.020, 95.0), Campaign("tv_seasonal_promo", 0.35, 0.0, 0.025, 90.0)),
+    ),
+    Channel(
+        "Radio",
+        2500.0,
+        "flighted",
+        6.0,
+        None,
+        (),
+        (Campaign("radio_drive_time", 0.6, 0.0, 0.015, 70.0), Campaign("radio_weekend", 0.4, 0.0, 0.012, 70.0)),
+    ),
+    Channel(
+        "Print",
+        1800.0,
+        "flighted",
+        20.0,
+        None,
+        (),
+        (Campaign("print_magazine", 0.55, 0.0, 0.010, 110.0), Campaign("print_newspaper", 0.45, 0.0, 0.008, 80.0)),
+    ),
+    Channel(
+        "Display",
+        2200.0,
+        "always_on",
+        3.0,
+        "display",
+        (("gdn", 1.0),),
+        (Campaign("display_prospecting", 0.6, 0.0025, 0.006, 70.0), Campaign("display_retargeting", 0.4, 0.0060, 0.020, 80.0)),
+    ),
+    Channel(
+        "CTV",
+        3500.0,
+        "flighted",
+        30.0,
+        None,
+        (),
+        (Campaign("ctv_streaming_brand", 0.7, 0.0015, 0.018, 100.0), Campaign("ctv_sports", 0.3, 0.0020, 0.022, 105.0)),
+    ),
+    Channel(
+        "Search",
+        4500.0,
+        "always_on",
+        40.0,
+        "cpc",
+        (("google", 1.0),),
+        (
+            Campaign("search_brand", 0.35, 0.080, 0.090, 85.0),
+            Campaign("search_generic", 0.45, 0.035, 0.035, 75.0),
+            Campaign("search_competitor", 0.20, 0.025, 0.020, 70.0),
+        ),
+    ),
+    Channel(
+        "Social",
+        3200.0,
+        "always_on",
+        8.0,
+        "paid_social",
+        (("facebook", 0.6), ("instagram", 0.4)),
+        (
+            Campaign("social_prospecting", 0.5, 0.009, 0.015, 65.0),
+            Campaign("social_retargeting", 0.3, 0.015, 0.040, 75.0),
+            Campaign("social_video", 0.2, 0.005, 0.010, 60.0),
+        ),
+    ),
+    Channel(
+        "Email",
+        350.0,
+        "email",
+        1.5,
+        "email",
+        (("newsletter", 1.0),),
+        (
+            Campaign("email_newsletter", 0.50, 0.030, 0.025, 60.0),
+            Campaign("email_promo", 0.35, 0.045, 0.050, 70.0),
+            Campaign("email_winback", 0.15, 0.020, 0.030, 80.0),
+        ),
+    ),
 )
 NEVER_OFF = tuple(c.name for c in CHANNELS if c.pattern != "flighted")
 
@@ -109,8 +166,13 @@ class Preset:
 PRESETS = {
     "default": Preset("default"),
     "hard": Preset(
-        "hard", delayed_probability=0.5, low_variation_probability=1.0, always_on_correlation=(0.6, 0.95),
-        ctv_with_tv_probability=1.0, noise=(0.05, 0.08), tested_channels=2,
+        "hard",
+        delayed_probability=0.5,
+        low_variation_probability=1.0,
+        always_on_correlation=(0.6, 0.95),
+        ctv_with_tv_probability=1.0,
+        noise=(0.05, 0.08),
+        tested_channels=2,
     ),
 }
 
@@ -167,7 +229,8 @@ def draw_world(rng: np.random.Generator, preset: Preset) -> WorldTruth:
             target_roi=round(_log_uniform(rng, preset.roi), 3),
             half_saturation_multiple=round(_log_uniform(rng, preset.half_saturation_multiple), 3),
             shape=round(_log_uniform(rng, preset.shape), 3),
-            decay=round(float(rng.uniform(*preset.decay)), 3) if not delayed
+            decay=round(float(rng.uniform(*preset.decay)), 3)
+            if not delayed
             else round(float(rng.uniform(max(preset.decay[0], 0.3), preset.decay[1])), 3),
             adstock="delayed" if delayed else "geometric",
             peak_days=round(float(rng.uniform(*preset.peak_days)), 2) if delayed else 0.0,

@@ -36,12 +36,19 @@ class AllocationConfig(dg.Config):
         default=None, gt=0, description="daily budget to allocate; empty keeps the trailing base's daily total"
     )
     max_daily_change_pct: float | None = Field(
-        default=0.25, ge=0, le=10, description="volatility cap: largest move from the 28-day base, as a fraction (0.25 = 25%); empty turns it off"
+        default=0.25,
+        ge=0,
+        le=10,
+        description="volatility cap: largest move from the 28-day base, as a fraction (0.25 = 25%); empty turns it off",
     )
-    min_learning_spend: float = Field(default=25.0, ge=0, description="daily minimum for a channel that is spending, so it stays out of a learning phase")
-    floors: dict[str, float] = Field(default={}, description="per-channel minimum daily spend, e.g. {\"Search\": 1000}")
+    min_learning_spend: float = Field(
+        default=25.0, ge=0, description="daily minimum for a channel that is spending, so it stays out of a learning phase"
+    )
+    floors: dict[str, float] = Field(default={}, description='per-channel minimum daily spend, e.g. {"Search": 1000}')
     ceilings: dict[str, float] = Field(default={}, description="per-channel maximum daily spend")
-    min_campaign_share: float = Field(default=MIN_CAMPAIGN_SHARE, ge=0, le=0.5, description="Thompson sampling: least share per campaign, so it keeps learning")
+    min_campaign_share: float = Field(
+        default=MIN_CAMPAIGN_SHARE, ge=0, le=0.5, description="Thompson sampling: least share per campaign, so it keeps learning"
+    )
     hold_unidentified: bool = Field(
         default=False,
         description="mmm_optimal: keep the channels the MMM cannot identify at their base spend instead of acting on "
@@ -70,7 +77,9 @@ def _pacing(conn, mmm: pd.DataFrame, draws: pd.DataFrame | None, plan: pd.DataFr
     if draws is not None and len(draws):
         per_draw = draw_revenue(draws, channels, np.vstack([now, planned])).sum(axis=2)
         lo, hi = interval(per_draw[:, 1] - per_draw[:, 0], point=change)
-        metadata["plan_revenue_change_interval"] = dg.MetadataValue.json({"lo": round(float(lo * days), 2), "hi": round(float(hi * days), 2)})
+        metadata["plan_revenue_change_interval"] = dg.MetadataValue.json(
+            {"lo": round(float(lo * days), 2), "hi": round(float(hi * days), 2)}
+        )
     return metadata
 
 
@@ -106,8 +115,16 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             base_label=window,
         )
         try:
-            plan = allocate(config.method, channels=channels, current=base, guardrails=guardrails, mmm_channels=mmm, cpa=cpa,
-                            draws=draws, hold_unidentified=config.hold_unidentified)
+            plan = allocate(
+                config.method,
+                channels=channels,
+                current=base,
+                guardrails=guardrails,
+                mmm_channels=mmm,
+                cpa=cpa,
+                draws=draws,
+                hold_unidentified=config.hold_unidentified,
+            )
         except (InfeasibleGuardrails, ValueError) as error:  # the guardrails or config cannot be met: say which, in one line
             raise dg.Failure(description=f"allocations: {error}") from None
         campaigns = _campaign_rows(plan, stats, config)
@@ -130,12 +147,24 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             "CREATE OR REPLACE TABLE main.allocations AS SELECT lineage_id('allocation', run_id || '|' || channel "
             "|| '|' || campaign) AS lineage_id, * FROM campaigns"
         )
-        conn.execute(f"CREATE TABLE IF NOT EXISTS main.allocation_history AS SELECT {HISTORY_COLUMNS} FROM main.allocations LIMIT 0")
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS main.allocation_history AS SELECT {HISTORY_COLUMNS} FROM main.allocations LIMIT 0"
+        )
         conn.execute(f"INSERT INTO main.allocation_history BY NAME SELECT {HISTORY_COLUMNS} FROM main.allocations")
         pacing = _pacing(conn, mmm, draws, plan, base)
         metadata = table_metadata(conn, "main.allocations")
-    shown = plan[["channel", "current_spend", "recommended_spend", "unconstrained_spend", "change_pct",
-                  "expected_incremental_revenue", "marginal_roi", "guardrails_hit"]]
+    shown = plan[
+        [
+            "channel",
+            "current_spend",
+            "recommended_spend",
+            "unconstrained_spend",
+            "change_pct",
+            "expected_incremental_revenue",
+            "marginal_roi",
+            "guardrails_hit",
+        ]
+    ]
     point, lo, hi = plan.attrs["total_revenue"]
     return dg.MaterializeResult(
         metadata={
@@ -146,7 +175,9 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             "plan": dg.MetadataValue.md(shown.round(3).to_markdown(index=False)),
             "expected_daily_revenue": dg.MetadataValue.json({"point": round(point, 2), "lo": round(lo, 2), "hi": round(hi, 2)}),
             "guardrail_cost_per_day": dg.MetadataValue.float(float(plan["guardrail_cost"].iloc[0])),
-            "channels_excluded": dg.MetadataValue.json({r.channel: r.excluded_reason for r in plan.itertuples() if r.excluded_reason}),
+            "channels_excluded": dg.MetadataValue.json(
+                {r.channel: r.excluded_reason for r in plan.itertuples() if r.excluded_reason}
+            ),
             **pacing,
         }
     )
@@ -158,12 +189,16 @@ def _campaign_rows(plan: pd.DataFrame, stats: pd.DataFrame, config: AllocationCo
     for row in plan.itertuples(index=False):
         # The campaigns' spend shares (used where a channel tracks no conversions) are over the base window.
         own = stats[stats["channel"] == row.channel].reset_index(drop=True).assign(recent_spend=lambda f: f["base_spend"])
-        split = split_channel_budget(row.channel, row.recommended_spend, own, min_share=config.min_campaign_share, seed=config.seed)
+        split = split_channel_budget(
+            row.channel, row.recommended_spend, own, min_share=config.min_campaign_share, seed=config.seed
+        )
         frame = pd.DataFrame([row._asdict()] * len(split)).join(split.drop(columns="campaign"))
         frame.insert(1, "campaign", own["campaign"])
         frame["current_campaign_spend"] = own["recent_spend"].round(2)
         frame["campaign_change_pct"] = np.where(
-            frame["current_campaign_spend"] > 0, frame["recommended_campaign_spend"] / frame["current_campaign_spend"] - 1.0, np.nan
+            frame["current_campaign_spend"] > 0,
+            frame["recommended_campaign_spend"] / frame["current_campaign_spend"] - 1.0,
+            np.nan,
         )
         # The MMM is channel-level: a campaign's expected revenue is its share of the channel's.
         for col in ("expected_incremental_revenue", "expected_incremental_revenue_lo", "expected_incremental_revenue_hi"):

@@ -80,6 +80,8 @@ def audiences(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             **metadata,
-            "audience_sizes": dg.MetadataValue.json({k: {"members": int(m), "excluded_without_consent": int(e)} for k, m, e in sizes}),
+            "audience_sizes": dg.MetadataValue.json(
+                {k: {"members": int(m), "excluded_without_consent": int(e)} for k, m, e in sizes}
+            ),
         }
     )

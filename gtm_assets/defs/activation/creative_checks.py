@@ -26,11 +26,18 @@ def shippable_creatives_pass_compliance(warehouse: DuckDBWarehouse) -> dg.AssetC
             "SELECT c.creative_id, c.format, c.copy_json, c.status, c.approved_by, c.content_sha256, b.offer_figures "
             f"FROM ({SHIPPABLE_CREATIVES_SQL}) c LEFT JOIN main.creative_briefs b ON b.lineage_id = c.brief_lineage_id"
         ).fetchall()
-        approvals = {(r[0], r[1]) for r in conn.execute("SELECT creative_id, content_sha256 FROM main.creative_approvals").fetchall()}
+        approvals = {
+            (r[0], r[1]) for r in conn.execute("SELECT creative_id, content_sha256 FROM main.creative_approvals").fetchall()
+        }
     problems = []
-    for creative_id, fmt, copy_json, status, approved_by, sha, figures in rows:
-        result = check_creative(json.loads(copy_json), FORMATS[fmt], guide=guide,
-                                offer_figures=json.loads(figures) if figures else None, internal_labels=labels)
+    for creative_id, fmt, copy_json, status, _approved_by, sha, figures in rows:
+        result = check_creative(
+            json.loads(copy_json),
+            FORMATS[fmt],
+            guide=guide,
+            offer_figures=json.loads(figures) if figures else None,
+            internal_labels=labels,
+        )
         if result.light == RED:
             problems.append(f"{creative_id}: red but {status}: {'; '.join(result.reasons)}")
         elif result.light == AMBER and (creative_id, sha) not in approvals:
@@ -56,8 +63,11 @@ def every_funded_campaign_has_ads(warehouse: DuckDBWarehouse) -> dg.AssetCheckRe
             f"SELECT ad_set_key || ': ' || shippable_ads || ' shippable' FROM main.ad_sets WHERE shippable_ads < {MIN_SHIPPABLE_ADS}"
         ).fetchall()
     problems = [f"{m[0]} has no ad set" for m in missing] + [t[0] for t in thin]
-    return dg.AssetCheckResult(passed=not problems, description="; ".join(problems[:5]) or "every funded campaign has ads",
-                               metadata={"campaigns_without_ads": len(missing), "thin_ad_sets": len(thin)})
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description="; ".join(problems[:5]) or "every funded campaign has ads",
+        metadata={"campaigns_without_ads": len(missing), "thin_ad_sets": len(thin)},
+    )
 
 
 @dg.asset_check(asset="dsp_payload", blocking=True, pool=DUCKDB_POOL)
@@ -72,7 +82,9 @@ def payload_ships_only_shippable_creatives(warehouse: DuckDBWarehouse) -> dg.Ass
             f"WHERE p.payload_id = ? AND p.line_type = 'ad' AND p.object_id NOT IN (SELECT creative_id FROM ({SHIPPABLE_CREATIVES_SQL}))",
             [payload_id],
         ).fetchall()
-        document = json.loads(conn.execute("SELECT document FROM main.payload_outbox WHERE payload_id = ?", [payload_id]).fetchone()[0])
+        document = json.loads(
+            conn.execute("SELECT document FROM main.payload_outbox WHERE payload_id = ?", [payload_id]).fetchone()[0]
+        )
         keys = [(a["audience_id"], k) for a in document["audiences"] for k in a["member_keys"]]
         conn.execute("CREATE OR REPLACE TEMP TABLE payload_members (audience_id VARCHAR, member_key VARCHAR)")
         conn.executemany("INSERT INTO payload_members VALUES (?, ?)", keys)
@@ -81,8 +93,11 @@ def payload_ships_only_shippable_creatives(warehouse: DuckDBWarehouse) -> dg.Ass
             "WHERE NOT coalesce(m.consented, false)"
         ).fetchone()[0]
     problems = [f"ad {a}: {s}" for a, s in bad_ads] + ([f"{unconsented} audience members without consent"] if unconsented else [])
-    return dg.AssetCheckResult(passed=not problems, description="; ".join(problems[:5]) or "only shippable ads and consented members",
-                               metadata={"payload_id": payload_id, "bad_ads": len(bad_ads), "unconsented_members": int(unconsented)})
+    return dg.AssetCheckResult(
+        passed=not problems,
+        description="; ".join(problems[:5]) or "only shippable ads and consented members",
+        metadata={"payload_id": payload_id, "bad_ads": len(bad_ads), "unconsented_members": int(unconsented)},
+    )
 
 
 activation_outputs_have_no_pii = [

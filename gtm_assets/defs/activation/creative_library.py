@@ -46,7 +46,8 @@ class CreativeLibraryConfig(dg.Config):
         default=[], description="rewrite only these channels' creatives and keep the others (empty: every funded channel)"
     )
     audiences: list[str] = Field(
-        default=[], description="rewrite only these audiences' creatives (audience_key, e.g. user_cluster:user-1; see `gtm show creatives`) and keep the others"
+        default=[],
+        description="rewrite only these audiences' creatives (audience_key, e.g. user_cluster:user-1; see `gtm show creatives`) and keep the others",
     )
     synthesize_audio: bool = Field(default=True, description="turn spoken scripts into WAV files when a TTS backend exists")
     seed: int = Field(default=0, description="seed of the offline copywriter")
@@ -82,45 +83,86 @@ def _ad_sets(conn, guide, config: CreativeLibraryConfig) -> list[dict]:
     ).fetchdf()
     broadcast = audiences[audiences["kind"] == "broadcast"].iloc[0]
     bb = guide.broadcast_brief
-    broadcast_brief = CopyBrief(audience=bb["audience"], responds_to="everyday quality and a clear offer",
-                                tone=bb["tone"], offer_type=bb["offer_type"], objective="awareness")
+    broadcast_brief = CopyBrief(
+        audience=bb["audience"],
+        responds_to="everyday quality and a clear offer",
+        tone=bb["tone"],
+        offer_type=bb["offer_type"],
+        objective="awareness",
+    )
     sets = []
     for campaign in campaigns.to_dict("records"):
         fmt = format_for_channel(campaign["channel"], guide.channel_formats)
         if fmt.name in BROADCAST_FORMATS:
             chosen = [(broadcast, broadcast_brief, None)]
         else:
-            fits = briefs[briefs["channels"].map(lambda cs: campaign["channel"].lower() in [c.lower() for c in cs])]
+            channel = campaign["channel"].lower()
+            fits = briefs[briefs["channels"].map(lambda cs, channel=channel: channel in [c.lower() for c in cs])]
             fits = fits.merge(audiences[["audience_id", "members"]], on="audience_id")
             fits = fits[fits["members"] > 0].sort_values(["members", "audience_id"], ascending=[False, True])
             if fits.empty:  # no cluster's brief names this channel: its largest audience
                 fits = briefs.merge(audiences[["audience_id", "members"]], on="audience_id")
                 fits = fits[fits["members"] > 0].sort_values(["members", "audience_id"], ascending=[False, True]).head(1)
             chosen = [
-                (audiences.set_index("audience_id").loc[b["audience_id"]].to_dict() | {"audience_id": b["audience_id"]}, copy_brief(b), b["lineage_id"])
+                (
+                    audiences.set_index("audience_id").loc[b["audience_id"]].to_dict() | {"audience_id": b["audience_id"]},
+                    copy_brief(b),
+                    b["lineage_id"],
+                )
                 for b in fits.head(config.max_ad_sets_per_campaign).to_dict("records")
             ]
         # The campaign's budget splits over its ad sets by audience size, in cents that sum to it exactly.
         weights = np.array([max(int(a["members"]), 1) for a, _, _ in chosen], dtype=float)
         budgets = split_cents(float(campaign["daily_budget"]), weights)
         for (audience, brief, brief_lineage), weight, budget in zip(chosen, weights, budgets):
-            sets.append({**campaign, "format": fmt.name, "audience_id": audience["audience_id"],
-                         "audience_key": audience["audience_key"], "audience_kind": audience["kind"], "brief": brief,
-                         "brief_lineage_id": brief_lineage, "budget_share": weight / weights.sum(),
-                         "ad_set_daily_budget": float(budget), "objective": brief.objective})
+            sets.append(
+                {
+                    **campaign,
+                    "format": fmt.name,
+                    "audience_id": audience["audience_id"],
+                    "audience_key": audience["audience_key"],
+                    "audience_kind": audience["kind"],
+                    "brief": brief,
+                    "brief_lineage_id": brief_lineage,
+                    "budget_share": weight / weights.sum(),
+                    "ad_set_daily_budget": float(budget),
+                    "objective": brief.objective,
+                }
+            )
     b2b = conn.execute("SELECT * FROM main.audiences WHERE kind = 'b2b_role' AND members > 0 ORDER BY role").fetchdf()
     if not config.channels or "email" in {c.lower() for c in config.channels}:
         for audience in b2b.to_dict("records"):
-            brief = CopyBrief(audience=f"B2B prospects in a {audience['role']} role", responds_to=guide.b2b["roles"][audience["role"]]["value"],
-                              tone="professional", offer_type="b2b", objective="lead_generation", role=audience["role"])
-            sets.append({"channel": "Email", "campaign": guide.b2b["campaign"], "allocation_lineage_id": None, "daily_budget": 0.0,
-                         "format": "cold_email", "audience_id": audience["audience_id"], "audience_key": audience["audience_key"],
-                         "audience_kind": "b2b_role", "brief": brief, "brief_lineage_id": None, "budget_share": 1.0,
-                         "ad_set_daily_budget": 0.0, "objective": "lead_generation"})
+            brief = CopyBrief(
+                audience=f"B2B prospects in a {audience['role']} role",
+                responds_to=guide.b2b["roles"][audience["role"]]["value"],
+                tone="professional",
+                offer_type="b2b",
+                objective="lead_generation",
+                role=audience["role"],
+            )
+            sets.append(
+                {
+                    "channel": "Email",
+                    "campaign": guide.b2b["campaign"],
+                    "allocation_lineage_id": None,
+                    "daily_budget": 0.0,
+                    "format": "cold_email",
+                    "audience_id": audience["audience_id"],
+                    "audience_key": audience["audience_key"],
+                    "audience_kind": "b2b_role",
+                    "brief": brief,
+                    "brief_lineage_id": None,
+                    "budget_share": 1.0,
+                    "ad_set_daily_budget": 0.0,
+                    "objective": "lead_generation",
+                }
+            )
     if config.audiences:
         unknown = set(config.audiences) - set(audiences["audience_key"]) - set(b2b["audience_key"])
         if unknown:
-            raise dg.Failure(description=f"creative_library: unknown audiences {sorted(unknown)} (known: {sorted(audiences['audience_key'])})")
+            raise dg.Failure(
+                description=f"creative_library: unknown audiences {sorted(unknown)} (known: {sorted(audiences['audience_key'])})"
+            )
         sets = [ad_set for ad_set in sets if ad_set["audience_key"] in config.audiences]
     return sets
 
@@ -151,15 +193,24 @@ def creative_library(
         labels = internal_labels(conn)
         stale = _stale_channels(conn) if config.channels or config.audiences else []
         if stale:  # kept creatives would point at briefs or audiences that no longer exist: rewrite all
-            widened = (f"rewrote every channel instead of {config.channels or config.audiences}: the creatives of "
-                       f"{', '.join(stale)} were written for briefs or audiences that persona discovery has replaced")
+            widened = (
+                f"rewrote every channel instead of {config.channels or config.audiences}: the creatives of "
+                f"{', '.join(stale)} were written for briefs or audiences that persona discovery has replaced"
+            )
             context.log.warning(widened)
             config = config.model_copy(update={"channels": [], "audiences": []})
         ad_sets = _ad_sets(conn, guide, config)
         for n, ad_set in enumerate(ad_sets):
             fmt = FORMATS[ad_set["format"]]
-            written = write_ad_set_copy(llm, ad_set["brief"], fmt, guide, n_variants=config.variants_per_ad_set,
-                                        seed=config.seed + n, internal_labels=labels)
+            written = write_ad_set_copy(
+                llm,
+                ad_set["brief"],
+                fmt,
+                guide,
+                n_variants=config.variants_per_ad_set,
+                seed=config.seed + n,
+                internal_labels=labels,
+            )
             calls += written.calls
             failures += written.failures
             for number, variant in enumerate(written.variants, start=1):
@@ -178,8 +229,9 @@ def creative_library(
                     "compliance_reasons": variant.compliance.reasons, "brief_lineage_id": ad_set["brief_lineage_id"],
                     "brand_guide_sha256": guide.sha256,
                 })  # fmt: skip
-        frame = pd.DataFrame(rows).astype({"generator_fallback_reason": "string", "brief_lineage_id": "string",
-                                           "allocation_lineage_id": "string"})
+        frame = pd.DataFrame(rows).astype(
+            {"generator_fallback_reason": "string", "brief_lineage_id": "string", "allocation_lineage_id": "string"}
+        )
         conn.register("library_frame", frame)
         conn.execute(
             f"""
@@ -216,7 +268,7 @@ def creative_library(
             conn.execute("INSERT INTO main.creative_library BY NAME SELECT * FROM new_creatives")
         else:
             conn.execute("CREATE OR REPLACE TABLE main.creative_library AS SELECT * FROM new_creatives")
-        audio = (_synthesize_audio(conn, llm) if config.synthesize_audio else {"audio_backend": "disabled by config"})
+        audio = _synthesize_audio(conn, llm) if config.synthesize_audio else {"audio_backend": "disabled by config"}
         conn.execute(
             "CREATE OR REPLACE TABLE main.ad_sets AS SELECT ad_set_id AS lineage_id, ad_set_id, any_value(ad_set_key) AS ad_set_key, "
             "any_value(campaign) AS campaign, any_value(channel) AS channel, any_value(objective) AS objective, "
@@ -238,11 +290,19 @@ def creative_library(
             "creatives_by_channel_and_light": dg.MetadataValue.md(by_light.to_markdown(index=False)),
             "blocked_red": dg.MetadataValue.int(int((frame["traffic_light"] == RED).sum())),
             "generator": llm.label,
-            "scope": widened or (f"channels {config.channels}, audiences {config.audiences}" if config.channels or config.audiences else "every channel"),
+            "scope": widened
+            or (
+                f"channels {config.channels}, audiences {config.audiences}"
+                if config.channels or config.audiences
+                else "every channel"
+            ),
             "brand_guide": dg.MetadataValue.path(str(settings.brand_guide_path())),
             "brand_guide_sha256": guide.sha256,
-            **{k: dg.MetadataValue.md(v) if k == "llm_calls_table" else v
-               for k, v in usage_metadata(calls, failures).items() if v is not None},
+            **{
+                k: dg.MetadataValue.md(v) if k == "llm_calls_table" else v
+                for k, v in usage_metadata(calls, failures).items()
+                if v is not None
+            },
             **audio,
         }
     )
@@ -256,11 +316,14 @@ def _stale_channels(conn) -> list[str]:
     ).fetchone()[0]
     if not exists:
         return []
-    return [r[0] for r in conn.execute(
-        "SELECT DISTINCT channel FROM main.creative_library c "
-        "WHERE (c.brief_lineage_id IS NOT NULL AND c.brief_lineage_id NOT IN (SELECT lineage_id FROM main.creative_briefs)) "
-        "OR c.audience_id NOT IN (SELECT audience_id FROM main.audiences) ORDER BY 1"
-    ).fetchall()]
+    return [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT channel FROM main.creative_library c "
+            "WHERE (c.brief_lineage_id IS NOT NULL AND c.brief_lineage_id NOT IN (SELECT lineage_id FROM main.creative_briefs)) "
+            "OR c.audience_id NOT IN (SELECT audience_id FROM main.audiences) ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 def _synthesize_audio(conn, llm: LLMClient) -> dict:
@@ -273,14 +336,26 @@ def _synthesize_audio(conn, llm: LLMClient) -> dict:
     written = 0
     for creative_id, copy_json in spoken:
         copy = json.loads(copy_json)
-        results = {length: synthesize(copy[f"script_{length}"], settings.audio_dir() / f"{creative_id}_{length}.wav", llm)
-                   for length in ("15s", "30s")}
+        results = {
+            length: synthesize(copy[f"script_{length}"], settings.audio_dir() / f"{creative_id}_{length}.wav", llm)
+            for length in ("15s", "30s")
+        }
         written += sum(r.path is not None for r in results.values())
         conn.execute(
             "UPDATE main.creative_library SET audio_15s_path = ?, audio_15s_seconds = ?, audio_30s_path = ?, "
             "audio_30s_seconds = ?, audio_backend = ?, audio_note = ? WHERE creative_id = ?",
-            [results["15s"].path, results["15s"].duration_seconds, results["30s"].path, results["30s"].duration_seconds,
-             results["30s"].backend, results["30s"].note or results["15s"].note, creative_id],
+            [
+                results["15s"].path,
+                results["15s"].duration_seconds,
+                results["30s"].path,
+                results["30s"].duration_seconds,
+                results["30s"].backend,
+                results["30s"].note or results["15s"].note,
+                creative_id,
+            ],
         )
-    return {"audio_backend": backend, "audio_files_written": dg.MetadataValue.int(written),
-            "audio_note": "scripts only: no TTS backend" if backend == "none" else f"WAV under {settings.audio_dir()}"}
+    return {
+        "audio_backend": backend,
+        "audio_files_written": dg.MetadataValue.int(written),
+        "audio_note": "scripts only: no TTS backend" if backend == "none" else f"WAV under {settings.audio_dir()}",
+    }

@@ -32,17 +32,27 @@ ROW_COUNT_TABLES = {
     "raw_customers": "raw.raw_customers", "raw_prospects": "raw.raw_prospects", "raw_media_spend": "raw.raw_media_spend",
     "allocations": "main.allocations", "creative_library": "main.creative_library", "audience_members": "main.audience_members",
 }  # fmt: skip
-RAW_SOURCES = ("raw_events", "raw_ga4_events", "raw_media_spend", "raw_media_plan", "raw_lift_tests", "raw_customers",
-               "raw_prospects")
+RAW_SOURCES = (
+    "raw_events",
+    "raw_ga4_events",
+    "raw_media_spend",
+    "raw_media_plan",
+    "raw_lift_tests",
+    "raw_customers",
+    "raw_prospects",
+)
 
 
 def source_files(conn) -> list[dict]:
     """Every landed file of the raw zone with its sha256 and row count (GA4 exports included)."""
-    present = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+    present = {
+        r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()
+    }
     parts = [
         f"SELECT '{name}' AS source, source_file AS file, any_value(source_file_sha256) AS sha256, count(*) AS rows "
         f"FROM raw.{name} GROUP BY source_file"
-        for name in RAW_SOURCES if name in present
+        for name in RAW_SOURCES
+        if name in present
     ]
     return json.loads(conn.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2").fetchdf().to_json(orient="records"))
 
@@ -87,17 +97,24 @@ def _lineage_assets(context: dg.AssetExecutionContext) -> dict:
     for name in LINEAGE_ASSETS:
         event = context.instance.get_latest_materialization_event(dg.AssetKey(name))
         tags = (event.asset_materialization.tags or {}) if event and event.asset_materialization else {}
-        assets[name] = {"data_version": tags.get("dagster/data_version"), "code_version": tags.get("dagster/code_version"),
-                        "run_id": event.run_id if event else None}
+        assets[name] = {
+            "data_version": tags.get("dagster/data_version"),
+            "code_version": tags.get("dagster/code_version"),
+            "run_id": event.run_id if event else None,
+        }
     return assets
 
 
 def _ad(row: dict) -> dict:
     audio = None
     if row["format"] == "spoken":
-        audio = {"backend": row["audio_backend"] or "none", "script_15s_file": row["audio_15s_path"],
-                 "script_15s_seconds": row["audio_15s_seconds"], "script_30s_file": row["audio_30s_path"],
-                 "script_30s_seconds": row["audio_30s_seconds"]}
+        audio = {
+            "backend": row["audio_backend"] or "none",
+            "script_15s_file": row["audio_15s_path"],
+            "script_15s_seconds": row["audio_15s_seconds"],
+            "script_30s_file": row["audio_30s_path"],
+            "script_30s_seconds": row["audio_30s_seconds"],
+        }
     return {
         "ad_id": row["creative_id"], "creative_id": row["creative_id"], "format": row["format"], "variant": int(row["variant"]),
         "copy": json.loads(row["copy_json"]), "audio": audio,
@@ -135,10 +152,13 @@ def build_payload(conn, *, flight_start: date, flight_days: int, currency: str, 
             "budget_source": "allocations" if allocation else "owned channel (no media cost)", "ad_sets": ad_sets,
         })  # fmt: skip
     used = sorted({s["audience_id"] for c in campaigns for s in c["ad_sets"]})
-    audience_rows = conn.execute("SELECT * FROM main.audiences WHERE list_contains(?, audience_id) ORDER BY audience_id", [used]).fetchdf()
+    audience_rows = conn.execute(
+        "SELECT * FROM main.audiences WHERE list_contains(?, audience_id) ORDER BY audience_id", [used]
+    ).fetchdf()
     members = conn.execute(
         "SELECT audience_id, list(DISTINCT member_key ORDER BY member_key) AS keys FROM main.audience_members "
-        "WHERE consented AND list_contains(?, audience_id) GROUP BY audience_id", [used]
+        "WHERE consented AND list_contains(?, audience_id) GROUP BY audience_id",
+        [used],
     ).fetchall()
     keys = {audience_id: list(k) for audience_id, k in members}
     audiences = [
@@ -156,13 +176,29 @@ def _lines(document: dict, allocations: dict) -> list[tuple]:
         head = {k: v for k, v in campaign.items() if k != "ad_sets"}
         lines.append(("campaign", campaign["campaign_id"], "allocations", allocations.get(campaign["campaign_id"]), head))
         for ad_set in campaign["ad_sets"]:
-            lines.append(("ad_set", ad_set["ad_set_id"], "ad_sets", ad_set["ad_set_id"],
-                          {"campaign_id": campaign["campaign_id"], **{k: v for k, v in ad_set.items() if k != "ads"}}))
-            lines += [("ad", ad["ad_id"], "creative_library", ad["creative_id"], {"ad_set_id": ad_set["ad_set_id"], **ad})
-                      for ad in ad_set["ads"]]
+            lines.append(
+                (
+                    "ad_set",
+                    ad_set["ad_set_id"],
+                    "ad_sets",
+                    ad_set["ad_set_id"],
+                    {"campaign_id": campaign["campaign_id"], **{k: v for k, v in ad_set.items() if k != "ads"}},
+                )
+            )
+            lines += [
+                ("ad", ad["ad_id"], "creative_library", ad["creative_id"], {"ad_set_id": ad_set["ad_set_id"], **ad})
+                for ad in ad_set["ads"]
+            ]
     for audience in document["audiences"]:
-        lines.append(("audience", audience["audience_id"], "audiences", audience["audience_id"],
-                      {k: v for k, v in audience.items() if k != "member_keys"}))
+        lines.append(
+            (
+                "audience",
+                audience["audience_id"],
+                "audiences",
+                audience["audience_id"],
+                {k: v for k, v in audience.items() if k != "member_keys"},
+            )
+        )
     return [(kind, oid, asset, lid, json.dumps(body, sort_keys=True)) for kind, oid, asset, lid, body in lines]
 
 
@@ -186,10 +222,17 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
         for ddl in OUTBOX_DDL:
             conn.execute(ddl)
         allocated_at = conn.execute("SELECT max(allocated_at)::DATE FROM main.allocations").fetchone()[0]
-        content, allocations = build_payload(conn, flight_start=allocated_at + timedelta(days=1), flight_days=config.flight_days,
-                                             currency=config.currency, advertiser=guide.brand)
+        content, allocations = build_payload(
+            conn,
+            flight_start=allocated_at + timedelta(days=1),
+            flight_days=config.flight_days,
+            currency=config.currency,
+            advertiser=guide.brand,
+        )
         payload_id = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
-        row_counts = {name: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in ROW_COUNT_TABLES.items()}
+        row_counts = {
+            name: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in ROW_COUNT_TABLES.items()
+        }
         sources = source_files(conn)
         created_at = pd.Timestamp.now(tz="UTC")
         document = {
@@ -205,14 +248,25 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
         path.write_text(text)
         lines = _lines(document, allocations)
         conn.execute("DELETE FROM main.payload_outbox WHERE payload_id = ?", [payload_id])
-        conn.execute("INSERT INTO main.payload_outbox VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     [payload_id, created_at.tz_localize(None), context.run_id, hashlib.sha256(text.encode()).hexdigest(),
-                      str(path), text, len(text.encode())])
+        conn.execute(
+            "INSERT INTO main.payload_outbox VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                payload_id,
+                created_at.tz_localize(None),
+                context.run_id,
+                hashlib.sha256(text.encode()).hexdigest(),
+                str(path),
+                text,
+                len(text.encode()),
+            ],
+        )
         conn.execute("DELETE FROM main.dsp_payload WHERE payload_id = ?", [payload_id])
         conn.executemany(
             "INSERT INTO main.dsp_payload VALUES (?, ?, ?, lineage_id('payload_line', ? || '|' || ?), ?, ?, ?, ?, ?)",
-            [(payload_id, n, kind, payload_id, str(n), oid, asset, lid, body, context.run_id)
-             for n, (kind, oid, asset, lid, body) in enumerate(lines, start=1)],
+            [
+                (payload_id, n, kind, payload_id, str(n), oid, asset, lid, body, context.run_id)
+                for n, (kind, oid, asset, lid, body) in enumerate(lines, start=1)
+            ],
         )
         metadata = table_metadata(conn, "main.dsp_payload", where=f"payload_id = {sql_string(payload_id)}")
     counts = {kind: sum(1 for line in lines if line[0] == kind) for kind in ("campaign", "ad_set", "ad", "audience")}
@@ -256,24 +310,59 @@ def payload_push(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, 
         request_path = settings.outbox_dir() / f"push_{payload_id}.request.json"
         if already:
             status, attempts = "already_sent", []
-            conn.execute("INSERT INTO main.payload_pushes VALUES (?, ?, ?, 0, ?, NULL, NULL, NULL, 'already_sent', ?)",
-                         [payload_id, payload_id, dsp.mode, pd.Timestamp.now(tz="UTC").isoformat(), context.run_id])
+            conn.execute(
+                "INSERT INTO main.payload_pushes VALUES (?, ?, ?, 0, ?, NULL, NULL, NULL, 'already_sent', ?)",
+                [payload_id, payload_id, dsp.mode, pd.Timestamp.now(tz="UTC").isoformat(), context.run_id],
+            )
         else:
             result = dsp.push(document.encode("utf-8"), idempotency_key=payload_id)
             request_path.write_text(json.dumps(result.request, indent=2))
             status, attempts = result.status, result.attempts
-            rows = [(payload_id, payload_id, dsp.mode, a.attempt, a.at, a.http_status, a.error, a.response_body, status, context.run_id)
-                    for a in attempts] or [(payload_id, payload_id, dsp.mode, 0, pd.Timestamp.now(tz="UTC").isoformat(),
-                                           None, None, None, status, context.run_id)]
+            rows = [
+                (
+                    payload_id,
+                    payload_id,
+                    dsp.mode,
+                    a.attempt,
+                    a.at,
+                    a.http_status,
+                    a.error,
+                    a.response_body,
+                    status,
+                    context.run_id,
+                )
+                for a in attempts
+            ] or [
+                (
+                    payload_id,
+                    payload_id,
+                    dsp.mode,
+                    0,
+                    pd.Timestamp.now(tz="UTC").isoformat(),
+                    None,
+                    None,
+                    None,
+                    status,
+                    context.run_id,
+                )
+            ]
             conn.executemany("INSERT INTO main.payload_pushes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         metadata = table_metadata(conn, "main.payload_pushes", where=f"payload_id = {sql_string(payload_id)}")
     context.log.info(f"Payload {payload_id}: {status} after {len(attempts)} attempt(s) ({dsp.mode})")
     if status in ("rejected", "failed"):
         last = attempts[-1]
         detail = f"HTTP {last.http_status}: {last.response_body}" if last.http_status else last.error
-        raise dg.Failure(description=f"DSP push of payload {payload_id} {status} after {len(attempts)} attempt(s): {detail}",
-                         metadata={"payload_id": payload_id, "attempts": len(attempts)})
+        raise dg.Failure(
+            description=f"DSP push of payload {payload_id} {status} after {len(attempts)} attempt(s): {detail}",
+            metadata={"payload_id": payload_id, "attempts": len(attempts)},
+        )
     return dg.MaterializeResult(
-        metadata={**metadata, "payload_id": payload_id, "push_status": status, "mode": dsp.mode,
-                  "attempts": dg.MetadataValue.int(len(attempts)), "request": dg.MetadataValue.path(str(request_path))}
+        metadata={
+            **metadata,
+            "payload_id": payload_id,
+            "push_status": status,
+            "mode": dsp.mode,
+            "attempts": dg.MetadataValue.int(len(attempts)),
+            "request": dg.MetadataValue.path(str(request_path)),
+        }
     )

@@ -51,25 +51,44 @@ def _table_exists(conn, name: str) -> bool:
 
 
 @dg.asset_check(asset="platform_metrics", pool=DUCKDB_POOL)
-def spend_within_allocation(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse,
-                            notifier: AlertNotifier) -> dg.AssetCheckResult:
+def spend_within_allocation(
+    context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, notifier: AlertNotifier
+) -> dg.AssetCheckResult:
     """No campaign's platform spend on a day exceeds the budget the allocation in force gave it by more
     than the tolerance; each overspent campaign-day is alerted once."""
     with warehouse.get_connection() as conn:
-        over = conn.execute(OVERSPEND_SQL, {"tolerance": OVERSPEND_TOLERANCE}).fetchdf() if _table_exists(conn, "allocation_history") else None
-        alerts = [] if over is None else [
-            Alert("budget_overspend", f"{r.platform}/{r.campaign}", str(r.date.date() if hasattr(r.date, "date") else r.date),
-                  f"{r.campaign} on {r.platform} spent {r.spend:,.2f} on {r.date:%Y-%m-%d}, above its allocated {r.budget:,.2f} "
-                  f"(+{OVERSPEND_TOLERANCE:.0%} tolerance)", "critical", {"spend": r.spend, "budget": r.budget})
-            for r in over.itertuples()]
+        over = (
+            conn.execute(OVERSPEND_SQL, {"tolerance": OVERSPEND_TOLERANCE}).fetchdf()
+            if _table_exists(conn, "allocation_history")
+            else None
+        )
+        alerts = (
+            []
+            if over is None
+            else [
+                Alert(
+                    "budget_overspend",
+                    f"{r.platform}/{r.campaign}",
+                    str(r.date.date() if hasattr(r.date, "date") else r.date),
+                    f"{r.campaign} on {r.platform} spent {r.spend:,.2f} on {r.date:%Y-%m-%d}, above its allocated {r.budget:,.2f} "
+                    f"(+{OVERSPEND_TOLERANCE:.0%} tolerance)",
+                    "critical",
+                    {"spend": r.spend, "budget": r.budget},
+                )
+                for r in over.itertuples()
+            ]
+        )
         announced = notifier.notify(conn, alerts, context.run.run_id)
-    return dg.AssetCheckResult(passed=not alerts, metadata={"overspent_campaign_days": len(alerts), "newly_alerted": len(announced),
-                                                            "tolerance": OVERSPEND_TOLERANCE})
+    return dg.AssetCheckResult(
+        passed=not alerts,
+        metadata={"overspent_campaign_days": len(alerts), "newly_alerted": len(announced), "tolerance": OVERSPEND_TOLERANCE},
+    )
 
 
 @dg.asset_check(asset="platform_metrics", pool=DUCKDB_POOL)
-def metrics_within_recent_range(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse,
-                                notifier: AlertNotifier) -> dg.AssetCheckResult:
+def metrics_within_recent_range(
+    context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, notifier: AlertNotifier
+) -> dg.AssetCheckResult:
     """Each channel's conversions and CPA on its latest synced day lie within its recent range (robust
     z-score against the previous 28 days at most 6); an anomaly is alerted once per channel, metric and day."""
     with warehouse.get_connection() as conn:
@@ -80,20 +99,30 @@ def metrics_within_recent_range(context: dg.AssetCheckExecutionContext, warehous
             cpa = np.divide(group["spend"].to_numpy(float), conversions, out=np.full(len(group), np.nan), where=conversions > 0)
             day = group["date"].iloc[-1]
             for metric, values in (("conversions", conversions), ("cpa", cpa)):
-                z = robust_z(values[-RECENT_DAYS - 1:-1], values[-1])
+                z = robust_z(values[-RECENT_DAYS - 1 : -1], values[-1])
                 scores[f"{channel}:{metric}"] = None if z is None else round(z, 2)
                 if z is not None and abs(z) > ANOMALY_Z:
-                    alerts.append(Alert("metric_anomaly", f"{channel}/{metric}", str(day),
-                                        f"{channel} {metric} on {day:%Y-%m-%d} is {values[-1]:,.2f}, {z:+.1f} robust SDs from "
-                                        f"its last {RECENT_DAYS} days", details={"z": z, "value": values[-1]}))
+                    alerts.append(
+                        Alert(
+                            "metric_anomaly",
+                            f"{channel}/{metric}",
+                            str(day),
+                            f"{channel} {metric} on {day:%Y-%m-%d} is {values[-1]:,.2f}, {z:+.1f} robust SDs from "
+                            f"its last {RECENT_DAYS} days",
+                            details={"z": z, "value": values[-1]},
+                        )
+                    )
         announced = notifier.notify(conn, alerts, context.run.run_id)
-    return dg.AssetCheckResult(passed=not alerts, metadata={"robust_z": dg.MetadataValue.json(scores), "anomalies": len(alerts),
-                                                            "newly_alerted": len(announced)})
+    return dg.AssetCheckResult(
+        passed=not alerts,
+        metadata={"robust_z": dg.MetadataValue.json(scores), "anomalies": len(alerts), "newly_alerted": len(announced)},
+    )
 
 
 @dg.asset_check(asset="platform_campaigns", pool=DUCKDB_POOL)
-def live_ads_pass_compliance(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse,
-                             notifier: AlertNotifier) -> dg.AssetCheckResult:
+def live_ads_pass_compliance(
+    context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, notifier: AlertNotifier
+) -> dg.AssetCheckResult:
     """Every ad on a platform (platform_objects) passes the current brand guide's compliance check again:
     a guide that changed after an ad went live can turn it red; each such ad is alerted once per guide."""
     guide = load_brand_guide(settings.brand_guide_path())
@@ -102,15 +131,29 @@ def live_ads_pass_compliance(context: dg.AssetCheckExecutionContext, warehouse: 
         ads = conn.execute(
             "SELECT o.platform, o.mode, o.object_id, o.platform_id, c.format, c.copy_json, b.offer_figures "
             "FROM main.platform_objects o JOIN main.creative_library c ON c.creative_id = o.object_id "
-            "LEFT JOIN main.creative_briefs b ON b.lineage_id = c.brief_lineage_id WHERE o.object_type = 'ad'").fetchall()
+            "LEFT JOIN main.creative_briefs b ON b.lineage_id = c.brief_lineage_id WHERE o.object_type = 'ad'"
+        ).fetchall()
         alerts = []
         for platform, mode, ad_id, platform_id, fmt, copy_json, figures in ads:
-            result = check_creative(json.loads(copy_json), FORMATS[fmt], guide=guide,
-                                    offer_figures=json.loads(figures) if figures else None, internal_labels=labels)
+            result = check_creative(
+                json.loads(copy_json),
+                FORMATS[fmt],
+                guide=guide,
+                offer_figures=json.loads(figures) if figures else None,
+                internal_labels=labels,
+            )
             if result.light == RED:
-                alerts.append(Alert("live_ad_compliance", f"{platform}/{ad_id}", guide.sha256,
-                                    f"live ad {platform_id} on {platform} ({mode}) fails compliance: {'; '.join(result.reasons)}",
-                                    "critical", {"reasons": result.reasons}))
+                alerts.append(
+                    Alert(
+                        "live_ad_compliance",
+                        f"{platform}/{ad_id}",
+                        guide.sha256,
+                        f"live ad {platform_id} on {platform} ({mode}) fails compliance: {'; '.join(result.reasons)}",
+                        "critical",
+                        {"reasons": result.reasons},
+                    )
+                )
         announced = notifier.notify(conn, alerts, context.run.run_id)
-    return dg.AssetCheckResult(passed=not alerts, metadata={"live_ads_checked": len(ads), "violations": len(alerts),
-                                                            "newly_alerted": len(announced)})
+    return dg.AssetCheckResult(
+        passed=not alerts, metadata={"live_ads_checked": len(ads), "violations": len(alerts), "newly_alerted": len(announced)}
+    )

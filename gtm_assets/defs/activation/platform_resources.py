@@ -29,15 +29,28 @@ def _common(platform: str) -> dict:
 
 @dg.definitions
 def platform_resources() -> dg.Definitions:
-    return dg.Definitions(resources={
-        "meta_ads": MetaAdsAdapter(**_common("meta"), ad_account_id=settings.env("GTM_META_AD_ACCOUNT_ID", "act_0"),
-                                   pixel_id=settings.env("GTM_META_PIXEL_ID", "0"), page_id=settings.env("GTM_META_PAGE_ID", "0")),
-        "google_ads": GoogleAdsAdapter(**_common("google_ads"), customer_id=settings.env("GTM_GOOGLE_ADS_CUSTOMER_ID", "0"),
-                                       login_customer_id=settings.env("GTM_GOOGLE_ADS_LOGIN_CUSTOMER_ID"),
-                                       developer_token=settings.secret("GTM_GOOGLE_ADS_DEVELOPER_TOKEN"),
-                                       conversion_action_id=settings.env("GTM_GOOGLE_ADS_CONVERSION_ACTION_ID", "0")),
-        "tiktok_ads": TikTokAdsAdapter(**_common("tiktok"), advertiser_id=settings.env("GTM_TIKTOK_ADVERTISER_ID", "0"),
-                                       pixel_code=settings.env("GTM_TIKTOK_PIXEL_CODE", "0")),
-        "notifier": AlertNotifier(webhook_url=settings.env("GTM_ALERT_WEBHOOK_URL"),
-                                  webhook_token=settings.secret("GTM_ALERT_WEBHOOK_TOKEN")),
-    })
+    return dg.Definitions(
+        resources={
+            "meta_ads": MetaAdsAdapter(
+                **_common("meta"),
+                ad_account_id=settings.env("GTM_META_AD_ACCOUNT_ID", "act_0"),
+                pixel_id=settings.env("GTM_META_PIXEL_ID", "0"),
+                page_id=settings.env("GTM_META_PAGE_ID", "0"),
+            ),
+            "google_ads": GoogleAdsAdapter(
+                **_common("google_ads"),
+                customer_id=settings.env("GTM_GOOGLE_ADS_CUSTOMER_ID", "0"),
+                login_customer_id=settings.env("GTM_GOOGLE_ADS_LOGIN_CUSTOMER_ID"),
+                developer_token=settings.secret("GTM_GOOGLE_ADS_DEVELOPER_TOKEN"),
+                conversion_action_id=settings.env("GTM_GOOGLE_ADS_CONVERSION_ACTION_ID", "0"),
+            ),
+            "tiktok_ads": TikTokAdsAdapter(
+                **_common("tiktok"),
+                advertiser_id=settings.env("GTM_TIKTOK_ADVERTISER_ID", "0"),
+                pixel_code=settings.env("GTM_TIKTOK_PIXEL_CODE", "0"),
+            ),
+            "notifier": AlertNotifier(
+                webhook_url=settings.env("GTM_ALERT_WEBHOOK_URL"), webhook_token=settings.secret("GTM_ALERT_WEBHOOK_TOKEN")
+            ),
+        }
+    )

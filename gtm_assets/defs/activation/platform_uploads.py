@@ -50,8 +50,10 @@ def audience_match_keys(conn, payload: dict, column: str) -> dict[str, list[str]
     for audience in payload["audiences"]:
         if audience["kind"] != AUDIENCE_KIND_WITH_LIST or not audience["member_keys"]:
             continue
-        rows = conn.execute(f"SELECT {column} FROM restricted.match_keys WHERE {column} IS NOT NULL "
-                            "AND list_contains(?, user_key) ORDER BY 1", [audience["member_keys"]]).fetchall()
+        rows = conn.execute(
+            f"SELECT {column} FROM restricted.match_keys WHERE {column} IS NOT NULL AND list_contains(?, user_key) ORDER BY 1",
+            [audience["member_keys"]],
+        ).fetchall()
         keys[audience["audience_id"]] = [r[0] for r in rows]
     return keys
 
@@ -68,8 +70,10 @@ def _raise_on_failures(calls, what: str) -> None:
     bad = [c for c in calls if c.status in FAILED]
     if bad:
         shown = "; ".join(f"{c.platform} {c.operation} {c.object_id[:12]}: {c.status} ({c.error})" for c in bad[:5])
-        raise dg.Failure(description=f"{len(bad)} {what} call(s) did not succeed: {shown}",
-                         metadata={"calls_by_status": dg.MetadataValue.json(_summary(calls))})
+        raise dg.Failure(
+            description=f"{len(bad)} {what} call(s) did not succeed: {shown}",
+            metadata={"calls_by_status": dg.MetadataValue.json(_summary(calls))},
+        )
 
 
 @dg.asset(
@@ -79,8 +83,13 @@ def _raise_on_failures(calls, what: str) -> None:
     kinds={"duckdb", "python"},
     pool=DUCKDB_POOL,
 )
-def platform_campaigns(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, meta_ads: MetaAdsAdapter,
-                       google_ads: GoogleAdsAdapter, tiktok_ads: TikTokAdsAdapter) -> dg.MaterializeResult:
+def platform_campaigns(
+    context: dg.AssetExecutionContext,
+    warehouse: DuckDBWarehouse,
+    meta_ads: MetaAdsAdapter,
+    google_ads: GoogleAdsAdapter,
+    tiktok_ads: TikTokAdsAdapter,
+) -> dg.MaterializeResult:
     """The newest payload on each enabled platform (its channels only): customer-list audiences (the
     platform's e-mail hashes of consented members), then campaign -> ad set / ad group -> ad, each created
     when new, updated when its content changed and left alone when unchanged (platform_objects). Dry-run
@@ -90,7 +99,8 @@ def platform_campaigns(context: dg.AssetExecutionContext, warehouse: DuckDBWareh
     with warehouse.get_connection() as conn:
         ensure_tables(conn)
         payload_id, document = conn.execute(
-            "SELECT payload_id, document FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()
+            "SELECT payload_id, document FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
         payload = json.loads(document)
         for adapter in running_adapters(meta_ads, google_ads, tiktok_ads):
             known = known_objects(conn, adapter.platform, adapter.mode)
@@ -99,14 +109,18 @@ def platform_campaigns(context: dg.AssetExecutionContext, warehouse: DuckDBWareh
             record_calls(conn, published, context.run_id)
             save_objects(conn, adapter.platform, adapter.mode, known, context.run_id)
             calls += published
-        objects = conn.execute("SELECT platform, mode, object_type, count(*) FROM main.platform_objects GROUP BY ALL ORDER BY ALL").fetchall()
+        objects = conn.execute(
+            "SELECT platform, mode, object_type, count(*) FROM main.platform_objects GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
     _raise_on_failures(calls, "publishing")
-    return dg.MaterializeResult(metadata={
-        "payload_id": payload_id,
-        "calls_by_status": dg.MetadataValue.json(_summary(calls)),
-        "objects_on_platforms": dg.MetadataValue.json({f"{p}/{m}/{t}": int(n) for p, m, t, n in objects}),
-        "outbox": dg.MetadataValue.path(str(settings.outbox_dir() / "platforms")),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "payload_id": payload_id,
+            "calls_by_status": dg.MetadataValue.json(_summary(calls)),
+            "objects_on_platforms": dg.MetadataValue.json({f"{p}/{m}/{t}": int(n) for p, m, t, n in objects}),
+            "outbox": dg.MetadataValue.path(str(settings.outbox_dir() / "platforms")),
+        }
+    )
 
 
 @dg.asset(
@@ -116,8 +130,13 @@ def platform_campaigns(context: dg.AssetExecutionContext, warehouse: DuckDBWareh
     kinds={"duckdb", "python"},
     pool=DUCKDB_POOL,
 )
-def offline_conversions(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, meta_ads: MetaAdsAdapter,
-                        google_ads: GoogleAdsAdapter, tiktok_ads: TikTokAdsAdapter) -> dg.MaterializeResult:
+def offline_conversions(
+    context: dg.AssetExecutionContext,
+    warehouse: DuckDBWarehouse,
+    meta_ads: MetaAdsAdapter,
+    google_ads: GoogleAdsAdapter,
+    tiktok_ads: TikTokAdsAdapter,
+) -> dg.MaterializeResult:
     """Upload conversions to each enabled platform (Meta Conversions API, Google Ads enhanced conversions
     for leads, TikTok Events API) with the conversion session's lineage id as event id, so the platform
     de-duplicates a repeated upload. Only conversions of sessions with ads consent by users whose latest
@@ -128,25 +147,45 @@ def offline_conversions(context: dg.AssetExecutionContext, warehouse: DuckDBWare
         ensure_tables(conn)
         total, consented = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE consent_ads AND user_key IN (SELECT user_key FROM restricted.match_keys)) "
-            "FROM main.touchpoints WHERE is_conversion_touch").fetchone()
+            "FROM main.touchpoints WHERE is_conversion_touch"
+        ).fetchone()
         for adapter in running_adapters(meta_ads, google_ads, tiktok_ads):
-            events = conn.execute(CONVERSIONS_SQL.format(column=adapter.match_key_column),
-                                  {"max_age": adapter.conversion_max_age_days, "platform": adapter.platform,
-                                   "mode": adapter.mode}).fetchdf().to_dict("records")
+            events = (
+                conn.execute(
+                    CONVERSIONS_SQL.format(column=adapter.match_key_column),
+                    {"max_age": adapter.conversion_max_age_days, "platform": adapter.platform, "mode": adapter.mode},
+                )
+                .fetchdf()
+                .to_dict("records")
+            )
             uploaded = upload_conversions(adapter, events, settings.outbox_dir())
             record_calls(conn, uploaded, context.run_id)
             size = adapter.conversion_batch_size
-            rows = [(adapter.platform, adapter.mode, e["event_id"], call.idempotency_key, call.status, e["event_time"], e["value"],
-                     context.run_id) for i, call in enumerate(uploaded) for e in events[i * size:(i + 1) * size]]
+            rows = [
+                (
+                    adapter.platform,
+                    adapter.mode,
+                    e["event_id"],
+                    call.idempotency_key,
+                    call.status,
+                    e["event_time"],
+                    e["value"],
+                    context.run_id,
+                )
+                for i, call in enumerate(uploaded)
+                for e in events[i * size : (i + 1) * size]
+            ]
             if rows:
                 conn.executemany("INSERT INTO main.conversion_uploads VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)", rows)
             counts[adapter.platform] = {"events": len(events), "requests": len(uploaded)}
             calls += uploaded
     _raise_on_failures(calls, "conversion upload")
-    return dg.MaterializeResult(metadata={
-        "conversions": int(total),
-        "eligible_with_ads_consent_and_match_key": int(consented),
-        "not_uploaded_without_consent_or_key": int(total - consented),
-        "uploaded_by_platform": dg.MetadataValue.json(counts),
-        "calls_by_status": dg.MetadataValue.json(_summary(calls)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "conversions": int(total),
+            "eligible_with_ads_consent_and_match_key": int(consented),
+            "not_uploaded_without_consent_or_key": int(total - consented),
+            "uploaded_by_platform": dg.MetadataValue.json(counts),
+            "calls_by_status": dg.MetadataValue.json(_summary(calls)),
+        }
+    )

@@ -6,7 +6,6 @@ from gtm_assets.defs.resources import DUCKDB_POOL
 from gtm_assets.pii_patterns import PII_PATTERNS
 from gtm_assets.warehouse import DuckDBWarehouse
 
-
 PER_FILE_RECONCILIATION = """
 WITH files AS (
     SELECT source_file, sha256, rows_loaded, lines_rejected FROM raw.landing_files WHERE status = 'loaded'
@@ -65,16 +64,18 @@ def raw_rows_reconcile(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
                     USING (source_file, source_row_number))
             """
         ).fetchone()
-        by_reason = dict(conn.execute(
-            "SELECT quarantine_reason, count(*) FROM main.quarantined_events GROUP BY 1 ORDER BY 1").fetchall())
-        duplicates = dict(conn.execute(
-            "SELECT source_file, duplicate_of FROM raw.landing_files WHERE status = 'duplicate' ORDER BY 1").fetchall())
-        failed = dict(conn.execute(
-            "SELECT source_file, message FROM raw.landing_files WHERE status = 'failed' ORDER BY 1").fetchall())
-    unbalanced = [
-        row[0] for row in per_file
-        if row[1] != row[2] + row[3] + row[4] + row[5] or not row[6] or not row[7]
-    ]
+        by_reason = dict(
+            conn.execute("SELECT quarantine_reason, count(*) FROM main.quarantined_events GROUP BY 1 ORDER BY 1").fetchall()
+        )
+        duplicates = dict(
+            conn.execute(
+                "SELECT source_file, duplicate_of FROM raw.landing_files WHERE status = 'duplicate' ORDER BY 1"
+            ).fetchall()
+        )
+        failed = dict(
+            conn.execute("SELECT source_file, message FROM raw.landing_files WHERE status = 'failed' ORDER BY 1").fetchall()
+        )
+    unbalanced = [row[0] for row in per_file if row[1] != row[2] + row[3] + row[4] + row[5] or not row[6] or not row[7]]
     totals = [sum(row[i] for row in per_file) for i in range(1, 6)]
     records, kept, dropped, quarantined, rejected = totals
     passed = not unbalanced and kept == bridged == session_events and orphan_rows == 0
@@ -112,8 +113,7 @@ def find_pii(conn, table: str) -> dict[str, int]:
     if not columns:
         return {}
     counts = ", ".join(
-        f"count(*) FILTER (WHERE regexp_matches(CAST(\"{column}\" AS VARCHAR), '{pattern}')) "
-        f"AS \"{column}:{label}\""
+        f'count(*) FILTER (WHERE regexp_matches(CAST("{column}" AS VARCHAR), \'{pattern}\')) AS "{column}:{label}"'
         for column in columns
         for label, pattern in PII_PATTERNS.items()
     )

@@ -2,7 +2,6 @@
 tables) and features. dbt tests become asset checks (error severity blocks downstream), model
 checksums become code versions, and every model's materialization gets the standard metadata."""
 
-
 import fcntl
 import os
 import shutil
@@ -15,9 +14,9 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from gtm_assets import settings
+from gtm_assets.dbt_column_lineage import column_lineage_metadata
 from gtm_assets.dbt_project import dbt_project
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.dbt_column_lineage import column_lineage_metadata
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse, connect_when_free, warehouse_lock
 
@@ -197,5 +196,5 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     if not built:
         raise dg.Failure(
             description="dbt build failed: nothing was published, every governance table keeps its previous version",
-            metadata={"dbt_errors": dg.MetadataValue.md(invocation.get_error() and str(invocation.get_error()) or "")},
+            metadata={"dbt_errors": dg.MetadataValue.md((invocation.get_error() and str(invocation.get_error())) or "")},
         )

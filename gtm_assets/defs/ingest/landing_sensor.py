@@ -106,7 +106,11 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
         entries, ready = scan(cursor.get(key, {}), _csv_files(folder()))
         new_cursor[key] = entries
         old = cursor.get(key, {})
-        if ready and len(ready) == len(entries) and _digest(entries, ready) != _digest(old, [n for n in old if "sha256" in old[n]]):
+        if (
+            ready
+            and len(ready) == len(entries)
+            and _digest(entries, ready) != _digest(old, [n for n in old if "sha256" in old[n]])
+        ):
             run_requests.append(dg.RunRequest(job_name=job.name, run_key=f"{key}:{_digest(entries, ready)}"))
     new_partitions = [n for n in changed if not context.instance.has_dynamic_partition(landing_event_files.name, n)]
     return dg.SensorResult(

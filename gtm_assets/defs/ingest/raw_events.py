@@ -40,21 +40,23 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
         metadata = table_metadata(conn, table, where=f"source_file = {sql_string(outcome.source_file)}")
         table_rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     (context.log.warning if outcome.status == "failed" else context.log.info)(outcome.summary())
-    metadata.update({
-        "source_file": outcome.source_file,
-        "source_file_sha256": outcome.sha256 or "",
-        "status": outcome.status,
-        "unchanged_since_last_ingestion": outcome.unchanged,
-        "layout": outcome.layout or "",
-        # Dagster's "Row count" of a partitioned asset is the partition's (this file's rows); both, named:
-        "rows_in_this_file_partition": metadata["dagster/row_count"],
-        f"rows_in_{table}_all_files": dg.MetadataValue.int(int(table_rows)),
-        "rows_loaded": dg.MetadataValue.int(outcome.rows),
-        "lines_rejected": dg.MetadataValue.int(outcome.rejected_lines),
-        "duplicate_of": outcome.duplicate_of or "",
-        "message": outcome.message,
-        "raw_table": table,
-    })
+    metadata.update(
+        {
+            "source_file": outcome.source_file,
+            "source_file_sha256": outcome.sha256 or "",
+            "status": outcome.status,
+            "unchanged_since_last_ingestion": outcome.unchanged,
+            "layout": outcome.layout or "",
+            # Dagster's "Row count" of a partitioned asset is the partition's (this file's rows); both, named:
+            "rows_in_this_file_partition": metadata["dagster/row_count"],
+            f"rows_in_{table}_all_files": dg.MetadataValue.int(int(table_rows)),
+            "rows_loaded": dg.MetadataValue.int(outcome.rows),
+            "lines_rejected": dg.MetadataValue.int(outcome.rejected_lines),
+            "duplicate_of": outcome.duplicate_of or "",
+            "message": outcome.message,
+            "raw_table": table,
+        }
+    )
     yield dg.MaterializeResult(metadata=metadata, data_version=dg.DataVersion(outcome.sha256 or "unreadable"))
     yield dg.AssetCheckResult(
         check_name="landing_file_readable",

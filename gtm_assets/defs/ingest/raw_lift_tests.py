@@ -30,8 +30,12 @@ def raw_lift_tests(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
     """
     with warehouse.get_connection() as conn:
         ingested = sync_csv_folder(
-            conn, table="raw_lift_tests", folder=settings.landing_experiments_dir(),
-            source_prefix="landing/experiments", columns=LIFT_TEST_COLUMNS, typed_columns=LIFT_TEST_TYPES,
+            conn,
+            table="raw_lift_tests",
+            folder=settings.landing_experiments_dir(),
+            source_prefix="landing/experiments",
+            columns=LIFT_TEST_COLUMNS,
+            typed_columns=LIFT_TEST_TYPES,
             signed_columns=("incremental_revenue",),  # an experiment can measure a negative lift
         )
         metadata = table_metadata(conn, "raw.raw_lift_tests")

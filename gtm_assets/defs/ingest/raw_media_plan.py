@@ -22,8 +22,12 @@ def raw_media_plan(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
     """
     with warehouse.get_connection() as conn:
         ingested = sync_csv_folder(
-            conn, table="raw_media_plan", folder=settings.landing_plans_dir(), source_prefix="landing/plans",
-            columns=MEDIA_PLAN_COLUMNS, typed_columns=MEDIA_PLAN_TYPES,
+            conn,
+            table="raw_media_plan",
+            folder=settings.landing_plans_dir(),
+            source_prefix="landing/plans",
+            columns=MEDIA_PLAN_COLUMNS,
+            typed_columns=MEDIA_PLAN_TYPES,
         )
         metadata = table_metadata(conn, "raw.raw_media_plan")
         first_day, last_day = conn.execute(

@@ -30,8 +30,12 @@ def raw_media_spend(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
         raise LandingFileError(f"{folder}: no media spend CSV files found")
     with warehouse.get_connection() as conn:
         ingested = sync_csv_folder(
-            conn, table="raw_media_spend", folder=folder, source_prefix="landing/media",
-            columns=MEDIA_COLUMNS, typed_columns=MEDIA_TYPES,
+            conn,
+            table="raw_media_spend",
+            folder=folder,
+            source_prefix="landing/media",
+            columns=MEDIA_COLUMNS,
+            typed_columns=MEDIA_TYPES,
         )
         metadata = table_metadata(conn, "raw.raw_media_spend")
         by_channel = conn.execute(

@@ -21,8 +21,12 @@ def raw_prospects(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse)
     cold e-mail is written."""
     with warehouse.get_connection() as conn:
         ingested = sync_csv_folder(
-            conn, table="raw_prospects", folder=settings.landing_prospects_dir(), source_prefix="landing/prospects",
-            columns=PROSPECT_COLUMNS, typed_columns=PROSPECT_TYPES,
+            conn,
+            table="raw_prospects",
+            folder=settings.landing_prospects_dir(),
+            source_prefix="landing/prospects",
+            columns=PROSPECT_COLUMNS,
+            typed_columns=PROSPECT_TYPES,
         )
         metadata = table_metadata(conn, "raw.raw_prospects")
     context.log.info(f"Synced {sum(i.rows for i in ingested)} prospect rows from {len(ingested)} file(s)")

@@ -86,8 +86,12 @@ FROM main.touchpoints
 
 
 class AttributionConfig(dg.Config):
-    half_life_days: float = Field(default=7.0, gt=0, description="time decay: a touch this many days before the conversion counts half")
-    position_edge_share: float = Field(default=0.4, ge=0, le=0.5, description="position based: share of the first and of the last touch")
+    half_life_days: float = Field(
+        default=7.0, gt=0, description="time decay: a touch this many days before the conversion counts half"
+    )
+    position_edge_share: float = Field(
+        default=0.4, ge=0, le=0.5, description="position based: share of the first and of the last touch"
+    )
     markov_order: int = Field(default=1, ge=1, le=4, description="Markov chain order: a state is the last k channels")
 
 
@@ -99,13 +103,21 @@ def attribution_credits(conn, config: AttributionConfig) -> tuple[pd.DataFrame, 
     rule_based = conn.execute(RULE_BASED_SQL, {"half_life": config.half_life_days, "edge": config.position_edge_share}).fetchdf()
     linear = rule_based[rule_based["model"] == "linear"].drop(columns="model")
 
-    transitions = conn.execute(TRANSITIONS_SQL.format(
-        preceding=config.markov_order - 1, sep=STATE_SEPARATOR, start=START, conversion=CONVERSION, null=NULL)).fetchdf()
+    transitions = conn.execute(
+        TRANSITIONS_SQL.format(
+            preceding=config.markov_order - 1, sep=STATE_SEPARATOR, start=START, conversion=CONVERSION, null=NULL
+        )
+    ).fetchdf()
     p_conversion, effects = markov_removal_effects(transitions)
     markov_share = pd.Series(effects, dtype=float)
     markov_share = markov_share / markov_share.sum() if markov_share.sum() > 0 else markov_share
-    markov = pd.DataFrame({"channel": markov_share.index, "conversions": markov_share.to_numpy() * total_conversions,
-                           "revenue": markov_share.to_numpy() * float(total_revenue)})
+    markov = pd.DataFrame(
+        {
+            "channel": markov_share.index,
+            "conversions": markov_share.to_numpy() * total_conversions,
+            "revenue": markov_share.to_numpy() * float(total_revenue),
+        }
+    )
 
     sets = conn.execute(CHANNEL_SETS_SQL).fetchdf()
     shapley = shapley_set_credits(sets)
@@ -120,13 +132,22 @@ def attribution_credits(conn, config: AttributionConfig) -> tuple[pd.DataFrame, 
             credits = rule_based[rule_based["model"] == model].drop(columns="model")
         if total_conversions:
             frames.append(exact_credits(credits, int(total_conversions), total_cents).assign(model=model))
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["channel", "campaign", "conversion_units", "revenue_cents", "model"])
+    table = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(columns=["channel", "campaign", "conversion_units", "revenue_cents", "model"])
+    )
     table = table.assign(credited_conversions=table["conversion_units"] / 10_000, credited_revenue=table["revenue_cents"] / 100)
-    summary = {"total_conversions": int(total_conversions), "total_revenue": float(total_revenue), "journeys": int(journeys),
-               "first_conversion_day": first_day, "last_conversion_day": last_day,
-               "converting_users_without_ads_consent": int(non_consented),
-               "markov_conversion_probability": p_conversion, "markov_removal_effects": effects}
+    summary = {
+        "total_conversions": int(total_conversions),
+        "total_revenue": float(total_revenue),
+        "journeys": int(journeys),
+        "first_conversion_day": first_day,
+        "last_conversion_day": last_day,
+        "converting_users_without_ads_consent": int(non_consented),
+        "markov_conversion_probability": p_conversion,
+        "markov_removal_effects": effects,
+    }
     return table, summary
 
 
@@ -191,8 +212,12 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
     MMM's contribution and, on a simulated world, the true contribution with each model's error."""
     with warehouse.transaction() as conn:
         table, summary = attribution_credits(conn, config)
-        conn.register("credits", table.assign(attributed_run_id=context.run_id, half_life_days=config.half_life_days,
-                                              markov_order=config.markov_order))
+        conn.register(
+            "credits",
+            table.assign(
+                attributed_run_id=context.run_id, half_life_days=config.half_life_days, markov_order=config.markov_order
+            ),
+        )
         conn.execute(
             "CREATE OR REPLACE TABLE main.attribution AS SELECT lineage_id('attribution', attributed_run_id || '|' || model || '|' "
             "|| channel || '|' || campaign) AS lineage_id, model, channel, campaign, "
@@ -201,12 +226,19 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
             "now()::TIMESTAMP AS attributed_at FROM credits ORDER BY model, channel, campaign"
         )
         shares = model_channel_shares(table)
-        compared, errors = comparison(shares, mmm_revenue_shares(conn), true_revenue_shares(summary["first_conversion_day"],
-                                                                                          summary["last_conversion_day"]))
-        long = compared.rename_axis("channel").reset_index().melt(id_vars="channel", var_name="source", value_name="revenue_share")
+        compared, errors = comparison(
+            shares, mmm_revenue_shares(conn), true_revenue_shares(summary["first_conversion_day"], summary["last_conversion_day"])
+        )
+        long = (
+            compared.rename_axis("channel").reset_index().melt(id_vars="channel", var_name="source", value_name="revenue_share")
+        )
         conn.register("shares", long.dropna())
-        conn.execute("CREATE OR REPLACE TABLE main.attribution_channel_shares AS SELECT source, channel, revenue_share FROM shares")
-        sums = conn.execute("SELECT model, sum(credited_conversions), sum(credited_revenue) FROM main.attribution GROUP BY 1").fetchall()
+        conn.execute(
+            "CREATE OR REPLACE TABLE main.attribution_channel_shares AS SELECT source, channel, revenue_share FROM shares"
+        )
+        sums = conn.execute(
+            "SELECT model, sum(credited_conversions), sum(credited_revenue) FROM main.attribution GROUP BY 1"
+        ).fetchall()
         metadata = table_metadata(conn, "main.attribution")
     exact = all(float(c) == summary["total_conversions"] and float(r) == round(summary["total_revenue"], 2) for _, c, r in sums)
     closest = min(errors, key=errors.get) if errors else None
@@ -218,10 +250,20 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
             "journeys": summary["journeys"],
             "credits_sum_exactly": exact,
             "converting_users_without_ads_consent": summary["converting_users_without_ads_consent"],
-            "markov_removal_effects": dg.MetadataValue.json({k: round(v, 4) for k, v in summary["markov_removal_effects"].items()}),
-            "channel_shares": dg.MetadataValue.md(compared.round(4).rename_axis("channel").reset_index().to_markdown(index=False)),
-            **({"error_vs_truth": dg.MetadataValue.json({k: round(v, 4) for k, v in errors.items()}),
-                "closest_to_truth": closest} if errors else {}),
+            "markov_removal_effects": dg.MetadataValue.json(
+                {k: round(v, 4) for k, v in summary["markov_removal_effects"].items()}
+            ),
+            "channel_shares": dg.MetadataValue.md(
+                compared.round(4).rename_axis("channel").reset_index().to_markdown(index=False)
+            ),
+            **(
+                {
+                    "error_vs_truth": dg.MetadataValue.json({k: round(v, 4) for k, v in errors.items()}),
+                    "closest_to_truth": closest,
+                }
+                if errors
+                else {}
+            ),
             **attribution_chart(compared),
         }
     )

@@ -27,7 +27,9 @@ ORDER BY c.ad_set_id, variant
 class ExperimentConfig(dg.Config):
     metric: Literal["ctr", "cvr"] = Field(default="ctr", description="ctr: clicks per impression; cvr: conversions per click")
     min_sample: int = Field(default=1000, ge=1, description="trials every variant needs before a winner can be declared")
-    p_best_threshold: float = Field(default=0.95, gt=0.5, lt=1, description="stop rule: declare the variant whose P(best) reaches this")
+    p_best_threshold: float = Field(
+        default=0.95, gt=0.5, lt=1, description="stop rule: declare the variant whose P(best) reaches this"
+    )
     interval: float = Field(default=0.9, gt=0, lt=1, description="credible interval of each rate")
 
 
@@ -36,12 +38,33 @@ def experiment_table(variants: pd.DataFrame, config: ExperimentConfig) -> pd.Dat
     successes, trials = METRICS[config.metric]
     rule = StopRule(min_sample=config.min_sample, p_best_threshold=config.p_best_threshold)
     frames = []
-    for ad_set_id, group in variants.groupby("ad_set_id", sort=False):  # one small test per ad set
+    for _ad_set_id, group in variants.groupby("ad_set_id", sort=False):  # one small test per ad set
         summary, winner, reason = summarize(group.assign(successes=group[successes], trials=group[trials]), rule, config.interval)
         status = "winner" if winner is not None else ("collecting" if reason.startswith("collecting") else "running")
-        frames.append(summary.assign(status=status, reason=reason, is_winner=summary["variant"] == winner if winner is not None else False))
-    columns = ["ad_set_id", "channel", "campaign", "creative_id", "variant", "impressions", "clicks", "conversions", "successes",
-               "trials", "rate", "rate_lo", "rate_hi", "p_best", "status", "is_winner", "reason", "first_day", "last_day"]
+        frames.append(
+            summary.assign(status=status, reason=reason, is_winner=summary["variant"] == winner if winner is not None else False)
+        )
+    columns = [
+        "ad_set_id",
+        "channel",
+        "campaign",
+        "creative_id",
+        "variant",
+        "impressions",
+        "clicks",
+        "conversions",
+        "successes",
+        "trials",
+        "rate",
+        "rate_lo",
+        "rate_hi",
+        "p_best",
+        "status",
+        "is_winner",
+        "reason",
+        "first_day",
+        "last_day",
+    ]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
@@ -59,12 +82,20 @@ def experiment_results(config: ExperimentConfig, warehouse: DuckDBWarehouse) -> 
     P(best) reaches the threshold (status winner, running or collecting)."""
     with warehouse.get_connection() as conn:
         table = experiment_table(conn.execute(VARIANTS_SQL).fetchdf(), config)
-        conn.register("results", table.assign(metric=config.metric, min_sample=config.min_sample,
-                                              p_best_threshold=config.p_best_threshold))
-        conn.execute("CREATE OR REPLACE TABLE main.experiment_results AS SELECT lineage_id('experiment_variant', ad_set_id || '|' || "
-                     "creative_id) AS lineage_id, *, now()::TIMESTAMP AS evaluated_at FROM results")
+        conn.register(
+            "results", table.assign(metric=config.metric, min_sample=config.min_sample, p_best_threshold=config.p_best_threshold)
+        )
+        conn.execute(
+            "CREATE OR REPLACE TABLE main.experiment_results AS SELECT lineage_id('experiment_variant', ad_set_id || '|' || "
+            "creative_id) AS lineage_id, *, now()::TIMESTAMP AS evaluated_at FROM results"
+        )
         metadata = table_metadata(conn, "main.experiment_results")
     statuses = table.drop_duplicates("ad_set_id")["status"].value_counts().to_dict() if len(table) else {}
-    return dg.MaterializeResult(metadata={**metadata, "experiments": int(table["ad_set_id"].nunique()) if len(table) else 0,
-                                          "experiments_by_status": dg.MetadataValue.json({k: int(v) for k, v in statuses.items()}),
-                                          "metric": config.metric})
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            "experiments": int(table["ad_set_id"].nunique()) if len(table) else 0,
+            "experiments_by_status": dg.MetadataValue.json({k: int(v) for k, v in statuses.items()}),
+            "metric": config.metric,
+        }
+    )

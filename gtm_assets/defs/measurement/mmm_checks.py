@@ -8,8 +8,16 @@ from gtm_assets.defs.resources import DUCKDB_POOL
 from gtm_assets.warehouse import DuckDBWarehouse
 
 R2_FLOOR = 0.25  # in-sample R² below this: the media and controls explain too little to act on
-INTERVAL_COLUMNS = ("roi_lo", "roi_hi", "marginal_roi_lo", "marginal_roi_hi", "coefficient_lo",
-                    "coefficient_hi", "contribution_lo", "contribution_hi")
+INTERVAL_COLUMNS = (
+    "roi_lo",
+    "roi_hi",
+    "marginal_roi_lo",
+    "marginal_roi_hi",
+    "coefficient_lo",
+    "coefficient_hi",
+    "contribution_lo",
+    "contribution_hi",
+)
 
 
 def degenerate_fit_problems(channels: list[dict], r2: float) -> list[str]:
@@ -35,11 +43,17 @@ def mmm_fit_not_degenerate(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
         channels = conn.execute("SELECT * FROM main.mmm_model ORDER BY channel").fetchdf().to_dict("records")
         r2 = conn.execute("SELECT r2 FROM main.mmm_diagnostics").fetchall()[0][0]
     problems = degenerate_fit_problems(channels, r2)
-    unidentified = [f"- {row['channel']}: {row['identification_reason']} (fix: {row['identification_fix']})"
-                    for row in channels if not row["identified"]]
+    unidentified = [
+        f"- {row['channel']}: {row['identification_reason']} (fix: {row['identification_fix']})"
+        for row in channels
+        if not row["identified"]
+    ]
     return dg.AssetCheckResult(
         passed=not problems,
-        metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
-                  "not_identified": dg.MetadataValue.md("\n".join(unidentified) or "none"),
-                  "r2": dg.MetadataValue.float(float(r2)), "r2_floor": R2_FLOOR},
+        metadata={
+            "problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems) or "none"),
+            "not_identified": dg.MetadataValue.md("\n".join(unidentified) or "none"),
+            "r2": dg.MetadataValue.float(float(r2)),
+            "r2_floor": R2_FLOOR,
+        },
     )

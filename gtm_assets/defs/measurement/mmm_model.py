@@ -87,8 +87,11 @@ def usable_lift_tests(tests: pd.DataFrame, first_day: pd.Timestamp, last_day: pd
     """The tests whose window lies within the modelled days, and a note per test left out."""
     start, end = pd.to_datetime(tests["start_date"]), pd.to_datetime(tests["end_date"])
     inside = (start >= first_day) & (end <= last_day)
-    skipped = [f"{row.raw_row_id} ({row.channel}, {row.start_date}..{row.end_date}): outside the modelled days "
-               f"{first_day.date()}..{last_day.date()}" for row in tests[~inside].itertuples()]
+    skipped = [
+        f"{row.raw_row_id} ({row.channel}, {row.start_date}..{row.end_date}): outside the modelled days "
+        f"{first_day.date()}..{last_day.date()}"
+        for row in tests[~inside].itertuples()
+    ]
     return tests[inside].reset_index(drop=True), skipped
 
 
@@ -96,9 +99,7 @@ def weekly_panel(conn) -> tuple[pd.DataFrame, list[str], pd.Series]:
     """Wide weekly panel (week, holiday, revenue, one spend column per channel), the channels, and
     total impressions per channel."""
     long = conn.execute(WEEKLY_PANEL_SQL).fetchdf()
-    wide = long.pivot_table(
-        index=["week", "holiday", "revenue"], columns="channel", values="spend", fill_value=0.0
-    )
+    wide = long.pivot_table(index=["week", "holiday", "revenue"], columns="channel", values="spend", fill_value=0.0)
     channels = [str(c) for c in wide.columns]
     impressions = long.groupby("channel")["impressions"].sum()
     return wide.reset_index().rename_axis(columns=None), channels, impressions
@@ -175,16 +176,36 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             "AS mmm_lineage_id, * FROM draws"
         )
         scalar = {k: v for k, v in result.diagnostics.items() if not isinstance(v, dict)}
-        diagnostics = pd.DataFrame([{**scalar, "selection_scores": json.dumps(result.diagnostics["selection_scores"]),
-                                     "fit_run_id": fit_id, "source_media_sha256s": media_files}])
+        diagnostics = pd.DataFrame(
+            [
+                {
+                    **scalar,
+                    "selection_scores": json.dumps(result.diagnostics["selection_scores"]),
+                    "fit_run_id": fit_id,
+                    "source_media_sha256s": media_files,
+                }
+            ]
+        )
         conn.register("diagnostics", diagnostics)
         conn.execute(
             "CREATE OR REPLACE TABLE main.mmm_diagnostics AS SELECT lineage_id('mmm_diagnostics', fit_run_id) "
             "AS lineage_id, * FROM diagnostics"
         )
         metadata = table_metadata(conn, "main.mmm_model")
-    shown = result.channels[["channel", "adstock", "saturation", "roi", "roi_lo", "roi_hi", "lift_test_roi", "marginal_roi",
-                             "contribution_share", "identified"]]
+    shown = result.channels[
+        [
+            "channel",
+            "adstock",
+            "saturation",
+            "roi",
+            "roi_lo",
+            "roi_hi",
+            "lift_test_roi",
+            "marginal_roi",
+            "contribution_share",
+            "identified",
+        ]
+    ]
     verdicts = result.channels[["channel", "identified", "identification_reason", "identification_fix"]]
     rounded = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.diagnostics.items()}
     return dg.MaterializeResult(

@@ -2,7 +2,7 @@
 platform fed by the simulator's spend), upserted so a repeated sync never duplicates a row and a late
 correction overwrites; reconciled with raw_media_spend; a freshness check on the last successful sync."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import pandas as pd
@@ -84,16 +84,31 @@ ORDER BY within_tolerance, abs(difference) DESC, campaign, date
 
 
 class PlatformSyncConfig(dg.Config):
-    days: int = Field(default=60, ge=1, le=400, description="days of insights asked for on every sync (late corrections land in them)")
+    days: int = Field(
+        default=60, ge=1, le=400, description="days of insights asked for on every sync (late corrections land in them)"
+    )
     tolerance_pct: float = Field(default=0.02, ge=0, description="reconciliation: allowed difference as a share of media spend")
-    tolerance_abs: float = Field(default=1.00, ge=0, description="reconciliation: allowed absolute difference per campaign and day")
+    tolerance_abs: float = Field(
+        default=1.00, ge=0, description="reconciliation: allowed absolute difference per campaign and day"
+    )
 
 
 def sync_platform(conn, adapter, days: int, run_id: str, now: datetime) -> dict:
     """Pull campaign and ad insights of one platform into the warehouse; returns the platform_syncs row."""
     end = insights_window_end(adapter)
-    row = {"platform": adapter.platform, "mode": adapter.mode, "sync_run_id": run_id, "synced_at": now, "status": "ok",
-           "window_start": None, "window_end": end, "campaign_rows": 0, "ad_rows": 0, "corrected_rows": 0, "error": None}
+    row = {
+        "platform": adapter.platform,
+        "mode": adapter.mode,
+        "sync_run_id": run_id,
+        "synced_at": now,
+        "status": "ok",
+        "window_start": None,
+        "window_end": end,
+        "campaign_rows": 0,
+        "ad_rows": 0,
+        "corrected_rows": 0,
+        "error": None,
+    }
     if end is None:
         row["status"] = "no_data"
         return row
@@ -130,15 +145,21 @@ def sync_platform(conn, adapter, days: int, run_id: str, now: datetime) -> dict:
     # Dagster's own freshness state in the UI, evaluated even when the sync job stops running.
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=SYNC_MAX_AGE, warn_window=timedelta(minutes=30)),
 )
-def platform_metrics(context: dg.AssetExecutionContext, config: PlatformSyncConfig, warehouse: DuckDBWarehouse,
-                     meta_ads: MetaAdsAdapter, google_ads: GoogleAdsAdapter, tiktok_ads: TikTokAdsAdapter) -> dg.MaterializeResult:
+def platform_metrics(
+    context: dg.AssetExecutionContext,
+    config: PlatformSyncConfig,
+    warehouse: DuckDBWarehouse,
+    meta_ads: MetaAdsAdapter,
+    google_ads: GoogleAdsAdapter,
+    tiktok_ads: TikTokAdsAdapter,
+) -> dg.MaterializeResult:
     """Spend, impressions, clicks and conversions per campaign and day (and per ad, for the A/B tests) from
     every enabled platform, upserted by (platform, campaign, date): repeated syncs never duplicate a row
     and a late correction overwrites the earlier value (revisions counts the changes). Offline, each
     platform is the local fake fed by data/landing/media. A platform that fails is recorded in
     platform_syncs and does not stop the others. Platform spend is reconciled with raw_media_spend per
     campaign and day within the configured tolerance (platform_spend_reconciliation)."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     adapters = enabled_adapters(meta_ads, google_ads, tiktok_ads)
     syncs = []
     with warehouse.get_connection() as conn:
@@ -150,34 +171,62 @@ def platform_metrics(context: dg.AssetExecutionContext, config: PlatformSyncConf
             try:
                 syncs.append(sync_platform(conn, adapter, config.days, context.run_id, now))
                 conn.execute("COMMIT")
-            except Exception as error:  # noqa: BLE001 - recorded per platform, the others still sync
+            except Exception as error:
                 conn.execute("ROLLBACK")
-                syncs.append({"platform": adapter.platform, "mode": adapter.mode, "sync_run_id": context.run_id, "synced_at": now,
-                              "status": "failed", "window_start": None, "window_end": None, "campaign_rows": 0, "ad_rows": 0,
-                              "corrected_rows": 0, "error": f"{type(error).__name__}: {str(error)[:500]}"})
-        conn.executemany("INSERT INTO main.platform_syncs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(s.values()) for s in syncs])
+                syncs.append(
+                    {
+                        "platform": adapter.platform,
+                        "mode": adapter.mode,
+                        "sync_run_id": context.run_id,
+                        "synced_at": now,
+                        "status": "failed",
+                        "window_start": None,
+                        "window_end": None,
+                        "campaign_rows": 0,
+                        "ad_rows": 0,
+                        "corrected_rows": 0,
+                        "error": f"{type(error).__name__}: {str(error)[:500]}",
+                    }
+                )
+        conn.executemany(
+            "INSERT INTO main.platform_syncs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [tuple(s.values()) for s in syncs]
+        )
         windows = [s for s in syncs if s["window_start"] is not None]
         since = min((s["window_start"] for s in windows), default=now.date())
         until = max((s["window_end"] for s in windows), default=now.date())
-        conn.execute(RECONCILE_SQL, {"since": since, "until": until, "platforms": [a.platform for a in adapters],
-                                     "channels": sorted({c for a in adapters for c in a.channels}),
-                                     "pct": config.tolerance_pct, "abs": config.tolerance_abs})
-        outside = conn.execute("SELECT campaign, date, platform_spend, media_spend, difference FROM main.platform_spend_reconciliation "
-                               "WHERE NOT within_tolerance LIMIT 20").fetchdf()
-        compared = conn.execute("SELECT count(*), sum(platform_spend), sum(media_spend) FROM main.platform_spend_reconciliation").fetchone()
+        conn.execute(
+            RECONCILE_SQL,
+            {
+                "since": since,
+                "until": until,
+                "platforms": [a.platform for a in adapters],
+                "channels": sorted({c for a in adapters for c in a.channels}),
+                "pct": config.tolerance_pct,
+                "abs": config.tolerance_abs,
+            },
+        )
+        outside = conn.execute(
+            "SELECT campaign, date, platform_spend, media_spend, difference FROM main.platform_spend_reconciliation "
+            "WHERE NOT within_tolerance LIMIT 20"
+        ).fetchdf()
+        compared = conn.execute(
+            "SELECT count(*), sum(platform_spend), sum(media_spend) FROM main.platform_spend_reconciliation"
+        ).fetchone()
         metadata = table_metadata(conn, "main.platform_metrics")
     for sync in syncs:
         if sync["status"] == "failed":
             context.log.warning(f"{sync['platform']} sync failed: {sync['error']}")
-    return dg.MaterializeResult(metadata={
-        **metadata,
-        "syncs": dg.MetadataValue.md(pd.DataFrame(syncs).drop(columns=["sync_run_id"]).to_markdown(index=False)),
-        "reconciled_campaign_days": int(compared[0]),
-        "platform_spend": dg.MetadataValue.float(float(compared[1] or 0)),
-        "media_spend": dg.MetadataValue.float(float(compared[2] or 0)),
-        "differences_outside_tolerance": dg.MetadataValue.md(outside.to_markdown(index=False) if len(outside) else "none"),
-        "tolerance": f"{config.tolerance_abs:.2f} + {config.tolerance_pct:.1%} of media spend",
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            "syncs": dg.MetadataValue.md(pd.DataFrame(syncs).drop(columns=["sync_run_id"]).to_markdown(index=False)),
+            "reconciled_campaign_days": int(compared[0]),
+            "platform_spend": dg.MetadataValue.float(float(compared[1] or 0)),
+            "media_spend": dg.MetadataValue.float(float(compared[2] or 0)),
+            "differences_outside_tolerance": dg.MetadataValue.md(outside.to_markdown(index=False) if len(outside) else "none"),
+            "tolerance": f"{config.tolerance_abs:.2f} + {config.tolerance_pct:.1%} of media spend",
+        }
+    )
 
 
 @dg.asset_check(asset=platform_metrics, pool=DUCKDB_POOL)
@@ -186,28 +235,55 @@ def platform_spend_reconciles(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult
     with warehouse.get_connection() as conn:
         total, outside, worst = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE NOT within_tolerance), max(abs(difference)) "
-            "FROM main.platform_spend_reconciliation").fetchone()
-    return dg.AssetCheckResult(passed=outside == 0, metadata={"campaign_days": int(total), "outside_tolerance": int(outside),
-                                                               "largest_difference": float(worst or 0)})
+            "FROM main.platform_spend_reconciliation"
+        ).fetchone()
+    return dg.AssetCheckResult(
+        passed=outside == 0,
+        metadata={"campaign_days": int(total), "outside_tolerance": int(outside), "largest_difference": float(worst or 0)},
+    )
 
 
 @dg.asset_check(asset=platform_metrics, pool=DUCKDB_POOL)
-def platform_sync_is_fresh(context: dg.AssetCheckExecutionContext, warehouse: DuckDBWarehouse, notifier: AlertNotifier,
-                           meta_ads: MetaAdsAdapter, google_ads: GoogleAdsAdapter, tiktok_ads: TikTokAdsAdapter) -> dg.AssetCheckResult:
+def platform_sync_is_fresh(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: DuckDBWarehouse,
+    notifier: AlertNotifier,
+    meta_ads: MetaAdsAdapter,
+    google_ads: GoogleAdsAdapter,
+    tiktok_ads: TikTokAdsAdapter,
+) -> dg.AssetCheckResult:
     """Every enabled platform's last successful sync is at most an hour old; a stale one is alerted once
     per last-success time through the notifier."""
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     platforms = [a.platform for a in enabled_adapters(meta_ads, google_ads, tiktok_ads)]
     with warehouse.get_connection() as conn:
-        last = dict(conn.execute("SELECT platform, max(synced_at) FROM main.platform_syncs WHERE status IN ('ok', 'no_data') "
-                                 "GROUP BY 1").fetchall())
+        last = dict(
+            conn.execute(
+                "SELECT platform, max(synced_at) FROM main.platform_syncs WHERE status IN ('ok', 'no_data') GROUP BY 1"
+            ).fetchall()
+        )
         stale = {p: last.get(p) for p in platforms if last.get(p) is None or now - last[p] > SYNC_MAX_AGE}
-        notifier.notify(conn, [Alert("stale_sync", platform, str(at), f"{platform}: no successful metrics sync since {at or 'ever'}",
-                                     details={"max_age_minutes": SYNC_MAX_AGE.total_seconds() / 60}) for platform, at in stale.items()],
-                        context.run.run_id)
-    return dg.AssetCheckResult(passed=not stale, metadata={
-        "last_successful_sync": dg.MetadataValue.json({p: str(last.get(p)) for p in platforms}),
-        "stale": dg.MetadataValue.json(sorted(stale))})
+        notifier.notify(
+            conn,
+            [
+                Alert(
+                    "stale_sync",
+                    platform,
+                    str(at),
+                    f"{platform}: no successful metrics sync since {at or 'ever'}",
+                    details={"max_age_minutes": SYNC_MAX_AGE.total_seconds() / 60},
+                )
+                for platform, at in stale.items()
+            ],
+            context.run.run_id,
+        )
+    return dg.AssetCheckResult(
+        passed=not stale,
+        metadata={
+            "last_successful_sync": dg.MetadataValue.json({p: str(last.get(p)) for p in platforms}),
+            "stale": dg.MetadataValue.json(sorted(stale)),
+        },
+    )
 
 
 platform_outputs_have_no_pii = [

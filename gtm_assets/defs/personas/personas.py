@@ -50,11 +50,23 @@ def response_analysis(summary: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     by_cohort = assigned.groupby("cohort", sort=False)[["customers", "responders", "non_responders"]].sum()
     rows = []
     for cohort, totals in by_cohort.iterrows():
-        rows.append({"cohort": cohort, "persona": "(whole cohort)", "customers": int(totals["customers"]),
-                     "response_rate": round(totals["responders"] / totals["customers"], 4)})
+        rows.append(
+            {
+                "cohort": cohort,
+                "persona": "(whole cohort)",
+                "customers": int(totals["customers"]),
+                "response_rate": round(totals["responders"] / totals["customers"], 4),
+            }
+        )
         for segment in assigned[assigned["cohort"] == cohort].itertuples():
-            rows.append({"cohort": cohort, "persona": segment.persona, "customers": int(segment.customers),
-                         "response_rate": float(segment.response_rate)})
+            rows.append(
+                {
+                    "cohort": cohort,
+                    "persona": segment.persona,
+                    "customers": int(segment.customers),
+                    "response_rate": float(segment.response_rate),
+                }
+            )
     tests = {
         "cohort_vs_response": _chi_square(by_cohort[["responders", "non_responders"]]),
         "segment_vs_response": _chi_square(assigned[["responders", "non_responders"]]),

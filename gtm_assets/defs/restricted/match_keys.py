@@ -52,12 +52,14 @@ def restricted_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
             if isinstance(event, dg.Output):
                 table = f"{RESTRICTED_SCHEMA}.{context.asset_key_for_output(event.output_name).path[-1]}"
                 with warehouse.get_connection() as conn:
-                    event = event.with_metadata({**restricted_table_metadata(conn, table),
-                                                 "unique_id": event.metadata["unique_id"]})
+                    event = event.with_metadata(
+                        {**restricted_table_metadata(conn, table), "unique_id": event.metadata["unique_id"]}
+                    )
             yield event
     if not invocation.is_successful():
-        raise dg.Failure(description="dbt build of the restricted models failed",
-                         metadata={"dbt_errors": str(invocation.get_error() or "")})
+        raise dg.Failure(
+            description="dbt build of the restricted models failed", metadata={"dbt_errors": str(invocation.get_error() or "")}
+        )
 
 
 match_keys_have_no_raw_pii = no_pii_check("match_keys", ["restricted.match_keys"])

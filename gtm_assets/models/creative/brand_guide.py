@@ -43,7 +43,9 @@ class BrandGuide:
         try:
             return offer["phrase"].format(**{k: f"{v:g}" if isinstance(v, int | float) else v for k, v in figures.items()})
         except KeyError as missing:
-            raise BrandGuideError(f"offer {offer_type!r} phrase needs figure {missing} (brief figures: {sorted(figures)})") from None
+            raise BrandGuideError(
+                f"offer {offer_type!r} phrase needs figure {missing} (brief figures: {sorted(figures)})"
+            ) from None
 
     def offer_terms(self, offer_type: str) -> str:
         return self.offers.get(offer_type, {}).get("terms", "")

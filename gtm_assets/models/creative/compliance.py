@@ -37,8 +37,10 @@ SPECIAL_CATEGORIES = {
     "credit": r"loans?|credit cards?|financing|credit scores?|apr|lending|pre-?approved",
     "employment": r"hiring|job openings?|vacanc(?:y|ies)|careers? at|salary|apply for (?:the|this) (?:job|role|position)",
 }
-TOXIC = (r"idiots?|stupid|dumb|losers?|shut up|morons?|hate|damn|hell|crap|sucks?|ugly|fat|lazy|pathetic|"
-         r"worthless|trash|scum|freaks?")
+TOXIC = (
+    r"idiots?|stupid|dumb|losers?|shut up|morons?|hate|damn|hell|crap|sucks?|ugly|fat|lazy|pathetic|"
+    r"worthless|trash|scum|freaks?"
+)
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?")
 
 
@@ -79,8 +81,12 @@ _PROTECTED = {name: _words(p) for name, p in PROTECTED_TERMS.items()}
 _SPECIAL = {name: _words(p) for name, p in SPECIAL_CATEGORIES.items()}
 _EXCLUSION = _words(EXCLUSION)
 _TOXIC = _words(TOXIC)
-_PII = {"email": re.compile(EMAIL_PATTERN), "ipv4": re.compile(IPV4_PATTERN), "ipv6": re.compile(IPV6_PATTERN),
-        "phone": re.compile(PHONE_PATTERN)}
+_PII = {
+    "email": re.compile(EMAIL_PATTERN),
+    "ipv4": re.compile(IPV4_PATTERN),
+    "ipv6": re.compile(IPV6_PATTERN),
+    "phone": re.compile(PHONE_PATTERN),
+}
 
 
 def _labelled(fmt: Format, copy: dict) -> list[tuple[str, str]]:
@@ -141,7 +147,14 @@ def check_creative(
     for where, text in texts:
         for number in NUMBER.findall(text):
             if number.replace(",", "") not in allowed:
-                add(Finding("claims", "unsubstantiated_number", AMBER, f"'{number}' in {where} is not backed by the offer or the guide"))
+                add(
+                    Finding(
+                        "claims",
+                        "unsubstantiated_number",
+                        AMBER,
+                        f"'{number}' in {where} is not backed by the offer or the guide",
+                    )
+                )
 
     protected = {name for name, pattern in _PROTECTED.items() if pattern.search(whole)}
     special = {name for name, pattern in _SPECIAL.items() if pattern.search(whole)}
@@ -149,8 +162,14 @@ def check_creative(
         if _EXCLUSION.search(whole):
             add(Finding("targeting", "protected_class_targeting", RED, f"targets or excludes by {name}"))
         elif special:
-            add(Finding("targeting", "protected_class_in_special_category", RED,
-                        f"{name} mentioned in a {', '.join(sorted(special))} ad"))
+            add(
+                Finding(
+                    "targeting",
+                    "protected_class_in_special_category",
+                    RED,
+                    f"{name} mentioned in a {', '.join(sorted(special))} ad",
+                )
+            )
         else:
             add(Finding("targeting", "protected_class_mention", AMBER, f"mentions {name}: review targeting rules"))
     for name in sorted(special):

@@ -148,10 +148,17 @@ class _Writer:
         products = ", ".join(self.products[:2])
         descriptions = [
             _fit([f"{_cap(self.offer_on(products))} and more. {self.terms}", f"{_cap(self.offer_on(products))}."], 90),
-            _fit([f"{self.pick(self.voice['openers'], i)}. Shop {self.guide.website} today.",
-                  f"Shop {self.guide.website} today."], 90),
-            _fit([f"Everyday {self.products[2]} and {self.products[3]}, made to be used. {self.voice['closer']}",
-                  f"Everyday {self.products[2]}, made to be used."], 90),
+            _fit(
+                [f"{self.pick(self.voice['openers'], i)}. Shop {self.guide.website} today.", f"Shop {self.guide.website} today."],
+                90,
+            ),
+            _fit(
+                [
+                    f"Everyday {self.products[2]} and {self.products[3]}, made to be used. {self.voice['closer']}",
+                    f"Everyday {self.products[2]}, made to be used.",
+                ],
+                90,
+            ),
             _fit(["Free returns within 30 days. Order online in minutes.", "Free returns within 30 days."], 90),
         ]
         return {"headlines": headlines[:15], "descriptions": descriptions}
@@ -159,8 +166,9 @@ class _Writer:
     def social(self, angle: str, i: int) -> dict:
         tail = self.disclaimers("social")
         lead = _sentence(self.lead(angle, i))
-        primary = _fit([f"{lead} {self.terms} {tail}", f"{lead} {tail}",
-                        f"{_cap(self.offer_on('everyday essentials'))}. {tail}"], 125)
+        primary = _fit(
+            [f"{lead} {self.terms} {tail}", f"{lead} {tail}", f"{_cap(self.offer_on('everyday essentials'))}. {tail}"], 125
+        )
         headline = _fit([_title(self.offer_on(self.pick(self.products, i))), _title(self.offer)], 40)
         return {"primary_text": primary, "headline": headline, "call_to_action": self.pick(self.voice["ctas"], i)}
 
@@ -168,10 +176,20 @@ class _Writer:
         tail = self.disclaimers("display")
         short = _fit([_title(self.offer), self.pick(self.voice["headlines"], i)], 30)
         long = _fit([f"{_title(self.lead(angle, i))}", _title(self.offer_on("everyday essentials"))], 90)
-        description = _fit([f"{self.pick(self.voice['openers'], i + 1)}. {self.terms} {tail}",
-                            f"{_cap(self.offer)} at {self.guide.website}. {tail}", tail], 90)
-        return {"short_headline": short, "long_headline": long, "description": description,
-                "call_to_action": self.pick(self.voice["ctas"], i)}
+        description = _fit(
+            [
+                f"{self.pick(self.voice['openers'], i + 1)}. {self.terms} {tail}",
+                f"{_cap(self.offer)} at {self.guide.website}. {tail}",
+                tail,
+            ],
+            90,
+        )
+        return {
+            "short_headline": short,
+            "long_headline": long,
+            "description": description,
+            "call_to_action": self.pick(self.voice["ctas"], i),
+        }
 
     def email(self, angle: str, i: int) -> dict:
         product = self.pick(self.products, i)
@@ -183,7 +201,12 @@ class _Writer:
             f"of our everyday range at {self.guide.website}.",
             self.terms, self.voice["closer"], self.disclaimers("email"),
         ])  # fmt: skip
-        return {"subject": subject, "preheader": preheader, "body": body.strip(), "call_to_action": self.pick(self.voice["ctas"], i)}
+        return {
+            "subject": subject,
+            "preheader": preheader,
+            "body": body.strip(),
+            "call_to_action": self.pick(self.voice["ctas"], i),
+        }
 
     def spoken(self, angle: str, i: int) -> dict:
         tail = self.disclaimers("spoken")
@@ -220,8 +243,11 @@ class _Writer:
         if role not in roles:
             raise ValueError(f"unknown B2B role {role!r}; the brand guide defines: {', '.join(roles)}")
         pain, value = roles[role]["pain"], roles[role]["value"]
-        subject = _fit([f"{_cap(value)}", f"{self.guide.brand} for your team"], 60) if angle != "offer" else \
-            _fit([f"{_cap(self.guide.b2b.get('offer', 'team kits'))}", f"{self.guide.brand} for teams"], 60)
+        subject = (
+            _fit([f"{_cap(value)}", f"{self.guide.brand} for your team"], 60)
+            if angle != "offer"
+            else _fit([f"{_cap(self.guide.b2b.get('offer', 'team kits'))}", f"{self.guide.brand} for teams"], 60)
+        )
         body = " ".join([
             "Hi,",
             f"many teams tell us the hard part is {pain}.",

@@ -69,9 +69,7 @@ class Format:
         properties, required = {}, []
         for f in self.fields:
             text = {"type": "string", "minLength": 1}
-            properties[f.name] = (
-                {"type": "array", "items": text, "minItems": f.count, "maxItems": f.count} if f.count else text
-            )
+            properties[f.name] = {"type": "array", "items": text, "minItems": f.count, "maxItems": f.count} if f.count else text
             required.append(f.name)
         return {
             "type": "object",
@@ -92,24 +90,51 @@ SPOT_30S_WORDS = int(30 * WORDS_PER_SECOND)
 FORMATS: dict[str, Format] = {
     f.name: f
     for f in (
-        Format("search_rsa", "responsive search ad: 15 headlines, 4 descriptions",
-               (Field("headlines", max_chars=30, count=15), Field("descriptions", max_chars=90, count=4))),
-        Format("social", "social feed ad: primary text, headline, call to action",
-               (Field("primary_text", max_chars=125), Field("headline", max_chars=40),
-                Field("call_to_action", max_chars=20))),
-        Format("display", "responsive display ad: short and long headline, description",
-               (Field("short_headline", max_chars=30), Field("long_headline", max_chars=90),
-                Field("description", max_chars=90), Field("call_to_action", max_chars=20))),
-        Format("email", "e-mail: subject, preheader, body, call to action",
-               (Field("subject", max_chars=60), Field("preheader", max_chars=100), Field("body", max_chars=600),
-                Field("call_to_action", max_chars=25))),
-        Format("spoken", "TV / CTV / radio spot: a 15 s and a 30 s spoken script",
-               (Field("script_15s", max_words=SPOT_15S_WORDS, min_words=20),
-                Field("script_30s", max_words=SPOT_30S_WORDS, min_words=45)), spoken=True),
-        Format("print", "print ad: headline and body",
-               (Field("headline", max_chars=60), Field("body", max_chars=400))),
-        Format("cold_email", "cold e-mail to a B2B prospect, written for the reader's role",
-               (Field("subject", max_chars=60), Field("body", max_chars=700))),
+        Format(
+            "search_rsa",
+            "responsive search ad: 15 headlines, 4 descriptions",
+            (Field("headlines", max_chars=30, count=15), Field("descriptions", max_chars=90, count=4)),
+        ),
+        Format(
+            "social",
+            "social feed ad: primary text, headline, call to action",
+            (Field("primary_text", max_chars=125), Field("headline", max_chars=40), Field("call_to_action", max_chars=20)),
+        ),
+        Format(
+            "display",
+            "responsive display ad: short and long headline, description",
+            (
+                Field("short_headline", max_chars=30),
+                Field("long_headline", max_chars=90),
+                Field("description", max_chars=90),
+                Field("call_to_action", max_chars=20),
+            ),
+        ),
+        Format(
+            "email",
+            "e-mail: subject, preheader, body, call to action",
+            (
+                Field("subject", max_chars=60),
+                Field("preheader", max_chars=100),
+                Field("body", max_chars=600),
+                Field("call_to_action", max_chars=25),
+            ),
+        ),
+        Format(
+            "spoken",
+            "TV / CTV / radio spot: a 15 s and a 30 s spoken script",
+            (
+                Field("script_15s", max_words=SPOT_15S_WORDS, min_words=20),
+                Field("script_30s", max_words=SPOT_30S_WORDS, min_words=45),
+            ),
+            spoken=True,
+        ),
+        Format("print", "print ad: headline and body", (Field("headline", max_chars=60), Field("body", max_chars=400))),
+        Format(
+            "cold_email",
+            "cold e-mail to a B2B prospect, written for the reader's role",
+            (Field("subject", max_chars=60), Field("body", max_chars=700)),
+        ),
     )
 }
 
