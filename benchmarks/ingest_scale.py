@@ -138,6 +138,31 @@ def _governance_fingerprint() -> dict:
             "bridged_rows": bridged, "guarded_sessions_md5": checksum}
 
 
+def _spark_stages(workdir: Path, enabled: bool) -> dict:
+    """Export the raw zone to Parquet, build the governance models on local Spark, compare with DuckDB."""
+    if not enabled:
+        return {}
+    import duckdb
+
+    from gtm_assets.spark_engine import dbt_on_spark, export_raw_zone, parity_fingerprint, spark_table_files
+    from gtm_assets.warehouse import DuckDBWarehouse
+
+    spark_dir = workdir / "spark"
+    shutil.rmtree(spark_dir, ignore_errors=True)
+    with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as conn:
+        with Stage("raw zone exported to Parquet for Spark") as export:
+            export_raw_zone(conn, spark_dir / "raw")
+        duck = parity_fingerprint(conn, "main.guarded_sessions")
+    with Stage("governance on local Spark (dbt-spark, local[2])") as build:
+        done = dbt_on_spark(["build", "--select", "governance"], spark_dir)
+    if done.returncode != 0:
+        print(done.stdout[-3000:])
+        raise SystemExit("dbt build on Spark failed")
+    files = duckdb.connect()
+    same = parity_fingerprint(files, f"read_parquet('{spark_table_files(spark_dir, 'guarded_sessions')}')") == duck
+    return {"export": export, "build": build, "same_rows": same}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -146,6 +171,9 @@ def main() -> None:
     parser.add_argument("--memory-limit", default=os.environ.get("GTM_DUCKDB_MEMORY_LIMIT", "2GB"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None, help="keep data here (default: a temp dir)")
+    parser.add_argument("--spark", action="store_true",
+                        help="also build the governance models on a local Spark (dbt-spark session, the `spark` "
+                             "extra) over the same raw zone, after the DuckDB full build, and compare their rows")
     parser.add_argument("--expect-md5", default=None,
                         help="fail unless guarded_sessions' checksum after the full build is this (an earlier "
                              "run's on the same --workdir world, e.g. before a change of the models)")
@@ -237,6 +265,7 @@ def main() -> None:
         line(stage.name, stage, rows)
         model_times = _dbt_model_times()
         full_build = _governance_fingerprint()
+        spark = _spark_stages(workdir, args.spark)
         with Stage("incremental: raw_events of the new day's file") as inc_raw:
             assert dg.materialize([raw_events], partition_key=day_file.name, instance=instance, resources=res).success
         with Stage("incremental: governance of the new file") as inc_gov:
@@ -253,6 +282,11 @@ def main() -> None:
     print(f"full build: {json.dumps(full_build)}")
     if args.expect_md5 and full_build["guarded_sessions_md5"] != args.expect_md5:
         raise SystemExit(f"guarded_sessions changed: md5 {full_build['guarded_sessions_md5']} != {args.expect_md5}")
+    if spark:
+        print(header)
+        line(spark["export"].name, spark["export"], rows)
+        line(spark["build"].name, spark["build"], rows)
+        print(f"guarded_sessions on Spark equal to DuckDB's (every column but processed_at): {spark['same_rows']}")
     print()
     print(header)
     total = Stage("raw_events + guarded_sessions")

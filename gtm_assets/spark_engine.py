@@ -67,3 +67,22 @@ def dbt_on_spark(args: list[str], spark_dir: Path | None = None) -> subprocess.C
 def spark_table_files(spark_dir: Path, table: str, schema: str = "main") -> str:
     """A glob over the Parquet files of a table the local Spark built (readable by DuckDB)."""
     return str(spark_dir.resolve() / "warehouse" / f"{schema}.db" / table / "*.parquet")
+
+
+def parity_fingerprint(conn: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
+    """(rows, md5) of a relation's rows, every column but processed_at, in a form both engines'
+    tables agree on: timestamps as UTC text, doubles (sums whose order differs between engines) to
+    6 decimals, rows sorted. ``relation`` is a DuckDB table or a read_parquet() of Spark's files."""
+    described = conn.execute(f"DESCRIBE SELECT * EXCLUDE (processed_at) FROM {relation}").fetchall()
+    parts = []
+    for name, kind, *_ in described:
+        if kind.startswith("TIMESTAMP"):
+            value = f"strftime(timezone('UTC', {name}::TIMESTAMPTZ), '%Y-%m-%d %H:%M:%S.%f')" if "TIME ZONE" in kind \
+                else f"strftime({name}, '%Y-%m-%d %H:%M:%S.%f')"
+        elif kind in ("DOUBLE", "FLOAT"):
+            value = f"round({name}, 6)::VARCHAR"
+        else:
+            value = f"{name}::VARCHAR"
+        parts.append(f"coalesce({value}, '<null>')")
+    rows = f"SELECT md5(concat_ws('|', {', '.join(parts)})) AS line FROM {relation}"
+    return conn.execute(f"SELECT count(*), md5(string_agg(line, '' ORDER BY line)) FROM ({rows})").fetchone()

@@ -16,27 +16,7 @@ from gtm_assets_tests.test_ga4_export import ingest_and_govern
 
 pytestmark = pytest.mark.spark
 
-# Every column but processed_at (when the row was built), in a form both engines' files agree on:
-# timestamps as UTC text, doubles (sums whose order differs between engines) to 6 decimals.
 OUTCOME_COLUMNS = "source_file, source_row_number, layout, disposition, quarantine_reason, quarantine_column, session_lineage_id"
-
-
-def _canonical_rows(conn, relation: str) -> str:
-    described = conn.execute(f"DESCRIBE SELECT * EXCLUDE (processed_at) FROM {relation}").fetchall()
-    parts = []
-    for name, kind, *_ in described:
-        if kind.startswith("TIMESTAMP"):
-            value = f"strftime({name}::TIMESTAMP, '%Y-%m-%d %H:%M:%S.%f')"
-        elif kind in ("DOUBLE", "FLOAT"):
-            value = f"round({name}, 6)::VARCHAR"
-        else:
-            value = f"{name}::VARCHAR"
-        parts.append(f"coalesce({value}, '<null>')")
-    return f"SELECT concat_ws('|', {', '.join(parts)}) AS line FROM {relation}"
-
-
-def _fingerprint(conn, relation: str) -> tuple[int, str]:
-    return conn.execute(f"SELECT count(*), md5(string_agg(line, chr(10) ORDER BY line)) FROM ({_canonical_rows(conn, relation)})").fetchone()
 
 
 def _outcomes(conn, relation: str) -> list:
@@ -46,7 +26,7 @@ def _outcomes(conn, relation: str) -> list:
 
 @pytest.mark.parametrize("layout", ["flat", "ga4-parquet"])
 def test_governance_on_spark_equals_duckdb_and_the_truth(tmp_path, monkeypatch, layout):
-    from gtm_assets.spark_engine import dbt_on_spark, export_raw_zone, spark_table_files
+    from gtm_assets.spark_engine import dbt_on_spark, export_raw_zone, parity_fingerprint, spark_table_files
 
     out = tmp_path / "world"
     command = [sys.executable, "-m", "gtm_assets.simulate", "--out", str(out), "--events", "6000", "--days", "40",
@@ -61,8 +41,8 @@ def test_governance_on_spark_equals_duckdb_and_the_truth(tmp_path, monkeypatch, 
     with warehouse.get_connection() as conn:
         exported = export_raw_zone(conn, spark_dir / "raw")
         duck_outcomes = _outcomes(conn, "main.event_outcomes")
-        duck_sessions = _fingerprint(conn, "main.guarded_sessions")
-        duck_rows = _fingerprint(conn, f"(SELECT {OUTCOME_COLUMNS}, processed_at FROM main.event_outcomes)")
+        duck_sessions = parity_fingerprint(conn, "main.guarded_sessions")
+        duck_rows = parity_fingerprint(conn, f"(SELECT {OUTCOME_COLUMNS}, processed_at FROM main.event_outcomes)")
         user, session_key, user_key, lineage = conn.execute(
             "SELECT e.user_pseudo_id, e.session_natural_key, g.user_key, g.lineage_id FROM main.guarded_sessions g "
             "JOIN main.stg_events e ON g.lineage_id = lineage_id('session', e.session_natural_key) LIMIT 1").fetchone()
@@ -73,12 +53,11 @@ def test_governance_on_spark_equals_duckdb_and_the_truth(tmp_path, monkeypatch, 
     assert built.returncode == 0, built.stdout[-4000:]
 
     files = duckdb.connect()
-    files.execute("SET TimeZone = 'UTC'")
     spark_outcomes = f"read_parquet('{spark_table_files(spark_dir, 'event_outcomes')}')"
     spark_sessions = f"read_parquet('{spark_table_files(spark_dir, 'guarded_sessions')}')"
     assert _outcomes(files, spark_outcomes) == duck_outcomes
-    assert _fingerprint(files, spark_sessions) == duck_sessions
-    assert _fingerprint(files, f"(SELECT {OUTCOME_COLUMNS}, processed_at FROM {spark_outcomes})") == duck_rows
+    assert parity_fingerprint(files, spark_sessions) == duck_sessions
+    assert parity_fingerprint(files, f"(SELECT {OUTCOME_COLUMNS}, processed_at FROM {spark_outcomes})") == duck_rows
 
     # the truth the simulator wrote, not either engine's output
     sessions, events, revenue = files.execute(
