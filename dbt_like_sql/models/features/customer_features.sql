@@ -37,7 +37,7 @@ checked as (
 )
 
 select
-    {{ lineage_id('customer', 'raw_row_id') }} as lineage_id,
+    lineage_id('customer', raw_row_id) as lineage_id,
     *,
     date_diff('day', customer_since, max(customer_since) over ()) as tenure_days,
     concat_ws(', ',

@@ -6,7 +6,7 @@ with as_of as (
 )
 
 select
-    {{ lineage_id('user', 'user_key') }} as lineage_id,
+    lineage_id('user', user_key) as lineage_id,
     user_key,
     count(*) as sessions,
     sum(pageviews) as pageviews,

@@ -84,13 +84,13 @@ assigned as (
 journeys as (
     select
         *,
-        {{ lineage_id('journey', "user_key || '|' || conversion_seq::varchar || '|' || journey_part") }} as journey_id,
+        lineage_id('journey', user_key || '|' || conversion_seq::varchar || '|' || journey_part) as journey_id,
         journey_part = 'converted' as converted
     from assigned
 )
 
 select
-    {{ lineage_id('touchpoint', 'session_lineage_id') }} as lineage_id,
+    lineage_id('touchpoint', session_lineage_id) as lineage_id,
     journey_id,
     row_number() over (partition by journey_id order by session_start, session_id) as touch_order,
     count(*) over (partition by journey_id) as touches_in_journey,

@@ -20,7 +20,7 @@ with consented_users as (
 
 consented_rows as (
     select
-        {{ pii_hmac("nullif(trim(user_pseudo_id), '')") }} as user_key,
+        pii_hmac(nullif(trim(user_pseudo_id), '')) as user_key,
         email{% if has_phone %},
         phone{% endif %}
     from {{ source('raw', 'raw_events') }}
@@ -31,7 +31,7 @@ consented_rows as (
 refused_addresses as (
     select distinct {{ normalized_email('email', 'meta') }} as email
     from {{ source('raw', 'raw_events') }}
-    where coalesce({{ pii_hmac("nullif(trim(user_pseudo_id), '')") }} not in (select user_key from consented_users), true)
+    where coalesce(pii_hmac(nullif(trim(user_pseudo_id), '')) not in (select user_key from consented_users), true)
       and {{ normalized_email('email', 'meta') }} is not null
 ),
 
@@ -56,7 +56,7 @@ phones as (
 ){% endif %}
 
 select
-    {{ lineage_id('match_key', 'u.user_key') }} as lineage_id,
+    lineage_id('match_key', u.user_key) as lineage_id,
     u.user_key,
     sha256({{ normalized_email('e.email', 'meta') }}) as email_sha256_meta,
     sha256({{ normalized_email('e.email', 'google_ads') }}) as email_sha256_google_ads,
