@@ -111,6 +111,58 @@ def _hold_back_last_day(files: list[Path]) -> Path:
     return day_file
 
 
+def _dbt_model_times() -> dict[str, float]:
+    """Seconds per model and test of the newest dbt invocation (dbt's run_results.json)."""
+    from gtm_assets import settings
+
+    newest = max((settings.DBT_PROJECT_DIR / "target").glob("gtm_dbt_models-*/run_results.json"),
+                 key=lambda p: p.stat().st_mtime)
+    results = json.loads(newest.read_text())["results"]
+    return {r["unique_id"].split(".", 2)[-1]: r["execution_time"] for r in results}
+
+
+def _governance_fingerprint() -> dict:
+    """Row counts by outcome and an md5 over guarded_sessions' rows (every column but processed_at,
+    ordered by lineage_id, an md5 of the rows' md5s): equal before and after a change of the models on the same world."""
+    from gtm_assets.warehouse import DuckDBWarehouse
+
+    with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as conn:
+        outcomes = conn.execute(
+            "SELECT disposition, coalesce(quarantine_reason, ''), count(*) FROM main.event_outcomes "
+            "GROUP BY ALL ORDER BY ALL").fetchall()
+        sessions, checksum = conn.execute(
+            "SELECT count(*), md5(string_agg(md5(s::varchar), '' ORDER BY s.lineage_id)) "
+            "FROM (SELECT * EXCLUDE (processed_at) FROM main.guarded_sessions) AS s").fetchone()
+        bridged = conn.execute("SELECT count(*) FROM main.session_raw_rows").fetchone()[0]
+    return {"outcomes": {f"{d}/{r}" if r else d: n for d, r, n in outcomes}, "sessions": sessions,
+            "bridged_rows": bridged, "guarded_sessions_md5": checksum}
+
+
+def _spark_stages(workdir: Path, enabled: bool) -> dict:
+    """Export the raw zone to Parquet, build the governance models on local Spark, compare with DuckDB."""
+    if not enabled:
+        return {}
+    import duckdb
+
+    from gtm_assets.spark_engine import dbt_on_spark, export_raw_zone, parity_fingerprint, spark_table_files
+    from gtm_assets.warehouse import DuckDBWarehouse
+
+    spark_dir = workdir / "spark"
+    shutil.rmtree(spark_dir, ignore_errors=True)
+    with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as conn:
+        with Stage("raw zone exported to Parquet for Spark") as export:
+            export_raw_zone(conn, spark_dir / "raw")
+        duck = parity_fingerprint(conn, "main.guarded_sessions")
+    with Stage("governance on local Spark (dbt-spark, local[2])") as build:
+        done = dbt_on_spark(["build", "--select", "governance"], spark_dir)
+    if done.returncode != 0:
+        print(done.stdout[-3000:])
+        raise SystemExit("dbt build on Spark failed")
+    files = duckdb.connect()
+    same = parity_fingerprint(files, f"read_parquet('{spark_table_files(spark_dir, 'guarded_sessions')}')") == duck
+    return {"export": export, "build": build, "same_rows": same}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -119,6 +171,12 @@ def main() -> None:
     parser.add_argument("--memory-limit", default=os.environ.get("GTM_DUCKDB_MEMORY_LIMIT", "2GB"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None, help="keep data here (default: a temp dir)")
+    parser.add_argument("--spark", action="store_true",
+                        help="also build the governance models on a local Spark (dbt-spark session, the `spark` "
+                             "extra) over the same raw zone, after the DuckDB full build, and compare their rows")
+    parser.add_argument("--expect-md5", default=None,
+                        help="fail unless guarded_sessions' checksum after the full build is this (an earlier "
+                             "run's on the same --workdir world, e.g. before a change of the models)")
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gtm-bench-"))
@@ -132,6 +190,9 @@ def main() -> None:
     import dagster as dg
     import duckdb
 
+    from gtm_assets.dbt_project import prepare
+
+    prepare()  # the manifest the dbt assets are built from
     from gtm_assets.defs.governance.dbt_models import gtm_dbt_models
     from gtm_assets.defs.ingest.raw_events import landing_event_files, raw_events
     from gtm_assets.defs.resources import resources
@@ -202,6 +263,9 @@ def main() -> None:
             assert dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res).success
         stages.append(stage)
         line(stage.name, stage, rows)
+        model_times = _dbt_model_times()
+        full_build = _governance_fingerprint()
+        spark = _spark_stages(workdir, args.spark)
         with Stage("incremental: raw_events of the new day's file") as inc_raw:
             assert dg.materialize([raw_events], partition_key=day_file.name, instance=instance, resources=res).success
         with Stage("incremental: governance of the new file") as inc_gov:
@@ -212,6 +276,17 @@ def main() -> None:
         day_rows = conn.execute("SELECT rows_loaded FROM raw.landing_files WHERE source_file LIKE '%events_999_%'").fetchone()[0]
         sessions = conn.execute("SELECT count(*) FROM main.guarded_sessions").fetchone()[0]
 
+    print("\nper model and test (dbt run_results.json, full build), s:")
+    for name, seconds in sorted(model_times.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {name:<70} {seconds:>7.1f}")
+    print(f"full build: {json.dumps(full_build)}")
+    if args.expect_md5 and full_build["guarded_sessions_md5"] != args.expect_md5:
+        raise SystemExit(f"guarded_sessions changed: md5 {full_build['guarded_sessions_md5']} != {args.expect_md5}")
+    if spark:
+        print(header)
+        line(spark["export"].name, spark["export"], rows)
+        line(spark["build"].name, spark["build"], rows)
+        print(f"guarded_sessions on Spark equal to DuckDB's (every column but processed_at): {spark['same_rows']}")
     print()
     print(header)
     total = Stage("raw_events + guarded_sessions")

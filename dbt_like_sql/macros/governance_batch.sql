@@ -6,7 +6,7 @@
     was replaced, turned into a duplicate or removed from the record: 'full' (the models are rebuilt
     from all rows, as on the first run or with --full-refresh). -#}
 {% macro governance_batch() %}
-    {% if not execute or flags.FULL_REFRESH %}
+    {% if not execute or flags.FULL_REFRESH or not is_incremental() %}
         {{ return({'mode': 'full', 'files': []}) }}
     {% endif %}
     {% set governed = adapter.get_relation(database=target.database, schema='main', identifier='governed_files') %}

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='source_file',
+{{ config(materialized=governance_materialization(), incremental_strategy='delete+insert', unique_key='source_file',
           on_schema_change='append_new_columns',
           pre_hook="{{ empty_on_full_rebuild() }}") }}
 -- Every raw event row exactly once, with what governance did to it (event_dispositions is this plus
@@ -14,7 +14,7 @@
 -- The CTEs are not materialized: re-reading the raw columns is cheaper than storing 10M typed rows.
 {% set batch_mode = is_incremental() and governance_batch().mode == 'incremental' %}
 
-with batch as not materialized (
+with batch as {{ cte_inlined() }} (
     select source_file, source_file_sha256, source_row_number, ingested_at, layout, session_natural_key,
            consent_analytics, invalid_reason, invalid_column, event_time_us,
            case when invalid_reason is null then dedupe_key end as dedupe_key
@@ -25,7 +25,7 @@ with batch as not materialized (
 -- candidates by a 64-bit hash (cheaper to group than the text); the window below compares the
 -- keys themselves, so a hash collision cannot make a duplicate
 repeated as (
-    select hash(dedupe_key) as dedupe_hash from batch where dedupe_key is not null
+    select {{ hash64('dedupe_key') }} as dedupe_hash from batch where dedupe_key is not null
     group by dedupe_hash having count(*) > 1
 ),
 
@@ -35,7 +35,7 @@ duplicates as (
         select source_file, source_row_number,
                row_number() over (partition by dedupe_key order by ingested_at, source_file, source_row_number)
                    as occurrence
-        from batch semi join repeated on hash(batch.dedupe_key) = repeated.dedupe_hash
+        from batch semi join repeated on {{ hash64('batch.dedupe_key') }} = repeated.dedupe_hash
     )
     where occurrence > 1
     {% if batch_mode %}
@@ -51,7 +51,7 @@ duplicates as (
     {% endif %}
 ),
 
-classified as not materialized (
+classified as {{ cte_inlined() }} (
     select
         batch.*,
         case
@@ -69,7 +69,7 @@ classified as not materialized (
 
 -- one keyed HMAC per session, not per row
 session_lineage as (
-    select session_natural_key, lineage_id('session', session_natural_key) as session_lineage_id
+    select session_natural_key, {{ lineage_id('session', "session_natural_key") }} as session_lineage_id
     from (select distinct session_natural_key from classified
           where quarantine_reason is null and consent_analytics)
 )
@@ -88,6 +88,6 @@ select
     quarantine_column,
     case when quarantine_reason is null and consent_analytics then session_lineage.session_lineage_id end
         as session_lineage_id,
-    now()::timestamp as processed_at
+    cast(now() as timestamp) as processed_at
 from classified
 left join session_lineage using (session_natural_key)

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='source_file',
+{{ config(materialized=governance_materialization(), incremental_strategy='delete+insert', unique_key='source_file',
           on_schema_change='append_new_columns',
           pre_hook="{{ empty_on_full_rebuild() }}") }}
 -- depends_on: {{ source('raw', 'raw_events') }}
@@ -23,13 +23,13 @@ select
     e.item.item_revenue,
     e.item.item_revenue_in_usd,
     e.item.coupon,
-    lineage_id('ga4_item', e.source_file || ':' || e.source_row_number || '|' || e.item_index) as lineage_id,
-    now()::timestamp as processed_at
+    {{ lineage_id('ga4_item', "e.source_file || ':' || e.source_row_number || '|' || e.item_index") }} as lineage_id,
+    cast(now() as timestamp) as processed_at
 from (
     select source_file, source_row_number, event_name, ecommerce.transaction_id as transaction_id,
-           unnest(items) as item, generate_subscripts(items, 1) as item_index
+           {{ unnest_with_position('items', 'item', 'item_index') }}
     from {{ raw_zone('raw_ga4_events') }}
-    where len(items) > 0 and {{ in_batch() }}
+    where {{ in_batch() }}
 ) as e
 join {{ ref('event_dispositions') }} as d using (source_file, source_row_number)
 where d.disposition = 'kept'

@@ -5,6 +5,6 @@
 -- depends_on: {{ ref('quarantined_events') }}
 -- depends_on: {{ ref('guarded_sessions') }}
 -- depends_on: {{ ref('ga4_event_items') }}
-select source_file, sha256, rows_loaded, lines_rejected, now()::timestamp as governed_at
+select source_file, sha256, rows_loaded, lines_rejected, cast(now() as timestamp) as governed_at
 from {{ raw_zone('landing_files') }}
 where status = 'loaded'

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='lineage_id',
+{{ config(materialized=governance_materialization(), incremental_strategy='delete+insert', unique_key='lineage_id',
           on_schema_change='append_new_columns',
           pre_hook="{{ empty_on_full_rebuild() }}") }}
 -- One row per consented, well-formed session (kept rows = consented rows that are not quarantined,
@@ -49,11 +49,11 @@ sessions as (
         count(*) as events,
         count(*) filter (where event_name = 'page_view') as pageviews,
         count(*) filter (where event_name = 'purchase') as purchases,
-        coalesce(sum(revenue), 0)::decimal(18, 2) as revenue,
-        arg_min({'device': device, 'country': country, 'email': email, 'ip': ip_address},
-                (event_ts, source_row_number)) as first_event,
-        arg_min({'source': touch_source, 'medium': touch_medium, 'campaign': campaign, 'term': term},
-                (event_name in ('session_start', 'first_visit'), event_ts, source_row_number))
+        cast(coalesce(sum(revenue), 0) as decimal(18, 2)) as revenue,
+        min_by({{ struct_of({'device': 'device', 'country': 'country', 'email': 'email', 'ip': 'ip_address'}) }},
+               {{ ordering_key(['event_ts', 'source_row_number']) }}) as first_event,
+        min_by({{ struct_of({'source': 'touch_source', 'medium': 'touch_medium', 'campaign': 'campaign', 'term': 'term'}) }},
+               {{ ordering_key(["event_name in ('session_start', 'first_visit')", 'event_ts', 'source_row_number']) }})
             filter (where touch_source is not null and touch_source <> '(direct)') as touch,
         bool_and(consent_ads) as consent_ads
     from kept
@@ -76,29 +76,29 @@ ga4 as (
         sum(purchase_revenue_in_usd) as revenue_in_usd,
         count(distinct transaction_id) as transactions,
         max(ga_session_number) as ga_session_number,
-        arg_min({'source': first_touch_source, 'medium': first_touch_medium, 'campaign': first_touch_campaign},
-                (event_ts, source_row_number)) filter (where first_touch_source is not null) as first_touch,
-        arg_min({'source': last_click_source, 'medium': last_click_medium, 'campaign': last_click_campaign},
-                (event_ts, source_row_number)) filter (where last_click_source is not null) as last_click,
-        arg_min({'source': collected_source, 'medium': collected_medium, 'campaign': collected_campaign},
-                (event_ts, source_row_number)) filter (where collected_source is not null) as collected
+        min_by({{ struct_of({'source': 'first_touch_source', 'medium': 'first_touch_medium', 'campaign': 'first_touch_campaign'}) }},
+               {{ ordering_key(['event_ts', 'source_row_number']) }}) filter (where first_touch_source is not null) as first_touch,
+        min_by({{ struct_of({'source': 'last_click_source', 'medium': 'last_click_medium', 'campaign': 'last_click_campaign'}) }},
+               {{ ordering_key(['event_ts', 'source_row_number']) }}) filter (where last_click_source is not null) as last_click,
+        min_by({{ struct_of({'source': 'collected_source', 'medium': 'collected_medium', 'campaign': 'collected_campaign'}) }},
+               {{ ordering_key(['event_ts', 'source_row_number']) }}) filter (where collected_source is not null) as collected
     from ga4_kept
     group by session_natural_key
 ),
 
 -- keyed digests of distinct values only (a user has many sessions, an address many users' rows)
 user_keys as (
-    select user_pseudo_id, pii_hmac(user_pseudo_id) as user_key
-    from (select distinct user_pseudo_id from sessions)
+    select user_pseudo_id, {{ pii_hmac('user_pseudo_id') }} as user_key
+    from (select distinct user_pseudo_id from sessions) as users
 ),
 
 email_hashes as (
-    select email, pii_hmac(email) as email_hash
-    from (select distinct lower(trim(first_event.email)) as email from sessions where first_event.email is not null)
+    select email, {{ pii_hmac('email') }} as email_hash
+    from (select distinct lower(trim(first_event.email)) as email from sessions where first_event.email is not null) as emails
 )
 
 select
-    lineage_id('session', s.session_natural_key) as lineage_id,
+    {{ lineage_id('session', "s.session_natural_key") }} as lineage_id,
     u.user_key,
     s.session_id,
     s.session_start,
@@ -113,9 +113,9 @@ select
     s.first_event.device as device,
     s.first_event.country as country,
     e.email_hash,
-    pii_hmac(s.first_event.ip) as ip_hash,
+    {{ pii_hmac('s.first_event.ip') }} as ip_hash,
     s.consent_ads,
-    now()::timestamp as processed_at,
+    cast(now() as timestamp) as processed_at,
     s.layout,
     s.touch.term as utm_term,
     g.ga_session_number,

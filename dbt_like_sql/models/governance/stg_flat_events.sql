@@ -13,8 +13,7 @@ with typed as (
         nullif(trim(user_pseudo_id), '') as user_pseudo_id,
         nullif(trim(session_id), '') as session_id,
         event_timestamp as event_timestamp_raw,
-        coalesce(try_strptime(event_timestamp, '%Y-%m-%dT%H:%M:%S.%fZ'),
-                 timezone('UTC', try_cast(event_timestamp as timestamptz))) as event_ts,
+        {{ parse_utc_timestamp('event_timestamp') }} as event_ts,
         revenue as revenue_raw,
         try_cast(nullif(trim(revenue), '') as decimal(18, 2)) as revenue,
         event_name,
@@ -36,7 +35,7 @@ select
     -- || propagates NULL: a missing id never yields a key (concat() would skip it)
     user_pseudo_id || '|' || session_id as session_natural_key,
     event_id as dedupe_key,
-    null::bigint as event_time_us,
+    cast(null as bigint) as event_time_us,
     case
         when event_id is null or user_pseudo_id is null or session_id is null then 'missing_id'
         when event_ts is null then 'unparseable_timestamp'
@@ -50,5 +49,20 @@ select
         when event_ts is null then 'event_timestamp'
         when nullif(trim(revenue_raw), '') is not null and revenue is null then 'revenue'
         when revenue < 0 then 'revenue'
-    end as invalid_column
+    end as invalid_column,
+    -- what only GA4 exports carry
+    cast(null as bigint) as ga_session_number,
+    cast(null as string) as term,
+    cast(null as string) as transaction_id,
+    cast(null as double) as purchase_revenue_in_usd,
+    cast(null as string) as first_touch_source,
+    cast(null as string) as first_touch_medium,
+    cast(null as string) as first_touch_campaign,
+    cast(null as string) as last_click_source,
+    cast(null as string) as last_click_medium,
+    cast(null as string) as last_click_campaign,
+    cast(null as string) as collected_source,
+    cast(null as string) as collected_medium,
+    cast(null as string) as collected_campaign,
+    coalesce(page_location like '%gclid=%', false) as has_gclid
 from typed

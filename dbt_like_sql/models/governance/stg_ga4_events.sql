@@ -19,7 +19,7 @@ with params as (
         event_params,
         nullif(user_pseudo_id, '') as user_pseudo_id,
         coalesce(stream_id, '') as stream_id,
-        cast({{ ga4_param_int('event_params', 'ga_session_id') }} as varchar) as ga_session_id,
+        cast({{ ga4_param_int('event_params', 'ga_session_id') }} as string) as ga_session_id,
         {{ ga4_param_int('event_params', 'ga_session_number') }} as ga_session_number,
         {{ ga4_param_text('event_params', 'page_location') }} as page_location,
         {{ ga4_param_text('event_params', 'source') }} as source,
@@ -48,7 +48,7 @@ typed as (
             else true
         end as consent_analytics,
         coalesce(ads_storage = 'Yes', false) as consent_ads,
-        make_timestamp(event_timestamp) as event_ts,
+        {{ timestamp_from_micros('event_timestamp') }} as event_ts,
         cast(purchase_revenue as decimal(18, 2)) as revenue
     from params
 )
@@ -59,20 +59,20 @@ select
     source_row_number,
     ingested_at,
     'ga4' as layout,
-    null::varchar as event_id,
+    cast(null as string) as event_id,
     user_pseudo_id,
     ga_session_id as session_id,
-    cast(event_timestamp as varchar) as event_timestamp_raw,
+    cast(event_timestamp as string) as event_timestamp_raw,
     event_ts,
-    cast(purchase_revenue as varchar) as revenue_raw,
+    cast(purchase_revenue as string) as revenue_raw,
     revenue,
     event_name,
     page_location,
     source,
     medium,
     campaign,
-    null::varchar as email,
-    null::varchar as ip_address,
+    cast(null as string) as email,
+    cast(null as string) as ip_address,
     device,
     country,
     consent_analytics,
@@ -81,7 +81,7 @@ select
     -- identical events: same client, session, name, time and parameters (sorted by key); consent
     -- mode's pings without a user_pseudo_id are compared too (they are dropped, but counted once)
     stream_id || '|' || coalesce(user_pseudo_id, '') || '|' || coalesce(ga_session_id, '') || '|'
-        || event_name || '|' || event_timestamp || '|' || hash(list_sort(event_params)) as dedupe_key,
+        || event_name || '|' || event_timestamp || '|' || {{ hash64('array_sort(event_params)') }} as dedupe_key,
     event_timestamp as event_time_us,
     case
         when event_timestamp is null then 'unparseable_timestamp'

@@ -1,0 +1,211 @@
+{#- What differs between the engines the models run on (DuckDB, the default target; Spark through
+    dbt-spark, the `spark` target). Each is one dispatched macro: the models stay one copy. -#}
+
+{#- Keyed HMAC-SHA256 of a text value, lowercase hex; NULL stays NULL. The key never appears in SQL:
+    DuckDB: the session macro pii_hmac(v) that warehouse.prepare_connection installs (pads in session
+    variables). Spark has no keyed hash, so the same RFC 2104 construction is written out,
+    sha2(opad || unhex(sha2(ipad || utf8(v)))), with the pads (hex, derived from GTM_HMAC_KEY in
+    Python: gtm_assets.spark_engine) substituted by Spark from its session configuration
+    (spark.gtm.hmac_ipad / _opad), so compiled SQL only holds ${...} references.
+    Both give the digest of Python's hmac.new(key, value.encode(), 'sha256') (tested). -#}
+{% macro pii_hmac(value) -%}
+    {{ return(adapter.dispatch('pii_hmac')(value)) }}
+{%- endmacro %}
+
+{% macro default__pii_hmac(value) -%}
+    pii_hmac({{ value }})
+{%- endmacro %}
+
+{% macro spark__pii_hmac(value) -%}
+    sha2(concat(unhex('${spark.gtm.hmac_opad}'),
+                unhex(sha2(concat(unhex('${spark.gtm.hmac_ipad}'), encode({{ value }}, 'UTF-8')), 256))), 256)
+{%- endmacro %}
+
+{#- Lineage id of a row: keyed HMAC over 'lineage|<kind>|<natural key>', first 128 bits (32 hex).
+    DuckDB: the lineage_id session macro of warehouse.py (shared with the Python assets). -#}
+{% macro lineage_id(kind, natural_key) -%}
+    {{ return(adapter.dispatch('lineage_id')(kind, natural_key)) }}
+{%- endmacro %}
+
+{% macro default__lineage_id(kind, natural_key) -%}
+    lineage_id('{{ kind }}', {{ natural_key }})
+{%- endmacro %}
+
+{% macro spark__lineage_id(kind, natural_key) -%}
+    left({{ spark__pii_hmac("'lineage|" ~ kind ~ "|' || " ~ natural_key) }}, 32)
+{%- endmacro %}
+
+{#- A struct value from an ordered mapping {field name: expression}. -#}
+{% macro struct_of(fields) -%}
+    {{ return(adapter.dispatch('struct_of')(fields)) }}
+{%- endmacro %}
+
+{% macro default__struct_of(fields) -%}
+    { {%- for name, expression in fields.items() %}'{{ name }}': {{ expression }}{{ ", " if not loop.last }}{% endfor -%} }
+{%- endmacro %}
+
+{% macro spark__struct_of(fields) -%}
+    named_struct({%- for name, expression in fields.items() %}'{{ name }}', {{ expression }}{{ ", " if not loop.last }}{% endfor -%})
+{%- endmacro %}
+
+{#- An ordering key of several expressions, compared left to right (for min_by). -#}
+{% macro ordering_key(expressions) -%}
+    {{ return(adapter.dispatch('ordering_key')(expressions)) }}
+{%- endmacro %}
+
+{% macro default__ordering_key(expressions) -%}
+    ({{ expressions | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__ordering_key(expressions) -%}
+    struct({{ expressions | join(', ') }})
+{%- endmacro %}
+
+{#- A 64-bit hash of a value (candidates for duplicates are confirmed on the value itself). Spark's
+    hash() is only 32 bits: millions of rows would collide. -#}
+{% macro hash64(value) -%}
+    {{ return(adapter.dispatch('hash64')(value)) }}
+{%- endmacro %}
+
+{% macro default__hash64(value) -%}
+    hash({{ value }})
+{%- endmacro %}
+
+{% macro spark__hash64(value) -%}
+    xxhash64({{ value }})
+{%- endmacro %}
+
+{#- A UTC timestamp from integer microseconds since the epoch (GA4's event_timestamp). -#}
+{% macro timestamp_from_micros(value) -%}
+    {{ return(adapter.dispatch('timestamp_from_micros')(value)) }}
+{%- endmacro %}
+
+{% macro default__timestamp_from_micros(value) -%}
+    make_timestamp({{ value }})
+{%- endmacro %}
+
+{% macro spark__timestamp_from_micros(value) -%}
+    timestamp_micros({{ value }})
+{%- endmacro %}
+
+{#- A UTC timestamp from ISO-8601 text (the flat layout's event_timestamp), NULL when it does not
+    parse. DuckDB: the landing format first (fast path), then any ISO form with or without an offset.
+    Spark (session time zone UTC, set by the profile): its ISO-8601 cast, which takes the same forms. -#}
+{% macro parse_utc_timestamp(value) -%}
+    {{ return(adapter.dispatch('parse_utc_timestamp')(value)) }}
+{%- endmacro %}
+
+{% macro default__parse_utc_timestamp(value) -%}
+    coalesce(try_strptime({{ value }}, '%Y-%m-%dT%H:%M:%S.%fZ'),
+             timezone('UTC', try_cast({{ value }} as timestamptz)))
+{%- endmacro %}
+
+{% macro spark__parse_utc_timestamp(value) -%}
+    try_cast({{ value }} as timestamp)
+{%- endmacro %}
+
+{#- `not materialized` for a CTE read more than once (DuckDB would otherwise store it); Spark never
+    stores CTEs. -#}
+{% macro cte_inlined() -%}
+    {{ return(adapter.dispatch('cte_inlined')()) }}
+{%- endmacro %}
+
+{% macro default__cte_inlined() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro spark__cte_inlined() -%}
+{%- endmacro %}
+
+{#- One output row per element of a list, with the element and its 1-based position, as select-list
+    items. -#}
+{% macro unnest_with_position(list, element, position) -%}
+    {{ return(adapter.dispatch('unnest_with_position')(list, element, position)) }}
+{%- endmacro %}
+
+{% macro default__unnest_with_position(list, element, position) -%}
+    unnest({{ list }}) as {{ element }}, generate_subscripts({{ list }}, 1) as {{ position }}
+{%- endmacro %}
+
+{% macro spark__unnest_with_position(list, element, position) -%}
+    inline(transform({{ list }}, (x, i) -> named_struct('{{ element }}', x, '{{ position }}', i + 1)))
+{%- endmacro %}
+
+{#- The first element of a list, NULL when the list is empty or NULL. -#}
+{% macro first_element(list) -%}
+    {{ return(adapter.dispatch('first_element')(list)) }}
+{%- endmacro %}
+
+{% macro default__first_element(list) -%}
+    ({{ list }})[1]
+{%- endmacro %}
+
+{% macro spark__first_element(list) -%}
+    try_element_at({{ list }}, 1)
+{%- endmacro %}
+
+{#- Keep the elements of a list for which a condition on `p` holds / map each element `p`. -#}
+{% macro list_where(list, condition) -%}
+    {{ return(adapter.dispatch('list_where')(list, condition)) }}
+{%- endmacro %}
+
+{% macro default__list_where(list, condition) -%}
+    list_filter({{ list }}, lambda p: {{ condition }})
+{%- endmacro %}
+
+{% macro spark__list_where(list, condition) -%}
+    filter({{ list }}, p -> {{ condition }})
+{%- endmacro %}
+
+{% macro list_map(list, expression) -%}
+    {{ return(adapter.dispatch('list_map')(list, expression)) }}
+{%- endmacro %}
+
+{% macro default__list_map(list, expression) -%}
+    list_transform({{ list }}, lambda p: {{ expression }})
+{%- endmacro %}
+
+{% macro spark__list_map(list, expression) -%}
+    transform({{ list }}, p -> {{ expression }})
+{%- endmacro %}
+
+{#- How the incremental governance models are built: incremental on DuckDB (delete+insert by file or
+    session, see governance_batch); full rebuilds on Spark, whose tables have no delete+insert
+    (dbt-spark's incremental strategies need Delta, Iceberg or Hudi). -#}
+{% macro governance_materialization() -%}
+    {{ return(adapter.dispatch('governance_materialization')()) }}
+{%- endmacro %}
+
+{% macro default__governance_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro spark__governance_materialization() -%}
+    {{ return('table') }}
+{%- endmacro %}
+
+{#- Before a run (on-run-start). Spark: check that the HMAC pads reached the session, then register
+    the raw zone (Parquet written by the ingestion, GTM_SPARK_RAW_ZONE) as the raw.* tables. -#}
+{% macro prepare_engine() -%}
+    {{ return(adapter.dispatch('prepare_engine')()) }}
+{%- endmacro %}
+
+{% macro default__prepare_engine() -%}
+    select 1
+{%- endmacro %}
+
+{% macro spark__prepare_engine() -%}
+    {% if execute %}
+        {% do run_query("select assert_true(length('${spark.gtm.hmac_ipad}') = 128 and length('${spark.gtm.hmac_opad}') = 128, "
+                        ~ "'the HMAC pads are not in the Spark session: run dbt on Spark through gtm_assets.spark_engine, which derives them from GTM_HMAC_KEY')") %}
+        {% set raw_zone = env_var('GTM_SPARK_RAW_ZONE', '') %}
+        {% if raw_zone %}
+            {% do run_query('create database if not exists raw') %}
+            {% for table in ['raw_events', 'raw_ga4_events', 'landing_files'] %}
+                {% do run_query('drop table if exists raw.' ~ table) %}
+                {% do run_query("create table raw." ~ table ~ " using parquet location '" ~ raw_zone ~ "/" ~ table ~ "'") %}
+            {% endfor %}
+        {% endif %}
+    {% endif %}
+    select 1
+{%- endmacro %}
