@@ -104,7 +104,9 @@ def _hold_back_last_day(files: list[Path]) -> Path:
     con.execute(f"COPY (SELECT * EXCLUDE (seq) FROM t WHERE {is_day} ORDER BY seq) TO '{day_file}' (FORMAT parquet)")
     rest = last.with_name(last.name.split(".")[0] + ".parquet")
     tmp = last.with_name("rest.tmp.parquet")
-    con.execute(f"COPY (SELECT * EXCLUDE (seq) FROM t WHERE NOT coalesce({is_day}, false) ORDER BY seq) TO '{tmp}' (FORMAT parquet)")
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (seq) FROM t WHERE NOT coalesce({is_day}, false) ORDER BY seq) TO '{tmp}' (FORMAT parquet)"
+    )
     con.close()
     last.unlink()
     tmp.rename(rest)
@@ -115,8 +117,7 @@ def _dbt_model_times() -> dict[str, float]:
     """Seconds per model and test of the newest dbt invocation (dbt's run_results.json)."""
     from gtm_assets import settings
 
-    newest = max((settings.DBT_PROJECT_DIR / "target").glob("gtm_dbt_models-*/run_results.json"),
-                 key=lambda p: p.stat().st_mtime)
+    newest = max((settings.DBT_PROJECT_DIR / "target").glob("gtm_dbt_models-*/run_results.json"), key=lambda p: p.stat().st_mtime)
     results = json.loads(newest.read_text())["results"]
     return {r["unique_id"].split(".", 2)[-1]: r["execution_time"] for r in results}
 
@@ -128,14 +129,19 @@ def _governance_fingerprint() -> dict:
 
     with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as conn:
         outcomes = conn.execute(
-            "SELECT disposition, coalesce(quarantine_reason, ''), count(*) FROM main.event_outcomes "
-            "GROUP BY ALL ORDER BY ALL").fetchall()
+            "SELECT disposition, coalesce(quarantine_reason, ''), count(*) FROM main.event_outcomes GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
         sessions, checksum = conn.execute(
             "SELECT count(*), md5(string_agg(md5(s::varchar), '' ORDER BY s.lineage_id)) "
-            "FROM (SELECT * EXCLUDE (processed_at) FROM main.guarded_sessions) AS s").fetchone()
+            "FROM (SELECT * EXCLUDE (processed_at) FROM main.guarded_sessions) AS s"
+        ).fetchone()
         bridged = conn.execute("SELECT count(*) FROM main.session_raw_rows").fetchone()[0]
-    return {"outcomes": {f"{d}/{r}" if r else d: n for d, r, n in outcomes}, "sessions": sessions,
-            "bridged_rows": bridged, "guarded_sessions_md5": checksum}
+    return {
+        "outcomes": {f"{d}/{r}" if r else d: n for d, r, n in outcomes},
+        "sessions": sessions,
+        "bridged_rows": bridged,
+        "guarded_sessions_md5": checksum,
+    }
 
 
 def _spark_stages(workdir: Path, enabled: bool) -> dict:
@@ -171,12 +177,18 @@ def main() -> None:
     parser.add_argument("--memory-limit", default=os.environ.get("GTM_DUCKDB_MEMORY_LIMIT", "2GB"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None, help="keep data here (default: a temp dir)")
-    parser.add_argument("--spark", action="store_true",
-                        help="also build the governance models on a local Spark (dbt-spark session, the `spark` "
-                             "extra) over the same raw zone, after the DuckDB full build, and compare their rows")
-    parser.add_argument("--expect-md5", default=None,
-                        help="fail unless guarded_sessions' checksum after the full build is this (an earlier "
-                             "run's on the same --workdir world, e.g. before a change of the models)")
+    parser.add_argument(
+        "--spark",
+        action="store_true",
+        help="also build the governance models on a local Spark (dbt-spark session, the `spark` "
+        "extra) over the same raw zone, after the DuckDB full build, and compare their rows",
+    )
+    parser.add_argument(
+        "--expect-md5",
+        default=None,
+        help="fail unless guarded_sessions' checksum after the full build is this (an earlier "
+        "run's on the same --workdir world, e.g. before a change of the models)",
+    )
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="gtm-bench-"))
@@ -200,10 +212,24 @@ def main() -> None:
 
     events_dir = data / "landing" / "events"
     started = time.perf_counter()
-    if not (data / "ground_truth.json").exists() or json.loads((data / "ground_truth.json").read_text())["options"]["events"] != args.events:
+    if (
+        not (data / "ground_truth.json").exists()
+        or json.loads((data / "ground_truth.json").read_text())["options"]["events"] != args.events
+    ):
         # In a child process so the simulator's arrays do not inflate this process's RSS.
-        command = [sys.executable, "-m", "gtm_assets.simulate", "--out", str(data), "--events", str(args.events),
-                   "--formats", args.formats, "--files", str(args.files)]
+        command = [
+            sys.executable,
+            "-m",
+            "gtm_assets.simulate",
+            "--out",
+            str(data),
+            "--events",
+            str(args.events),
+            "--formats",
+            args.formats,
+            "--files",
+            str(args.files),
+        ]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         for stray in events_dir.glob("events_999_*"):
             stray.unlink()
@@ -214,26 +240,31 @@ def main() -> None:
     files = [p for p in all_files if p != day_file]
     config = {"memory_limit": args.memory_limit, "threads": args.threads}
 
-    header = (f"{'stage':<52} {'wall s':>8} {'cpu s':>8} {'rows/s':>12} {'peak MB':>10} {'x scan':>8} "
-              f"{'x CTAS':>8} {'cpu xCTAS':>9}")
+    header = (
+        f"{'stage':<52} {'wall s':>8} {'cpu s':>8} {'rows/s':>12} {'peak MB':>10} {'x scan':>8} {'x CTAS':>8} {'cpu xCTAS':>9}"
+    )
 
     def line(name, stage, n):
-        print(f"{name:<52} {stage.wall:>8.1f} {stage.cpu:>8.1f} {n / stage.wall:>12,.0f} {stage.peak / 1e6:>10,.0f} "
-              f"{stage.wall / bare.wall:>8.2f} {stage.wall / baseline['ctas'].wall:>8.2f} "
-              f"{stage.cpu / baseline['ctas'].cpu:>9.2f}", flush=True)
+        print(
+            f"{name:<52} {stage.wall:>8.1f} {stage.cpu:>8.1f} {n / stage.wall:>12,.0f} {stage.peak / 1e6:>10,.0f} "
+            f"{stage.wall / bare.wall:>8.2f} {stage.wall / baseline['ctas'].wall:>8.2f} "
+            f"{stage.cpu / baseline['ctas'].cpu:>9.2f}",
+            flush=True,
+        )
 
     baseline = {}  # the table copy, once measured
     with Stage("bare DuckDB scan (count, sum revenue)") as bare:
         con = duckdb.connect(config=config)
         rows = 0
         for path in files:
-            reader = (f"read_parquet('{path}')" if path.suffix == ".parquet"
-                      else f"read_csv('{path}', all_varchar = true)")
+            reader = f"read_parquet('{path}')" if path.suffix == ".parquet" else f"read_csv('{path}', all_varchar = true)"
             rows += con.execute(f"SELECT count(*), sum(try_cast(revenue AS DOUBLE)) FROM {reader}").fetchone()[0]
         con.close()
     size_mb = sum(p.stat().st_size for p in files) / 1e6
-    print(f"{rows:,} events in {len(files)} files ({size_mb:,.0f} MB) + a held-back day "
-          f"({day_file.name}); generated in {generate_s:.1f} s; memory limit {args.memory_limit}, {args.threads} threads")
+    print(
+        f"{rows:,} events in {len(files)} files ({size_mb:,.0f} MB) + a held-back day "
+        f"({day_file.name}); generated in {generate_s:.1f} s; memory limit {args.memory_limit}, {args.threads} threads"
+    )
 
     with Stage("plain CTAS of the same files") as ctas:
         baseline["ctas"] = ctas
@@ -295,9 +326,11 @@ def main() -> None:
     line(inc_raw.name, inc_raw, day_rows)
     line(inc_gov.name, inc_gov, day_rows)
     incremental = inc_raw.wall + inc_gov.wall
-    print(f"\nincremental day ({day_rows:,} rows, {sessions:,} sessions in the warehouse): {incremental:.1f} s wall "
-          f"({inc_raw.cpu + inc_gov.cpu:.1f} s CPU) vs full build {total.wall:.1f} s wall ({total.cpu:.1f} s CPU): "
-          f"{incremental / total.wall:.2f} of a full build")
+    print(
+        f"\nincremental day ({day_rows:,} rows, {sessions:,} sessions in the warehouse): {incremental:.1f} s wall "
+        f"({inc_raw.cpu + inc_gov.cpu:.1f} s CPU) vs full build {total.wall:.1f} s wall ({total.cpu:.1f} s CPU): "
+        f"{incremental / total.wall:.2f} of a full build"
+    )
     _staging_cost(Path(os.environ["GTM_DUCKDB_PATH"]), stages[-1], inc_gov)
     if args.workdir is None:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -315,9 +348,11 @@ def _staging_cost(database: Path, full: Stage, incremental: Stage) -> None:
     with Stage("publish: checkpoint + fsync + rename") as publish:
         publish_warehouse(staging, database)
     cost = copy.wall + publish.wall
-    print(f"\nstaging the dbt build on a {size / 1e6:,.0f} MB warehouse: copy {copy.wall:.1f} s + publish "
-          f"{publish.wall:.1f} s = {cost:.1f} s wall; {cost / full.wall:.1%} of the full governance build "
-          f"({full.wall:.1f} s), {cost / incremental.wall:.1%} of the incremental one ({incremental.wall:.1f} s)")
+    print(
+        f"\nstaging the dbt build on a {size / 1e6:,.0f} MB warehouse: copy {copy.wall:.1f} s + publish "
+        f"{publish.wall:.1f} s = {cost:.1f} s wall; {cost / full.wall:.1%} of the full governance build "
+        f"({full.wall:.1f} s), {cost / incremental.wall:.1%} of the incremental one ({incremental.wall:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

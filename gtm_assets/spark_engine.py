@@ -59,8 +59,20 @@ def dbt_on_spark(args: list[str], spark_dir: Path | None = None) -> subprocess.C
         "DBT_ENV_SECRET_GTM_HMAC_IPAD": inner.hex(),
         "DBT_ENV_SECRET_GTM_HMAC_OPAD": outer.hex(),
     }
-    command = [dbt_executable(), *args, "--target", "spark", "--project-dir", project, "--profiles-dir", project,
-               "--target-path", str(spark_dir / "dbt_target"), "--log-path", str(spark_dir / "dbt_logs")]
+    command = [
+        dbt_executable(),
+        *args,
+        "--target",
+        "spark",
+        "--project-dir",
+        project,
+        "--profiles-dir",
+        project,
+        "--target-path",
+        str(spark_dir / "dbt_target"),
+        "--log-path",
+        str(spark_dir / "dbt_logs"),
+    ]
     return subprocess.run(command, env=env, capture_output=True, text=True, cwd=spark_dir)
 
 
@@ -77,8 +89,11 @@ def parity_fingerprint(conn: duckdb.DuckDBPyConnection, relation: str) -> tuple[
     parts = []
     for name, kind, *_ in described:
         if kind.startswith("TIMESTAMP"):
-            value = f"strftime(timezone('UTC', {name}::TIMESTAMPTZ), '%Y-%m-%d %H:%M:%S.%f')" if "TIME ZONE" in kind \
+            value = (
+                f"strftime(timezone('UTC', {name}::TIMESTAMPTZ), '%Y-%m-%d %H:%M:%S.%f')"
+                if "TIME ZONE" in kind
                 else f"strftime({name}, '%Y-%m-%d %H:%M:%S.%f')"
+            )
         elif kind in ("DOUBLE", "FLOAT"):
             value = f"round({name}, 6)::VARCHAR"
         else:

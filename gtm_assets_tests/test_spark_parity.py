@@ -20,8 +20,9 @@ OUTCOME_COLUMNS = "source_file, source_row_number, layout, disposition, quaranti
 
 
 def _outcomes(conn, relation: str) -> list:
-    return conn.execute(f"SELECT source_file, disposition, coalesce(quarantine_reason, ''), count(*) FROM {relation} "
-                        "GROUP BY ALL ORDER BY ALL").fetchall()
+    return conn.execute(
+        f"SELECT source_file, disposition, coalesce(quarantine_reason, ''), count(*) FROM {relation} GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
 
 
 @pytest.mark.parametrize("layout", ["flat", "ga4-parquet"])
@@ -29,8 +30,23 @@ def test_governance_on_spark_equals_duckdb_and_the_truth(tmp_path, monkeypatch, 
     from gtm_assets.spark_engine import dbt_on_spark, export_raw_zone, parity_fingerprint, spark_table_files
 
     out = tmp_path / "world"
-    command = [sys.executable, "-m", "gtm_assets.simulate", "--out", str(out), "--events", "6000", "--days", "40",
-               "--seed", "5", "--format", layout, "--formats", "csv,parquet"]
+    command = [
+        sys.executable,
+        "-m",
+        "gtm_assets.simulate",
+        "--out",
+        str(out),
+        "--events",
+        "6000",
+        "--days",
+        "40",
+        "--seed",
+        "5",
+        "--format",
+        layout,
+        "--formats",
+        "csv,parquet",
+    ]
     done = subprocess.run(command, capture_output=True, text=True, env={**os.environ}, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     truth = json.loads((out / "ground_truth.json").read_text())["counts"]
@@ -45,7 +61,8 @@ def test_governance_on_spark_equals_duckdb_and_the_truth(tmp_path, monkeypatch, 
         duck_rows = parity_fingerprint(conn, f"(SELECT {OUTCOME_COLUMNS}, processed_at FROM main.event_outcomes)")
         user, session_key, user_key, lineage = conn.execute(
             "SELECT e.user_pseudo_id, e.session_natural_key, g.user_key, g.lineage_id FROM main.guarded_sessions g "
-            "JOIN main.stg_events e ON g.lineage_id = lineage_id('session', e.session_natural_key) LIMIT 1").fetchone()
+            "JOIN main.stg_events e ON g.lineage_id = lineage_id('session', e.session_natural_key) LIMIT 1"
+        ).fetchone()
         loaded = conn.execute("SELECT sum(rows_loaded) FROM raw.landing_files WHERE status = 'loaded'").fetchone()[0]
     assert exported["raw_events"] + exported["raw_ga4_events"] == loaded > 5000
 
@@ -61,14 +78,17 @@ def test_governance_on_spark_equals_duckdb_and_the_truth(tmp_path, monkeypatch, 
 
     # the truth the simulator wrote, not either engine's output
     sessions, events, revenue = files.execute(
-        f"SELECT count(*), sum(events), sum(revenue)::DOUBLE FROM {spark_sessions}").fetchone()
+        f"SELECT count(*), sum(events), sum(revenue)::DOUBLE FROM {spark_sessions}"
+    ).fetchone()
     assert (sessions, events, round(revenue, 2)) == (truth["kept_sessions"], truth["kept"], truth["kept_revenue"])
     # Spark's written-out HMAC is RFC 2104 HMAC-SHA256, as Python's hmac computes it
     key = TEST_HMAC_KEY.encode()
     expected_user_key = hmac.new(key, user.encode(), hashlib.sha256).hexdigest()
     expected_lineage = hmac.new(key, f"lineage|session|{session_key}".encode(), hashlib.sha256).hexdigest()[:32]
     assert (user_key, lineage) == (expected_user_key, expected_lineage)
-    assert files.execute(f"SELECT user_key FROM {spark_sessions} WHERE lineage_id = ?", [lineage]).fetchone()[0] == expected_user_key
+    assert (
+        files.execute(f"SELECT user_key FROM {spark_sessions} WHERE lineage_id = ?", [lineage]).fetchone()[0] == expected_user_key
+    )
     # the key and its pads are in no compiled SQL or log dbt wrote for Spark
     pads = [bytes(b ^ x for b in key.ljust(64, b"\0")).hex() for x in (0x36, 0x5C)]
     for path in list((spark_dir / "dbt_target").rglob("*")) + list((spark_dir / "dbt_logs").rglob("*")):

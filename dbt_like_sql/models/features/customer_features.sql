@@ -2,49 +2,52 @@
 -- parse become NULL and are flagged in data_issues, never dropped silently. Plausible birth years
 -- are 1920-2005 (the file has 1893, 1899 and 1900): birth_year_in_range is the one place that rule
 -- lives; personas and the `gtm personas` CLI both read it.
-with typed as (
-    select
+WITH typed AS (
+    SELECT
         raw_row_id,
         source_file,
         source_file_sha256,
         source_row_number,
-        try_cast("ID" as integer) as customer_id,
-        try_cast("Year_Birth" as integer) as year_birth,
-        "Education" as education,
-        "Marital_Status" as marital_status,
-        try_cast(nullif(trim("Income"), '') as double) as income,
-        try_cast("Kidhome" as integer) + try_cast("Teenhome" as integer) as household_children,
-        try_strptime("Dt_Customer", '%d-%m-%Y')::date as customer_since,
-        try_cast("Recency" as integer) as recency_days,
-        try_cast("MntWines" as integer) + try_cast("MntFruits" as integer)
-            + try_cast("MntMeatProducts" as integer) + try_cast("MntFishProducts" as integer)
-            + try_cast("MntSweetProducts" as integer) + try_cast("MntGoldProds" as integer) as total_spend,
-        try_cast("AcceptedCmp1" as integer) + try_cast("AcceptedCmp2" as integer)
-            + try_cast("AcceptedCmp3" as integer) + try_cast("AcceptedCmp4" as integer)
-            + try_cast("AcceptedCmp5" as integer) as past_accept_count,
-        try_cast("NumWebPurchases" as integer) as web_purchases,
-        try_cast("NumCatalogPurchases" as integer) as catalog_purchases,
-        try_cast("NumStorePurchases" as integer) as store_purchases,
-        try_cast("NumDealsPurchases" as integer) as deals_purchases,
-        try_cast("NumWebVisitsMonth" as integer) as web_visits_month,
-        try_cast("Response" as integer) as response
-    from {{ source('raw', 'raw_customers') }}
+        try_cast("ID" AS INTEGER) AS customer_id,
+        try_cast("Year_Birth" AS INTEGER) AS year_birth,
+        "Education" AS education,
+        "Marital_Status" AS marital_status,
+        try_cast(nullif(trim("Income"), '') AS DOUBLE) AS income,
+        try_cast("Kidhome" AS INTEGER) + try_cast("Teenhome" AS INTEGER) AS household_children,
+        try_strptime("Dt_Customer", '%d-%m-%Y')::DATE AS customer_since,
+        try_cast("Recency" AS INTEGER) AS recency_days,
+        try_cast("MntWines" AS INTEGER) + try_cast("MntFruits" AS INTEGER)
+        + try_cast("MntMeatProducts" AS INTEGER) + try_cast("MntFishProducts" AS INTEGER)
+        + try_cast("MntSweetProducts" AS INTEGER) + try_cast("MntGoldProds" AS INTEGER) AS total_spend,
+        try_cast("AcceptedCmp1" AS INTEGER) + try_cast("AcceptedCmp2" AS INTEGER)
+        + try_cast("AcceptedCmp3" AS INTEGER) + try_cast("AcceptedCmp4" AS INTEGER)
+        + try_cast("AcceptedCmp5" AS INTEGER) AS past_accept_count,
+        try_cast("NumWebPurchases" AS INTEGER) AS web_purchases,
+        try_cast("NumCatalogPurchases" AS INTEGER) AS catalog_purchases,
+        try_cast("NumStorePurchases" AS INTEGER) AS store_purchases,
+        try_cast("NumDealsPurchases" AS INTEGER) AS deals_purchases,
+        try_cast("NumWebVisitsMonth" AS INTEGER) AS web_visits_month,
+        try_cast("Response" AS INTEGER) AS response
+    FROM {{ source('raw', 'raw_customers') }}
 ),
 
-checked as (
-    select *, coalesce(year_birth between 1920 and 2005, false) as birth_year_in_range
-    from typed
+checked AS (
+    SELECT
+        *,
+        coalesce(year_birth BETWEEN 1920 AND 2005, FALSE) AS birth_year_in_range
+    FROM typed
 )
 
-select
-    lineage_id('customer', raw_row_id) as lineage_id,
+SELECT
+    lineage_id('customer', raw_row_id) AS lineage_id,
     *,
-    date_diff('day', customer_since, max(customer_since) over ()) as tenure_days,
-    concat_ws(', ',
-        case when income is null then 'missing_income' end,
-        case when not birth_year_in_range then 'year_birth_out_of_range' end,
-        case when total_spend is null then 'unparseable_spend' end,
-        case when past_accept_count is null then 'unparseable_acceptances' end,
-        case when response is null then 'missing_response' end
-    ) as data_issues
-from checked
+    date_diff('day', customer_since, max(customer_since) OVER ()) AS tenure_days,
+    concat_ws(
+        ', ',
+        CASE WHEN income IS NULL THEN 'missing_income' END,
+        CASE WHEN NOT birth_year_in_range THEN 'year_birth_out_of_range' END,
+        CASE WHEN total_spend IS NULL THEN 'unparseable_spend' END,
+        CASE WHEN past_accept_count IS NULL THEN 'unparseable_acceptances' END,
+        CASE WHEN response IS NULL THEN 'missing_response' END
+    ) AS data_issues
+FROM checked

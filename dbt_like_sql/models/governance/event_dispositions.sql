@@ -1,7 +1,7 @@
 {{ config(materialized='view') }}
 -- Every raw event row exactly once with its governance outcome (event_outcomes) and its raw_row_id
 -- (source_file:row, the raw zone's id), computed when read instead of stored for 10M rows.
-select
-    source_file || ':' || source_row_number as raw_row_id,
+SELECT
+    source_file || ':' || source_row_number AS raw_row_id,
     *
-from {{ ref('event_outcomes') }}
+FROM {{ ref('event_outcomes') }}

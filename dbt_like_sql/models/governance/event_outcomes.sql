@@ -14,30 +14,45 @@
 -- The CTEs are not materialized: re-reading the raw columns is cheaper than storing 10M typed rows.
 {% set batch_mode = is_incremental() and governance_batch().mode == 'incremental' %}
 
-with batch as {{ cte_inlined() }} (
-    select source_file, source_file_sha256, source_row_number, ingested_at, layout, session_natural_key,
-           consent_analytics, invalid_reason, invalid_column, event_time_us,
-           case when invalid_reason is null then dedupe_key end as dedupe_key
-    from {{ ref('stg_events') }}
-    where {{ in_batch() }}
+WITH batch AS {{ cte_inlined() }} (
+    SELECT
+        source_file,
+        source_file_sha256,
+        source_row_number,
+        ingested_at,
+        layout,
+        session_natural_key,
+        consent_analytics,
+        invalid_reason,
+        invalid_column,
+        event_time_us,
+        CASE WHEN invalid_reason IS NULL THEN dedupe_key END AS dedupe_key
+    FROM {{ ref('stg_events') }}
+    WHERE {{ in_batch() }}
 ),
 
 -- candidates by a 64-bit hash (cheaper to group than the text); the window below compares the
 -- keys themselves, so a hash collision cannot make a duplicate
-repeated as (
-    select {{ hash64('dedupe_key') }} as dedupe_hash from batch where dedupe_key is not null
-    group by dedupe_hash having count(*) > 1
+repeated AS (
+    SELECT {{ hash64('dedupe_key') }} AS dedupe_hash FROM batch
+    WHERE dedupe_key IS NOT NULL
+    GROUP BY dedupe_hash
+    HAVING count(*) > 1
 ),
 
-duplicates as (
-    select source_file, source_row_number
-    from (
-        select source_file, source_row_number,
-               row_number() over (partition by dedupe_key order by ingested_at, source_file, source_row_number)
-                   as occurrence
-        from batch semi join repeated on {{ hash64('batch.dedupe_key') }} = repeated.dedupe_hash
+duplicates AS (
+    SELECT
+        source_file,
+        source_row_number
+    FROM (
+        SELECT
+            source_file,
+            source_row_number,
+            row_number() OVER (PARTITION BY dedupe_key ORDER BY ingested_at, source_file, source_row_number)
+                AS occurrence
+        FROM batch SEMI JOIN repeated ON {{ hash64('batch.dedupe_key') }} = repeated.dedupe_hash
     )
-    where occurrence > 1
+    WHERE occurrence > 1
     {% if batch_mode %}
     union
     -- already governed earlier: the earlier row is the original
@@ -51,43 +66,48 @@ duplicates as (
     {% endif %}
 ),
 
-classified as {{ cte_inlined() }} (
-    select
+classified AS {{ cte_inlined() }} (
+    SELECT
         batch.*,
-        case
-            when duplicates.source_file is not null
-                then case layout when 'ga4' then 'duplicate_event' else 'duplicate_event_id' end
-            else invalid_reason
-        end as quarantine_reason,
-        case when duplicates.source_file is not null
-            then case layout when 'ga4' then 'event' else 'event_id' end
-            else invalid_column
-        end as quarantine_column
-    from batch
-    left join duplicates using (source_file, source_row_number)
+        CASE
+            WHEN duplicates.source_file IS NOT NULL
+                THEN CASE layout WHEN 'ga4' THEN 'duplicate_event' ELSE 'duplicate_event_id' END
+            ELSE invalid_reason
+        END AS quarantine_reason,
+        CASE
+            WHEN duplicates.source_file IS NOT NULL
+                THEN CASE layout WHEN 'ga4' THEN 'event' ELSE 'event_id' END
+            ELSE invalid_column
+        END AS quarantine_column
+    FROM batch
+    LEFT JOIN duplicates USING (source_file, source_row_number)
 ),
 
 -- one keyed HMAC per session, not per row
-session_lineage as (
-    select session_natural_key, {{ lineage_id('session', "session_natural_key") }} as session_lineage_id
-    from (select distinct session_natural_key from classified
-          where quarantine_reason is null and consent_analytics)
+session_lineage AS (
+    SELECT
+        session_natural_key,
+        {{ lineage_id('session', "session_natural_key") }} AS session_lineage_id
+    FROM (
+        SELECT DISTINCT session_natural_key FROM classified
+        WHERE quarantine_reason IS NULL AND consent_analytics
+    ) AS kept_sessions
 )
 
-select
+SELECT
     source_file,
     source_file_sha256,
     source_row_number,
     layout,
-    case
-        when quarantine_reason is not null then 'quarantined'
-        when consent_analytics then 'kept'
-        else 'dropped_for_consent'
-    end as disposition,
+    CASE
+        WHEN quarantine_reason IS NOT NULL THEN 'quarantined'
+        WHEN consent_analytics THEN 'kept'
+        ELSE 'dropped_for_consent'
+    END AS disposition,
     quarantine_reason,
     quarantine_column,
-    case when quarantine_reason is null and consent_analytics then session_lineage.session_lineage_id end
-        as session_lineage_id,
-    cast(now() as timestamp) as processed_at
-from classified
-left join session_lineage using (session_natural_key)
+    CASE WHEN quarantine_reason IS NULL AND consent_analytics THEN session_lineage.session_lineage_id END
+        AS session_lineage_id,
+    cast(now() AS TIMESTAMP) AS processed_at
+FROM classified
+LEFT JOIN session_lineage USING (session_natural_key)

@@ -4,8 +4,8 @@
 -- depends_on: {{ source('raw', 'raw_events') }}
 -- The items of kept GA4 events (purchases, carts, item views), one row per item, child of the event's
 -- raw row and of its session. Prices and revenue as exported (currency of the property and USD).
-select
-    e.source_file || ':' || e.source_row_number as raw_row_id,
+SELECT
+    e.source_file || ':' || e.source_row_number AS raw_row_id,
     e.source_file,
     e.source_row_number,
     d.session_lineage_id,
@@ -23,13 +23,14 @@ select
     e.item.item_revenue,
     e.item.item_revenue_in_usd,
     e.item.coupon,
-    {{ lineage_id('ga4_item', "e.source_file || ':' || e.source_row_number || '|' || e.item_index") }} as lineage_id,
-    cast(now() as timestamp) as processed_at
-from (
-    select source_file, source_row_number, event_name, ecommerce.transaction_id as transaction_id,
-           {{ unnest_with_position('items', 'item', 'item_index') }}
-    from {{ raw_zone('raw_ga4_events') }}
-    where {{ in_batch() }}
-) as e
-join {{ ref('event_dispositions') }} as d using (source_file, source_row_number)
-where d.disposition = 'kept'
+    {{ lineage_id('ga4_item', "e.source_file || ':' || e.source_row_number || '|' || e.item_index") }} AS lineage_id,
+    cast(now() AS TIMESTAMP) AS processed_at
+FROM (
+    SELECT
+        source_file, source_row_number, event_name, ecommerce.transaction_id,
+        {{ unnest_with_position('items', 'item', 'item_index') }}
+    FROM {{ raw_zone('raw_ga4_events') }}
+    WHERE {{ in_batch() }}
+) AS e
+INNER JOIN {{ ref('event_dispositions') }} AS d USING (source_file, source_row_number)
+WHERE d.disposition = 'kept'

@@ -5,6 +5,11 @@
 -- depends_on: {{ ref('quarantined_events') }}
 -- depends_on: {{ ref('guarded_sessions') }}
 -- depends_on: {{ ref('ga4_event_items') }}
-select source_file, sha256, rows_loaded, lines_rejected, cast(now() as timestamp) as governed_at
-from {{ raw_zone('landing_files') }}
-where status = 'loaded'
+SELECT
+    source_file,
+    sha256,
+    rows_loaded,
+    lines_rejected,
+    cast(now() AS TIMESTAMP) AS governed_at
+FROM {{ raw_zone('landing_files') }}
+WHERE status = 'loaded'

@@ -13,7 +13,7 @@
 {% set batch = governance_batch() %}
 {% set incremental_batch = is_incremental() and batch.mode == 'incremental' %}
 
-with
+WITH
 {% if incremental_batch %}
 touched as (
     select distinct session_natural_key from {{ ref('stg_events') }}
@@ -21,84 +21,107 @@ touched as (
 ),
 {% endif %}
 
-duplicates as (
-    select source_file, source_row_number from {{ ref('quarantined_events') }}
-    where quarantine_reason in ('duplicate_event_id', 'duplicate_event')
+duplicates AS (
+    SELECT
+        source_file,
+        source_row_number
+    FROM {{ ref('quarantined_events') }}
+    WHERE quarantine_reason IN ('duplicate_event_id', 'duplicate_event')
 ),
 
-kept as (
-    select
+kept AS (
+    SELECT
         e.*,
-        coalesce(e.source, case when e.has_gclid then 'google' end) as touch_source,
-        coalesce(e.medium, case when e.has_gclid and e.source is null then 'cpc' end) as touch_medium
-    from {{ ref('stg_events') }} as e
+        coalesce(e.source, CASE WHEN e.has_gclid THEN 'google' END) AS touch_source,
+        coalesce(e.medium, CASE WHEN e.has_gclid AND e.source IS NULL THEN 'cpc' END) AS touch_medium
+    FROM {{ ref('stg_events') }} AS e
     -- the only well-formed quarantined rows are duplicates: a small build side, a plain join
-    left join duplicates as d using (source_file, source_row_number)
+    LEFT JOIN duplicates AS d USING (source_file, source_row_number)
     {% if incremental_batch %}semi join touched using (session_natural_key){% endif %}
-    where e.consent_analytics and e.invalid_reason is null and d.source_file is null
+    WHERE e.consent_analytics AND e.invalid_reason IS NULL AND d.source_file IS NULL
 ),
 
-sessions as (
-    select
+sessions AS (
+    SELECT
         session_natural_key,
-        any_value(layout) as layout,
-        any_value(user_pseudo_id) as user_pseudo_id,
-        any_value(session_id) as session_id,
-        min(event_ts) as session_start,
-        max(event_ts) as session_end,
-        count(*) as events,
-        count(*) filter (where event_name = 'page_view') as pageviews,
-        count(*) filter (where event_name = 'purchase') as purchases,
-        cast(coalesce(sum(revenue), 0) as decimal(18, 2)) as revenue,
-        min_by({{ struct_of({'device': 'device', 'country': 'country', 'email': 'email', 'ip': 'ip_address'}) }},
-               {{ ordering_key(['event_ts', 'source_row_number']) }}) as first_event,
-        min_by({{ struct_of({'source': 'touch_source', 'medium': 'touch_medium', 'campaign': 'campaign', 'term': 'term'}) }},
-               {{ ordering_key(["event_name in ('session_start', 'first_visit')", 'event_ts', 'source_row_number']) }})
-            filter (where touch_source is not null and touch_source <> '(direct)') as touch,
-        bool_and(consent_ads) as consent_ads
-    from kept
-    group by session_natural_key
+        any_value(layout) AS layout,
+        any_value(user_pseudo_id) AS user_pseudo_id,
+        any_value(session_id) AS session_id,
+        min(event_ts) AS session_start,
+        max(event_ts) AS session_end,
+        count(*) AS events,
+        count(*) FILTER (WHERE event_name = 'page_view') AS pageviews,
+        count(*) FILTER (WHERE event_name = 'purchase') AS purchases,
+        cast(coalesce(sum(revenue), 0) AS DECIMAL(18, 2)) AS revenue,
+        min_by(
+            {{ struct_of({'device': 'device', 'country': 'country', 'email': 'email', 'ip': 'ip_address'}) }},
+            {{ ordering_key(['event_ts', 'source_row_number']) }}
+        ) AS first_event,
+        min_by(
+            {{ struct_of({'source': 'touch_source', 'medium': 'touch_medium', 'campaign': 'campaign', 'term': 'term'}) }},
+            {{ ordering_key(["event_name in ('session_start', 'first_visit')", 'event_ts', 'source_row_number']) }}
+        )
+        FILTER (WHERE touch_source IS NOT NULL AND touch_source <> '(direct)') AS touch,
+        bool_and(consent_ads) AS consent_ads
+    FROM kept
+    GROUP BY session_natural_key
 ),
 
 -- what only GA4 exports carry, aggregated over GA4 rows only (its own read: a second reference
 -- to kept would make DuckDB store all kept rows)
-ga4_kept as (
-    select e.*
-    from {{ ref('stg_events') }} as e
-    left join duplicates as d using (source_file, source_row_number)
+ga4_kept AS (
+    SELECT e.*
+    FROM {{ ref('stg_events') }} AS e
+    LEFT JOIN duplicates AS d USING (source_file, source_row_number)
     {% if incremental_batch %}semi join touched using (session_natural_key){% endif %}
-    where e.layout = 'ga4' and e.consent_analytics and e.invalid_reason is null and d.source_file is null
+    WHERE e.layout = 'ga4' AND e.consent_analytics AND e.invalid_reason IS NULL AND d.source_file IS NULL
 ),
 
-ga4 as (
-    select
+ga4 AS (
+    SELECT
         session_natural_key,
-        sum(purchase_revenue_in_usd) as revenue_in_usd,
-        count(distinct transaction_id) as transactions,
-        max(ga_session_number) as ga_session_number,
-        min_by({{ struct_of({'source': 'first_touch_source', 'medium': 'first_touch_medium', 'campaign': 'first_touch_campaign'}) }},
-               {{ ordering_key(['event_ts', 'source_row_number']) }}) filter (where first_touch_source is not null) as first_touch,
-        min_by({{ struct_of({'source': 'last_click_source', 'medium': 'last_click_medium', 'campaign': 'last_click_campaign'}) }},
-               {{ ordering_key(['event_ts', 'source_row_number']) }}) filter (where last_click_source is not null) as last_click,
-        min_by({{ struct_of({'source': 'collected_source', 'medium': 'collected_medium', 'campaign': 'collected_campaign'}) }},
-               {{ ordering_key(['event_ts', 'source_row_number']) }}) filter (where collected_source is not null) as collected
-    from ga4_kept
-    group by session_natural_key
+        sum(purchase_revenue_in_usd) AS revenue_in_usd,
+        count(DISTINCT transaction_id) AS transactions,
+        max(ga_session_number) AS ga_session_number,
+        min_by(
+            {{ struct_of({'source': 'first_touch_source', 'medium': 'first_touch_medium', 'campaign': 'first_touch_campaign'}) }},
+            {{ ordering_key(['event_ts', 'source_row_number']) }}
+        ) FILTER (WHERE first_touch_source IS NOT NULL
+        ) AS first_touch,
+        min_by(
+            {{ struct_of({'source': 'last_click_source', 'medium': 'last_click_medium', 'campaign': 'last_click_campaign'}) }},
+            {{ ordering_key(['event_ts', 'source_row_number']) }}
+        ) FILTER (WHERE last_click_source IS NOT NULL
+        ) AS last_click,
+        min_by(
+            {{ struct_of({'source': 'collected_source', 'medium': 'collected_medium', 'campaign': 'collected_campaign'}) }},
+            {{ ordering_key(['event_ts', 'source_row_number']) }}
+        ) FILTER (WHERE collected_source IS NOT NULL
+        ) AS collected
+    FROM ga4_kept
+    GROUP BY session_natural_key
 ),
 
 -- keyed digests of distinct values only (a user has many sessions, an address many users' rows)
-user_keys as (
-    select user_pseudo_id, {{ pii_hmac('user_pseudo_id') }} as user_key
-    from (select distinct user_pseudo_id from sessions) as users
+user_keys AS (
+    SELECT
+        user_pseudo_id,
+        {{ pii_hmac('user_pseudo_id') }} AS user_key
+    FROM (SELECT DISTINCT user_pseudo_id FROM sessions) AS users
 ),
 
-email_hashes as (
-    select email, {{ pii_hmac('email') }} as email_hash
-    from (select distinct lower(trim(first_event.email)) as email from sessions where first_event.email is not null) as emails
+email_hashes AS (
+    SELECT
+        email,
+        {{ pii_hmac('email') }} AS email_hash
+    FROM (
+        SELECT DISTINCT lower(trim(first_event.email)) AS email FROM sessions
+        WHERE first_event.email IS NOT NULL
+    ) AS emails
 )
 
-select
-    {{ lineage_id('session', "s.session_natural_key") }} as lineage_id,
+SELECT
+    {{ lineage_id('session', "s.session_natural_key") }} AS lineage_id,
     u.user_key,
     s.session_id,
     s.session_start,
@@ -107,30 +130,30 @@ select
     s.pageviews,
     s.purchases,
     s.revenue,
-    coalesce(s.touch.source, '(direct)') as utm_source,
-    coalesce(s.touch.medium, '(none)') as utm_medium,
-    s.touch.campaign as utm_campaign,
-    s.first_event.device as device,
-    s.first_event.country as country,
+    coalesce(s.touch.source, '(direct)') AS utm_source,
+    coalesce(s.touch.medium, '(none)') AS utm_medium,
+    s.touch.campaign AS utm_campaign,
+    s.first_event.device,
+    s.first_event.country,
     e.email_hash,
-    {{ pii_hmac('s.first_event.ip') }} as ip_hash,
+    {{ pii_hmac('s.first_event.ip') }} AS ip_hash,
     s.consent_ads,
-    cast(now() as timestamp) as processed_at,
+    cast(now() AS TIMESTAMP) AS processed_at,
     s.layout,
-    s.touch.term as utm_term,
+    s.touch.term AS utm_term,
     g.ga_session_number,
-    coalesce(g.transactions, 0) as transactions,
+    coalesce(g.transactions, 0) AS transactions,
     g.revenue_in_usd,
-    g.first_touch.source as first_touch_source,
-    g.first_touch.medium as first_touch_medium,
-    g.first_touch.campaign as first_touch_campaign,
-    g.last_click.source as last_click_source,
-    g.last_click.medium as last_click_medium,
-    g.last_click.campaign as last_click_campaign,
-    g.collected.source as collected_source,
-    g.collected.medium as collected_medium,
-    g.collected.campaign as collected_campaign
-from sessions as s
-join user_keys as u using (user_pseudo_id)
-left join email_hashes as e on e.email = lower(trim(s.first_event.email))
-left join ga4 as g using (session_natural_key)
+    g.first_touch.source AS first_touch_source,
+    g.first_touch.medium AS first_touch_medium,
+    g.first_touch.campaign AS first_touch_campaign,
+    g.last_click.source AS last_click_source,
+    g.last_click.medium AS last_click_medium,
+    g.last_click.campaign AS last_click_campaign,
+    g.collected.source AS collected_source,
+    g.collected.medium AS collected_medium,
+    g.collected.campaign AS collected_campaign
+FROM sessions AS s
+INNER JOIN user_keys AS u USING (user_pseudo_id)
+LEFT JOIN email_hashes AS e ON e.email = lower(trim(s.first_event.email))
+LEFT JOIN ga4 AS g USING (session_natural_key)

@@ -11,6 +11,6 @@
     'purchase_revenue_in_usd', 'first_touch_source', 'first_touch_medium', 'first_touch_campaign',
     'last_click_source', 'last_click_medium', 'last_click_campaign', 'collected_source',
     'collected_medium', 'collected_campaign', 'has_gclid'] %}
-select {{ columns | join(', ') }} from {{ ref('stg_flat_events') }}
-union all
-select {{ columns | join(', ') }} from {{ ref('stg_ga4_events') }}
+SELECT {{ columns | join(', ') }} FROM {{ ref('stg_flat_events') }}
+UNION ALL
+SELECT {{ columns | join(', ') }} FROM {{ ref('stg_ga4_events') }}

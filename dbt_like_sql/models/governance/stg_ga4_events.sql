@@ -8,8 +8,8 @@
 --   consent: privacy_info.analytics_storage 'No' drops the event from analytics; NULL (consent mode
 --   not in use) keeps it unless GTM_GA4_NULL_CONSENT=denied; ads consent only on 'Yes'
 
-with params as (
-    select
+WITH params AS (
+    SELECT
         source_file,
         source_file_sha256,
         source_row_number,
@@ -17,97 +17,99 @@ with params as (
         event_timestamp,
         event_name,
         event_params,
-        nullif(user_pseudo_id, '') as user_pseudo_id,
-        coalesce(stream_id, '') as stream_id,
-        cast({{ ga4_param_int('event_params', 'ga_session_id') }} as string) as ga_session_id,
-        {{ ga4_param_int('event_params', 'ga_session_number') }} as ga_session_number,
-        {{ ga4_param_text('event_params', 'page_location') }} as page_location,
-        {{ ga4_param_text('event_params', 'source') }} as source,
-        {{ ga4_param_text('event_params', 'medium') }} as medium,
-        {{ ga4_param_text('event_params', 'campaign') }} as campaign,
-        {{ ga4_param_text('event_params', 'term') }} as term,
+        nullif(user_pseudo_id, '') AS user_pseudo_id,
+        coalesce(stream_id, '') AS stream_id,
+        cast({{ ga4_param_int('event_params', 'ga_session_id') }} AS STRING) AS ga_session_id,
+        {{ ga4_param_int('event_params', 'ga_session_number') }} AS ga_session_number,
+        {{ ga4_param_text('event_params', 'page_location') }} AS page_location,
+        {{ ga4_param_text('event_params', 'source') }} AS source,
+        {{ ga4_param_text('event_params', 'medium') }} AS medium,
+        {{ ga4_param_text('event_params', 'campaign') }} AS campaign,
+        {{ ga4_param_text('event_params', 'term') }} AS term,
         traffic_source,
-        session_traffic_source_last_click.manual_campaign as last_click,
+        session_traffic_source_last_click.manual_campaign AS last_click,
         collected_traffic_source,
-        device.category as device,
-        geo.country as country,
-        ecommerce.purchase_revenue as purchase_revenue,
-        ecommerce.purchase_revenue_in_usd as purchase_revenue_in_usd,
-        coalesce(ecommerce.transaction_id, {{ ga4_param_text('event_params', 'transaction_id') }}) as transaction_id,
-        privacy_info.analytics_storage as analytics_storage,
-        privacy_info.ads_storage as ads_storage
-    from {{ raw_zone('raw_ga4_events') }}
+        device.category AS device,
+        geo.country,
+        ecommerce.purchase_revenue,
+        ecommerce.purchase_revenue_in_usd,
+        coalesce(ecommerce.transaction_id, {{ ga4_param_text('event_params', 'transaction_id') }}) AS transaction_id,
+        privacy_info.analytics_storage,
+        privacy_info.ads_storage
+    FROM {{ raw_zone('raw_ga4_events') }}
 ),
 
-typed as (
-    select
+typed AS (
+    SELECT
         *,
-        case
-            when analytics_storage = 'No' then false
-            when analytics_storage is null then {{ "false" if env_var('GTM_GA4_NULL_CONSENT', 'granted') == 'denied' else "true" }}
-            else true
-        end as consent_analytics,
-        coalesce(ads_storage = 'Yes', false) as consent_ads,
-        {{ timestamp_from_micros('event_timestamp') }} as event_ts,
-        cast(purchase_revenue as decimal(18, 2)) as revenue
-    from params
+        CASE
+            WHEN analytics_storage = 'No' THEN FALSE
+            WHEN
+                analytics_storage IS NULL
+                THEN {{ "false" if env_var('GTM_GA4_NULL_CONSENT', 'granted') == 'denied' else "true" }}
+            ELSE TRUE
+        END AS consent_analytics,
+        coalesce(ads_storage = 'Yes', FALSE) AS consent_ads,
+        {{ timestamp_from_micros('event_timestamp') }} AS event_ts,
+        cast(purchase_revenue AS DECIMAL(18, 2)) AS revenue
+    FROM params
 )
 
-select
+SELECT
     source_file,
     source_file_sha256,
     source_row_number,
     ingested_at,
-    'ga4' as layout,
-    cast(null as string) as event_id,
+    'ga4' AS layout,
+    cast(NULL AS STRING) AS event_id,
     user_pseudo_id,
-    ga_session_id as session_id,
-    cast(event_timestamp as string) as event_timestamp_raw,
+    ga_session_id AS session_id,
+    cast(event_timestamp AS STRING) AS event_timestamp_raw,
     event_ts,
-    cast(purchase_revenue as string) as revenue_raw,
+    cast(purchase_revenue AS STRING) AS revenue_raw,
     revenue,
     event_name,
     page_location,
     source,
     medium,
     campaign,
-    cast(null as string) as email,
-    cast(null as string) as ip_address,
+    cast(NULL AS STRING) AS email,
+    cast(NULL AS STRING) AS ip_address,
     device,
     country,
     consent_analytics,
     consent_ads,
-    stream_id || '|' || user_pseudo_id || '|' || ga_session_id as session_natural_key,
+    stream_id || '|' || user_pseudo_id || '|' || ga_session_id AS session_natural_key,
     -- identical events: same client, session, name, time and parameters (sorted by key); consent
     -- mode's pings without a user_pseudo_id are compared too (they are dropped, but counted once)
     stream_id || '|' || coalesce(user_pseudo_id, '') || '|' || coalesce(ga_session_id, '') || '|'
-        || event_name || '|' || event_timestamp || '|' || {{ hash64('array_sort(event_params)') }} as dedupe_key,
-    event_timestamp as event_time_us,
-    case
-        when event_timestamp is null then 'unparseable_timestamp'
+    || event_name || '|' || event_timestamp || '|' || {{ hash64('array_sort(event_params)') }} AS dedupe_key,
+    event_timestamp AS event_time_us,
+    CASE
+        WHEN event_timestamp IS NULL THEN 'unparseable_timestamp'
         -- consent mode writes denied events without a user_pseudo_id: a consent drop, not damage
-        when user_pseudo_id is null and consent_analytics then 'missing_id'
-        when ga_session_id is null and consent_analytics then 'missing_session_id'
-        when revenue < 0 then 'negative_revenue'
-    end as invalid_reason,
-    case
-        when event_timestamp is null then 'event_timestamp'
-        when user_pseudo_id is null and consent_analytics then 'user_pseudo_id'
-        when ga_session_id is null and consent_analytics then 'ga_session_id'
-        when revenue < 0 then 'revenue'
-    end as invalid_column,
+        WHEN user_pseudo_id IS NULL AND consent_analytics THEN 'missing_id'
+        WHEN ga_session_id IS NULL AND consent_analytics THEN 'missing_session_id'
+        WHEN revenue < 0 THEN 'negative_revenue'
+    END AS invalid_reason,
+    CASE
+        WHEN event_timestamp IS NULL THEN 'event_timestamp'
+        WHEN user_pseudo_id IS NULL AND consent_analytics THEN 'user_pseudo_id'
+        WHEN ga_session_id IS NULL AND consent_analytics THEN 'ga_session_id'
+        WHEN revenue < 0 THEN 'revenue'
+    END AS invalid_column,
     ga_session_number,
     term,
     transaction_id,
     purchase_revenue_in_usd,
-    traffic_source.source as first_touch_source,
-    traffic_source.medium as first_touch_medium,
-    traffic_source.name as first_touch_campaign,
-    last_click.source as last_click_source,
-    last_click.medium as last_click_medium,
-    last_click.campaign_name as last_click_campaign,
-    collected_traffic_source.manual_source as collected_source,
-    collected_traffic_source.manual_medium as collected_medium,
-    collected_traffic_source.manual_campaign_name as collected_campaign,
-    coalesce(collected_traffic_source.gclid is not null or page_location like '%gclid=%', false) as has_gclid
-from typed
+    traffic_source.source AS first_touch_source,
+    traffic_source.medium AS first_touch_medium,
+    traffic_source.name AS first_touch_campaign,
+    last_click.source AS last_click_source,
+    last_click.medium AS last_click_medium,
+    last_click.campaign_name AS last_click_campaign,
+    collected_traffic_source.manual_source AS collected_source,
+    collected_traffic_source.manual_medium AS collected_medium,
+    collected_traffic_source.manual_campaign_name AS collected_campaign,
+    coalesce(collected_traffic_source.gclid IS NOT NULL OR page_location LIKE '%gclid=%', FALSE) AS has_gclid
+FROM typed

@@ -14,101 +14,104 @@
 
 {% set lookback_days = var('attribution_lookback_days') | int %}
 
-with campaign_channels as (
-    select campaign, min(channel) as channel
-    from {{ source('raw', 'raw_media_spend') }}
-    where nullif(trim(campaign), '') is not null
-    group by campaign
+WITH campaign_channels AS (
+    SELECT
+        campaign,
+        min(channel) AS channel
+    FROM {{ source('raw', 'raw_media_spend') }}
+    WHERE nullif(trim(campaign), '') IS NOT NULL
+    GROUP BY campaign
 ),
 
-sessions as (
-    select
-        s.lineage_id as session_lineage_id,
+sessions AS (
+    SELECT
+        s.lineage_id AS session_lineage_id,
         s.user_key,
         s.session_id,
         s.session_start,
-        s.purchases > 0 as is_conversion,
+        s.purchases > 0 AS is_conversion,
         s.revenue,
         s.consent_ads,
-        case
-            when s.utm_source is null or s.utm_source = '(direct)' or coalesce(s.utm_medium, '(none)') in ('(none)', '(not set)')
-                then 'Direct'
-            when c.channel is not null then c.channel
-            when lower(s.utm_medium) = 'organic' then 'Organic Search'
-            when lower(s.utm_medium) in ('cpc', 'ppc', 'paid_search', 'paidsearch') then 'Search'
-            when lower(s.utm_medium) in ('paid_social', 'paidsocial', 'social_paid') then 'Social'
-            when lower(s.utm_medium) in ('display', 'banner', 'cpm') then 'Display'
-            when lower(s.utm_medium) = 'email' then 'Email'
-            when lower(s.utm_medium) = 'referral' then 'Referral'
-            else 'Other'
-        end as channel,
-        coalesce(nullif(trim(s.utm_campaign), ''), '(not set)') as campaign
-    from {{ ref('guarded_sessions') }} as s
-    left join campaign_channels as c on c.campaign = s.utm_campaign
+        CASE
+            WHEN s.utm_source IS NULL OR s.utm_source = '(direct)' OR coalesce(s.utm_medium, '(none)') IN ('(none)', '(not set)')
+                THEN 'Direct'
+            WHEN c.channel IS NOT NULL THEN c.channel
+            WHEN lower(s.utm_medium) = 'organic' THEN 'Organic Search'
+            WHEN lower(s.utm_medium) IN ('cpc', 'ppc', 'paid_search', 'paidsearch') THEN 'Search'
+            WHEN lower(s.utm_medium) IN ('paid_social', 'paidsocial', 'social_paid') THEN 'Social'
+            WHEN lower(s.utm_medium) IN ('display', 'banner', 'cpm') THEN 'Display'
+            WHEN lower(s.utm_medium) = 'email' THEN 'Email'
+            WHEN lower(s.utm_medium) = 'referral' THEN 'Referral'
+            ELSE 'Other'
+        END AS channel,
+        coalesce(nullif(trim(s.utm_campaign), ''), '(not set)') AS campaign
+    FROM {{ ref('guarded_sessions') }} AS s
+    LEFT JOIN campaign_channels AS c ON s.utm_campaign = c.campaign
 ),
 
-numbered as (
-    select
+numbered AS (
+    SELECT
         *,
-        1 + coalesce(sum(is_conversion::int) over (
-            partition by user_key order by session_start, session_id
-            rows between unbounded preceding and 1 preceding
-        ), 0) as conversion_seq
-    from sessions
+        1 + coalesce(sum(is_conversion::INT) OVER (
+            PARTITION BY user_key ORDER BY session_start, session_id
+            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ), 0) AS conversion_seq
+    FROM sessions
 ),
 
-stretches as (
-    select
+stretches AS (
+    SELECT
         user_key,
         conversion_seq,
-        max(session_start) filter (where is_conversion) as converted_at,
-        coalesce(sum(revenue) filter (where is_conversion), 0)::decimal(18, 2) as conversion_value
-    from numbered
-    group by user_key, conversion_seq
+        max(session_start) FILTER (WHERE is_conversion) AS converted_at,
+        coalesce(sum(revenue) FILTER (WHERE is_conversion), 0)::DECIMAL(18, 2) AS conversion_value
+    FROM numbered
+    GROUP BY user_key, conversion_seq
 ),
 
-assigned as (
-    select
+assigned AS (
+    SELECT
         n.*,
         s.converted_at,
         s.conversion_value,
-        case
-            when s.converted_at is null then 'open'
-            when n.session_start >= s.converted_at - to_days({{ lookback_days }}) then 'converted'
-            else 'expired'
-        end as journey_part
-    from numbered as n
-    join stretches as s using (user_key, conversion_seq)
+        CASE
+            WHEN s.converted_at IS NULL THEN 'open'
+            WHEN n.session_start >= s.converted_at - to_days({{ lookback_days }}) THEN 'converted'
+            ELSE 'expired'
+        END AS journey_part
+    FROM numbered AS n
+    INNER JOIN stretches AS s USING (user_key, conversion_seq)
 ),
 
-journeys as (
-    select
+journeys AS (
+    SELECT
         *,
-        lineage_id('journey', user_key || '|' || conversion_seq::varchar || '|' || journey_part) as journey_id,
-        journey_part = 'converted' as converted
-    from assigned
+        lineage_id('journey', user_key || '|' || conversion_seq::VARCHAR || '|' || journey_part) AS journey_id,
+        journey_part = 'converted' AS converted
+    FROM assigned
 )
 
-select
-    lineage_id('touchpoint', session_lineage_id) as lineage_id,
+SELECT
+    lineage_id('touchpoint', session_lineage_id) AS lineage_id,
     journey_id,
-    row_number() over (partition by journey_id order by session_start, session_id) as touch_order,
-    count(*) over (partition by journey_id) as touches_in_journey,
+    row_number() OVER (PARTITION BY journey_id ORDER BY session_start, session_id) AS touch_order,
+    count(*) OVER (PARTITION BY journey_id) AS touches_in_journey,
     channel,
     campaign,
-    session_start as touched_at,
+    session_start AS touched_at,
     converted,
-    case when converted then conversion_value else 0 end::decimal(18, 2) as conversion_value,
-    case when converted then converted_at end as converted_at,
+    CASE WHEN converted THEN conversion_value ELSE 0 END::DECIMAL(18, 2) AS conversion_value,
+    CASE WHEN converted THEN converted_at END AS converted_at,
     -- Days from this touch to the journey's end (its conversion, or its last touch): time decay's clock.
-    date_diff('second', session_start,
-              case when converted then converted_at else max(session_start) over (partition by journey_id) end
-    ) / 86400.0 as days_before_end,
-    is_conversion and converted as is_conversion_touch,
+    date_diff(
+        'second', session_start,
+        CASE WHEN converted THEN converted_at ELSE max(session_start) OVER (PARTITION BY journey_id) END
+    ) / 86400.0 AS days_before_end,
+    is_conversion AND converted AS is_conversion_touch,
     journey_part,
     conversion_seq,
     session_lineage_id,
     user_key,
     consent_ads,
-    {{ lookback_days }} as lookback_days
-from journeys
+    {{ lookback_days }} AS lookback_days
+FROM journeys

@@ -8,42 +8,52 @@
 -- without that consent has used is left out: the same address is the same person, and a refusal wins. user_key is the same keyed
 -- pii_hmac(user_pseudo_id) as guarded_sessions.user_key.
 
-{% set raw_columns = adapter.get_columns_in_relation(source('raw', 'raw_events')) | map(attribute='name') | map('lower') | list if execute else [] %}
+{% set raw_relation = source('raw', 'raw_events') %}
+{% set raw_columns = adapter.get_columns_in_relation(raw_relation) | map(attribute='name') | map('lower') | list
+    if execute else [] %}
 {% set has_phone = 'phone' in raw_columns %}
 
-with consented_users as (
-    select user_key
-    from {{ ref('guarded_sessions') }}
-    group by user_key
-    having arg_max(consent_ads, (session_start, lineage_id))
+WITH consented_users AS (
+    SELECT user_key
+    FROM {{ ref('guarded_sessions') }}
+    GROUP BY user_key
+    HAVING arg_max(consent_ads, (session_start, lineage_id))
 ),
 
-consented_rows as (
-    select
-        pii_hmac(nullif(trim(user_pseudo_id), '')) as user_key,
+consented_rows AS (
+    SELECT
+        pii_hmac(nullif(trim(user_pseudo_id), '')) AS user_key,
         email{% if has_phone %},
         phone{% endif %}
-    from {{ source('raw', 'raw_events') }}
-    where nullif(trim(user_pseudo_id), '') is not null
-      and coalesce(lower(trim(consent_ads)) in ('true', '1', 'yes', 'granted'), false)
+    FROM {{ source('raw', 'raw_events') }}
+    WHERE
+        nullif(trim(user_pseudo_id), '') IS NOT NULL
+        AND coalesce(lower(trim(consent_ads)) IN ('true', '1', 'yes', 'granted'), FALSE)
 ),
 
-refused_addresses as (
-    select distinct {{ normalized_email('email', 'meta') }} as email
-    from {{ source('raw', 'raw_events') }}
-    where coalesce(pii_hmac(nullif(trim(user_pseudo_id), '')) not in (select user_key from consented_users), true)
-      and {{ normalized_email('email', 'meta') }} is not null
+refused_addresses AS (
+    SELECT DISTINCT {{ normalized_email('email', 'meta') }} AS email
+    FROM {{ source('raw', 'raw_events') }}
+    WHERE
+        coalesce(pii_hmac(nullif(trim(user_pseudo_id), '')) NOT IN (SELECT user_key FROM consented_users), TRUE)
+        AND {{ normalized_email('email', 'meta') }} IS NOT NULL
 ),
 
 -- A user's most frequent address (ties: the greater one), so one user has one key per platform.
-emails as (
-    select user_key, arg_max(email, (n, email)) as email
-    from (
-        select user_key, {{ normalized_email('email', 'meta') }} as email, count(*) as n
-        from consented_rows group by all
+emails AS (
+    SELECT
+        user_key,
+        arg_max(email, (n, email)) AS email
+    FROM (
+        SELECT
+            user_key,
+            {{ normalized_email('email', 'meta') }} AS email,
+            count(*) AS n
+        FROM consented_rows
+        GROUP BY ALL
     )
-    where email is not null and email not in (select email from refused_addresses)
-    group by user_key
+    WHERE email IS NOT NULL AND email NOT IN (SELECT email FROM refused_addresses)
+    GROUP BY user_key
 ){% if has_phone %},
 
 phones as (
@@ -55,21 +65,21 @@ phones as (
     group by user_key
 ){% endif %}
 
-select
-    lineage_id('match_key', u.user_key) as lineage_id,
+SELECT
+    lineage_id('match_key', u.user_key) AS lineage_id,
     u.user_key,
-    sha256({{ normalized_email('e.email', 'meta') }}) as email_sha256_meta,
-    sha256({{ normalized_email('e.email', 'google_ads') }}) as email_sha256_google_ads,
-    sha256({{ normalized_email('e.email', 'tiktok') }}) as email_sha256_tiktok,
-{%- if has_phone %}
+    sha256({{ normalized_email('e.email', 'meta') }}) AS email_sha256_meta,
+    sha256({{ normalized_email('e.email', 'google_ads') }}) AS email_sha256_google_ads,
+    sha256({{ normalized_email('e.email', 'tiktok') }}) AS email_sha256_tiktok,
+    {%- if has_phone %}
     sha256({{ normalized_phone('p.phone', 'meta') }}) as phone_sha256_meta,
     sha256({{ normalized_phone('p.phone', 'google_ads') }}) as phone_sha256_google_ads,
     sha256({{ normalized_phone('p.phone', 'tiktok') }}) as phone_sha256_tiktok,
 {%- endif %}
-    now()::timestamp as keyed_at
-from consented_users as u
-left join emails as e using (user_key)
+    now()::TIMESTAMP AS keyed_at
+FROM consented_users AS u
+LEFT JOIN emails AS e USING (user_key)
 {%- if has_phone %}
 left join phones as p using (user_key)
 {%- endif %}
-where e.email is not null{% if has_phone %} or p.phone is not null{% endif %}
+WHERE e.email IS NOT NULL{% if has_phone %} or p.phone is not null{% endif %}
