@@ -54,6 +54,11 @@ def duckdb_memory_limit() -> str:
     return os.environ.get("GTM_DUCKDB_MEMORY_LIMIT", "1GB")
 
 
+def read_wait_seconds() -> float:
+    """How long a reading command waits for a writer's current step to let go of the file."""
+    return float(os.environ.get("GTM_READ_WAIT_SECONDS", "10"))
+
+
 def landing_events_dir() -> Path:
     return data_dir() / "landing" / "events"
 

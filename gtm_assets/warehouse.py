@@ -119,22 +119,31 @@ def open_read_only(database: str | Path | None = None) -> duckdb.DuckDBPyConnect
     """A read-only connection for commands that only read (never takes the writer lock); the caller
     closes it.
 
-    DuckDB lets no other process open a file that a writer holds, so while a run's step is writing,
-    this raises WarehouseUnavailable saying so in one line instead of waiting or failing on the lock.
-    (The dbt build writes a staged copy, so readers keep reading the file while dbt runs.)"""
+    DuckDB lets no other process open a file that a writer holds: a reader waits up to
+    GTM_READ_WAIT_SECONDS (10) for the writer's current step to let go (steps hold the file for one
+    transaction), then raises WarehouseUnavailable saying so in one line instead of failing on the
+    lock. Waiting never blocks the writer. (The dbt build writes a staged copy, so readers keep reading
+    the file while dbt runs.)"""
     path = Path(database or settings.duckdb_path())
     if not path.exists():
         raise WarehouseUnavailable(f"{path}: no warehouse yet; run `gtm run` (or materialize the graph in Dagster) first")
-    try:
-        # No config at connect: a read-only connection already open in this process (a notebook, a test)
-        # would refuse another configuration; the memory cap is a setting of the open database.
-        conn = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as error:
-        holder = str(error).split("(PID ")[-1].split(")")[0] if "PID" in str(error) else "another process"
-        raise WarehouseUnavailable(
-            f"{path} is being written right now (writer PID {holder}); read commands never block a run, "
-            "so try again when its current step finishes"
-        ) from None
+    wait = settings.read_wait_seconds()
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            # No config at connect: a read-only connection already open in this process (a notebook, a test)
+            # would refuse another configuration; the memory cap is a setting of the open database.
+            conn = duckdb.connect(str(path), read_only=True)
+            break
+        except duckdb.IOException as error:
+            if time.monotonic() < deadline:
+                time.sleep(0.25)
+                continue
+            holder = str(error).split("(PID ")[-1].split(")")[0] if "PID" in str(error) else "another process"
+            raise WarehouseUnavailable(
+                f"{path} is being written right now (writer PID {holder}, waited {wait:g} s); read commands "
+                "never block a run, so try again when its current step finishes"
+            ) from None
     conn.execute("SET memory_limit = ?", [settings.duckdb_memory_limit()])
     return conn
 

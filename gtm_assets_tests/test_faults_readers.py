@@ -58,7 +58,7 @@ def test_a_reader_says_in_one_line_that_a_writer_holds_the_file(warehouse, comma
             capture_output=True,
             text=True,
             timeout=120,
-            env={**_env(warehouse), "COLUMNS": "60"},
+            env={**_env(warehouse), "COLUMNS": "60", "GTM_READ_WAIT_SECONDS": "1"},
         )
         waited = time.monotonic() - started
     finally:
@@ -67,9 +67,22 @@ def test_a_reader_says_in_one_line_that_a_writer_holds_the_file(warehouse, comma
     assert result.returncode == 2
     assert len(said) == 1 and "is being written right now" in said[0] and str(warehouse) in said[0], said
     assert f"writer PID {writer.pid}" in said[0]
-    assert waited < 30  # it did not wait for the writer (import time only)
+    assert waited < 30 and "waited 1 s" in said[0]  # it waited 1 s, not for the writer to finish
     with duckdb.connect(str(warehouse), read_only=True) as conn:  # and the writer's work is there
         assert conn.execute("SELECT count(*) FROM written_by_the_writer").fetchone() == (1,)
+
+
+def test_a_reader_waits_for_a_writers_step_to_let_go_and_then_reads(warehouse):
+    """A step holds the file for one transaction: `gtm show` started meanwhile answers once it ends."""
+    writer = _hold(warehouse, read_only=False)
+    reader = subprocess.Popen([GTM, "show", "allocations"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, env={**_env(warehouse), "GTM_READ_WAIT_SECONDS": "60"})  # fmt: skip
+    time.sleep(2)  # the reader is waiting on the lock meanwhile
+    assert reader.poll() is None
+    writer.communicate("\n", timeout=30)
+    out, _ = reader.communicate(timeout=120)
+    assert "is being written right now" not in out, out
+    assert writer.returncode == 0
 
 
 def test_a_writer_waits_for_a_reader_and_then_writes(warehouse):
