@@ -7,9 +7,6 @@ GA4 writer, whose truth is the simulator's own counts."""
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 
 import dagster as dg
 import duckdb
@@ -17,6 +14,7 @@ import pytest
 
 from gtm_assets.landing.ga4_schema import GA4_COLUMN_TYPES, GA4_COLUMNS
 from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets_tests.simulated_worlds import simulate_world
 
 STREAM = "4242424242"
 DAY1 = 1_704_153_600_000_000  # 2024-01-02 00:00:00 UTC in microseconds
@@ -314,23 +312,7 @@ def test_param_values_are_read_by_key_whatever_the_slot(tmp_path):
 @pytest.mark.parametrize("layout", ["ga4-parquet", "ga4-json"])
 def test_simulated_ga4_export_matches_the_simulators_truth(tmp_path, monkeypatch, layout):
     out = tmp_path / "world"
-    command = [
-        sys.executable,
-        "-m",
-        "gtm_assets.simulate",
-        "--out",
-        str(out),
-        "--events",
-        "6000",
-        "--days",
-        "40",
-        "--seed",
-        "5",
-        "--format",
-        layout,
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ}, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
+    simulate_world(out, layout=layout)
     truth = json.loads((out / "ga4_export_truth.json").read_text())
     flat = json.loads((out / "ground_truth.json").read_text())["counts"]
     names = sorted(p.name for p in (out / "landing" / "events").iterdir())

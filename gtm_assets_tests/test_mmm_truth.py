@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from gtm_assets.defs.measurement.mmm_checks import R2_FLOOR, degenerate_fit_problems
+from gtm_assets.defs.measurement.mmm_checks import INTERVAL_COLUMNS, R2_FLOOR, degenerate_fit_problems
 from gtm_assets.models.mmm import MMMInputError, fit_mmm
 from gtm_assets.simulate import NEVER_OFF, weekly_truth_panel
 
@@ -174,19 +174,7 @@ def test_degenerate_fit_is_named():
     good = {
         "channel": "TV",
         "spend_cv": 0.8,
-        **{
-            c: 1.0
-            for c in (
-                "roi_lo",
-                "roi_hi",
-                "marginal_roi_lo",
-                "marginal_roi_hi",
-                "coefficient_lo",
-                "coefficient_hi",
-                "contribution_lo",
-                "contribution_hi",
-            )
-        },
+        **dict.fromkeys(INTERVAL_COLUMNS, 1.0),
     }
     flat = {**good, "channel": "Radio", "spend_cv": 0.01}  # not identified, but not a broken fit
     assert degenerate_fit_problems([good, flat], r2=0.9) == []

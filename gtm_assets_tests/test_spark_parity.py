@@ -4,14 +4,12 @@ DuckDB, and both give the simulator's truth. Needs the `spark` extra and Java: `
 import hashlib
 import hmac
 import json
-import os
-import subprocess
-import sys
 
 import duckdb
 import pytest
 
 from gtm_assets_tests.conftest import TEST_HMAC_KEY
+from gtm_assets_tests.simulated_worlds import simulate_world
 from gtm_assets_tests.test_ga4_export import ingest_and_govern
 
 pytestmark = pytest.mark.spark
@@ -30,25 +28,7 @@ def test_governance_on_spark_equals_duckdb_and_the_truth(tmp_path, monkeypatch, 
     from gtm_assets.spark_engine import dbt_on_spark, export_raw_zone, parity_fingerprint, spark_table_files
 
     out = tmp_path / "world"
-    command = [
-        sys.executable,
-        "-m",
-        "gtm_assets.simulate",
-        "--out",
-        str(out),
-        "--events",
-        "6000",
-        "--days",
-        "40",
-        "--seed",
-        "5",
-        "--format",
-        layout,
-        "--formats",
-        "csv,parquet",
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, env={**os.environ}, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
+    simulate_world(out, layout=layout, extra=("--formats", "csv,parquet"))
     truth = json.loads((out / "ground_truth.json").read_text())["counts"]
     names = sorted(p.name for p in (out / "landing" / "events").iterdir())
     warehouse = ingest_and_govern(out, monkeypatch, names)  # DuckDB, with the raw_rows_reconcile check
