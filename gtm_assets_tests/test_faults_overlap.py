@@ -10,6 +10,7 @@ import signal
 import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
@@ -67,9 +68,15 @@ def test_the_hourly_allocation_waits_while_the_daily_persona_job_writes(fresh_ho
     before = state(fresh_home.warehouse)
 
     personas = start(fresh_home, _job("daily_personas"))
-    with fresh_home.instance() as instance:  # the persona run is writing before the hourly job starts
+    # the persona run holds the writer slot before the hourly job starts (its own run, not the sync run
+    # above: two runs claiming their first slot in the same instant can both get it from Dagster's
+    # SQLite storage, which is why every connection also takes the warehouse's flock)
+    with fresh_home.instance() as instance:
         deadline = time.monotonic() + 300
-        while not instance.get_runs(limit=1) or not _pooled_steps(fresh_home, instance.get_runs(limit=1)[0].run_id):
+        while not (
+            (runs := instance.get_runs(filters=dg.RunsFilter(job_name="daily_personas")))
+            and _pooled_steps(fresh_home, runs[0].run_id)
+        ):
             assert time.monotonic() < deadline and personas.poll() is None
             time.sleep(0.05)
     allocations = start(fresh_home, _job("hourly_allocations"))
