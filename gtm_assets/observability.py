@@ -4,6 +4,8 @@ Raw PII columns never appear in a preview."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import dagster as dg
 import duckdb
 
@@ -23,10 +25,16 @@ def _markdown_table(columns: list[str], rows: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-def table_metadata(conn: duckdb.DuckDBPyConnection, table: str, *, where: str = "") -> dict:
-    """Metadata for ``table`` (optionally the rows matching ``where``), ready for a materialization."""
+def table_metadata(
+    conn: duckdb.DuckDBPyConnection, table: str, *, where: str = "", descriptions: Mapping[str, str] | None = None
+) -> dict:
+    """Metadata for ``table`` (optionally the rows matching ``where``), ready for a materialization;
+    ``descriptions`` (column name -> text, e.g. from a dbt schema file) go into the column schema."""
     described = conn.execute(f"DESCRIBE {table}").fetchall()
-    schema = dg.TableSchema(columns=[dg.TableColumn(name=name, type=kind) for name, kind, *_ in described])
+    descriptions = descriptions or {}
+    schema = dg.TableSchema(
+        columns=[dg.TableColumn(name=name, type=kind, description=descriptions.get(name)) for name, kind, *_ in described]
+    )
     filter_sql = f" WHERE {where}" if where else ""
     row_count = conn.execute(f"SELECT count(*) FROM {table}{filter_sql}").fetchone()[0]
     shown = [name for name, *_ in described if name not in RAW_PII_COLUMNS]

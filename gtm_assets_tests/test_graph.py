@@ -199,3 +199,38 @@ def test_raw_events_reports_the_files_rows_and_the_tables_rows_by_name(graph_run
     per_file = sum(e.metadata["rows_in_this_file_partition"].value for e in events)
     assert per_file == last["rows_in_raw.raw_events_all_files"].value == truth["counts"]["raw_rows"]
     assert last["dagster/row_count"].value == last["rows_in_this_file_partition"].value < per_file
+
+
+def _materialization(graph_run, asset: str):
+    events = [e.materialization for r in graph_run.results for e in r.get_asset_materialization_events()
+              if e.asset_key.to_user_string() == asset]  # fmt: skip
+    return events[-1]
+
+
+def test_the_ui_shows_each_dbt_columns_description_and_where_it_comes_from(graph_run):
+    """The column schema of a built dbt model carries the schema file's descriptions, and its column
+    lineage reaches the raw columns through the staging views."""
+    import yaml
+
+    from gtm_assets.settings import DBT_PROJECT_DIR
+
+    documented = {
+        column["name"]: column["description"]
+        for model in yaml.safe_load((DBT_PROJECT_DIR / "models" / "governance" / "schema.yml").read_text())["models"]
+        if model["name"] == "guarded_sessions"
+        for column in model.get("columns", [])
+        if column.get("description")
+    }
+    metadata = _materialization(graph_run, "guarded_sessions").metadata
+    shown = {column.name: column.description for column in metadata["dagster/column_schema"].value.columns}
+    assert len(documented) >= 10 and {name: shown.get(name) for name in documented} == documented
+    # the UI's column lineage, followed model by model from the HMAC'd user key back to the raw column
+    frontier, reached = {("guarded_sessions", "user_key")}, set()
+    while frontier:
+        asset, column = frontier.pop()
+        reached.add((asset, column))
+        lineage = _materialization(graph_run, asset).metadata.get("dagster/column_lineage")
+        if lineage is not None:
+            deps = lineage.value.deps_by_column.get(column, [])
+            frontier |= {(d.asset_key.to_user_string(), d.column_name) for d in deps} - reached
+    assert {("stg_events", "user_pseudo_id"), ("raw_events", "user_pseudo_id")} <= reached, reached

@@ -189,8 +189,15 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
                     if not built:
                         continue  # built on the discarded copy: the warehouse keeps the previous table
                     table = f"main.{context.asset_key_for_output(event.output_name).path[-1]}"
-                    lineage = column_lineage_metadata(conn, invocation, event.metadata["unique_id"].value)
-                    event = event.with_metadata({**event.metadata, **table_metadata(conn, table), **lineage})
+                    unique_id = event.metadata["unique_id"].value
+                    lineage = column_lineage_metadata(conn, invocation, unique_id)
+                    documented = {
+                        name: column["description"]
+                        for name, column in invocation.manifest["nodes"][unique_id]["columns"].items()
+                        if column.get("description")
+                    }
+                    described = table_metadata(conn, table, descriptions=documented)
+                    event = event.with_metadata({**event.metadata, **described, **lineage})
                 yield event
     _prune_invocation_targets(keep=5)
     if not built:
