@@ -11,6 +11,7 @@ session configuration, derived here from ``GTM_HMAC_KEY`` exactly as for DuckDB,
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from gtm_assets import settings
 from gtm_assets.dbt_project import dbt_executable
 from gtm_assets.warehouse import hmac_pads
 
-# The raw-zone tables the governance models read (sources.yml and the raw_zone() macro).
-RAW_ZONE_TABLES = ("raw_events", "raw_ga4_events", "landing_files")
+# The raw-zone tables the models that run on Spark read (sources.yml and the raw_zone() macro). Those
+# the warehouse holds are exported; the on-run-start hook registers the exported ones (GTM_SPARK_RAW_TABLES).
+RAW_ZONE_TABLES = ("raw_events", "raw_ga4_events", "landing_files", "raw_media_spend", "raw_customers")
 
 
 def default_spark_dir() -> Path:
@@ -30,10 +32,14 @@ def default_spark_dir() -> Path:
 
 
 def export_raw_zone(conn: duckdb.DuckDBPyConnection, raw_zone: Path) -> dict[str, int]:
-    """Write the raw tables the governance models read as Parquet folders; rows per table."""
+    """Write the raw tables the models that run on Spark read as Parquet folders; rows per table."""
     counts = {}
+    present = {name for (name,) in conn.execute("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'raw'").fetchall()}
     for table in RAW_ZONE_TABLES:
         folder = raw_zone / table
+        if table not in present:  # e.g. no media spend ingested: the models reading it cannot be built
+            shutil.rmtree(folder, ignore_errors=True)
+            continue
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("*.parquet"):
             stale.unlink()
@@ -56,6 +62,7 @@ def dbt_on_spark(args: list[str], spark_dir: Path | None = None) -> subprocess.C
         **os.environ,
         "GTM_SPARK_DIR": str(spark_dir),
         "GTM_SPARK_RAW_ZONE": str(spark_dir / "raw"),
+        "GTM_SPARK_RAW_TABLES": ",".join(t for t in RAW_ZONE_TABLES if (spark_dir / "raw" / t).is_dir()),
         "DBT_ENV_SECRET_GTM_HMAC_IPAD": inner.hex(),
         "DBT_ENV_SECRET_GTM_HMAC_OPAD": outer.hex(),
     }
@@ -82,12 +89,14 @@ def spark_table_files(spark_dir: Path, table: str, schema: str = "main") -> str:
 
 
 def parity_fingerprint(conn: duckdb.DuckDBPyConnection, relation: str) -> tuple[int, str]:
-    """(rows, md5) of a relation's rows, every column but processed_at, in a form both engines'
+    """(rows, md5) of a relation's rows, every column but processed_at (when it has one), in a form both engines'
     tables agree on: timestamps as UTC text, doubles (sums whose order differs between engines) to
     6 decimals, rows sorted. ``relation`` is a DuckDB table or a read_parquet() of Spark's files."""
-    described = conn.execute(f"DESCRIBE SELECT * EXCLUDE (processed_at) FROM {relation}").fetchall()
+    described = conn.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
     parts = []
     for name, kind, *_ in described:
+        if name == "processed_at":
+            continue
         if kind.startswith("TIMESTAMP"):
             value = (
                 f"strftime(timezone('UTC', {name}::TIMESTAMPTZ), '%Y-%m-%d %H:%M:%S.%f')"

@@ -11,8 +11,15 @@ DBT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
 
 
 class _Adapter:
+    """What the project's macros ask of dbt's adapter: DuckDB's dispatch (the ``default__`` macros)
+    and, with a connection, a relation's columns."""
+
     def __init__(self, conn):
         self.conn = conn
+        self.macros = None  # the macros module, set once it is built
+
+    def dispatch(self, name: str):
+        return getattr(self.macros, f"default__{name}")
 
     def get_columns_in_relation(self, relation: str):
         return [type("Column", (), {"name": row[0]}) for row in self.conn.execute(f"DESCRIBE {relation}").fetchall()]
@@ -29,8 +36,10 @@ def _environment(conn=None, variables: dict | None = None) -> tuple[jinja2.Envir
         "var": lambda name, default=None: merged.get(name, default),
         "config": lambda **_: "",
         "execute": conn is not None,
-        "adapter": _Adapter(conn) if conn is not None else None,
+        "adapter": _Adapter(conn),
+        "return": lambda value: value,  # dbt's return(): the macros here return their text
     }
+    context["adapter"].macros = env.from_string(macros).make_module(context)
     return env, {**context, "_macros": macros}
 
 

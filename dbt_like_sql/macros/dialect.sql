@@ -201,11 +201,67 @@
         {% set raw_zone = env_var('GTM_SPARK_RAW_ZONE', '') %}
         {% if raw_zone %}
             {% do run_query('create database if not exists raw') %}
-            {% for table in ['raw_events', 'raw_ga4_events', 'landing_files'] %}
+            {% for table in env_var('GTM_SPARK_RAW_TABLES').split(',') %}
                 {% do run_query('drop table if exists raw.' ~ table) %}
                 {% do run_query("create table raw." ~ table ~ " using parquet location '" ~ raw_zone ~ "/" ~ table ~ "'") %}
             {% endfor %}
         {% endif %}
     {% endif %}
     select 1
+{%- endmacro %}
+
+{#- Whole days from one timestamp's date to another's (the day boundaries crossed). -#}
+{% macro days_between(start, end) -%}
+    {{ return(adapter.dispatch('days_between')(start, end)) }}
+{%- endmacro %}
+
+{% macro default__days_between(start, end) -%}
+    date_diff('day', {{ start }}, {{ end }})
+{%- endmacro %}
+
+{% macro spark__days_between(start, end) -%}
+    datediff({{ end }}, {{ start }})
+{%- endmacro %}
+
+{#- Seconds elapsed from one timestamp to another, to the microsecond (a DOUBLE; not the second
+    boundaries crossed, which DuckDB's date_diff counts and Spark's timestampdiff does not). -#}
+{% macro seconds_between(start, end) -%}
+    {{ return(adapter.dispatch('seconds_between')(start, end)) }}
+{%- endmacro %}
+
+{% macro default__seconds_between(start, end) -%}
+    cast(epoch_us({{ end }}) - epoch_us({{ start }}) AS DOUBLE) / 1000000.0
+{%- endmacro %}
+
+{% macro spark__seconds_between(start, end) -%}
+    cast(unix_micros({{ end }}) - unix_micros({{ start }}) AS DOUBLE) / 1000000.0
+{%- endmacro %}
+
+{#- An aggregate: the group's values as a list ordered by the expressions in `order_by`. -#}
+{% macro ordered_list(value, order_by) -%}
+    {{ return(adapter.dispatch('ordered_list')(value, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_list(value, order_by) -%}
+    list({{ value }} ORDER BY {{ order_by | join(', ') }})
+{%- endmacro %}
+
+{% macro spark__ordered_list(value, order_by) -%}
+    transform(
+        array_sort(collect_list(named_struct({%- for key in order_by %}'k{{ loop.index }}', {{ key }}, {% endfor -%} 'v', {{ value }}))),
+        x -> x.v
+    )
+{%- endmacro %}
+
+{#- A DATE from dd-mm-yyyy text (the customer file's Dt_Customer), NULL when it does not parse. -#}
+{% macro date_from_day_month_year(value) -%}
+    {{ return(adapter.dispatch('date_from_day_month_year')(value)) }}
+{%- endmacro %}
+
+{% macro default__date_from_day_month_year(value) -%}
+    cast(try_strptime({{ value }}, '%d-%m-%Y') AS DATE)
+{%- endmacro %}
+
+{% macro spark__date_from_day_month_year(value) -%}
+    cast(try_to_timestamp({{ value }}, 'dd-MM-yyyy') AS DATE)
 {%- endmacro %}

@@ -52,7 +52,7 @@ sessions AS (
 numbered AS (
     SELECT
         *,
-        1 + coalesce(sum(is_conversion::INT) OVER (
+        1 + coalesce(sum(cast(is_conversion AS INT)) OVER (
             PARTITION BY user_key ORDER BY session_start, session_id
             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
         ), 0) AS conversion_seq
@@ -64,7 +64,7 @@ stretches AS (
         user_key,
         conversion_seq,
         max(session_start) FILTER (WHERE is_conversion) AS converted_at,
-        coalesce(sum(revenue) FILTER (WHERE is_conversion), 0)::DECIMAL(18, 2) AS conversion_value
+        cast(coalesce(sum(revenue) FILTER (WHERE is_conversion), 0) AS DECIMAL(18, 2)) AS conversion_value
     FROM numbered
     GROUP BY user_key, conversion_seq
 ),
@@ -76,7 +76,7 @@ assigned AS (
         s.conversion_value,
         CASE
             WHEN s.converted_at IS NULL THEN 'open'
-            WHEN n.session_start >= s.converted_at - to_days({{ lookback_days }}) THEN 'converted'
+            WHEN n.session_start >= s.converted_at - INTERVAL '{{ lookback_days }}' DAY THEN 'converted'
             ELSE 'expired'
         END AS journey_part
     FROM numbered AS n
@@ -86,13 +86,13 @@ assigned AS (
 journeys AS (
     SELECT
         *,
-        lineage_id('journey', user_key || '|' || conversion_seq::VARCHAR || '|' || journey_part) AS journey_id,
+        {{ lineage_id('journey', "user_key || '|' || cast(conversion_seq AS STRING) || '|' || journey_part") }} AS journey_id,
         journey_part = 'converted' AS converted
     FROM assigned
 )
 
 SELECT
-    lineage_id('touchpoint', session_lineage_id) AS lineage_id,
+    {{ lineage_id('touchpoint', 'session_lineage_id') }} AS lineage_id,
     journey_id,
     row_number() OVER (PARTITION BY journey_id ORDER BY session_start, session_id) AS touch_order,
     count(*) OVER (PARTITION BY journey_id) AS touches_in_journey,
@@ -100,13 +100,13 @@ SELECT
     campaign,
     session_start AS touched_at,
     converted,
-    CASE WHEN converted THEN conversion_value ELSE 0 END::DECIMAL(18, 2) AS conversion_value,
+    cast(CASE WHEN converted THEN conversion_value ELSE 0 END AS DECIMAL(18, 2)) AS conversion_value,
     CASE WHEN converted THEN converted_at END AS converted_at,
     -- Days from this touch to the journey's end (its conversion, or its last touch): time decay's clock.
-    date_diff(
-        'second', session_start,
-        CASE WHEN converted THEN converted_at ELSE max(session_start) OVER (PARTITION BY journey_id) END
-    ) / 86400.0 AS days_before_end,
+    {{ seconds_between(
+        'session_start',
+        'CASE WHEN converted THEN converted_at ELSE max(session_start) OVER (PARTITION BY journey_id) END'
+    ) }} / 86400.0 AS days_before_end,
     is_conversion AND converted AS is_conversion_touch,
     journey_part,
     conversion_seq,
