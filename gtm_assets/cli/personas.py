@@ -1,8 +1,8 @@
 """`gtm personas`: the cohort x persona table, or one segment's creative brief and generated copy,
 straight from a customer CSV (marketing_campaign.csv format) in an in-memory DuckDB.
 
-It runs the same SQL as the graph: the dbt model customer_features.sql (its source rendered as the
-in-memory raw table) and the persona rules of gtm_assets/models/personas.py; briefs come
+It runs the same SQL as the graph: the dbt model customer_features.sql (rendered with the project's
+DuckDB macros, its source the in-memory raw table) and the persona rules of gtm_assets/models/personas.py; briefs come
 from gtm_assets/models/briefs.py. Copy is written by the offline copywriter,
 or by the LLM when GTM_LLM_MODE=openai (with GTM_LLM_BASE_URL and GTM_LLM_MODEL) is set and --no-llm
 is not given (gtm_assets/llm.py; offline copywriter as the fallback, reason shown). Copy is checked by
@@ -18,7 +18,6 @@ from pathlib import Path
 from gtm_assets import settings
 from gtm_assets.models.creative.copywriter import TONES
 
-CUSTOMER_FEATURES_MODEL = settings.DBT_PROJECT_DIR / "models" / "features" / "customer_features.sql"
 TABLE_COLUMNS = ["cohort", "persona", "customers", "share", "response_rate", "mean_spend", "mean_engagement", "mean_income"]
 
 
@@ -29,8 +28,8 @@ class UsageError(ValueError):
 def persona_summary_from_csv(path: Path):
     """persona_summary (a DataFrame) for the customer CSV at ``path``, plus its data-issue counts."""
     import duckdb
-    import jinja2
 
+    from gtm_assets.dbt_render import render_model
     from gtm_assets.landing import CUSTOMER_COLUMNS, LandingFileError, replace_file_rows
     from gtm_assets.models.personas import CUSTOMER_PERSONAS_SQL, summary_sql
     from gtm_assets.warehouse import prepare_connection
@@ -44,8 +43,7 @@ def persona_summary_from_csv(path: Path):
             )
         except LandingFileError as error:
             raise UsageError(str(error)) from error
-        model = jinja2.Template(CUSTOMER_FEATURES_MODEL.read_text()).render(source=lambda *_: "raw.raw_customers")
-        conn.execute(f"CREATE TABLE main.customer_features AS {model}")
+        conn.execute(f"CREATE TABLE main.customer_features AS {render_model('features/customer_features.sql')}")
         conn.execute(f"CREATE TABLE main.customer_personas AS {CUSTOMER_PERSONAS_SQL}")
         summary = conn.execute(summary_sql("main.customer_personas")).fetchdf()
         issues = conn.execute(

@@ -1,13 +1,14 @@
-"""Render a dbt model or macro of dbt_like_sql/ with plain Jinja, so a test can run the real SQL on a
-small hand-built DuckDB in milliseconds instead of starting dbt. ref() and source() name the schema the
-project writes to; var() reads dbt_project.yml unless the test overrides it."""
-
-from pathlib import Path
+"""Render a dbt model or macro of dbt_like_sql/ with plain Jinja and the project's DuckDB macros, so
+`gtm personas` and tests run the real SQL on a small DuckDB in milliseconds instead of starting dbt.
+ref() and source() name the schema the project writes to; var() reads dbt_project.yml unless the
+caller overrides it."""
 
 import jinja2
 import yaml
 
-DBT = Path(__file__).resolve().parent.parent / "dbt_like_sql"
+from gtm_assets import settings
+
+DBT = settings.DBT_PROJECT_DIR
 
 
 class _Adapter:
