@@ -234,3 +234,19 @@ def test_the_ui_shows_each_dbt_columns_description_and_where_it_comes_from(graph
             deps = lineage.value.deps_by_column.get(column, [])
             frontier |= {(d.asset_key.to_user_string(), d.column_name) for d in deps} - reached
     assert {("stg_events", "user_pseudo_id"), ("raw_events", "user_pseudo_id")} <= reached, reached
+
+
+def test_the_ui_describes_every_column_of_the_python_built_tables(graph_run, conn):
+    """The column schema of the tables the Python assets build carries a description for every column, and the
+    documented names are exactly the table's columns (a column added or renamed without one fails here)."""
+    from gtm_assets.defs.activation.allocations import COLUMN_DESCRIPTIONS as ALLOCATIONS
+    from gtm_assets.defs.forecast.forecast import COLUMN_DESCRIPTIONS as FORECAST
+    from gtm_assets.defs.measurement.mmm_model import COLUMN_DESCRIPTIONS as MMM_MODEL
+
+    for asset, documented in {"allocations": ALLOCATIONS, "mmm_model": MMM_MODEL, "forecast": FORECAST}.items():
+        columns = {name for name, *_ in conn.execute(f"DESCRIBE main.{asset}").fetchall()}
+        schema = _materialization(graph_run, asset).metadata["dagster/column_schema"].value
+        shown = {column.name: column.description for column in schema.columns}
+        assert [name for name, text in shown.items() if not (text or "").strip()] == [], asset
+        assert set(shown) == set(documented) == columns, asset
+        assert shown == documented, asset

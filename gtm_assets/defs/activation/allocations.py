@@ -25,6 +25,103 @@ from gtm_assets.reads import bootstrap_draws
 from gtm_assets.warehouse import DuckDBWarehouse
 
 HISTORY_COLUMNS = "allocated_at, run_id, lineage_id, channel, campaign, method, recommended_spend, recommended_campaign_spend"
+# The column schema shown in the Dagster UI. Channel-level figures repeat on each of the channel's campaign rows;
+# money is in the spend's currency, revenue in the MMM's units (revenue of consented sessions).
+COLUMN_DESCRIPTIONS = {
+    "lineage_id": "Keyed lineage id of the row: lineage_id('allocation', run_id | channel | campaign).",
+    "channel": "Media channel.",
+    "campaign": "Campaign within the channel (one row per campaign).",
+    "current_spend": "The channel's trailing base: its average daily spend over the last 28 days of media data.",
+    "recommended_spend": (
+        "Recommended daily budget for the whole channel, within its guardrails, rounded to cents; the channels sum to "
+        "total_daily_budget."
+    ),
+    "change_pct": "recommended_spend / current_spend - 1, as a fraction (0.25 = +25%); null where current_spend is 0.",
+    "expected_incremental_revenue": "The MMM's steady-state incremental revenue per day from the channel at recommended_spend.",
+    "expected_incremental_revenue_lo": (
+        "Lower bound of the 90% interval of expected_incremental_revenue over the MMM's bootstrap draws (5th percentile, widened "
+        "to hold the point)."
+    ),
+    "expected_incremental_revenue_hi": (
+        "Upper bound of the 90% interval of expected_incremental_revenue over the MMM's bootstrap draws (95th percentile, "
+        "widened to hold the point)."
+    ),
+    "marginal_roi": "The MMM's extra revenue per day per extra unit of daily spend on the channel, at recommended_spend.",
+    "method": "Channel-level allocation method: mmm_optimal, inverse_cpa or uniform.",
+    "guardrails_hit": (
+        "Guardrails that bind the channel at recommended_spend, comma-separated (floor, ceiling, volatility_cap, min_learning); "
+        "empty if none."
+    ),
+    "rationale": "Plain-English reason for the channel's budget and for this campaign's share of it.",
+    "unconstrained_spend": (
+        "The MMM's optimal daily spend for the channel under the total budget alone, without the guardrails; null unless method "
+        "is mmm_optimal."
+    ),
+    "guardrail_cost": (
+        "Expected revenue per day the guardrails give up against the unconstrained optimum (same on every row); null unless "
+        "method is mmm_optimal."
+    ),
+    "excluded_reason": (
+        "Why the method left the channel out of its split (no CPA for inverse_cpa, or not identified under hold_unidentified); "
+        "empty otherwise."
+    ),
+    "campaign_share": "Share (0-1) of the channel's recommended_spend given to this campaign.",
+    "p_best": (
+        "Thompson sampling: posterior probability (0-1) that this campaign has the channel's highest conversions per unit of "
+        "spend; null for recent_share."
+    ),
+    "conversions_per_spend": (
+        "Posterior mean conversions per unit of spend over the last 28 days (Gamma-Poisson, prior at the channel's pooled rate); "
+        "null for recent_share."
+    ),
+    "conversions_per_spend_lo": (
+        "Lower bound of the 90% posterior interval of conversions_per_spend (5th percentile); null for recent_share."
+    ),
+    "conversions_per_spend_hi": (
+        "Upper bound of the 90% posterior interval of conversions_per_spend (95th percentile); null for recent_share."
+    ),
+    "split_method": (
+        "How the channel's budget was split across campaigns: thompson (on tracked conversions) or recent_share (their 28-day "
+        "spend shares)."
+    ),
+    "recommended_campaign_spend": (
+        "Recommended daily budget for this campaign: recommended_spend x campaign_share, in cents that sum exactly to the "
+        "channel's."
+    ),
+    "current_campaign_spend": "The campaign's average daily spend over the last 28 days of media data, rounded to cents.",
+    "campaign_change_pct": (
+        "recommended_campaign_spend / current_campaign_spend - 1, as a fraction; null where current_campaign_spend is 0."
+    ),
+    "campaign_expected_incremental_revenue": (
+        "expected_incremental_revenue x campaign_share: the campaign's part of the channel's daily revenue (the MMM is "
+        "channel-level)."
+    ),
+    "campaign_expected_incremental_revenue_lo": (
+        "expected_incremental_revenue_lo x campaign_share (lower bound of the campaign's 90% interval)."
+    ),
+    "campaign_expected_incremental_revenue_hi": (
+        "expected_incremental_revenue_hi x campaign_share (upper bound of the campaign's 90% interval)."
+    ),
+    "source_media_sha256s": "sha256 of each raw_media_spend landing file with rows of this campaign.",
+    "allocated_at": "When the allocation was written (UTC, stored without a time zone).",
+    "run_id": "Dagster run id that wrote the allocation.",
+    "total_daily_budget": (
+        "Daily budget allocated across all channels (config, else the 28-day average daily total), rounded to cents."
+    ),
+    "guardrail_floor": "Configured minimum daily spend for the channel; 0 when none is set.",
+    "guardrail_ceiling": "Configured maximum daily spend for the channel; null when none is set.",
+    "guardrail_min_learning": (
+        "Configured minimum daily spend for every channel with a positive base, so it stays out of a learning phase."
+    ),
+    "guardrail_max_change_pct": (
+        "Volatility cap: largest move from the channel's 28-day base, as a fraction (0.25 = 25% up or down); null when off."
+    ),
+    "baseline_spend": "The channel's average daily spend over the last 28 days of media data (the base; equals current_spend).",
+    "base_window_days": "Days in the trailing base window of current_spend and baseline_spend (28).",
+    "recent_7d_spend": "The channel's average daily spend over the last 7 days of media data.",
+    "currently_off": "True when the channel has a positive 28-day base but no spend in the last 7 days (e.g. between flights).",
+    "mmm_lineage_id": "lineage_id of the mmm_model row (the channel's response curve) the plan was computed from.",
+}
 
 
 class AllocationConfig(dg.Config):
@@ -152,7 +249,7 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
         )
         conn.execute(f"INSERT INTO main.allocation_history BY NAME SELECT {HISTORY_COLUMNS} FROM main.allocations")
         pacing = _pacing(conn, mmm, draws, plan, base)
-        metadata = table_metadata(conn, "main.allocations")
+        metadata = table_metadata(conn, "main.allocations", descriptions=COLUMN_DESCRIPTIONS)
     shown = plan[
         [
             "channel",

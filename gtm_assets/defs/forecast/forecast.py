@@ -28,6 +28,32 @@ SELECT date::DATE AS ds, sum(spend::DECIMAL(18, 2))::DOUBLE AS total_spend FROM 
 DAILY_PLAN_SQL = """
 SELECT date::DATE AS ds, sum(planned_spend::DECIMAL(18, 2))::DOUBLE AS total_spend FROM raw.raw_media_plan GROUP BY 1 ORDER BY 1
 """
+# The column schema shown in the Dagster UI. Intervals are conformal (empirical quantiles of the errors of up to six
+# earlier horizon-long forecasts) unless the history is too short, then quantiles of Prophet's predictive samples.
+COLUMN_DESCRIPTIONS = {
+    "lineage_id": "Keyed lineage id of the row: lineage_id('forecast', fit_run_id | ds).",
+    "ds": "Forecast day: one of the horizon_days days (14 by default) after history_last_day.",
+    "yhat": "Prophet's point forecast of the day's revenue from guarded (consented) sessions, floored at 0.",
+    "yhat_lower_80": (
+        "Lower bound of the 80% interval: yhat plus the lower conformal quantile of recent past forecasts' errors (or Prophet's "
+        "samples), floored at 0."
+    ),
+    "yhat_upper_80": (
+        "Upper bound of the 80% interval: yhat plus the upper conformal quantile of recent past forecasts' errors (or Prophet's "
+        "samples), floored at 0."
+    ),
+    "yhat_lower_95": (
+        "Lower bound of the 95% interval: yhat plus the lower conformal quantile of recent past forecasts' errors (or Prophet's "
+        "samples), floored at 0."
+    ),
+    "yhat_upper_95": (
+        "Upper bound of the 95% interval: yhat plus the upper conformal quantile of recent past forecasts' errors (or Prophet's "
+        "samples), floored at 0."
+    ),
+    "fit_run_id": "Dagster run id of the fit.",
+    "history_first_day": "First day of the daily revenue history the model was fitted on.",
+    "history_last_day": "Last day of the daily revenue history: the forecast origin.",
+}
 
 
 class ForecastConfig(dg.Config):
@@ -116,7 +142,7 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
             "ds::DATE) AS lineage_id, ds::DATE AS ds, * EXCLUDE (ds) FROM predicted"
         )
         backtest_metadata = _backtest(conn, context, config, history, regressors, plan)
-        metadata = table_metadata(conn, "main.forecast")
+        metadata = table_metadata(conn, "main.forecast", descriptions=COLUMN_DESCRIPTIONS)
     return dg.MaterializeResult(
         metadata={
             **metadata,

@@ -65,6 +65,89 @@ SELECT channel, start_date::DATE AS start_date, end_date::DATE AS end_date, spen
 FROM raw.raw_lift_tests CROSS JOIN consent ORDER BY source_file, source_row_number
 """
 HOLIDAY_COLUMNS = ["holiday"]  # the panel's event regressors
+# The column schema shown in the Dagster UI. A time step is time_step_days days; revenue is that of consented
+# sessions (the model's target).
+COLUMN_DESCRIPTIONS = {
+    "lineage_id": "Keyed lineage id of the row: lineage_id('mmm_channel', fit_run_id | channel).",
+    "channel": "Media channel (one row per channel).",
+    "time_step_days": (
+        "Days per time step of decay, adstock_peak, half_saturation and coefficient (1: the curves are fitted on daily spend)."
+    ),
+    "adstock": (
+        "Carry-over family chosen by time-ordered validation: geometric, or delayed (the effect peaks adstock_peak steps after "
+        "the spend)."
+    ),
+    "saturation": "Saturation family chosen by time-ordered validation: hill, logistic or michaelis_menten.",
+    "decay": (
+        "Carry-over per time step: geometric keeps this fraction of the adstock each step; delayed weights lag l by "
+        "decay^((l-peak)^2)."
+    ),
+    "adstock_peak": "Delayed adstock: the lag, in time steps, at which a unit of spend has its largest effect; 0 for geometric.",
+    "half_saturation": (
+        "Adstocked spend level per time step at which the saturation reaches half, i.e. the response is half of coefficient."
+    ),
+    "shape": "Hill shape (below 1 concave, above 1 S-shaped); 1 for michaelis_menten, null for logistic.",
+    "coefficient": "Incremental revenue per time step at full saturation: the ceiling of the channel's response curve.",
+    "coefficient_lo": (
+        "Lower bound of the 90% bootstrap interval of coefficient (5th percentile of the refits, widened to hold the point)."
+    ),
+    "coefficient_hi": (
+        "Upper bound of the 90% bootstrap interval of coefficient (95th percentile of the refits, widened to hold the point)."
+    ),
+    "roi": "Incremental revenue per unit of spend over the panel weeks (contribution / spend), in revenue of consented sessions.",
+    "roi_lo": "Lower bound of the 90% bootstrap interval of roi (5th percentile of the refits, widened to hold the point).",
+    "roi_hi": "Upper bound of the 90% bootstrap interval of roi (95th percentile of the refits, widened to hold the point).",
+    "marginal_roi": (
+        "Extra revenue per extra unit of spend at the channel's average spend per time step over the panel, at steady state."
+    ),
+    "marginal_roi_lo": (
+        "Lower bound of the 90% bootstrap interval of marginal_roi (5th percentile of the refits, widened to hold the point)."
+    ),
+    "marginal_roi_hi": (
+        "Upper bound of the 90% bootstrap interval of marginal_roi (95th percentile of the refits, widened to hold the point)."
+    ),
+    "contribution": "Incremental revenue the model attributes to the channel, summed over the panel weeks.",
+    "contribution_lo": (
+        "Lower bound of the 90% bootstrap interval of contribution (5th percentile of the refits, widened to hold the point)."
+    ),
+    "contribution_hi": (
+        "Upper bound of the 90% bootstrap interval of contribution (95th percentile of the refits, widened to hold the point)."
+    ),
+    "contribution_share": (
+        "The channel's share (0-1) of the summed contribution of all channels (media only, not of total revenue)."
+    ),
+    "spend": "Total spend of the channel over the panel weeks.",
+    "spend_share": "The channel's share (0-1) of total media spend over the panel weeks.",
+    "spend_cv": "Coefficient of variation (standard deviation / mean) of the channel's weekly spend over the panel.",
+    "saturation_pct": (
+        "Saturation in percent (0-100) at the steady state of the channel's average spend per time step: the response / "
+        "coefficient."
+    ),
+    "identified": (
+        "True when every identifiability check passes (interval width, spend variation, collinearity, zero-spend anchor, "
+        "lift-test agreement)."
+    ),
+    "identification_reason": "Why the ROI is not identified (reasons joined by '; '), or 'identified by the data'.",
+    "identification_fix": (
+        "What would identify it (e.g. a lift test, pausing or pulsing spend), joined by '; '; empty when identified."
+    ),
+    "spend_collinearity_r2": (
+        "R² of the channel's weekly spend on the other channels' spend and the trend, seasonal and holiday regressors; above "
+        "0.75 it is not identified."
+    ),
+    "lift_tests": "Number of lift tests of the channel used in the fit (those within the modelled days).",
+    "lift_test_spend": "Total spend withheld by those lift tests.",
+    "lift_test_revenue": (
+        "Total incremental revenue those lift tests measured, scaled by the consented share of event rows into the model's "
+        "revenue units."
+    ),
+    "lift_test_roi": "Naive measured ROI of the lift tests, lift_test_revenue / lift_test_spend; null without a test.",
+    "impressions": "Total impressions of the channel over the panel weeks.",
+    "fit_run_id": "Dagster run id of the fit.",
+    "panel_first_week": "Start (Monday) of the first complete week of the panel, as text.",
+    "panel_last_week": "Start (Monday) of the last complete week of the panel, as text.",
+    "source_media_sha256s": "sha256 of every raw_media_spend landing file (all channels) the fit read.",
+}
 
 
 class MMMConfig(dg.Config):
@@ -191,7 +274,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             "CREATE OR REPLACE TABLE main.mmm_diagnostics AS SELECT lineage_id('mmm_diagnostics', fit_run_id) "
             "AS lineage_id, * FROM diagnostics"
         )
-        metadata = table_metadata(conn, "main.mmm_model")
+        metadata = table_metadata(conn, "main.mmm_model", descriptions=COLUMN_DESCRIPTIONS)
     shown = result.channels[
         [
             "channel",
