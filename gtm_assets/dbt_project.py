@@ -2,7 +2,8 @@
 
 dagster-dbt builds the dbt assets from target/manifest.json, so the manifest must exist before the
 definitions load. It is prepared the way dagster-dbt documents: `dagster dev` prepares it itself
-(``prepare_if_dev``); the `gtm` commands and the tests call ``prepare()`` before loading the
+(``prepare_if_dev``, with the dbt beside this interpreter, so the UI loads without an activated
+virtualenv); the `gtm` commands and the tests call ``prepare()`` before loading the
 definitions; a deployment prepares it once at build time with
 ``dagster-dbt project prepare-and-package --file gtm_assets/dbt_project.py``. Loading the definitions
 never runs dbt and never opens DuckDB."""
@@ -16,6 +17,7 @@ import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from gtm_assets import settings
 
@@ -50,3 +52,10 @@ def prepare() -> None:
         check=True,
         env={**os.environ, "GTM_DUCKDB_PATH": str(settings.duckdb_path())},
     )
+
+
+def prepare_if_dev() -> None:
+    """Under `dagster dev`, ``prepare()`` (dagster-dbt's ``DbtProject.prepare_if_dev`` looks for `dbt` on
+    PATH, which `.venv/bin/dagster dev` without an activated virtualenv does not have)."""
+    if using_dagster_dev():
+        prepare()

@@ -200,3 +200,19 @@ def test_the_asset_graph_and_an_asset_page_render_in_headless_chromium(dagster, 
         finally:
             browser.close()
     assert (ARTIFACTS / "asset_group_governance.png").stat().st_size > 10_000
+
+
+def test_the_readmes_dagster_dev_loads_every_asset_without_an_activated_virtualenv(graph_run, data_dir, tmp_path):
+    """`.venv/bin/dagster dev` as the README types it, from a clone whose folder is not named after the
+    code location, with a stale dbt manifest: the UI lists every asset, and the log has neither a dbt
+    that is not on PATH nor the code-location-name warning."""
+    from gtm_assets.dbt_project import dbt_project
+    from gtm_assets.definitions import defs
+
+    os.utime(dbt_project.manifest_path, (0, 0))  # stale: `dagster dev` rebuilds it (target/ is a build output)
+    with running_webserver(tmp_path, os.environ["GTM_DUCKDB_PATH"], data_dir, dev=True) as (client, _):
+        nodes = client.graphql("{ assetNodes { assetKey { path } } }")["assetNodes"]
+    log = (tmp_path / "webserver.log").read_text(errors="replace")
+    expected = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"/".join(n["assetKey"]["path"]) for n in nodes} == expected
+    assert "not found on PATH" not in log and "does not match the name" not in log, log[-3000:]

@@ -68,8 +68,10 @@ RUN_STATUS = "query Status($runId: ID!) { runOrError(runId: $runId) { ... on Run
 
 
 @contextmanager
-def running_webserver(tmp_path: Path, database: str, data_dir: Path):
-    """Start dagster-webserver for the project on a free port; yield a Dagster client; stop it."""
+def running_webserver(tmp_path: Path, database: str, data_dir: Path, *, dev: bool = False):
+    """Start dagster-webserver for the project on a free port; yield a Dagster client; stop it.
+    ``dev``: the README's `.venv/bin/dagster dev` instead, with the virtualenv not activated (its bin
+    folder off PATH), as a new user types it."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text(INSTANCE_YAML)
@@ -77,12 +79,15 @@ def running_webserver(tmp_path: Path, database: str, data_dir: Path):
     shutil.copy(database, warehouse)
     port = _free_port()
     env = {**os.environ, "DAGSTER_HOME": str(home), "GTM_DUCKDB_PATH": str(warehouse), "GTM_DATA_DIR": str(data_dir)}
+    venv_bin = Path(sys.executable).parent
+    if dev:
+        env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if Path(p) != venv_bin)
+        env.pop("VIRTUAL_ENV", None)
+        command = [str(venv_bin / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port)]
+    else:
+        command = [str(venv_bin / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO / "workspace.yaml")]
     log = open(tmp_path / "webserver.log", "wb")
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port), "-w",
-         str(REPO / "workspace.yaml")],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

@@ -15,13 +15,13 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from gtm_assets import settings
 from gtm_assets.dbt_column_lineage import column_lineage_metadata
-from gtm_assets.dbt_project import dbt_project
+from gtm_assets.dbt_project import dbt_project, prepare_if_dev
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse, connect_when_free, warehouse_lock
 
-# `dagster dev` builds a missing or stale manifest itself; everything else calls dbt_project.prepare().
-dbt_project.prepare_if_dev()
+# `dagster dev` builds a missing or stale manifest itself; everything else calls dbt_project.prepare() first.
+prepare_if_dev()
 
 
 class GtmDbtTranslator(DagsterDbtTranslator):
