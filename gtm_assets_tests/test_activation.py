@@ -485,3 +485,21 @@ def test_rewriting_one_channel_after_persona_discovery_rewrites_the_stale_ones_t
             "brief_lineage_id NOT IN (SELECT lineage_id FROM main.creative_briefs)"
         ).fetchone()[0]
     assert orphans == 0
+
+
+def test_gtm_show_says_once_what_every_row_shares(graph_run, capsys):
+    """`gtm show allocations`: the plan's run id and method, the same on every row, are said once under
+    the table instead of filling a column; `--json` keeps them on every record."""
+    import argparse
+
+    from gtm_assets.cli.show import show_command
+
+    args = argparse.Namespace(what="allocations", json=False, limit=50, db=os.environ["GTM_DUCKDB_PATH"])
+    assert show_command(args) == 0
+    table = capsys.readouterr().out
+    args.json = True
+    assert show_command(args) == 0
+    records = json.loads(capsys.readouterr().out)
+    (run_id,) = {r["run_id"] for r in records}
+    (method,) = {r["method"] for r in records}
+    assert len(records) > 1 and table.count(run_id) == 1 and f"every row: method {method}, run_id {run_id}" in table

@@ -66,11 +66,18 @@ def show_command(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column, overflow="fold")
+    def text(value) -> str:
+        return "" if value is None else f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+    # a column with one value in every row (the plan's run id, its method) is said once, under the table
+    same = [i for i in range(len(columns)) if len(rows) > 1 and len({row[i] for row in rows}) == 1]
+    caption = ", ".join(f"{columns[i]} {text(rows[0][i])}" for i in same)
+    table = Table(title=title, caption=f"every row: {caption}" if same else None)
+    shown = [i for i in range(len(columns)) if i not in same]
+    for i in shown:
+        table.add_column(columns[i], overflow="fold")
     for row in rows:
-        table.add_row(*["" if v is None else f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row])
+        table.add_row(*[text(row[i]) for i in shown])
     Console().print(table)
     return 0
 

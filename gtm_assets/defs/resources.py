@@ -26,6 +26,7 @@ def resources() -> dg.Definitions:
                 project_dir=str(settings.DBT_PROJECT_DIR),
                 profiles_dir=str(settings.DBT_PROJECT_DIR),
                 dbt_executable=dbt_executable(),
+                global_config_flags=["--no-use-colors"],  # plain text in run logs and redirected output
             ),
             "dsp": DspClient(
                 mode=settings.env("GTM_DSP_MODE", "dry_run"),
