@@ -156,7 +156,7 @@ def what_if(
     table = pd.DataFrame(
         {
             "channel": channels,
-            "current_spend": spend.to_numpy(),
+            "base_spend": spend.to_numpy(),
             "scenario_spend": new.to_numpy(),
             "revenue_change": after - before,
             "revenue_change_lo": lo,
