@@ -42,15 +42,23 @@ def manifest_is_stale() -> bool:
     return any(path.is_file() and path.stat().st_mtime > built for path in sources)
 
 
+def staging_path(database: str | Path) -> Path:
+    """Where a build stages its copy: a hidden sibling folder, same file name, same file system. The
+    name must match because DuckDB names a file's catalog after it and dbt's views store that name."""
+    database = Path(database).resolve()
+    return database.parent / ".dbt-staging" / database.name
+
+
 def prepare() -> None:
-    """Build the manifest with `dbt parse` (which never opens the DuckDB file) when it is stale."""
+    """Build the manifest with `dbt parse` (which never opens the DuckDB file) when it is stale. The
+    profile names the staged copy the builds write, as theirs does, so their parse is partial."""
     if not manifest_is_stale():
         return
     project = str(settings.DBT_PROJECT_DIR)
     subprocess.run(
         [dbt_executable(), "parse", "--quiet", "--project-dir", project, "--profiles-dir", project],
         check=True,
-        env={**os.environ, "GTM_DUCKDB_PATH": str(settings.duckdb_path())},
+        env={**os.environ, "GTM_DUCKDB_PATH": str(staging_path(settings.duckdb_path()))},
     )
 
 

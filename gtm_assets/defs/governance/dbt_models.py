@@ -15,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from gtm_assets import settings
 from gtm_assets.dbt_column_lineage import column_lineage_metadata
-from gtm_assets.dbt_project import dbt_project, prepare_if_dev
+from gtm_assets.dbt_project import dbt_project, prepare_if_dev, staging_path
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.observability import table_metadata
 from gtm_assets.warehouse import DuckDBWarehouse, connect_when_free, warehouse_lock
@@ -70,13 +70,6 @@ def _prune_invocation_targets(keep: int) -> None:
     )
     for stale in runs[:-keep]:
         shutil.rmtree(stale, ignore_errors=True)
-
-
-def staging_path(database: str | Path) -> Path:
-    """Where a build stages its copy: a hidden sibling folder, same file name, same file system. The
-    name must match because DuckDB names a file's catalog after it and dbt's views store that name."""
-    database = Path(database).resolve()
-    return database.parent / ".dbt-staging" / database.name
 
 
 def _checkpointed(path: Path) -> None:
