@@ -240,10 +240,23 @@ def test_the_ui_describes_every_column_of_the_python_built_tables(graph_run, con
     """The column schema of the tables the Python assets build carries a description for every column, and the
     documented names are exactly the table's columns (a column added or renamed without one fails here)."""
     from gtm_assets.defs.activation.allocations import COLUMN_DESCRIPTIONS as ALLOCATIONS
+    from gtm_assets.defs.activation.audiences import COLUMN_DESCRIPTIONS as AUDIENCES
+    from gtm_assets.defs.activation.creative_library import COLUMN_DESCRIPTIONS as CREATIVE_LIBRARY
+    from gtm_assets.defs.activation.dsp_payload import COLUMN_DESCRIPTIONS as DSP_PAYLOAD
     from gtm_assets.defs.forecast.forecast import COLUMN_DESCRIPTIONS as FORECAST
+    from gtm_assets.defs.measurement.attribution import COLUMN_DESCRIPTIONS as ATTRIBUTION
     from gtm_assets.defs.measurement.mmm_model import COLUMN_DESCRIPTIONS as MMM_MODEL
 
-    for asset, documented in {"allocations": ALLOCATIONS, "mmm_model": MMM_MODEL, "forecast": FORECAST}.items():
+    described = {
+        "allocations": ALLOCATIONS,
+        "mmm_model": MMM_MODEL,
+        "forecast": FORECAST,
+        "creative_library": CREATIVE_LIBRARY,
+        "audiences": AUDIENCES,
+        "dsp_payload": DSP_PAYLOAD,
+        "attribution": ATTRIBUTION,
+    }
+    for asset, documented in described.items():
         columns = {name for name, *_ in conn.execute(f"DESCRIBE main.{asset}").fetchall()}
         schema = _materialization(graph_run, asset).metadata["dagster/column_schema"].value
         shown = {column.name: column.description for column in schema.columns}

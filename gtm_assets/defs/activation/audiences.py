@@ -58,6 +58,31 @@ FROM defined d LEFT JOIN counts c USING (audience_id)
 ORDER BY kind, audience_key
 """
 
+# The column schema shown in the Dagster UI. Members and exclusions count the rows of audience_members.
+COLUMN_DESCRIPTIONS = {
+    "audience_id": (
+        "Keyed lineage id of the audience: lineage_id('audience', 'user_cluster|' cluster_id, 'b2b_role|' role or 'broadcast')."
+    ),
+    "audience_key": "Readable name of the audience: user_cluster:<cluster_id>, b2b_role:<role> or broadcast.",
+    "kind": "user_cluster (a discovered web-user cluster), b2b_role (B2B prospects by role) or broadcast (no user list).",
+    "cluster_id": "The persona_clusters cluster (population user) of a user_cluster audience; null otherwise.",
+    "persona_cluster_lineage_id": (
+        "Lineage id of the cluster's persona_clusters row (keyed from cluster_id); null unless user_cluster."
+    ),
+    "role": "Prospects' role from raw_prospects, trimmed and lower-cased, of a b2b_role audience; null otherwise.",
+    "rule": "Plain-English rule of who is in the audience, consent included.",
+    "key_type": (
+        "Member keys, HMACs with the PII key: hmac_sha256_user_key (of the user pseudo id), hmac_sha256_email (of the "
+        "e-mail) or none."
+    ),
+    "members": (
+        "Consented members: users whose latest session consented to ads, or prospects with e-mail consent; 0 for broadcast."
+    ),
+    "excluded_without_consent": (
+        "Candidates left out for lack of consent (latest session without ads consent, or no e-mail consent)."
+    ),
+}
+
 
 @dg.asset(
     deps=["persona_clusters", "features", "raw_prospects"],
@@ -75,7 +100,7 @@ def audiences(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     with warehouse.transaction() as conn:
         conn.execute(AUDIENCE_MEMBERS_SQL)
         conn.execute(AUDIENCES_SQL)
-        metadata = table_metadata(conn, "main.audiences")
+        metadata = table_metadata(conn, "main.audiences", descriptions=COLUMN_DESCRIPTIONS)
         sizes = conn.execute("SELECT audience_key, members, excluded_without_consent FROM main.audiences").fetchall()
     return dg.MaterializeResult(
         metadata={

@@ -38,6 +38,73 @@ APPROVALS_DDL = (
     "approved_by VARCHAR NOT NULL, approved_at TIMESTAMP NOT NULL, note VARCHAR)"
 )
 
+# The column schema shown in the Dagster UI. One row per copy variant of an ad set (campaign x audience); status,
+# approvals and audio are as of the build (`gtm approve` later counts in SHIPPABLE_CREATIVES_SQL, not here).
+COLUMN_DESCRIPTIONS = {
+    "lineage_id": "Keyed lineage id of the row, equal to creative_id: lineage_id('creative', ad_set_key | content_sha256).",
+    "creative_id": (
+        "Keyed id of the creative: lineage_id('creative', ad_set_key | content_sha256), so changed copy gets a new id."
+    ),
+    "ad_set_id": "Keyed id of the creative's ad set: lineage_id('ad_set', ad_set_key); main.ad_sets has one row per ad set.",
+    "campaign": "Campaign: a funded campaign of allocations, or the brand guide's B2B cold e-mail campaign.",
+    "channel": "Media channel of the campaign (Email for the B2B cold e-mails).",
+    "objective": (
+        "Objective of the ad set's brief: conversion (web-user clusters), awareness (broadcast) or lead_generation (B2B)."
+    ),
+    "allocation_lineage_id": (
+        "Lineage id of the allocations row that funds the campaign; null for the B2B cold e-mails (owned channel, no budget)."
+    ),
+    "audience_id": "Keyed id of the audience the ad set targets (main.audiences.audience_id).",
+    "audience_kind": "Kind of the audience: user_cluster, b2b_role or broadcast.",
+    "audience_key": "Readable name of the audience: user_cluster:<cluster_id>, b2b_role:<role> or broadcast.",
+    "ad_set_key": "Readable name of the ad set: campaign | audience_key.",
+    "ad_set_daily_budget": (
+        "The ad set's daily budget: the campaign's recommended_campaign_spend split over its ad sets by audience size, "
+        "to the cent."
+    ),
+    "ad_set_budget_share": (
+        "Share (0-1) of the campaign's budget given to the ad set, by its audience's consented members; 1 for B2B."
+    ),
+    "format": (
+        "Creative format: the brand guide's format for the channel (search_rsa, social, display, email, spoken, print) or "
+        "cold_email."
+    ),
+    "variant": "A/B variant number within the ad set, from 1.",
+    "copy_json": "The variant's copy as JSON with sorted keys: the format's fields (headlines, body, scripts, ...).",
+    "copy_text": "Every text of the copy, in the format's field order, joined with ' | '.",
+    "content_sha256": "Unkeyed SHA-256 of copy_json; an approval holds only for this exact content.",
+    "generator": "Who wrote the copy: llm, or offline (the built-in copywriter, used without an LLM or to fill in for it).",
+    "generator_fallback_reason": (
+        "Why offline copy filled in (the LLM's error, or its variants were not green); null if the LLM wrote it or no LLM is set."
+    ),
+    "compliance_score": "1 minus 0.35 per red and 0.1 per amber compliance finding, floored at 0, rounded to 2 decimals.",
+    "traffic_light": (
+        "Compliance verdict: red if any finding is red (blocked), amber if any is amber (needs approval), else green."
+    ),
+    "compliance_reasons": (
+        "Each compliance finding as 'severity: layer/rule: detail' (format, brand, claims, targeting, toxicity, pii, audience)."
+    ),
+    "brief_lineage_id": "Lineage id of the creative_briefs row the copy was written from; null for broadcast and B2B ad sets.",
+    "brand_guide_sha256": "SHA-256 of the brand guide file the copy was written and checked against.",
+    "status": (
+        "At build time: blocked (red), needs_approval (amber), approved (amber with an approval of this content) or "
+        "ready (green)."
+    ),
+    "approved_by": (
+        "Who last approved this exact content (creative_id and content_sha256) with `gtm approve` before the build; else null."
+    ),
+    "approved_at": "When this exact content was last approved before the build; null if it was not.",
+    "audio_15s_path": "Path of the WAV file of the 15 s spoken script; null unless a shippable spoken creative got audio.",
+    "audio_15s_seconds": "Length in seconds of the 15 s WAV file; null without one.",
+    "audio_30s_path": "Path of the WAV file of the 30 s spoken script; null unless a shippable spoken creative got audio.",
+    "audio_30s_seconds": "Length in seconds of the 30 s WAV file; null without one.",
+    "audio_backend": (
+        "Text-to-speech backend of the audio: openai_speech, espeak-ng or none; null unless tried (shippable spoken "
+        "creatives only)."
+    ),
+    "audio_note": "Why audio is missing or came from a fallback backend; null otherwise.",
+}
+
 
 class CreativeLibraryConfig(dg.Config):
     variants_per_ad_set: int = Field(default=2, ge=2, le=5, description="A/B variants per ad set (at least two)")
@@ -278,7 +345,7 @@ def creative_library(
             f"count(*) FILTER (WHERE status IN {SHIPPABLE}) AS shippable_ads, count(*) AS ads "
             "FROM main.creative_library GROUP BY ad_set_id ORDER BY channel, campaign, ad_set_key"
         )
-        metadata = table_metadata(conn, "main.creative_library")
+        metadata = table_metadata(conn, "main.creative_library", descriptions=COLUMN_DESCRIPTIONS)
         by_light = conn.execute(
             "SELECT channel, format, traffic_light, status, count(*) FROM main.creative_library GROUP BY ALL ORDER BY ALL"
         ).fetchdf()

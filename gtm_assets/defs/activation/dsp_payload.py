@@ -66,6 +66,26 @@ OUTBOX_DDL = (
     "attempted_at VARCHAR, http_status INTEGER, error VARCHAR, response_body VARCHAR, final_status VARCHAR, dagster_run_id VARCHAR)",
 )
 
+# The column schema shown in the Dagster UI. One row per line of a payload (history kept); the whole document is in
+# payload_outbox.
+COLUMN_DESCRIPTIONS = {
+    "payload_id": (
+        "Unkeyed SHA-256 of the payload's content (advertiser, currency, campaigns, audiences), cut to 32 hex characters."
+    ),
+    "line_number": "Position of the line in the payload, from 1: each campaign, its ad sets and their ads, then the audiences.",
+    "line_type": "Kind of object on the line: campaign, ad_set, ad or audience.",
+    "lineage_id": "Keyed lineage id of the line: lineage_id('payload_line', payload_id | line_number).",
+    "object_id": (
+        "The object's id in the payload: campaign_id (keyed from channel | campaign), ad_set_id, creative_id or audience_id."
+    ),
+    "object_asset": "Asset the object comes from: allocations (campaign), ad_sets, creative_library (ad) or audiences.",
+    "object_lineage_id": (
+        "Lineage id of the object's row in object_asset (for a campaign, its allocations row; null for an owned channel)."
+    ),
+    "line_json": "The line's JSON with sorted keys, without nested ad sets or ads and without audiences' member keys.",
+    "dagster_run_id": "Dagster run id of the dsp_payload materialization that wrote the payload.",
+}
+
 
 class PayloadConfig(dg.Config):
     flight_days: int = Field(default=7, ge=1, le=90, description="days each campaign's flight runs from tomorrow")
@@ -268,7 +288,9 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
                 for n, (kind, oid, asset, lid, body) in enumerate(lines, start=1)
             ],
         )
-        metadata = table_metadata(conn, "main.dsp_payload", where=f"payload_id = {sql_string(payload_id)}")
+        metadata = table_metadata(
+            conn, "main.dsp_payload", where=f"payload_id = {sql_string(payload_id)}", descriptions=COLUMN_DESCRIPTIONS
+        )
     counts = {kind: sum(1 for line in lines if line[0] == kind) for kind in ("campaign", "ad_set", "ad", "audience")}
     context.log.info(f"Payload {payload_id}: {counts} ({len(text.encode()):,} bytes) -> {path}")
     return dg.MaterializeResult(

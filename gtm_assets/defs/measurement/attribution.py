@@ -84,6 +84,34 @@ SELECT count(DISTINCT journey_id) FILTER (WHERE converted),
 FROM main.touchpoints
 """
 
+# The column schema shown in the Dagster UI. One row per model, channel and campaign; revenue is that of the
+# converted journeys in main.touchpoints (users without ads consent included, in aggregate).
+COLUMN_DESCRIPTIONS = {
+    "lineage_id": "Keyed lineage id of the row: lineage_id('attribution', attributed_run_id | model | channel | campaign).",
+    "model": "Attribution model: last_touch, first_touch, linear, time_decay, position_based, markov or shapley.",
+    "channel": (
+        "Channel of the touches (touchpoints: raw_media_spend's channel for the UTM campaign, else by UTM medium; or Direct)."
+    ),
+    "campaign": (
+        "UTM campaign of the touches, (not set) if none; markov and shapley split a channel's credit by the linear model's."
+    ),
+    "credited_conversions": (
+        "Conversions credited to the channel and campaign; a model's rows sum exactly to the conversions, to 1/10,000."
+    ),
+    "credited_revenue": (
+        "Revenue credited to the channel and campaign; a model's rows sum exactly to the converted journeys' revenue."
+    ),
+    "half_life_days": (
+        "Time decay's half-life (config): a touch this many days before the conversion counts half; same on every row."
+    ),
+    "markov_order": "Order of the Markov chain (config): a state is the last k channels of the path; same on every row.",
+    "lookback_days": (
+        "Lookback of touchpoints (dbt var attribution_lookback_days): only touches this many days before a conversion count."
+    ),
+    "attributed_run_id": "Dagster run id of the attribution materialization.",
+    "attributed_at": "When the table was written (now() during the run, without time zone).",
+}
+
 
 class AttributionConfig(dg.Config):
     half_life_days: float = Field(
@@ -239,7 +267,7 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
         sums = conn.execute(
             "SELECT model, sum(credited_conversions), sum(credited_revenue) FROM main.attribution GROUP BY 1"
         ).fetchall()
-        metadata = table_metadata(conn, "main.attribution")
+        metadata = table_metadata(conn, "main.attribution", descriptions=COLUMN_DESCRIPTIONS)
     exact = all(float(c) == summary["total_conversions"] and float(r) == round(summary["total_revenue"], 2) for _, c, r in sums)
     closest = min(errors, key=errors.get) if errors else None
     return dg.MaterializeResult(
