@@ -192,8 +192,7 @@ def test_second_run_is_idempotent(graph_run, instance, conn):
 
 def test_raw_events_reports_the_files_rows_and_the_tables_rows_by_name(graph_run, truth):
     """A partitioned asset's "Row count" is its partition's; the table's total sits beside it, named."""
-    events = [e.materialization for r in graph_run.results for e in r.get_asset_materialization_events()
-              if e.asset_key.to_user_string() == "raw_events"]  # fmt: skip
+    events = _materializations(graph_run, "raw_events")
     assert len(events) >= 2
     last = events[-1].metadata
     per_file = sum(e.metadata["rows_in_this_file_partition"].value for e in events)
@@ -201,10 +200,13 @@ def test_raw_events_reports_the_files_rows_and_the_tables_rows_by_name(graph_run
     assert last["dagster/row_count"].value == last["rows_in_this_file_partition"].value < per_file
 
 
+def _materializations(graph_run, asset: str) -> list:
+    return [e.materialization for r in graph_run.results for e in r.get_asset_materialization_events()
+            if e.asset_key.to_user_string() == asset]  # fmt: skip
+
+
 def _materialization(graph_run, asset: str):
-    events = [e.materialization for r in graph_run.results for e in r.get_asset_materialization_events()
-              if e.asset_key.to_user_string() == asset]  # fmt: skip
-    return events[-1]
+    return _materializations(graph_run, asset)[-1]
 
 
 def test_the_ui_shows_each_dbt_columns_description_and_where_it_comes_from(graph_run):

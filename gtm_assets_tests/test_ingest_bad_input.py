@@ -1,6 +1,7 @@
 """Bad landing input never stops the world: every outcome is recorded per file, damaged lines are
 quarantined with their true row numbers, and everything else loads."""
 
+import functools
 import gzip
 import os
 import shutil
@@ -325,25 +326,18 @@ def test_a_negative_measured_lift_loads_but_a_negative_spend_is_refused(tmp_path
     folder.mkdir()
     header = ",".join(LIFT_TEST_COLUMNS)
     (folder / "lifts.csv").write_text(f"{header}\nSearch,2025-03-03,2025-03-30,12000.00,-850.25,400.00\n")
+    sync = functools.partial(
+        sync_csv_folder,
+        table="raw_lift_tests",
+        folder=folder,
+        source_prefix="landing/experiments",
+        columns=LIFT_TEST_COLUMNS,
+        typed_columns=LIFT_TEST_TYPES,
+        signed_columns=("incremental_revenue",),
+    )
     with duckdb.connect() as conn:
-        sync_csv_folder(
-            conn,
-            table="raw_lift_tests",
-            folder=folder,
-            source_prefix="landing/experiments",
-            columns=LIFT_TEST_COLUMNS,
-            typed_columns=LIFT_TEST_TYPES,
-            signed_columns=("incremental_revenue",),
-        )
+        sync(conn)
         assert conn.execute("SELECT incremental_revenue::DECIMAL(18, 2)::DOUBLE FROM raw.raw_lift_tests").fetchone()[0] == -850.25
         (folder / "lifts.csv").write_text(f"{header}\nSearch,2025-03-03,2025-03-30,-12000.00,-850.25,400.00\n")
         with pytest.raises(LandingFileError, match=r"lifts.csv: row 1, column 'spend': '-12000.00' is not a valid non-negative"):
-            sync_csv_folder(
-                conn,
-                table="raw_lift_tests",
-                folder=folder,
-                source_prefix="landing/experiments",
-                columns=LIFT_TEST_COLUMNS,
-                typed_columns=LIFT_TEST_TYPES,
-                signed_columns=("incremental_revenue",),
-            )
+            sync(conn)
