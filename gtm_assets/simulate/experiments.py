@@ -21,6 +21,11 @@ Designs:
   before the test, where nothing was switched off (it includes the bias from trend, seasonality and
   other channels' moves).
 A test's ``spend`` is the planned spend it withheld (h x the channel's plan over the window).
+
+Experiments a planner asks for after the history (``Experiment.validate``) may run at the same time
+on different channels, each in regions of its own: a test is then measured against the regions in
+no concurrent holdout, and the national noise is split over holdout, control and the other tests'
+regions.
 """
 
 from __future__ import annotations
@@ -64,6 +69,15 @@ class Experiment:
         if self.design == "geo_holdout":
             return PRE_PERIOD_DAYS
         return 7 * (math.ceil(self.days / 7) + PLACEBO_WINDOWS) + 7 * REFERENCE_WEEKS
+
+    def validate(self, n_days: int, history_days: int) -> None:
+        """An experiment asked for after the history: within the simulated days, after the history."""
+        if self.design not in ("geo_holdout", "switch_off"):
+            raise ValueError(f"{self.channel}: unknown design {self.design!r}")
+        if not (history_days <= self.first_day < self.end_day <= n_days):
+            raise ValueError(f"{self.channel}: the window {self.first_day}..{self.end_day} must lie in days {history_days}..{n_days}")
+        if not 0 < self.holdout_share <= 1 or (self.design == "geo_holdout" and self.holdout_share >= 1):
+            raise ValueError(f"{self.channel}: holdout share {self.holdout_share} out of range")
 
     def share_off(self, n_days: int) -> np.ndarray:
         """Per day, the share of the market where the channel is off."""
@@ -134,24 +148,34 @@ def schedule(
     return tests
 
 
-def _geo_holdout(rng, test: Experiment, revenue, noise, noise_sd, contribution, held_out) -> tuple[float, float]:
-    """Measured lift and its standard error of a geo holdout (module docstring)."""
-    h = test.holdout_share
-    window = slice(test.first_day, test.end_day)
+def _geo_holdout(rng, test: Experiment, revenue, noise, noise_sd, running, held, control_share) -> tuple[float, float]:
+    """Measured lift and its standard error of a geo holdout (module docstring). ``running`` and
+    ``held`` are the expected revenue per unit of market with the channel running and held out;
+    ``control_share`` the share of the market in no concurrent test's holdout."""
+    h, c = test.holdout_share, control_share
     pre = slice(test.first_day - PRE_PERIOD_DAYS, test.first_day)
-    span = slice(pre.start, window.stop)
-    # Holdout regions: their share of everything but the tested channel, its held-out response, and
-    # their part of the national noise (Gaussian, so independent of the control regions' part).
-    rest = revenue[span] - noise[span] - contribution[span]
-    noise_holdout = h * noise[span] + math.sqrt(h * (1 - h)) * noise_sd * rng.standard_normal(span.stop - span.start)
-    holdout = h * (rest + held_out[span]) + noise_holdout
-    control = revenue[span] - holdout
+    span = slice(pre.start, test.end_day)
+    n_days = span.stop - span.start
+    # The national noise split into independent regional parts of variance share x noise_sd^2
+    # (holdout, control, and the regions of concurrent tests), which add up to it.
+    shares = np.array([h, c, max(1.0 - h - c, 0.0)])
+    parts = np.sqrt(shares)[:, None] * noise_sd * rng.standard_normal((3, n_days))
+    total = parts.sum(axis=0)
+    holdout = h * held[span] + h * noise[span] + parts[0] - h * total
+    control = c * running[span] + c * noise[span] + parts[1] - c * total
     n_pre = PRE_PERIOD_DAYS
     ratio = holdout[:n_pre].sum() / control[:n_pre].sum()
     lift = float(np.sum(ratio * control[n_pre:] - holdout[n_pre:]))
     spread = np.std(holdout[:n_pre] - ratio * control[:n_pre], ddof=1)
     standard_error = float(spread * math.sqrt(test.days * (1 + test.days / n_pre)))
     return lift, standard_error
+
+
+def _control_share(test: Experiment, tests: list[Experiment]) -> float:
+    """Share of the market outside every geo holdout that overlaps the test's pre-period and window."""
+    start, end = test.first_day - PRE_PERIOD_DAYS, test.end_day
+    overlapping = [t for t in tests if t.design == "geo_holdout" and t.first_day - PRE_PERIOD_DAYS < end and start < t.end_day]
+    return 1.0 - sum(t.holdout_share for t in overlapping)
 
 
 def _same_weekday_gap(revenue: np.ndarray, first: int, days: int) -> float:
@@ -179,28 +203,27 @@ def measure(
     revenue: np.ndarray,
     noise: np.ndarray,
     noise_sd: float,
-    contributions: dict[str, np.ndarray],
-    business_as_usual: dict[str, np.ndarray],
-    held_out: dict[str, np.ndarray],
+    running: np.ndarray,
+    held: list[np.ndarray],
     planned: dict[str, np.ndarray],
 ) -> tuple[pd.DataFrame, list[dict]]:
     """The landed lift tests (channel, start_date, end_date, spend, incremental_revenue,
     standard_error) and, per test, its design and true value for the ground truth.
 
-    ``contributions`` are the national ones; ``business_as_usual`` and ``held_out`` the tested
-    channel's response where it runs and where it is off (per unit of market); ``planned`` the
-    business-as-usual plan.
+    ``running`` is the expected revenue per unit of market on business-as-usual spend, ``held[j]``
+    the same where test j held its channel out; ``planned`` the business-as-usual plan.
     """
     rows, truth = [], []
-    for test in tests:
+    for test, held_out in zip(tests, held):
         window = slice(test.first_day, test.end_day)
         channel = test.channel
         if test.design == "geo_holdout":
-            lift, standard_error = _geo_holdout(rng, test, revenue, noise, noise_sd, contributions[channel], held_out[channel])
+            control = _control_share(test, tests)
+            lift, standard_error = _geo_holdout(rng, test, revenue, noise, noise_sd, running, held_out, control)
         else:
             lift, standard_error = _switch_off(test, revenue)
         spend = test.holdout_share * float(planned[channel][window].sum())
-        true_lift = test.holdout_share * float(np.sum(business_as_usual[channel][window] - held_out[channel][window]))
+        true_lift = test.holdout_share * float(np.sum(running[window] - held_out[window]))
         rows.append(
             {
                 "channel": channel,

@@ -8,8 +8,9 @@ Sessions: the number of sessions on day t is proportional to R_t (scaled so the 
 come close to the requested count). A session has 1..6 events (session_start, page_views, maybe an
 add_to_cart, some end with a purchase); every day has at least one purchase and R_t is split over
 that day's purchases to the cent. A session's UTM touch is drawn with probabilities proportional to
-(b_t, m_{TV,t}, ..., m_{Email,t}); offline channels and the baseline carry no UTMs ((direct)/(none)
-or google/organic). Consent is drawn per session.
+(b_t, m_{TV,t}, ..., m_{Email,t}); offline channels and the baseline carry no UTMs: the baseline's
+visits (demand) arrive as google/organic or (direct)/(none), offline media's as (direct)/(none)
+only, so organic sessions rise with demand and not with TV. Consent is drawn per session.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ LAST_NAMES = (
     "Baker",
 )
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")
+BASELINE_DIRECT_SHARE = 0.55  # the rest of the baseline's visits are organic search
 
 
 def split_cents(totals: np.ndarray, weights: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -185,7 +187,7 @@ def _assign_touches(rng, day, daily, shares, first_index) -> np.ndarray:
     cumulative = np.cumsum(drivers / drivers.sum(axis=1, keepdims=True), axis=1)
     draw = rng.random(len(day))
     category = np.minimum((draw[:, None] > cumulative[day]).sum(axis=1), len(CHANNELS))
-    direct_share = np.where(category == 0, 0.55, 0.70)
+    direct_share = np.where(category == 0, BASELINE_DIRECT_SHARE, 1.0)
     combo = np.where(rng.random(len(day)) < direct_share, 0, 1).astype(np.int16)
     for index, channel in enumerate(CHANNELS, start=1):
         if channel.name not in first_index:

@@ -110,6 +110,11 @@ def simulate(
         "world": world.world.summary(),
         "channels": world.channels,
         "experiments": world.experiments,
+        "scoring": {
+            "base_level": round(world.scoring_base(), 2),
+            "how": "a plan of constant daily spend is scored on the world's steady state at the mean base "
+            "of the last 28 days (simulate.market.Market.steady_revenue; true_market reads it back)",
+        },
         "media_plan": {
             "future_days": PLAN_FUTURE_DAYS,
             "how": "fixed at plan time (flights, levels, waves, quarterly steps, promo weeks, "

@@ -6,15 +6,25 @@ median adstock on spend days (log-uniform), a Hill shape (log-uniform; concave b
 above), a daily decay and, for some channels, a delayed peak; per world the noise level, the
 baseline's trend and seasonality, how strongly the always-on channels' spend moves together,
 whether CTV flights with TV, which always-on channels barely vary, and which channels are tested.
+
+The out-of-family presets draw what the media-mix model does not assume (``simulate.curves``): a
+Weibull-shaped carry-over that peaks one to three weeks after the spend, exponential and log1p
+saturation, revenue multiplicative in the seasonal base, AR(1) noise, a TV -> Search interaction,
+persistent demand shocks, and budgets that follow demand (Search set from last week's revenue,
+Display as a share of yesterday's revenue). Those draws come from a random stream of their own, so
+the default and hard worlds of a seed are the same with or without them.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import pandas as pd
+from scipy.signal import lfilter
+
+from gtm_assets.simulate.curves import TrueCurve, weibull_scale_for_peak
 
 
 @dataclass(frozen=True)
@@ -161,6 +171,16 @@ class Preset:
     switch_off_probability: float = 0.25  # a test is a national switch-off, else a geo holdout
     holdout_share: tuple[float, float] = (0.25, 0.5)
     test_days: tuple[int, int] = (21, 56)
+    # Outside the model's family (all off in default and hard):
+    weibull_probability: float = 0.0  # per channel: carry-over with a Weibull-shaped lag
+    weibull_peak_days: tuple[float, float] = (7.0, 21.0)
+    weibull_shape: tuple[float, float] = (1.5, 4.0)
+    saturations: tuple[tuple[str, float], ...] = (("hill", 1.0),)  # saturation families and their weights
+    multiplicative: bool = False  # revenue = base x (1 + media / base level): media effects follow the season
+    ar_noise: tuple[float, float] = (0.0, 0.0)  # AR(1) coefficient of the daily noise
+    tv_search_interaction: tuple[float, float] = (0.0, 0.0)  # Search's response x (1 + g x TV's saturation)
+    demand_shock_sd: tuple[float, float] = (0.0, 0.0)  # persistent demand: log-AR(1) of the base, stationary SD
+    demand_driven: tuple[tuple[str, str], ...] = ()  # (channel, rule): budgets that follow revenue
 
 
 PRESETS = {
@@ -174,7 +194,26 @@ PRESETS = {
         noise=(0.05, 0.08),
         tested_channels=2,
     ),
+    "shapes": Preset(
+        "shapes",
+        weibull_probability=0.5,
+        saturations=(("exponential", 0.5), ("log1p", 0.5)),
+        ar_noise=(0.5, 0.9),
+    ),
+    "multiplicative": Preset(
+        "multiplicative",
+        multiplicative=True,
+        tv_search_interaction=(0.5, 1.5),
+        ar_noise=(0.3, 0.8),
+    ),
+    "demand": Preset(
+        "demand",
+        demand_shock_sd=(0.06, 0.15),
+        demand_driven=(("Search", "last_week_revenue"), ("Display", "revenue_share")),
+    ),
 }
+IN_FAMILY_PRESETS = ("default", "hard")
+DEMAND_PERSISTENCE = 0.97  # daily AR(1) coefficient of log demand (a shock halves in about 3 weeks)
 
 
 @dataclass(frozen=True)
@@ -186,10 +225,20 @@ class ChannelTruth:
     half_saturation_multiple: float
     shape: float
     decay: float
-    adstock: str  # "geometric" or "delayed"
+    adstock: str  # "geometric", "delayed" or "weibull" (simulate.curves.CARRY_OVERS)
     peak_days: float
     spend_level: float
     low_variation: bool
+    saturation: str = "hill"  # simulate.curves.SATURATIONS
+    weibull_shape: float = 0.0
+    weibull_scale: float = 0.0
+    demand_rule: str = ""  # "", "last_week_revenue" or "revenue_share"
+
+    def curve(self, half_saturation: float):
+        """The channel's true shape (simulate.curves.TrueCurve) at a half-saturation level."""
+        return TrueCurve(
+            self.adstock, self.saturation, half_saturation, self.shape, self.decay, self.peak_days, self.weibull_shape, self.weibull_scale
+        )
 
 
 @dataclass(frozen=True)
@@ -204,6 +253,10 @@ class WorldTruth:
     yearly_peak_day_of_year: float
     always_on_correlation: float
     ctv_with_tv: bool
+    revenue_form: str = "additive"  # or "multiplicative"
+    noise_ar: float = 0.0
+    tv_search_interaction: float = 0.0
+    demand_shock_sd: float = 0.0
 
     def summary(self) -> dict:
         """The world-level draws, for ground_truth.json."""
@@ -217,8 +270,30 @@ def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float
     return float(math.exp(rng.uniform(math.log(bounds[0]), math.log(bounds[1]))))
 
 
-def draw_world(rng: np.random.Generator, preset: Preset) -> WorldTruth:
-    """Draw a world's truth from the preset's ranges."""
+def _out_of_family(rng: np.random.Generator, preset: Preset, truth: ChannelTruth) -> ChannelTruth:
+    """A channel's out-of-family draws: its carry-over and saturation families, its demand rule."""
+    families, weights = zip(*preset.saturations)
+    saturation = str(rng.choice(families, p=np.array(weights) / sum(weights)))
+    weibull = rng.random() < preset.weibull_probability
+    shape = round(float(rng.uniform(*preset.weibull_shape)), 3)
+    peak = round(float(rng.uniform(*preset.weibull_peak_days)), 2)
+    changes = {"saturation": saturation, "demand_rule": dict(preset.demand_driven).get(truth.name, "")}
+    if saturation != "hill":
+        changes["shape"] = 1.0
+    if weibull:
+        changes.update(
+            adstock="weibull",
+            decay=0.0,
+            peak_days=peak,
+            weibull_shape=shape,
+            weibull_scale=round(weibull_scale_for_peak(shape, peak), 3),
+        )
+    return replace(truth, **changes)
+
+
+def draw_world(rng: np.random.Generator, preset: Preset, extra: np.random.Generator | None = None) -> WorldTruth:
+    """Draw a world's truth from the preset's ranges; ``extra`` draws the out-of-family traits
+    (a stream of its own, so in-family worlds do not depend on it)."""
     always_on = [c.name for c in CHANNELS if c.pattern == "always_on"]
     low = str(rng.choice(always_on)) if rng.random() < preset.low_variation_probability else None
     channels = {}
@@ -237,6 +312,14 @@ def draw_world(rng: np.random.Generator, preset: Preset) -> WorldTruth:
             spend_level=round(channel.spend_level * float(rng.lognormal(0.0, preset.spend_level_sd)), 2),
             low_variation=channel.name == low,
         )
+    extra = np.random.default_rng(0) if extra is None else extra
+    channels = {name: _out_of_family(extra, preset, truth) for name, truth in channels.items()}
+    world_extra = {
+        "revenue_form": "multiplicative" if preset.multiplicative else "additive",
+        "noise_ar": round(float(extra.uniform(*preset.ar_noise)), 3),
+        "tv_search_interaction": round(float(extra.uniform(*preset.tv_search_interaction)), 3),
+        "demand_shock_sd": round(float(extra.uniform(*preset.demand_shock_sd)), 4),
+    }
     return WorldTruth(
         preset=preset.name,
         channels=channels,
@@ -246,6 +329,7 @@ def draw_world(rng: np.random.Generator, preset: Preset) -> WorldTruth:
         yearly_peak_day_of_year=round(float(rng.uniform(0, 365)), 1),
         always_on_correlation=round(float(rng.uniform(*preset.always_on_correlation)), 3),
         ctv_with_tv=bool(rng.random() < preset.ctv_with_tv_probability),
+        **world_extra,
     )
 
 
@@ -262,3 +346,28 @@ def baseline(dates: pd.DatetimeIndex, world: WorldTruth) -> np.ndarray:
         for offset, key in ((1, "black_friday"), (4, "cyber_monday")):
             holiday[np.asarray(dates == thanksgiving + pd.Timedelta(days=offset))] = HOLIDAY_MULTIPLIERS[key]
     return BASELINE_LEVEL * (1.0 + world.trend_per_year * years) * weekly * yearly * holiday
+
+
+def demand_multiplier(rng: np.random.Generator, n_days: int, world: WorldTruth) -> np.ndarray:
+    """Persistent demand shocks of the base, exp(u_t) with u a daily AR(1) (DEMAND_PERSISTENCE) whose
+    stationary SD is the world's ``demand_shock_sd`` (all ones without shocks). Nothing in the
+    calendar predicts them: a model sees them only through revenue and the demand signal."""
+    if world.demand_shock_sd <= 0:
+        return np.ones(n_days)
+    rho = DEMAND_PERSISTENCE
+    innovations = world.demand_shock_sd * math.sqrt(1 - rho**2) * rng.standard_normal(n_days)
+    start = world.demand_shock_sd * rng.standard_normal()
+    u = lfilter([1.0], [1.0, -rho], innovations, zi=[rho * start])[0]
+    return np.exp(u - 0.5 * world.demand_shock_sd**2)
+
+
+def daily_noise(rng: np.random.Generator, n_days: int, world: WorldTruth) -> np.ndarray:
+    """Revenue noise per day: Gaussian with SD noise_relative_sd x BASELINE_LEVEL, independent across
+    days or, with ``noise_ar`` > 0, an AR(1) with that stationary SD (today's surprise carries into
+    tomorrow's)."""
+    sd = world.noise_relative_sd * BASELINE_LEVEL
+    white = rng.normal(0.0, sd, n_days)
+    rho = world.noise_ar
+    if rho <= 0:
+        return white
+    return lfilter([math.sqrt(1 - rho**2)], [1.0, -rho], white, zi=[rho * white[0]])[0]
