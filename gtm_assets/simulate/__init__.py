@@ -19,10 +19,10 @@ writes it all).
 from gtm_assets.simulate.events import DEFECT_KINDS, EVENT_COLUMNS, FORMATS
 from gtm_assets.simulate.experiments import Experiment
 from gtm_assets.simulate.outcomes import SimulatedWorld, simulate_world
+from gtm_assets.simulate.scoring import PlanScore, best_plan, score_plan
 from gtm_assets.simulate.sessions import NO_CONSENT_ADS, NO_CONSENT_ANALYTICS
 from gtm_assets.simulate.simulator import MIN_DAYS, simulate
 from gtm_assets.simulate.spend import PLAN_FUTURE_DAYS
-from gtm_assets.simulate.scoring import PlanScore, best_plan, score_plan
 from gtm_assets.simulate.truth import true_market, true_response, weekly_panel, weekly_truth_panel
 from gtm_assets.simulate.world import CHANNELS, IN_FAMILY_PRESETS, NEVER_OFF, PRESETS, Campaign, Channel
 

@@ -30,7 +30,9 @@ SATURATIONS = ("hill", "exponential", "log1p")
 KERNEL_TAIL = 1e-6  # lags whose weight falls below this share of the kernel's total are cut
 
 
-def kernel(kind: str, decay: float = 0.0, peak: float = 0.0, weibull_shape: float = 2.0, weibull_scale: float = 7.0) -> np.ndarray:
+def kernel(
+    kind: str, decay: float = 0.0, peak: float = 0.0, weibull_shape: float = 2.0, weibull_scale: float = 7.0
+) -> np.ndarray:
     """Carry-over weights for lags 0..L of a ``kind`` in CARRY_OVERS."""
     if kind == "geometric":
         if decay <= 0:

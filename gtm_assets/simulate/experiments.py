@@ -75,7 +75,9 @@ class Experiment:
         if self.design not in ("geo_holdout", "switch_off"):
             raise ValueError(f"{self.channel}: unknown design {self.design!r}")
         if not (history_days <= self.first_day < self.end_day <= n_days):
-            raise ValueError(f"{self.channel}: the window {self.first_day}..{self.end_day} must lie in days {history_days}..{n_days}")
+            raise ValueError(
+                f"{self.channel}: the window {self.first_day}..{self.end_day} must lie in days {history_days}..{n_days}"
+            )
         if not 0 < self.holdout_share <= 1 or (self.design == "geo_holdout" and self.holdout_share >= 1):
             raise ValueError(f"{self.channel}: holdout share {self.holdout_share} out of range")
 

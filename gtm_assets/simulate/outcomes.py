@@ -119,14 +119,18 @@ def _national(market, bau, base, tests, coefficients=None) -> tuple[np.ndarray, 
 def _calibrate(world: WorldTruth, curves, bau, base, tests, history: int) -> Market:
     """The market with each channel's coefficient set so that its own term, nationally over the
     history days, returns its drawn target ROI on its national spend."""
-    unit = Market(curves, dict.fromkeys(curves, 1.0), BASELINE_LEVEL, world.revenue_form == "multiplicative", world.tv_search_interaction)
+    unit = Market(
+        curves, dict.fromkeys(curves, 1.0), BASELINE_LEVEL, world.revenue_form == "multiplicative", world.tv_search_interaction
+    )
     coefficients = {}
     for name in curves:
         own = {c: (1.0 if c == name else 0.0) for c in curves}
         nothing = dict.fromkeys(curves, 0.0)
         term = _national(unit, bau, base, tests, own)[2] - _national(unit, bau, base, tests, nothing)[2]
         spend = bau[name] * (1.0 - _share_off(tests, name, len(base)))
-        coefficients[name] = round(world.channels[name].target_roi * float(spend[:history].sum()) / float(term[:history].sum()), 2)
+        coefficients[name] = round(
+            world.channels[name].target_roi * float(spend[:history].sum()) / float(term[:history].sum()), 2
+        )
     return Market(curves, coefficients, BASELINE_LEVEL, unit.multiplicative, unit.interaction)
 
 
@@ -219,7 +223,9 @@ def _schedule(seed, world, market, bau, base, noise, plans, history) -> list[exp
     """The world's own tests, sized on the history an analyst has before any of them (the first
     weeks' revenue) and placed within the history days."""
     before_tests = market.revenue(bau, base) + noise
-    estimate = experiments.noise_estimate(np.random.default_rng([seed, 9]), before_tests, noise, world.noise_relative_sd * BASELINE_LEVEL)
+    estimate = experiments.noise_estimate(
+        np.random.default_rng([seed, 9]), before_tests, noise, world.noise_relative_sd * BASELINE_LEVEL
+    )
     planned_daily = {c.name: float(np.mean(plans[c.name][:history])) for c in CHANNELS}
     return experiments.schedule(np.random.default_rng([seed, 5]), PRESETS[world.preset], history, planned_daily, estimate)
 
@@ -268,7 +274,15 @@ def simulate_world(
     daily["organic_sessions"] = _organic_sessions(np.random.default_rng([seed, 12]), base)
     daily["revenue_cents"] = np.round(revenue * 100).astype(np.int64)
     lift_tests, experiment_truth = experiments.measure(
-        np.random.default_rng([seed, 8]), tests, dates, revenue, noise, world.noise_relative_sd * BASELINE_LEVEL, running, held, plans
+        np.random.default_rng([seed, 8]),
+        tests,
+        dates,
+        revenue,
+        noise,
+        world.noise_relative_sd * BASELINE_LEVEL,
+        running,
+        held,
+        plans,
     )
     media_plan = pd.concat(
         [

@@ -237,7 +237,14 @@ class ChannelTruth:
     def curve(self, half_saturation: float):
         """The channel's true shape (simulate.curves.TrueCurve) at a half-saturation level."""
         return TrueCurve(
-            self.adstock, self.saturation, half_saturation, self.shape, self.decay, self.peak_days, self.weibull_shape, self.weibull_scale
+            self.adstock,
+            self.saturation,
+            half_saturation,
+            self.shape,
+            self.decay,
+            self.peak_days,
+            self.weibull_shape,
+            self.weibull_scale,
         )
 
 
