@@ -1,23 +1,30 @@
-"""The media-mix model on many simulated worlds with known truth, on Robyn's demo data, and against
-pymc-marketing as the peer on a few of the same worlds, in one run.
+"""Decisions a budget owner can bank on, measured against the truth over many simulated worlds: the
+media-mix model's ROIs and flags, its lift-test agreement, the budget plan's share of the available
+gain, and the same after one round of the experiments the planner asks for; pymc-marketing as the
+peer on a few worlds of each family, in the same run.
 
-Each world is drawn by the simulator from its preset (``default`` or ``hard``) with its own seed:
-its own ROIs, saturation points, shapes, carry-overs (some delayed), correlated and low-variation
-channels, noise level and lift tests (geo holdouts or switch-offs measured from simulated revenue).
-The model sees what the product sees: the weekly panel of total revenue and spend (complete Monday
-weeks, holiday weeks marked), the daily spend, and the lift-test file. True ROI = total true contribution / total spend.
+Families: ``default`` and ``hard`` (the model's own curve families), and three outside them:
+``shapes`` (Weibull-shaped lags, exponential and log1p saturation, AR(1) noise), ``multiplicative``
+(revenue multiplicative in the seasonal base, a TV -> Search interaction, AR(1) noise) and
+``demand`` (persistent demand shocks; Search budgeted from last week's revenue, Display as a share of
+it). Each world is drawn by the simulator with its own seed.
 
-Printed, per channel and world: true ROI, estimate, 90% interval, |ROAS error|, whether the interval
-covers, the interval's width relative to the truth, and the identification verdict. Then the goals'
-figures: median |ROAS error| over identified channel-worlds (goal <= 15%) and over all; coverage of
-the 90% intervals over all channel-worlds (goal 80-95%); median relative width; the default world's
-per-channel errors (goal: every channel within 10%). The peer (pymc-marketing 0.19, geometric adstock
-+ logistic saturation, its lift-test calibration where a world has tests, 2 chains) on the first
-``--peer-worlds`` worlds, scored the same way. Robyn's demo data (no published truth): estimates,
-intervals, verdicts and fit figures.
+Per world, round 1: the model sees what the product sees over the first 730 days (weekly revenue,
+daily spend, organic sessions as the demand signal, the world's own lift tests), and is scored on
+the true ROI over those days (the counterfactual: revenue with the spend minus with the channel at
+zero). The plan under the default guardrails (the trailing 28-day base, total kept, +-25%, minimum
+learning spend 25) is scored on the world's true steady state: the share of the available gain it
+captures, (plan - current mix) / (true guardrailed optimum - current mix). The planner proposes a
+test for every held channel. Round 2 (closed loop): the simulator runs those tests in the 20 weeks
+after the history (the days before are unchanged), the model is refitted on everything, and the new
+plan is scored the same way at the new base.
 
     pip install -e '.[peers]'          # for the peer
-    python benchmarks/mmm_worlds.py [--worlds 20] [--hard-every 4] [--bootstrap 100] [--peer-worlds 3]
+    python benchmarks/mmm_worlds.py [--per-family 6] [--bootstrap 50] [--peer-worlds 3] [--jobs 2]
+
+Goals (issue 20): identified channels' median |ROI error| <= 15% and 90% coverage in 80-95% in every
+family; gain captured median >= 70%, >= -1% in 95% of worlds; after one round of experiments median
+>= 85%; every lift test agrees with the model (|z| <= 2) or its channel is flagged.
 """
 
 from __future__ import annotations
@@ -25,47 +32,69 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from gtm_assets.models.allocate import Guardrails, allocate
+from gtm_assets.models.experiment_plan import plan_experiments
 from gtm_assets.models.mmm import fit_mmm
-from gtm_assets.simulate import CHANNELS, simulate_world, weekly_panel
+from gtm_assets.simulate import CHANNELS, Experiment, score_plan, simulate_world, weekly_panel
 
-ROBYN_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "robyn_dt_simulated_weekly.csv"
-ROBYN_SPEND = ["tv_S", "ooh_S", "print_S", "facebook_S", "search_S"]
-DEFAULT_WORLD_SEED = 7
-DAYS = 730
-
-
-def world(seed: int, preset: str):
-    """A simulated world, its weekly panel (with the holiday weeks marked) and its daily spend."""
-    simulated = simulate_world(seed, pd.date_range("2024-01-01", periods=DAYS, freq="D"), preset)
-    names = [c.name for c in CHANNELS]
-    daily = simulated.daily.rename(columns={f"spend_{c}": c for c in names})[["date", *names]]
-    return simulated, weekly_panel(simulated.daily), daily
+FAMILIES = ("default", "hard", "shapes", "multiplicative", "demand")
+HISTORY_DAYS = 730
+EXTENSION_DAYS = 140
+BASE_DAYS = 28
+MAX_CHANGE = 0.25
+LEARNING_SPEND = 25.0
+BUNDLED_SEED = 7
+NAMES = [c.name for c in CHANNELS]
+START = pd.Timestamp("2024-01-01")
 
 
-def _ours(panel: pd.DataFrame, daily: pd.DataFrame, lift_tests: pd.DataFrame, bootstrap: int, seed: int):
-    names = [c.name for c in CHANNELS]
-    started = time.perf_counter()
-    result = fit_mmm(
+def _inputs(sim, days: int):
+    """Weekly panel, daily spend and lift tests of the first ``days`` days."""
+    daily = sim.daily.iloc[:days]
+    tests = sim.lift_tests[pd.to_datetime(sim.lift_tests["end_date"]) < START + pd.Timedelta(days=days)]
+    spend = daily.rename(columns={f"spend_{c}": c for c in NAMES})[["date", *NAMES]]
+    return weekly_panel(daily), spend, tests.reset_index(drop=True)
+
+
+def _fit(sim, days: int, bootstrap: int, seed: int):
+    panel, spend, tests = _inputs(sim, days)
+    return fit_mmm(
         panel,
         date_col="week",
         target_col="revenue",
-        spend_cols=names,
+        spend_cols=NAMES,
         event_cols=["holiday"],
+        demand_col="organic_sessions",
         n_bootstrap=bootstrap,
         seed=seed,
-        lift_tests=lift_tests,
-        daily_spend=daily,
+        lift_tests=tests,
+        daily_spend=spend,
     )
+
+
+def _plan(sim, result, days: int):
+    """The product's plan at the end of ``days`` and its score on the truth."""
+    recent = sim.daily.iloc[days - BASE_DAYS : days]
+    base = {c: float(recent[f"spend_{c}"].mean()) for c in NAMES}
+    guardrails = Guardrails(
+        total_daily_budget=sum(base.values()), max_daily_change_pct=MAX_CHANGE, min_learning_spend=LEARNING_SPEND
+    )
+    plan = allocate("mmm_optimal", channels=NAMES, current=base, guardrails=guardrails, mmm_channels=result.channels, draws=result.draws)
+    lower = {c: max(LEARNING_SPEND, (1 - MAX_CHANGE) * v) if v > 0 else 0.0 for c, v in base.items()}
+    upper = {c: (1 + MAX_CHANGE) * v if v > 0 else sum(base.values()) for c, v in base.items()}
+    score = score_plan(sim.market, sim.scoring_base(days), base, dict(zip(plan.channel, plan.recommended_spend)), lower, upper)
+    return plan, score
+
+
+def _scored_channels(sim, result, days: int) -> pd.DataFrame:
+    truth = sim.truth_before(days)
     table = result.channels.set_index("channel")
-    return table, time.perf_counter() - started
-
-
-def _score(table: pd.DataFrame, truth: dict) -> pd.DataFrame:
     true_roi = pd.Series({c: truth[c]["true_roi"] for c in table.index})
     return pd.DataFrame(
         {
@@ -75,26 +104,78 @@ def _score(table: pd.DataFrame, truth: dict) -> pd.DataFrame:
             "roi_hi": table["roi_hi"],
             "abs_error": (table["roi"] / true_roi - 1).abs(),
             "covered": (table["roi_lo"] <= true_roi) & (true_roi <= table["roi_hi"]),
-            "width": (table["roi_hi"] - table["roi_lo"]) / true_roi,
-            "identified": table.get("identified", True),
-            "tested": pd.Series({c: truth[c]["tested"] for c in table.index}),
+            "identified": table["identified"],
+            "codes": table["identification_codes"],
         }
     )
 
 
-def _pymc(panel: pd.DataFrame, lift_tests: pd.DataFrame, seed: int, draws: int, tune: int, chains: int):
+def _experiments(sim, plan, result, days: int) -> tuple[list[Experiment], pd.DataFrame]:
+    """The planner's tests for the held channels, as the simulator's experiments after the history
+    (those whose window the media plan spends in)."""
+    proposed = plan_experiments(
+        plan,
+        result.draws,
+        result.diagnostics["noise_sd"],
+        result.diagnostics["residual_autocorrelation"],
+        START + pd.Timedelta(days=days),
+        MAX_CHANGE,
+        media_plan=sim.media_plan,
+    )
+    out = []
+    for row in proposed.itertuples():
+        if row.spend_at_stake <= 0 or row.planned_spend_in_window < 0.5 * row.base_daily_spend * 7 * row.weeks:
+            continue
+        first = (pd.Timestamp(row.start_date) - START).days
+        end = (pd.Timestamp(row.end_date) - START).days + 1
+        if end <= days + EXTENSION_DAYS - BASE_DAYS:  # the new base must not hold a test
+            out.append(Experiment(row.channel, "geo_holdout", first, end, float(row.holdout_share)))
+    return out, proposed
+
+
+def run_world(job: tuple[int, str, int]) -> dict:
+    """Both rounds on one world: scored channels, lift tests, plans and their scores."""
+    seed, family, bootstrap = job
+    dates = pd.date_range(START, periods=HISTORY_DAYS + EXTENSION_DAYS, freq="D")
+    started = time.perf_counter()
+    first = simulate_world(seed, dates, family, history_days=HISTORY_DAYS)
+    result = _fit(first, HISTORY_DAYS, bootstrap, seed)
+    plan, score = _plan(first, result, HISTORY_DAYS)
+    experiments, proposed = _experiments(first, plan, result, HISTORY_DAYS)
+    second = simulate_world(seed, dates, family, history_days=HISTORY_DAYS, extra_experiments=experiments)
+    refit = _fit(second, HISTORY_DAYS + EXTENSION_DAYS, bootstrap, seed)
+    _, score2 = _plan(second, refit, HISTORY_DAYS + EXTENSION_DAYS)
+    flagged = set(result.channels.loc[result.channels["identification_codes"].str.contains("experiment_disagrees"), "channel"])
+    tests = result.lift_tests.assign(flagged=result.lift_tests["channel"].isin(flagged))
+    return {
+        "seed": seed,
+        "family": family,
+        "channels": _scored_channels(first, result, HISTORY_DAYS).assign(world=seed, family=family),
+        "tests": tests.assign(world=seed, family=family),
+        "plan": plan.assign(world=seed, family=family),
+        "score": score,
+        "score_after": score2,
+        "experiments": len(experiments),
+        "proposed": len(proposed),
+        "seconds": time.perf_counter() - started,
+        "diagnostics": result.diagnostics,
+    }
+
+
+def _pymc(sim, seed: int, draws: int, tune: int, chains: int) -> tuple[pd.DataFrame, float]:
+    """pymc-marketing (geometric adstock + logistic saturation, its lift-test calibration) on round 1."""
     from pymc_marketing.mmm import GeometricAdstock, LogisticSaturation
     from pymc_marketing.mmm.multidimensional import MMM
 
-    names = [c.name for c in CHANNELS]
-    data = panel[["week", *names]].assign(trend=np.arange(len(panel)) / (len(panel) - 1))
+    panel, _, lift_tests = _inputs(sim, HISTORY_DAYS)
+    data = panel[["week", *NAMES, "organic_sessions"]].assign(trend=np.arange(len(panel)) / (len(panel) - 1))
     model = MMM(
         date_column="week",
-        channel_columns=names,
+        channel_columns=NAMES,
         target_column="revenue",
         adstock=GeometricAdstock(l_max=8),
         saturation=LogisticSaturation(),
-        control_columns=["trend"],
+        control_columns=["trend", "organic_sessions"],
         yearly_seasonality=2,
     )
     started = time.perf_counter()
@@ -102,155 +183,165 @@ def _pymc(panel: pd.DataFrame, lift_tests: pd.DataFrame, seed: int, draws: int, 
         warnings.simplefilter("ignore")
         model.build_model(data, panel["revenue"])
         if len(lift_tests):
-            # pymc-marketing's lift-test likelihood: x = spend before, delta_x = the change the test made.
             weeks = (pd.to_datetime(lift_tests["end_date"]) - pd.to_datetime(lift_tests["start_date"])).dt.days.add(1) / 7
             levels = [
                 panel.loc[panel["week"].between(pd.Timestamp(s) - pd.Timedelta(days=6), pd.Timestamp(e)), c].mean()
                 for c, s, e in zip(lift_tests["channel"], lift_tests["start_date"], lift_tests["end_date"])
             ]
             per_week_withheld = lift_tests["spend"] / weeks
-            calibration = pd.DataFrame(
-                {
-                    "channel": lift_tests["channel"],
-                    "x": np.asarray(levels) + per_week_withheld,
-                    "delta_x": -per_week_withheld,
-                    "delta_y": -lift_tests["incremental_revenue"] / weeks,
-                    "sigma": lift_tests["standard_error"] / weeks,
-                }
+            model.add_lift_test_measurements(
+                pd.DataFrame(
+                    {
+                        "channel": lift_tests["channel"],
+                        "x": np.asarray(levels) + per_week_withheld,
+                        "delta_x": -per_week_withheld,
+                        "delta_y": -lift_tests["incremental_revenue"] / weeks,
+                        "sigma": lift_tests["standard_error"] / weeks,
+                    }
+                )
             )
-            model.add_lift_test_measurements(calibration)
-        model.fit(
-            data, panel["revenue"], chains=chains, draws=draws, tune=tune, cores=chains, random_seed=seed, progressbar=False
-        )
-    elapsed = time.perf_counter() - started
+        model.fit(data, panel["revenue"], chains=chains, draws=draws, tune=tune, cores=chains, random_seed=seed, progressbar=False)
     posterior = model.idata.posterior["channel_contribution"]
     scale = float(model.idata.constant_data["target_scale"])
-    roi = posterior.sum(dim="date") * scale / panel[names].sum().to_numpy()
+    roi = posterior.sum(dim="date") * scale / panel[NAMES].sum().to_numpy()
     samples = roi.stack(sample=("chain", "draw")).transpose("sample", "channel").to_numpy()
+    truth = sim.truth_before(HISTORY_DAYS)
+    true_roi = np.array([truth[c]["true_roi"] for c in NAMES])
+    order = [list(roi.channel.values).index(c) for c in NAMES]
+    samples = samples[:, order]
+    lo, hi = np.percentile(samples, [5, 95], axis=0)
     table = pd.DataFrame(
-        {"roi": samples.mean(axis=0), "roi_lo": np.percentile(samples, 5, axis=0), "roi_hi": np.percentile(samples, 95, axis=0)},
-        index=[str(c) for c in roi.channel.values],
+        {
+            "true_roi": true_roi,
+            "roi": samples.mean(axis=0),
+            "abs_error": np.abs(samples.mean(axis=0) / true_roi - 1),
+            "covered": (lo <= true_roi) & (true_roi <= hi),
+        },
+        index=NAMES,
     )
-    return table.loc[names], elapsed
+    return table, time.perf_counter() - started
 
 
-def _robyn(path: Path, bootstrap: int) -> None:
-    panel = pd.read_csv(path)
-    started = time.perf_counter()
-    result = fit_mmm(
-        panel,
-        date_col="DATE",
-        target_col="revenue",
-        spend_cols=ROBYN_SPEND,
-        control_cols=["competitor_sales_B"],
-        event_cols=["events"],
-        n_bootstrap=bootstrap,
-        seed=0,
-    )
-    elapsed = time.perf_counter() - started
-    shown = result.channels[
-        ["channel", "adstock", "saturation", "roi", "roi_lo", "roi_hi", "identified", "identification_reason"]
-    ]
-    print(f"\n== Robyn's demo data ({len(panel)} weeks; no published truth), fit {elapsed:.1f} s")
-    print(shown.to_markdown(index=False, floatfmt=".2f"))
-    d = result.diagnostics
-    print(f"R² {d['r2']:.3f}, holdout MAPE {d['mape_holdout']:.3f}, DECOMP.RSSD {d['decomp_rssd']:.3f}")
+def _family_table(results: list[dict]) -> pd.DataFrame:
+    rows = []
+    for family in FAMILIES:
+        own = [r for r in results if r["family"] == family]
+        if not own:
+            continue
+        channels = pd.concat([r["channels"] for r in own])
+        identified = channels[channels["identified"]]
+        tests = pd.concat([r["tests"] for r in own])
+        captured = np.array([r["score"].captured for r in own])
+        after = np.array([r["score_after"].captured for r in own])
+        rows.append(
+            {
+                "family": family,
+                "worlds": len(own),
+                "identified": f"{len(identified)}/{len(channels)}",
+                "median_err_identified": identified["abs_error"].median(),
+                "coverage_identified": identified["covered"].mean(),
+                "median_err_all": channels["abs_error"].median(),
+                "lift_tests": len(tests),
+                "lift_agree": tests["agrees"].mean() if len(tests) else np.nan,
+                "lift_agree_or_flagged": (tests["agrees"] | tests["flagged"]).mean() if len(tests) else np.nan,
+                "gain_median": np.median(captured),
+                "gain_p10": np.percentile(captured, 10),
+                "gain_ge_-1%": np.mean(captured >= -0.01),
+                "after_tests_median": np.median(after),
+                "after_tests_p10": np.percentile(after, 10),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worlds", type=int, default=20, help="simulated worlds (seeds 1..N, and the default world's seed 7)")
-    parser.add_argument("--hard-every", type=int, default=4, help="every k-th world uses the hard preset (0: none)")
-    parser.add_argument("--bootstrap", type=int, default=100)
-    parser.add_argument("--peer-worlds", type=int, default=3, help="worlds the peer also fits (0: no peer)")
+    parser.add_argument("--per-family", type=int, default=6, help="worlds per family (seeds 1..N; default also seed 7)")
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--bootstrap", type=int, default=50)
+    parser.add_argument("--jobs", type=int, default=2, help="worlds fitted at once (processes)")
+    parser.add_argument("--peer-worlds", type=int, default=3, help="worlds per family the peer also fits (0: no peer)")
     parser.add_argument("--draws", type=int, default=500)
     parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=2)
-    parser.add_argument("--robyn-csv", type=Path, default=ROBYN_CSV, help="Robyn's demo data (skipped if absent)")
+    parser.add_argument("--csv", type=Path, help="write every channel-world row here")
     args = parser.parse_args()
 
-    seeds = list(range(1, args.worlds + 1))
-    if DEFAULT_WORLD_SEED not in seeds:
-        seeds.append(DEFAULT_WORLD_SEED)
-    rows, timings, peer_rows = [], [], []
-    for index, seed in enumerate(seeds):
-        preset = "hard" if args.hard_every and (index + 1) % args.hard_every == 0 and seed != DEFAULT_WORLD_SEED else "default"
-        simulated, panel, daily = world(seed, preset)
-        table, elapsed = _ours(panel, daily, simulated.lift_tests, args.bootstrap, seed)
-        timings.append(elapsed)
-        scored = _score(table, simulated.channels).assign(world=seed, preset=preset, model="gtm-assets")
-        scored["reason"] = table["identification_reason"]
-        rows.append(scored)
-        print(f"\n== world {seed} ({preset}, {len(panel)} weeks, {len(simulated.lift_tests)} lift tests), fit {elapsed:.1f} s")
-        print(scored.drop(columns=["world", "preset", "model"]).to_markdown(floatfmt=".2f"))
-        if index < args.peer_worlds:
-            peer, peer_seconds = _pymc(panel, simulated.lift_tests, seed, args.draws, args.tune, args.chains)
-            peer_scored = _score(peer, simulated.channels).assign(
-                world=seed, preset=preset, model="pymc-marketing", seconds=peer_seconds
+    families = args.families.split(",")
+    jobs = [(seed, family, args.bootstrap) for family in families for seed in range(1, args.per_family + 1)]
+    if "default" in families and args.per_family < BUNDLED_SEED:
+        jobs.append((BUNDLED_SEED, "default", args.bootstrap))
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        results = []
+        for result in pool.map(run_world, jobs):
+            results.append(result)
+            s, a = result["score"], result["score_after"]
+            held = result["plan"]["decision"].str.startswith("hold").sum()
+            print(
+                f"world {result['seed']:>2} {result['family']:<14} gain captured {s.captured:+.0%} (of {s.available:,.0f}/day), "
+                f"after {result['experiments']} tests {a.captured:+.0%}; {held} of {len(NAMES)} held; "
+                f"{result['seconds']:.0f} s",
+                flush=True,
             )
-            peer_rows.append(pd.concat([scored.assign(seconds=elapsed), peer_scored]))
-            print(f"-- pymc-marketing on world {seed}: fit {peer_seconds:.1f} s")
-            print(peer_scored.drop(columns=["world", "preset", "model"]).to_markdown(floatfmt=".2f"))
+    print(f"\n== {len(results)} worlds in {time.perf_counter() - started:.0f} s (round 1 and the closed loop)")
+    table = _family_table(results)
+    print(table.to_markdown(index=False, floatfmt=".2f"))
+    everything = pd.concat([r["channels"] for r in results])
+    identified = everything[everything["identified"]]
+    captured = np.array([r["score"].captured for r in results])
+    after = np.array([r["score_after"].captured for r in results])
+    print(
+        f"\nall worlds: identified median |ROI error| {identified['abs_error'].median():.1%}, coverage "
+        f"{identified['covered'].mean():.0%}; gain captured median {np.median(captured):.0%}, p10 "
+        f"{np.percentile(captured, 10):.0%}, >= -1% in {np.mean(captured >= -0.01):.0%} of worlds; after one round "
+        f"of experiments median {np.median(after):.0%}"
+    )
+    decisions = pd.concat([r["plan"] for r in results])["decision"].value_counts()
+    print("decisions:", ", ".join(f"{k} {v}" for k, v in decisions.items()))
+    bundled = [r for r in results if r["seed"] == BUNDLED_SEED and r["family"] == "default"]
+    if bundled:
+        b = bundled[0]
+        print(
+            f"default world seed {BUNDLED_SEED} (the bundled sample's world, total revenue): gain captured "
+            f"{b['score'].captured:.0%} of {b['score'].available:,.0f}/day; after experiments {b['score_after'].captured:.0%}"
+        )
+    if args.csv:
+        everything.to_csv(args.csv)
+    if args.peer_worlds:
+        _peer(results, families, args)
 
-    frame = pd.concat(rows)
-    identified = frame[frame["identified"]]
-    print("\n== summary over", len(seeds), "worlds,", len(frame), "channel-worlds")
-    summary = pd.DataFrame(
-        [
+
+def _peer(results, families, args) -> None:
+    rows = []
+    for family in families:
+        for seed in range(1, args.peer_worlds + 1):
+            ours = next(r for r in results if r["seed"] == seed and r["family"] == family)
+            sim = simulate_world(
+                seed, pd.date_range(START, periods=HISTORY_DAYS + EXTENSION_DAYS, freq="D"), family, history_days=HISTORY_DAYS
+            )
+            peer, seconds = _pymc(sim, seed, args.draws, args.tune, args.chains)
+            print(f"pymc-marketing world {seed} {family}: {seconds:.0f} s", flush=True)
+            rows.append({"family": family, "model": "pymc-marketing", "frame": peer, "seconds": seconds})
+            rows.append({"family": family, "model": "gtm-assets (all)", "frame": ours["channels"], "seconds": ours["seconds"] / 2})
+            rows.append(
+                {"family": family, "model": "gtm-assets (identified)", "frame": ours["channels"][ours["channels"]["identified"]]}
+            )
+    summary = []
+    for (family, model), group in pd.DataFrame(rows).groupby(["family", "model"], sort=False):
+        frame = pd.concat(list(group["frame"]))
+        summary.append(
             {
-                "channels": "identified",
-                "n": len(identified),
-                "median_abs_error": identified["abs_error"].median(),
-                "coverage_90": identified["covered"].mean(),
-                "median_width": identified["width"].median(),
-            },
-            {
-                "channels": "not identified",
-                "n": len(frame) - len(identified),
-                "median_abs_error": frame.loc[~frame["identified"], "abs_error"].median(),
-                "coverage_90": frame.loc[~frame["identified"], "covered"].mean(),
-                "median_width": frame.loc[~frame["identified"], "width"].median(),
-            },
-            {
-                "channels": "all",
-                "n": len(frame),
+                "family": family,
+                "model": model,
+                "channel_worlds": len(frame),
                 "median_abs_error": frame["abs_error"].median(),
                 "coverage_90": frame["covered"].mean(),
-                "median_width": frame["width"].median(),
-            },
-        ]
-    )
-    print(summary.to_markdown(index=False, floatfmt=".3f"))
-    by_preset = frame.groupby(["preset", "identified"]).agg(
-        n=("abs_error", "size"),
-        median_abs_error=("abs_error", "median"),
-        coverage_90=("covered", "mean"),
-        median_width=("width", "median"),
-    )
-    print(by_preset.to_markdown(floatfmt=".3f"))
-    default = frame[frame["world"] == DEFAULT_WORLD_SEED]
-    print(
-        f"\ndefault world (seed {DEFAULT_WORLD_SEED}): {int((default['abs_error'] <= 0.10).sum())} of {len(default)} "
-        f"channels within 10% (goal: all); median fit {np.median(timings):.1f} s"
-    )
-    if peer_rows:
-        peers = pd.concat(peer_rows)
-        print("\n== peer comparison on the same worlds")
-        print(
-            peers.groupby("model")
-            .agg(
-                n=("abs_error", "size"),
-                median_abs_error=("abs_error", "median"),
-                coverage_90=("covered", "mean"),
-                median_width=("width", "median"),
-                seconds=("seconds", "mean"),
-            )
-            .to_markdown(floatfmt=".3f")
+                "seconds_per_fit": group["seconds"].mean(),
+            }
         )
-    if args.robyn_csv.exists():
-        _robyn(args.robyn_csv, args.bootstrap)
-    else:
-        print(f"\nRobyn's demo data not found at {args.robyn_csv}: skipped")
+    print(f"\n== peer on the first {args.peer_worlds} worlds of each family (round 1)")
+    print(pd.DataFrame(summary).to_markdown(index=False, floatfmt=".2f"))
 
 
 if __name__ == "__main__":

@@ -290,17 +290,23 @@ def test_revenue_intervals_come_from_the_draws():
     assert (total_lo, total_hi) == pytest.approx((lo * point, hi * point))
 
 
-def test_a_channel_with_no_base_spend_is_not_volatility_capped():
+def test_a_dormant_channel_stays_off_under_the_volatility_cap_and_may_start_without_it():
+    """A channel with no spend over the whole base window is dormant: the volatility cap keeps it at
+    zero (restarting it is a media-plan decision); without the cap it may start at any level."""
     current = {**CURRENT, "display": 0.0}
-    result = allocate(
+    capped = allocate(
         "uniform",
         channels=CHANNELS,
         current=current,
-        guardrails=Guardrails(total_daily_budget=10_000.0, max_daily_change_pct=0.25),
+        guardrails=Guardrails(total_daily_budget=sum(current.values()), max_daily_change_pct=0.25),
     ).set_index("channel")
-    assert result.loc["display", "recommended_spend"] > 0
-    assert math.isnan(result.loc["display", "change_pct"])
-    assert math.isnan(result.loc["display", "expected_incremental_revenue"])
+    assert capped.loc["display", "recommended_spend"] == 0
+    free = allocate(
+        "uniform", channels=CHANNELS, current=current, guardrails=Guardrails(total_daily_budget=10_000.0)
+    ).set_index("channel")
+    assert free.loc["display", "recommended_spend"] > 0
+    assert math.isnan(free.loc["display", "change_pct"])
+    assert math.isnan(free.loc["display", "expected_incremental_revenue"])
 
 
 def test_infeasible_floors_are_named():

@@ -2,10 +2,12 @@
 
 Methods: ``mmm_optimal`` maximises the MMM's expected steady-state incremental revenue per day
 (the global optimum under the guardrails, robust to S-shaped curves: exact dynamic programming over
-a spend grid, then a local polish, ``allocate_optimum``); ``inverse_cpa`` splits the budget in
-proportion to 1/CPA and ``uniform`` splits it equally; the last two are then fitted into the
-guardrail bounds. Every method returns spends that respect each channel's bounds and sum to the
-total budget within one cent. Expected revenue intervals come from the model's bootstrap draws.
+a spend grid, then a local polish, ``allocate_optimum``), averaged over the model's bootstrap draws,
+and moves a channel only where the move is robust (``allocate_robust``: every row says
+``confident`` or why it holds); ``inverse_cpa`` splits the budget in proportion to 1/CPA and
+``uniform`` splits it equally; the last two are then fitted into the guardrail bounds. Every method
+returns spends that respect each channel's bounds and sum to the total budget within one cent.
+Expected revenue intervals come from the model's bootstrap draws.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from gtm_assets.models.allocate_curves import (
+    DrawCurves,
     curves_from_table,
     daily_revenue,
-    draw_revenue,
     interval,
     marginal_roi,
 )
-from gtm_assets.models.allocate_optimum import optimum
+from gtm_assets.models.allocate_robust import CONFIDENT, ROBUST_SHARE, Decision, flagged, point_plan, robust_plan
 
 METHODS = ("mmm_optimal", "inverse_cpa", "uniform")
 CENT = 0.01
@@ -33,7 +35,7 @@ BIND_TOLERANCE = CENT + 1e-6  # a bound "binds" when the cent-rounded spend is w
 OUTPUT_COLUMNS = [
     "channel", "current_spend", "recommended_spend", "change_pct",
     "expected_incremental_revenue", "expected_incremental_revenue_lo", "expected_incremental_revenue_hi",
-    "marginal_roi", "method", "guardrails_hit", "rationale",
+    "marginal_roi", "method", "decision", "decision_reason", "gain_robustness", "guardrails_hit", "rationale",
     "unconstrained_spend", "guardrail_cost", "excluded_reason",
 ]  # fmt: skip
 
@@ -48,8 +50,10 @@ class Guardrails:
 
     ``max_daily_change_pct`` is a fraction (0.25 = at most 25% up or down from the base spend, the
     ``current`` figure given to ``allocate``; ``base_label`` says what that is, e.g. "the 28-day
-    average") and applies to channels with a positive base; ``None`` turns it off. A channel whose
-    base is zero may start at any level. ``min_learning_spend`` (one amount for every channel, or a
+    average") and applies to every channel: a channel whose base is zero (dormant over the whole
+    window, e.g. TV between flight plans) stays at zero, since restarting it is a media-plan decision,
+    not a daily move; ``None`` turns the cap off, and then a dormant channel may start at any level
+    (a floor starts it at that level). ``min_learning_spend`` (one amount for every channel, or a
     per-channel dict) applies only to channels with a positive base, so they keep enough budget to
     stay out of a platform learning phase.
     """
@@ -76,7 +80,7 @@ _UPPER_SOURCES = {"ceiling": "ceilings", "volatility_cap": "volatility-cap maxim
 
 def _bounds(channels: list[str], current: dict[str, float], guardrails: Guardrails) -> pd.DataFrame:
     """Per-channel bound components and the effective lower/upper bounds (the volatility cap and
-    the learning spend apply to channels with a positive base)."""
+    the learning spend apply as ``Guardrails`` says)."""
     cap = guardrails.max_daily_change_pct
     rows = []
     for channel in channels:
@@ -84,7 +88,7 @@ def _bounds(channels: list[str], current: dict[str, float], guardrails: Guardrai
         learning = guardrails.min_learning_spend
         if isinstance(learning, Mapping):
             learning = learning.get(channel, 0.0)
-        capped = cap is not None and spend > 0
+        capped = cap is not None
         rows.append(
             {
                 "channel": channel,
@@ -176,11 +180,6 @@ def _round_to_cents(spend: np.ndarray, lower: np.ndarray, upper: np.ndarray, tot
 # ----------------------------------------------------------------------------------------------
 
 
-def _mmm_optimal(curves, lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:
-    """The global optimum of the model's daily revenue within the bounds (``allocate_optimum``)."""
-    return optimum([c.revenue for c in curves], [c.marginal for c in curves], lower, upper, total)
-
-
 def _cpa_weights(channels: list[str], cpa: Mapping[str, float]) -> tuple[np.ndarray, dict[str, str]]:
     """1/CPA per channel; channels whose CPA is missing, zero, negative or not finite (no tracked
     conversions, or no spend, in the CPA window) get weight 0 and a note: they are excluded from the
@@ -267,40 +266,58 @@ def _rationale(row: dict, reason: str, hits: list[str], guardrails: Guardrails) 
 
 
 # ----------------------------------------------------------------------------------------------
-# Public entry point
+# Plans
 # ----------------------------------------------------------------------------------------------
 
 
-def allocate(
-    method: str,
-    *,
-    channels: list[str],
-    current: dict[str, float],
-    guardrails: Guardrails,
-    mmm_channels: pd.DataFrame | None = None,
-    cpa: dict[str, float] | None = None,
-    draws: pd.DataFrame | None = None,
-    hold_unidentified: bool = False,
-) -> pd.DataFrame:
-    """Recommend daily spend per channel with one of ``METHODS`` under the guardrails.
+@dataclass
+class _Plan:
+    """A method's spend per channel (before rounding) and what it says about each channel."""
 
-    ``current`` is each channel's base daily spend (missing = 0): the figure the volatility cap and
-    ``change_pct`` are relative to (the asset passes the trailing 28-day average). ``mmm_channels``
-    (mmm_model rows: curve parameters, with ``time_step_days``; weekly when absent) is required for
-    ``mmm_optimal`` and, when given, also fills expected revenue and marginal ROI for the other
-    methods; ``draws`` (mmm_bootstrap_draws rows) gives each channel's 90% revenue interval from the
-    model's bootstrap draws at the recommended spend (NaN without draws). ``cpa`` is required for
-    ``inverse_cpa``; channels without a usable CPA are excluded from its split with a note in
-    ``excluded_reason``. With ``hold_unidentified``, ``mmm_optimal`` does not act on
-    curves the model says it cannot identify (mmm_model's ``identified`` is false): those channels
-    keep their base spend (within the guardrails) and the rest of the budget is optimised over the
-    identified ones; ``excluded_reason`` says why and what would fix it. ``unconstrained_spend`` is
-    the model's optimum under the total budget alone (unidentified channels held the same way) and
-    ``guardrail_cost`` the daily revenue the guardrails give up against it (the same figure on every
-    row). ``change_pct`` is a fraction (NaN where the base is 0).
-    ``result.attrs`` has ``total_revenue`` (point, lo, hi over the draws). Raises
-    ``InfeasibleGuardrails`` when the bounds cannot meet the total budget.
-    """
+    spend: np.ndarray
+    decisions: list[Decision] | None = None
+    unconstrained: np.ndarray | None = None
+    guardrail_cost: float = math.nan
+    excluded: dict[str, str] = field(default_factory=dict)
+    target_share: np.ndarray | None = None
+    robustness: float = math.nan  # share of draws in which the whole plan beats the base
+
+
+def _mmm_plan(channels, current, bounds, total, mmm_channels, curves, draws, share) -> _Plan:
+    """``mmm_optimal``: the robust plan over the draws (or the point optimum without draws), and the
+    unconstrained optimum of the same objective with the flagged channels held."""
+    base = np.array([current[c] for c in channels])
+    lower, upper = bounds["lower"].to_numpy(), bounds["upper"].to_numpy()
+    held, unidentified = flagged(mmm_channels, channels)
+    free_lower, free_upper = np.zeros(len(channels)), np.full(len(channels), total)
+    if draws is not None and len(draws):
+        surface = DrawCurves(draws, channels)
+        spend, decisions = robust_plan(surface, base, lower, upper, total, held, unidentified, share)
+        unconstrained = robust_plan(surface, base, free_lower, free_upper, total, held, unidentified, 0.0)[0]
+        per_draw = surface.revenue(np.vstack([spend, unconstrained, base])).sum(axis=2)
+        cost = float(np.mean(per_draw[:, 1] - per_draw[:, 0]))
+        return _Plan(spend, decisions, unconstrained, max(cost, 0.0), robustness=float(np.mean(per_draw[:, 0] > per_draw[:, 2])))
+    revenue, slopes = [c.revenue for c in curves], [c.marginal for c in curves]
+    spend, decisions = point_plan(revenue, slopes, base, lower, upper, total, held)
+    unconstrained = point_plan(revenue, slopes, base, free_lower, free_upper, total, held)[0]
+    cost = float(daily_revenue(curves, unconstrained).sum() - daily_revenue(curves, spend).sum())
+    return _Plan(spend, decisions, unconstrained, max(cost, 0.0))
+
+
+def _split_plan(method, channels, bounds, total, cpa) -> _Plan:
+    """``inverse_cpa`` or ``uniform``: weights fitted into the bounds."""
+    excluded = {}
+    if method == "inverse_cpa":
+        if cpa is None:
+            raise ValueError("method 'inverse_cpa' needs cpa")
+        weights, excluded = _cpa_weights(channels, cpa)
+    else:
+        weights = np.ones(len(channels))
+    spend = _fit_to_bounds(weights, bounds["lower"].to_numpy(), bounds["upper"].to_numpy(), total)
+    return _Plan(spend, excluded=excluded, target_share=weights / weights.sum())
+
+
+def _check_arguments(method, channels, current, guardrails) -> tuple[list[str], dict[str, float], float]:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; valid methods: {', '.join(METHODS)}")
     channels = list(channels)
@@ -317,46 +334,81 @@ def allocate(
     negative = [c for c, v in current.items() if v < 0]
     if negative:
         raise ValueError(f"current spend is negative for: {', '.join(negative)}")
+    return channels, current, total
 
+
+def _reason(method, row, plan: _Plan, i, hits, free_i, common_marginal_roi, cpa, total) -> str:
+    """The method's reason for one channel's spend."""
+    channel = row["channel"]
+    if plan.target_share is None:
+        decision = plan.decisions[i]
+        if decision.status != CONFIDENT:
+            return f"{decision.status}: {decision.reason}"
+        return _mmm_reason(row, bool(hits), free_i, common_marginal_roi)
+    if channel in plan.excluded:
+        return plan.excluded[channel] + " (kept at its lower bound)"
+    basis = f"1/CPA weighting (CPA {cpa[channel]:,.2f})" if method == "inverse_cpa" else "an equal split"
+    reason = f"{basis} targets {plan.target_share[i]:.1%} of the budget"
+    spend = row["recommended_spend"]
+    if abs(spend / total - plan.target_share[i]) >= 0.0005:
+        reason += f", {spend / total:.1%} after fitting the guardrails"
+    return reason
+
+
+# ----------------------------------------------------------------------------------------------
+# Public entry point
+# ----------------------------------------------------------------------------------------------
+
+
+def allocate(
+    method: str,
+    *,
+    channels: list[str],
+    current: dict[str, float],
+    guardrails: Guardrails,
+    mmm_channels: pd.DataFrame | None = None,
+    cpa: dict[str, float] | None = None,
+    draws: pd.DataFrame | None = None,
+    robust_share: float = ROBUST_SHARE,
+) -> pd.DataFrame:
+    """Recommend daily spend per channel with one of ``METHODS`` under the guardrails.
+
+    ``current`` is each channel's base daily spend (missing = 0): the figure the volatility cap and
+    ``change_pct`` are relative to (the asset passes the trailing 28-day average). ``mmm_channels``
+    (mmm_model rows: curve parameters, with ``time_step_days``; weekly when absent; with the
+    identification columns when present) is required for ``mmm_optimal`` and, when given, also fills
+    expected revenue and marginal ROI for the other methods; ``draws`` (mmm_bootstrap_draws rows)
+    gives each channel's 90% revenue interval from the model's bootstrap draws at the recommended
+    spend (NaN without draws) and, for ``mmm_optimal``, the draws the plan is averaged over and its
+    moves are tested on (``allocate_robust``; a move must gain in ``robust_share`` of them).
+    ``decision`` (``confident`` or ``hold: ...``), ``decision_reason`` and ``gain_robustness`` say
+    what ``mmm_optimal`` did with each channel and why. ``cpa`` is required for ``inverse_cpa``;
+    channels without a usable CPA are excluded from its split with a note in ``excluded_reason``.
+    ``unconstrained_spend`` is the model's optimum under the total budget alone (flagged channels
+    held the same way) and ``guardrail_cost`` the daily revenue the guardrails give up against it (the
+    same figure on every row). ``change_pct`` is a fraction (NaN where the base is 0).
+    ``result.attrs`` has ``total_revenue`` (point, lo, hi over the draws) and ``gain_robustness``
+    (the share of draws in which the whole plan beats the base). Raises ``InfeasibleGuardrails``
+    when the bounds cannot meet the total budget.
+    """
+    channels, current, total = _check_arguments(method, channels, current, guardrails)
     bounds = _bounds(channels, current, guardrails)
     _check_feasible(bounds, total)
     lower, upper = bounds["lower"].to_numpy(), bounds["upper"].to_numpy()
     curves = curves_from_table(channels, mmm_channels) if mmm_channels is not None else None
-
-    excluded: dict[str, str] = {}
-    unconstrained = np.full(len(channels), np.nan)
-    guardrail_cost = math.nan
     if method == "mmm_optimal":
         if curves is None:
             raise ValueError("method 'mmm_optimal' needs mmm_channels")
-        free_lower, free_upper = np.zeros(len(channels)), np.full(len(channels), total)
-        if hold_unidentified and "identified" in mmm_channels.columns:
-            table = mmm_channels.set_index("channel").loc[channels]
-            for i, channel in enumerate(channels):
-                if not bool(table["identified"].iloc[i]):
-                    held = min(max(current[channel], lower[i]), upper[i])
-                    lower[i] = upper[i] = held
-                    free_lower[i] = free_upper[i] = current[channel]
-                    excluded[channel] = (
-                        f"the model cannot identify it ({table['identification_reason'].iloc[i]}), so it keeps its "
-                        f"base spend; to fix: {table['identification_fix'].iloc[i]}"
-                    )
-            _check_feasible(bounds.assign(lower=lower, upper=upper), total)
-        spend = _mmm_optimal(curves, lower, upper, total)
-        unconstrained = _mmm_optimal(curves, free_lower, free_upper, total)
-        guardrail_cost = max(float(daily_revenue(curves, unconstrained).sum() - daily_revenue(curves, spend).sum()), 0.0)
-        target_share = None
+        plan = _mmm_plan(channels, current, bounds, total, mmm_channels, curves, draws, robust_share)
     else:
-        if method == "inverse_cpa":
-            if cpa is None:
-                raise ValueError("method 'inverse_cpa' needs cpa")
-            weights, excluded = _cpa_weights(channels, cpa)
-        else:
-            weights = np.ones(len(channels))
-        spend = _fit_to_bounds(weights, lower, upper, total)
-        target_share = weights / weights.sum()
-    spend = _round_to_cents(spend, lower, upper, total)
+        plan = _split_plan(method, channels, bounds, total, cpa)
+    spend = _round_to_cents(plan.spend, lower, upper, total)
+    return _table(method, channels, current, guardrails, bounds, curves, draws, plan, spend, cpa, total)
 
+
+def _table(method, channels, current, guardrails, bounds, curves, draws, plan: _Plan, spend, cpa, total) -> pd.DataFrame:
+    """The output rows (OUTPUT_COLUMNS) with revenue, intervals, decisions and rationales."""
+    lower, upper = bounds["lower"].to_numpy(), bounds["upper"].to_numpy()
     if curves is not None:
         revenue, marginal = daily_revenue(curves, spend), marginal_roi(curves, spend)
     else:
@@ -364,14 +416,15 @@ def allocate(
     revenue_lo = revenue_hi = np.full(len(channels), np.nan)
     total_lo = total_hi = math.nan
     if draws is not None and len(draws):
-        per_draw = draw_revenue(draws, channels, spend[None, :])[:, 0, :]
+        per_draw = DrawCurves(draws, channels).revenue(spend[None, :])[:, 0, :]
         revenue_lo, revenue_hi = interval(per_draw, point=revenue)
         total_lo, total_hi = interval(per_draw.sum(axis=1), point=float(np.sum(revenue)))
     free = (spend > lower + BIND_TOLERANCE) & (spend < upper - BIND_TOLERANCE)
     common_marginal_roi = float(np.mean(marginal[free])) if free.any() else math.nan
-
+    unconstrained = plan.unconstrained if plan.unconstrained is not None else np.full(len(channels), np.nan)
     rows = []
     for i, channel in enumerate(channels):
+        decision = plan.decisions[i] if plan.decisions else None
         row = {
             "channel": channel,
             "current_spend": current[channel],
@@ -382,24 +435,17 @@ def allocate(
             "expected_incremental_revenue_hi": float(revenue_hi[i]),
             "marginal_roi": float(marginal[i]),
             "method": method,
+            "decision": decision.status if decision else None,
+            "decision_reason": decision.reason if decision else None,
+            "gain_robustness": decision.robustness if decision else math.nan,
         }
         hits = _guardrails_hit(bounds, channel, spend[i], guardrails)
-        if target_share is None and channel in excluded:
-            reason = excluded[channel]
-        elif target_share is None:
-            reason = _mmm_reason(row, bool(hits), free[i], common_marginal_roi)
-        elif channel in excluded:
-            reason = excluded[channel] + " (kept at its lower bound)"
-        else:
-            basis = f"1/CPA weighting (CPA {cpa[channel]:,.2f})" if method == "inverse_cpa" else "an equal split"
-            reason = f"{basis} targets {target_share[i]:.1%} of the budget"
-            if abs(spend[i] / total - target_share[i]) >= 0.0005:
-                reason += f", {spend[i] / total:.1%} after fitting the guardrails"
+        reason = _reason(method, row, plan, i, hits, free[i], common_marginal_roi, cpa, total)
         row["guardrails_hit"] = ",".join(hits)
         row["rationale"] = _rationale(row, reason, hits, guardrails)
         row["unconstrained_spend"] = float(unconstrained[i])
-        row["guardrail_cost"] = guardrail_cost
-        row["excluded_reason"] = excluded.get(channel, "")
+        row["guardrail_cost"] = plan.guardrail_cost
+        row["excluded_reason"] = plan.excluded.get(channel, "")
         rows.append(row)
     result = pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
     result.attrs["total_revenue"] = (
@@ -407,4 +453,5 @@ def allocate(
         float(total_lo),
         float(total_hi),
     )
+    result.attrs["gain_robustness"] = plan.robustness
     return result

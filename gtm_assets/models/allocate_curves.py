@@ -59,20 +59,41 @@ def marginal_roi(curves: list[DailyCurve], spend: np.ndarray) -> np.ndarray:
     return np.array([float(curve.marginal(x)) for curve, x in zip(curves, spend)])
 
 
+class DrawCurves:
+    """Every bootstrap draw's daily curve per channel (mmm_bootstrap_draws rows)."""
+
+    def __init__(self, draws: pd.DataFrame, channels: list[str]):
+        missing = sorted(set(channels) - set(draws["channel"]))
+        if missing:
+            raise ValueError(f"bootstrap draws have no rows for: {', '.join(missing)}")
+        ids = sorted(draws["draw"].unique())
+        by_channel = {c: frame.set_index("draw").loc[ids] for c, frame in draws.groupby("channel")}
+        self.channels = list(channels)
+        self.curves = [[DailyCurve.from_row(row) for _, row in by_channel[c].iterrows()] for c in self.channels]
+        self.n_draws = len(ids)
+
+    def revenue(self, spends: np.ndarray) -> np.ndarray:
+        """Daily revenue per draw, scenario and channel (draws x scenarios x channels) at each row of
+        ``spends`` (scenarios x channels)."""
+        spends = np.atleast_2d(np.asarray(spends, dtype=float))
+        out = np.zeros((self.n_draws, spends.shape[0], len(self.channels)))
+        for k, curves in enumerate(self.curves):
+            for i, curve in enumerate(curves):
+                out[i, :, k] = curve.revenue(spends[:, k])
+        return out
+
+    def mean_curve(self, k: int):
+        """Channel k's revenue per day averaged over the draws, as a function of its daily spend."""
+        return lambda x: np.mean([curve.revenue(x) for curve in self.curves[k]], axis=0)
+
+    def mean_slope(self, k: int):
+        return lambda x: np.mean([curve.marginal(x) for curve in self.curves[k]], axis=0)
+
+
 def draw_revenue(draws: pd.DataFrame, channels: list[str], spends: np.ndarray) -> np.ndarray:
     """Daily revenue of every bootstrap draw (draws x scenarios x channels) at each row of
     ``spends`` (scenarios x channels): the draw's own curve per channel."""
-    spends = np.atleast_2d(np.asarray(spends, dtype=float))
-    missing = sorted(set(channels) - set(draws["channel"]))
-    if missing:
-        raise ValueError(f"bootstrap draws have no rows for: {', '.join(missing)}")
-    ids = sorted(draws["draw"].unique())
-    out = np.zeros((len(ids), spends.shape[0], len(channels)))
-    by_channel = {c: frame.set_index("draw").loc[ids] for c, frame in draws.groupby("channel")}
-    for k, channel in enumerate(channels):
-        for i, (_, row) in enumerate(by_channel[channel].iterrows()):
-            out[i, :, k] = DailyCurve.from_row(row).revenue(spends[:, k])
-    return out
+    return DrawCurves(draws, channels).revenue(spends)
 
 
 def interval(values: np.ndarray, point=None) -> tuple[np.ndarray, np.ndarray]:

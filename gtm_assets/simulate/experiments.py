@@ -24,8 +24,8 @@ A test's ``spend`` is the planned spend it withheld (h x the channel's plan over
 
 Experiments a planner asks for after the history (``Experiment.validate``) may run at the same time
 on different channels, each in regions of its own: a test is then measured against the regions in
-no concurrent holdout, and the national noise is split over holdout, control and the other tests'
-regions.
+no holdout whose window overlaps its own, and the national noise is split over holdout, control and
+the other tests' regions.
 """
 
 from __future__ import annotations
@@ -80,6 +80,9 @@ class Experiment:
             )
         if not 0 < self.holdout_share <= 1 or (self.design == "geo_holdout" and self.holdout_share >= 1):
             raise ValueError(f"{self.channel}: holdout share {self.holdout_share} out of range")
+
+    def overlaps(self, other: Experiment) -> bool:
+        return self.first_day < other.end_day and other.first_day < self.end_day
 
     def share_off(self, n_days: int) -> np.ndarray:
         """Per day, the share of the market where the channel is off."""
@@ -174,9 +177,9 @@ def _geo_holdout(rng, test: Experiment, revenue, noise, noise_sd, running, held,
 
 
 def _control_share(test: Experiment, tests: list[Experiment]) -> float:
-    """Share of the market outside every geo holdout that overlaps the test's pre-period and window."""
-    start, end = test.first_day - PRE_PERIOD_DAYS, test.end_day
-    overlapping = [t for t in tests if t.design == "geo_holdout" and t.first_day - PRE_PERIOD_DAYS < end and start < t.end_day]
+    """Share of the market outside every geo holdout whose window overlaps the test's window (the
+    analyst compares with regions that no running test holds out)."""
+    overlapping = [t for t in tests if t.design == "geo_holdout" and t.overlaps(test)]
     return 1.0 - sum(t.holdout_share for t in overlapping)
 
 

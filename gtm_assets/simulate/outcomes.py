@@ -259,6 +259,9 @@ def simulate_world(
     market = _calibrate(world, curves, realised, base, own, history)
     for test in extra_experiments:
         test.validate(n, history)
+    concurrent = [sum(t.holdout_share for t in extra_experiments if t.overlaps(test)) for test in extra_experiments]
+    if concurrent and max(concurrent) >= 1:
+        raise ValueError("experiments running at the same time hold out the whole market: no region is left as control")
     tests = [*own, *extra_experiments]
     bau, plans = _follow_demand(np.random.default_rng([seed, 13]), world, market, realised, plans, base, noise, tests, history)
     running, held, national = _national(market, bau, base, tests)
