@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gtm_assets.models.allocate import Guardrails, allocate
+from gtm_assets.models.allocate import Guardrails, allocate, guardrail_bounds
 from gtm_assets.models.experiment_plan import plan_experiments
 from gtm_assets.models.mmm import fit_mmm
 from gtm_assets.simulate import CHANNELS, Experiment, score_plan, simulate_world, weekly_panel
@@ -86,8 +86,7 @@ def _plan(sim, result, days: int):
         total_daily_budget=sum(base.values()), max_daily_change_pct=MAX_CHANGE, min_learning_spend=LEARNING_SPEND
     )
     plan = allocate("mmm_optimal", channels=NAMES, current=base, guardrails=guardrails, mmm_channels=result.channels, draws=result.draws)
-    lower = {c: max(LEARNING_SPEND, (1 - MAX_CHANGE) * v) if v > 0 else 0.0 for c, v in base.items()}
-    upper = {c: (1 + MAX_CHANGE) * v if v > 0 else sum(base.values()) for c, v in base.items()}
+    lower, upper = guardrail_bounds(NAMES, base, guardrails)
     score = score_plan(sim.market, sim.scoring_base(days), base, dict(zip(plan.channel, plan.recommended_spend)), lower, upper)
     return plan, score
 

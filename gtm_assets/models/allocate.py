@@ -107,6 +107,12 @@ def _bounds(channels: list[str], current: dict[str, float], guardrails: Guardrai
     return bounds
 
 
+def guardrail_bounds(channels: list[str], current: dict[str, float], guardrails: Guardrails) -> tuple[dict, dict]:
+    """Each channel's lower and upper daily spend under the guardrails (``current`` is the base)."""
+    bounds = _bounds(list(channels), {c: float(current.get(c, 0.0)) for c in channels}, guardrails)
+    return bounds["lower"].to_dict(), bounds["upper"].to_dict()
+
+
 def _bound_sum_error(bounds: pd.DataFrame, side: str, relation: str, total: float) -> InfeasibleGuardrails:
     """Error naming which guardrails make the lower or upper bounds miss the total budget."""
     labels = _LOWER_SOURCES if side == "lower" else _UPPER_SOURCES
@@ -288,18 +294,18 @@ def _mmm_plan(channels, current, bounds, total, mmm_channels, curves, draws, sha
     unconstrained optimum of the same objective with the flagged channels held."""
     base = np.array([current[c] for c in channels])
     lower, upper = bounds["lower"].to_numpy(), bounds["upper"].to_numpy()
-    held, unidentified = flagged(mmm_channels, channels)
+    flags = flagged(mmm_channels, channels, base)
     free_lower, free_upper = np.zeros(len(channels)), np.full(len(channels), total)
     if draws is not None and len(draws):
         surface = DrawCurves(draws, channels)
-        spend, decisions = robust_plan(surface, base, lower, upper, total, held, unidentified, share)
-        unconstrained = robust_plan(surface, base, free_lower, free_upper, total, held, unidentified, 0.0)[0]
+        spend, decisions = robust_plan(surface, base, lower, upper, total, flags, share, channels)
+        unconstrained = robust_plan(surface, base, free_lower, free_upper, total, flags, 0.0)[0]
         per_draw = surface.revenue(np.vstack([spend, unconstrained, base])).sum(axis=2)
         cost = float(np.mean(per_draw[:, 1] - per_draw[:, 0]))
         return _Plan(spend, decisions, unconstrained, max(cost, 0.0), robustness=float(np.mean(per_draw[:, 0] > per_draw[:, 2])))
     revenue, slopes = [c.revenue for c in curves], [c.marginal for c in curves]
-    spend, decisions = point_plan(revenue, slopes, base, lower, upper, total, held)
-    unconstrained = point_plan(revenue, slopes, base, free_lower, free_upper, total, held)[0]
+    spend, decisions = point_plan(revenue, slopes, base, lower, upper, total, flags)
+    unconstrained = point_plan(revenue, slopes, base, free_lower, free_upper, total, flags)[0]
     cost = float(daily_revenue(curves, unconstrained).sum() - daily_revenue(curves, spend).sum())
     return _Plan(spend, decisions, unconstrained, max(cost, 0.0))
 

@@ -5,11 +5,13 @@ averaged: a curve the data barely pin down counts with its uncertainty, not at i
 A channel moves only where both hold:
 
 - the model does not flag it for a reason its draws cannot show (``FLAG_DECISIONS``): data and
-  experiment disagree, its budget follows demand, its spend barely varies or moves with another
-  channel's. Those keep their base spend, whatever the draws say, because the draws share the flaw;
-- its move is robust: the plan beats the same plan with this channel held at its base (the others
-  re-optimised) in at least ``share`` of the draws (ROBUST_SHARE by default). The least robust move
-  is held and the plan re-optimised, until every remaining move is robust.
+  experiment disagree, its budget follows demand, its spend barely varies. Those keep their base
+  spend, whatever the draws say, because the draws share the flaw. Channels whose spends move
+  together (``moves_with``: TV and CTV flighted in the same weeks) can only be told apart jointly, so
+  they move as one block, in proportion to their bases, or not at all;
+- its move is robust: the plan beats the same plan with this channel (or block) held at its base
+  (the others re-optimised) in at least ``share`` of the draws (ROBUST_SHARE by default). The least
+  robust move is held and the plan re-optimised, until every remaining move is robust.
 
 A held channel keeps its base spend (scaled with the budget when the total differs from the base's),
 within its guardrails. Each channel gets a ``Decision``: ``confident`` (the model decides its spend,
@@ -26,7 +28,7 @@ import pandas as pd
 from gtm_assets.models.allocate_curves import DrawCurves
 from gtm_assets.models.allocate_optimum import optimum
 
-ROBUST_SHARE = 0.9
+ROBUST_SHARE = 0.8
 MOVE_TOLERANCE = 0.5  # a channel "moves" when its plan differs from its held level by at least this much per day
 CONFIDENT = "confident"
 NOT_IDENTIFIED = "hold: not identified"
@@ -38,8 +40,8 @@ DECISIONS = (CONFIDENT, NOT_IDENTIFIED, EXPERIMENT_DISAGREES, CONFOUNDED, NOT_RO
 FLAG_DECISIONS = {
     "experiment_disagrees": EXPERIMENT_DISAGREES,
     "confounded_by_demand": CONFOUNDED,
-    "collinear": NOT_IDENTIFIED,
     "low_variation": NOT_IDENTIFIED,
+    "collinear": NOT_IDENTIFIED,  # unless it can move in a block with the channel it moves with
 }
 
 
@@ -53,20 +55,56 @@ class Decision:
     robustness: float = float("nan")
 
 
-def flagged(mmm_channels: pd.DataFrame, channels: list[str]) -> tuple[dict[int, Decision], set[int]]:
-    """Channels held by the model's own flags (``FLAG_DECISIONS``), and every channel the model calls
-    not identified (by index in ``channels``)."""
+@dataclass(frozen=True)
+class Flags:
+    """The model's verdicts as the planner uses them (channels by index)."""
+
+    held: dict[int, Decision]
+    unidentified: set[int]
+    blocks: list[list[int]]  # channels that move together, each block with at least two members
+
+
+def _codes(table: pd.DataFrame, channel: str) -> list[str]:
+    if "identification_codes" not in table.columns:
+        return []
+    return [c for c in str(table.loc[channel, "identification_codes"] or "").split(",") if c]
+
+
+def flagged(mmm_channels: pd.DataFrame, channels: list[str], base: np.ndarray) -> Flags:
+    """Channels held by the model's own flags (``FLAG_DECISIONS``), every channel the model calls not
+    identified, and the blocks of collinear channels that can move together."""
     table = mmm_channels.set_index("channel")
-    held, unidentified = {}, set()
+    index = {c: k for k, c in enumerate(channels)}
+    held, unidentified, links = {}, set(), []
     for k, channel in enumerate(channels):
         if "identified" in table.columns and not bool(table.loc[channel, "identified"]):
             unidentified.add(k)
-        codes = str(table.loc[channel, "identification_codes"] or "") if "identification_codes" in table.columns else ""
-        for code, status in FLAG_DECISIONS.items():
-            if code in codes.split(","):
-                held[k] = Decision(status, f"the model flags it: {table.loc[channel, 'identification_reason']}")
-                break
-    return held, unidentified
+        codes = _codes(table, channel)
+        blocking = [code for code in FLAG_DECISIONS if code in codes]
+        partner = str(table.loc[channel, "moves_with"] or "") if "moves_with" in table.columns else ""
+        if blocking == ["collinear"] and partner in index and base[k] > 0 and base[index[partner]] > 0:
+            links.append((k, index[partner]))
+        elif blocking:
+            held[k] = Decision(FLAG_DECISIONS[blocking[0]], f"the model flags it: {table.loc[channel, 'identification_reason']}")
+    blocks = _connected(links, held)
+    for block in blocks:  # a block with a held member cannot move
+        if any(k in held for k in block):
+            for k in block:
+                held.setdefault(k, Decision(NOT_IDENTIFIED, f"the model flags it: {table.loc[channels[k], 'identification_reason']}"))
+    in_block = {k for block in blocks for k in block}
+    for k, _ in links:  # a collinear channel whose partner left the block
+        if k not in in_block:
+            held.setdefault(k, Decision(NOT_IDENTIFIED, f"the model flags it: {table.loc[channels[k], 'identification_reason']}"))
+    return Flags(held, unidentified, [b for b in blocks if not any(k in held for k in b)])
+
+
+def _connected(links: list[tuple[int, int]], held: dict[int, Decision]) -> list[list[int]]:
+    groups: list[set[int]] = []
+    for a, b in links:
+        touching = [g for g in groups if a in g or b in g]
+        merged = {a, b}.union(*touching)
+        groups = [g for g in groups if g not in touching] + [merged]
+    return [sorted(g) for g in groups]
 
 
 def hold_levels(base: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:
@@ -75,28 +113,54 @@ def hold_levels(base: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: f
     return np.clip(base * scale, lower, upper)
 
 
-class _Planner:
-    """The draws' mean curves and the plans they give with some channels held."""
+@dataclass(frozen=True)
+class _Unit:
+    """Channels that move as one, each with its share of the unit's spend."""
 
-    def __init__(self, draws: DrawCurves, lower, upper, total, held_level):
-        self.draws, self.lower, self.upper, self.total, self.held_level = draws, lower, upper, total, held_level
-        n = len(lower)
-        self.curves = [draws.mean_curve(k) for k in range(n)]
-        self.slopes = [draws.mean_slope(k) for k in range(n)]
+    members: np.ndarray
+    weights: np.ndarray
+
+
+def _units(n: int, blocks: list[list[int]], base: np.ndarray) -> list[_Unit]:
+    grouped = {k for block in blocks for k in block}
+    units = [_Unit(np.array(b), base[b] / base[b].sum()) for b in blocks]
+    return units + [_Unit(np.array([k]), np.ones(1)) for k in range(n) if k not in grouped]
+
+
+class _Planner:
+    """Plans over units (single channels and blocks) from per-channel curves."""
+
+    def __init__(self, curves, slopes, units: list[_Unit], lower, upper, total, level):
+        self.units, self.total, self.n = units, total, len(lower)
+        self.curves = [self._sum(curves, u) for u in units]
+        self.slopes = [self._slope(slopes, u) for u in units]
+        self.lower = np.array([np.max(lower[u.members] / u.weights) for u in units])
+        self.upper = np.array([np.min(upper[u.members] / u.weights) for u in units])
+        self.level = np.array([level[u.members].sum() for u in units])
+
+    @staticmethod
+    def _sum(curves, unit):
+        return lambda s: sum(curves[m](np.asarray(s) * w) for m, w in zip(unit.members, unit.weights))
+
+    @staticmethod
+    def _slope(slopes, unit):
+        return lambda s: sum(w * slopes[m](np.asarray(s) * w) for m, w in zip(unit.members, unit.weights))
 
     def plan(self, fixed: list[int]) -> np.ndarray:
+        """Spend per channel with the ``fixed`` units at their held level, the rest optimised."""
         lower, upper = self.lower.copy(), self.upper.copy()
-        lower[fixed] = upper[fixed] = self.held_level[fixed]
+        lower[fixed] = upper[fixed] = self.level[fixed]
         if lower.sum() > self.total + 1e-9 or upper.sum() < self.total - 1e-9:  # held levels cannot meet the total
             lower, upper = self.lower, self.upper
-            free = np.setdiff1d(np.arange(len(lower)), fixed)
-            if len(free) == 0:
-                return _spread(self.held_level, lower, upper, self.total)
-        return optimum(self.curves, self.slopes, lower, upper, self.total)
+            if len(fixed) == len(self.units):
+                return self.to_channels(_spread(self.level, lower, upper, self.total))
+        return self.to_channels(optimum(self.curves, self.slopes, lower, upper, self.total))
 
-    def revenue(self, plans: np.ndarray) -> np.ndarray:
-        """Daily revenue of each plan in each draw (draws x plans)."""
-        return self.draws.revenue(plans).sum(axis=2)
+    def to_channels(self, unit_spend: np.ndarray) -> np.ndarray:
+        spend = np.zeros(self.n)
+        for unit, s in zip(self.units, unit_spend):
+            spend[unit.members] = s * unit.weights
+        return spend
 
 
 def _spread(level: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: float) -> np.ndarray:
@@ -107,57 +171,70 @@ def _spread(level: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: floa
     return level + gap * room / room.sum() if room.sum() > 0 else level
 
 
+def _block_note(unit: _Unit, names: list[str] | None, k: int) -> str:
+    if len(unit.members) < 2 or names is None:
+        return ""
+    others = [names[m] for m in unit.members if m != k]
+    return f"; it moves with {', '.join(others)} as one block, in proportion to their bases (the model can only tell their joint effect)"
+
+
 def robust_plan(
     draws: DrawCurves,
     base: np.ndarray,
     lower: np.ndarray,
     upper: np.ndarray,
     total: float,
-    held: dict[int, Decision],
-    unidentified: set[int],
+    flags: Flags,
     share: float = ROBUST_SHARE,
+    names: list[str] | None = None,
 ) -> tuple[np.ndarray, list[Decision]]:
     """The plan (module docstring) and every channel's decision."""
     level = hold_levels(base, lower, upper, total)
-    planner = _Planner(draws, lower, upper, total, level)
-    decisions = dict(held)
+    n = len(base)
+    curves, slopes = [draws.mean_curve(k) for k in range(n)], [draws.mean_slope(k) for k in range(n)]
+    units = _units(n, flags.blocks, base)
+    planner = _Planner(curves, slopes, units, lower, upper, total, level)
+    fixed = {u: flags.held[int(unit.members[0])] for u, unit in enumerate(units) if int(unit.members[0]) in flags.held}
     while True:
-        spend = planner.plan(sorted(decisions))
-        moved = [k for k in range(len(base)) if k not in decisions and abs(spend[k] - level[k]) >= MOVE_TOLERANCE]
+        spend = planner.plan(sorted(fixed))
+        moved = [
+            u for u, unit in enumerate(units) if u not in fixed and np.abs(spend[unit.members] - level[unit.members]).max() >= MOVE_TOLERANCE
+        ]
+        robustness = {}
         if not moved:
-            robustness = {}
             break
-        alternatives = [planner.plan(sorted([*decisions, k])) for k in moved]
-        revenue = planner.revenue(np.vstack([spend, *alternatives]))
-        robustness = {k: float(np.mean(revenue[:, 0] > revenue[:, 1 + i])) for i, k in enumerate(moved)}
+        revenue = draws.revenue(np.vstack([spend, *[planner.plan(sorted([*fixed, u])) for u in moved]])).sum(axis=2)
+        robustness = {u: float(np.mean(revenue[:, 0] > revenue[:, 1 + i])) for i, u in enumerate(moved)}
         weakest = min(robustness, key=robustness.get)
         if robustness[weakest] >= share:
             break
-        status = NOT_IDENTIFIED if weakest in unidentified else NOT_ROBUST
-        decisions[weakest] = Decision(
-            status,
+        unidentified = any(int(m) in flags.unidentified for m in units[weakest].members)
+        fixed[weakest] = Decision(
+            NOT_IDENTIFIED if unidentified else NOT_ROBUST,
             f"moving it gains in only {robustness[weakest]:.0%} of the model's draws (a move needs {share:.0%})",
             robustness[weakest],
         )
-    out = []
-    for k in range(len(base)):
-        if k in decisions:
-            out.append(decisions[k])
-        elif k in robustness:
-            out.append(Decision(CONFIDENT, f"its move gains in {robustness[k]:.0%} of the model's draws", robustness[k]))
-        else:
-            out.append(Decision(CONFIDENT, "its base is where the model's draws put it"))
-    return spend, out
+    decisions: list[Decision] = [None] * n
+    for u, unit in enumerate(units):
+        for k in unit.members:
+            note = _block_note(unit, names, int(k))
+            if u in fixed:
+                d = fixed[u]
+                decisions[k] = Decision(d.status, d.reason + (note if d.status == NOT_IDENTIFIED and note else ""), d.robustness)
+            elif u in robustness:
+                decisions[k] = Decision(CONFIDENT, f"its move gains in {robustness[u]:.0%} of the model's draws{note}", robustness[u])
+            else:
+                decisions[k] = Decision(CONFIDENT, f"its base is where the model's draws put it{note}")
+    return spend, decisions
 
 
-def point_plan(curves, slopes, base, lower, upper, total, held: dict[int, Decision]) -> tuple[np.ndarray, list[Decision]]:
-    """Without bootstrap draws: the point estimate's optimum with the flagged channels held."""
+def point_plan(curves, slopes, base, lower, upper, total, flags: Flags) -> tuple[np.ndarray, list[Decision]]:
+    """Without bootstrap draws: the point estimate's optimum with the flagged channels held and
+    the blocks moved as one."""
     level = hold_levels(base, lower, upper, total)
-    lower, upper = lower.copy(), upper.copy()
-    fixed = sorted(held)
-    lower[fixed] = upper[fixed] = level[fixed]
-    if lower.sum() > total + 1e-9 or upper.sum() < total - 1e-9:
-        raise ValueError("the held channels' base spends cannot meet the total budget within the guardrails")
-    spend = optimum(curves, slopes, lower, upper, total)
+    units = _units(len(base), flags.blocks, base)
+    planner = _Planner(curves, slopes, units, lower, upper, total, level)
+    fixed = [u for u, unit in enumerate(units) if int(unit.members[0]) in flags.held]
+    spend = planner.plan(fixed)
     no_draws = "the point estimate decides it (no bootstrap draws to test the move's robustness)"
-    return spend, [held.get(k, Decision(CONFIDENT, no_draws)) for k in range(len(base))]
+    return spend, [flags.held.get(k, Decision(CONFIDENT, no_draws)) for k in range(len(base))]

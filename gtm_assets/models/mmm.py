@@ -56,7 +56,7 @@ CHANNEL_COLUMNS = [
     "contribution", "contribution_lo", "contribution_hi", "contribution_share",
     "spend", "spend_share", "spend_cv", "saturation_pct",
     "identified", "identification_codes", "identification_reason", "identification_fix", "spend_collinearity_r2",
-    "demand_r2", "lift_tests", "lift_test_spend", "lift_test_revenue", "lift_test_roi", "lift_test_z",
+    "moves_with", "demand_r2", "lift_tests", "lift_test_spend", "lift_test_revenue", "lift_test_roi", "lift_test_z",
 ]  # fmt: skip
 DRAW_COLUMNS = [
     "draw",

@@ -7,8 +7,7 @@ A channel is marked not identified when any of these holds (each adds its code, 
   (R² above MAX_COLLINEARITY_R2, i.e. a variance inflation factor above 4), naming the channel it moves with;
 - ``no_zero_anchor``: its spend never drops near zero (its lowest week is above ZERO_ANCHOR_SHARE of
   its median week), so its ROI, which counts from zero spend, extrapolates the fitted curve below
-  anything observed, and no lift test measured it with a standard error below MAX_LIFT_RELATIVE_SE
-  of the measured lift;
+  anything observed;
 - ``experiment_disagrees``: a lift test of the channel and the model's prediction of that test's own
   counterfactual (its window, its withheld spend, carry-over included) are more than
   MAX_LIFT_DISAGREEMENT standard errors apart: data and experiment disagree, and both figures are named;
@@ -16,8 +15,12 @@ A channel is marked not identified when any of these holds (each adds its code, 
   (what its own previous week and the calendar do not predict), last week's revenue and the demand
   signal (this and last week's, when given) explain more than MAX_DEMAND_R2 (a partial R²): the
   budget is set from sales, so the data cannot tell the channel's effect from the demand that set it.
-  A lift test that measured the channel precisely and agrees with the model calibrates it, and the
-  flag is lifted.
+
+A lift test that measured the channel precisely (standard error within MAX_LIFT_RELATIVE_SE of the
+larger of the measured and the modelled lift) and agrees with the model calibrates the channel: an
+experiment is not fooled by collinear, flat, never-zero or demand-following spend, so those four
+reasons do not apply to it, and it no longer counts as a partner in the others' collinearity (its
+effect is pinned, so a channel that only moved with it can be told apart).
 """
 
 from __future__ import annotations
@@ -32,25 +35,31 @@ ZERO_ANCHOR_SHARE = 0.1
 MAX_LIFT_RELATIVE_SE = 0.5
 MAX_LIFT_DISAGREEMENT = 2.0
 MAX_DEMAND_R2 = 0.3
+MIN_PARTNER_CORRELATION = 0.7  # a collinear channel "moves with" its partner when their weekly spends correlate this much
 CODES = ("wide_interval", "low_variation", "collinear", "no_zero_anchor", "experiment_disagrees", "confounded_by_demand")
 
 
-def collinearity(spend: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per channel: R² of its weekly spend on the other channels' spend and the base regressors,
-    and the index of the other channel its spend correlates with most (-1 with one channel)."""
+def collinearity(
+    spend: np.ndarray, base: np.ndarray, pinned: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per channel: R² of its weekly spend on the other channels' spend (leaving out the ``pinned``
+    ones, whose effect a lift test fixes) and the base regressors, and the index of the other channel
+    its spend correlates with most (-1 when there is none) with that correlation."""
     _n_weeks, n_channels = spend.shape
-    r2 = np.zeros(n_channels)
+    pinned = np.zeros(n_channels, dtype=bool) if pinned is None else pinned
+    r2, strength = np.zeros(n_channels), np.zeros(n_channels)
     partner = np.full(n_channels, -1)
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = np.corrcoef(spend.T).reshape(n_channels, n_channels)
     for c in range(n_channels):
-        others = np.column_stack([base, np.delete(spend, c, axis=1)])
-        r2[c] = _r2(spend[:, c], others)
-        if n_channels > 1:
-            row = np.abs(np.nan_to_num(corr[c]))
-            row[c] = -1.0
+        competing = ~pinned
+        competing[c] = False
+        r2[c] = _r2(spend[:, c], np.column_stack([base, spend[:, competing]]))
+        if competing.any():
+            row = np.where(competing, np.abs(np.nan_to_num(corr[c])), -1.0)
             partner[c] = int(np.argmax(row))
-    return r2, partner
+            strength[c] = row[partner[c]]
+    return r2, partner, strength
 
 
 def _r2(target: np.ndarray, design: np.ndarray) -> float:
@@ -93,7 +102,7 @@ def lift_agreement(labels, test_channel, measured, standard_error, modelled, nam
             "modelled_lift": modelled,
             "z": z,
             "agrees": np.abs(z) <= MAX_LIFT_DISAGREEMENT,
-            "informative": standard_error <= MAX_LIFT_RELATIVE_SE * np.abs(measured),
+            "informative": standard_error <= MAX_LIFT_RELATIVE_SE * np.maximum(np.abs(measured), np.abs(modelled)),
         }
     )
 
@@ -106,14 +115,16 @@ def identification(
     demand_r2: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """``identified``, ``identification_codes``, ``identification_reason`` and ``identification_fix``
-    per channel, with ``spend_collinearity_r2``, ``demand_r2`` and ``lift_test_z`` (the z of the
-    channel's test furthest from the model; null without a test).
+    per channel, with ``spend_collinearity_r2``, ``moves_with`` (the channel a collinear channel's
+    spend moves with, when their weekly spends correlate at least MIN_PARTNER_CORRELATION), ``demand_r2``
+    and ``lift_test_z`` (the z of the channel's test furthest from the model; null without a test).
 
     ``channels`` has channel, roi, roi_lo, roi_hi and spend_cv in panel order; ``tests`` is
     ``lift_agreement``'s table; ``demand_r2`` is ``demand_dependence`` (zeros when not given).
     """
     names = channels["channel"].tolist()
-    r2, partner = collinearity(spend, base)
+    calibrated = np.array([bool((tests["channel"].eq(n) & tests["informative"] & tests["agrees"]).any()) for n in names])
+    r2, partner, strength = collinearity(spend, base, calibrated)
     demand_r2 = np.zeros(len(names)) if demand_r2 is None else demand_r2
     median = np.median(spend, axis=0)
     lowest = spend.min(axis=0)
@@ -127,18 +138,18 @@ def identification(
                 f"its 90% ROI interval [{row.roi_lo:.2f}, {row.roi_hi:.2f}] is wider than ±100% of its ROI {row.roi:.2f}",
                 "more weeks with varied spend or a lift test",
             )
-        if row.spend_cv < MIN_SPEND_CV:
+        if row.spend_cv < MIN_SPEND_CV and not calibrated[c]:
             found["low_variation"] = (
                 f"its weekly spend barely varies (CV {row.spend_cv:.2f})",
                 "vary its spend (pulse it, or pause it for a few weeks)",
             )
-        if r2[c] > MAX_COLLINEARITY_R2:
+        if r2[c] > MAX_COLLINEARITY_R2 and not calibrated[c]:
             other = names[partner[c]] if partner[c] >= 0 else "the seasonal terms"
             found["collinear"] = (
                 f"its spend moves with {other} and the rest of the plan (R² {r2[c]:.2f})",
                 f"flight it at other times than {other}, or run a lift test on one of them",
             )
-        if lowest[c] > ZERO_ANCHOR_SHARE * median[c] and not own["informative"].any():
+        if lowest[c] > ZERO_ANCHOR_SHARE * median[c] and not calibrated[c]:
             found["no_zero_anchor"] = (
                 f"its spend never drops below {lowest[c] / median[c]:.0%} of a typical week, so its ROI "
                 "extrapolates the curve to zero spend, and no lift test measured it to within half its size",
@@ -152,8 +163,7 @@ def identification(
                 f"{worst.standard_error:,.0f} where the model predicts {worst.modelled_lift:,.0f} ({worst.z:+.1f} standard errors)",
                 "repeat the lift test, or check the spend data for the channel",
             )
-        calibrated = bool((own["informative"] & own["agrees"]).any())
-        if demand_r2[c] > MAX_DEMAND_R2 and not calibrated:
+        if demand_r2[c] > MAX_DEMAND_R2 and not calibrated[c]:
             found["confounded_by_demand"] = (
                 f"its spend follows demand (last week's revenue and the demand signal explain {demand_r2[c]:.0%} of its "
                 "week-to-week changes), so the data cannot tell its effect from the demand that set its budget",
@@ -163,9 +173,11 @@ def identification(
             {
                 "identified": not found,
                 "identification_codes": ",".join(found),
-                "identification_reason": "; ".join(reason for reason, _ in found.values()) or "identified by the data",
+                "identification_reason": "; ".join(reason for reason, _ in found.values())
+                or ("calibrated by its lift test" if calibrated[c] else "identified by the data"),
                 "identification_fix": "; ".join(dict.fromkeys(fix for _, fix in found.values())),
                 "spend_collinearity_r2": float(r2[c]),
+                "moves_with": names[partner[c]] if "collinear" in found and strength[c] >= MIN_PARTNER_CORRELATION else "",
                 "demand_r2": float(demand_r2[c]),
                 "lift_test_z": float(own.loc[own["z"].abs().idxmax(), "z"]) if len(own) else np.nan,
             }
