@@ -32,10 +32,11 @@ from scipy.special import expit
 from gtm_assets.models.response import DELAYED_WEIGHT_CUTOFF, LOG_3, ChannelResponse
 
 # Boxes per time step (days per step -> parameter -> bounds). The weekly and daily boxes allow the
-# same carry-over (a geometric half-life of up to about 6.6 weeks; a delayed peak up to 2.5 weeks).
+# same carry-over (a geometric half-life of up to about 6.6 weeks; a delayed peak up to 4 weeks: TV and video
+# campaigns can build their effect over weeks).
 BOUNDS = {
-    7: {"geometric_decay": (0.0, 0.9), "delayed_decay": (0.05, 0.9), "peak": (0.0, 2.5)},
-    1: {"geometric_decay": (0.0, 0.9 ** (1 / 7)), "delayed_decay": (0.05, 0.95), "peak": (0.0, 17.5)},
+    7: {"geometric_decay": (0.0, 0.9), "delayed_decay": (0.05, 0.9), "peak": (0.0, 4.0)},
+    1: {"geometric_decay": (0.0, 0.9 ** (1 / 7)), "delayed_decay": (0.05, 0.95), "peak": (0.0, 28.0)},
 }
 RELATIVE_K_BOUNDS = (0.05, 20.0)  # half-saturation / mean spend per step with spend
 SHAPE_BOUNDS = (0.5, 4.0)

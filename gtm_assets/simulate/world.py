@@ -177,7 +177,7 @@ class Preset:
     weibull_shape: tuple[float, float] = (1.5, 4.0)
     saturations: tuple[tuple[str, float], ...] = (("hill", 1.0),)  # saturation families and their weights
     multiplicative: bool = False  # revenue = base x (1 + media / base level): media effects follow the season
-    ar_noise: tuple[float, float] = (0.0, 0.0)  # AR(1) coefficient of the daily noise
+    ar_noise: tuple[float, float] = (0.0, 0.0)  # AR(1) coefficient of the daily noise (0.9 a day is ~0.5 a week)
     tv_search_interaction: tuple[float, float] = (0.0, 0.0)  # Search's response x (1 + g x TV's saturation)
     demand_shock_sd: tuple[float, float] = (0.0, 0.0)  # persistent demand: log-AR(1) of the base, stationary SD
     demand_driven: tuple[tuple[str, str], ...] = ()  # (channel, rule): budgets that follow revenue
@@ -198,13 +198,13 @@ PRESETS = {
         "shapes",
         weibull_probability=0.5,
         saturations=(("exponential", 0.5), ("log1p", 0.5)),
-        ar_noise=(0.5, 0.9),
+        ar_noise=(0.9, 0.97),
     ),
     "multiplicative": Preset(
         "multiplicative",
         multiplicative=True,
         tv_search_interaction=(0.5, 1.5),
-        ar_noise=(0.3, 0.8),
+        ar_noise=(0.8, 0.95),
     ),
     "demand": Preset(
         "demand",
