@@ -71,6 +71,10 @@ def landing_plans_dir() -> Path:
     return data_dir() / "landing" / "plans"
 
 
+def landing_sales_dir() -> Path:
+    return data_dir() / "landing" / "sales"
+
+
 def landing_experiments_dir() -> Path:
     return data_dir() / "landing" / "experiments"
 

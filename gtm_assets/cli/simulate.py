@@ -77,6 +77,7 @@ def simulate_command(args: argparse.Namespace) -> int:
             "landing/media/media_spend.csv",
             "landing/plans/media_plan.csv",
             "landing/experiments/lift_tests.csv",
+            "landing/sales/daily_sales.csv",
             "ground_truth.json",
             "ground_truth_daily.csv",
         )
@@ -86,7 +87,7 @@ def simulate_command(args: argparse.Namespace) -> int:
         f"with {counts['raw_rows']:,} raw rows ({counts['quarantined_total']:,} malformed, "
         f"{counts['dropped_for_consent']:,} without analytics consent, {counts['kept']:,} kept in "
         f"{counts['kept_sessions']:,} sessions, kept revenue {counts['kept_revenue']:,.2f}) for "
-        f"{truth['start_date']}..{truth['end_date']} ({truth['preset']} world, seed {truth['seed']}), plus media_spend.csv, media_plan.csv, lift_tests.csv, "
+        f"{truth['start_date']}..{truth['end_date']} ({truth['preset']} world, seed {truth['seed']}), plus media_spend.csv, media_plan.csv, daily_sales.csv, lift_tests.csv, "
         f"ground_truth.json and ground_truth_daily.csv; {(event_bytes + other_bytes) / 1e6:.2f} MB in total under {args.out}."
     )
     return 0

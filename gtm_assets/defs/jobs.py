@@ -4,10 +4,10 @@ and the named jobs a person (launchpad) or another system (GraphQL) launches wit
 | job | assets | run config |
 |---|---|---|
 | ingest_landing | one landing event file (a raw_events partition) | - |
-| sync_media_spend / sync_media_plan / sync_lift_tests | a landing folder's CSVs | - |
+| sync_media_spend / sync_media_plan / sync_daily_sales / sync_lift_tests | a landing folder's CSVs | - |
 | discover_personas | features -> persona clusters, personas, creative briefs | ops.persona_clusters.config |
 | generate_creatives | briefs -> audiences, creative_library | ops.creative_library.config (channels, audiences, variants) |
-| optimize_budget | mmm_model -> allocations | ops.allocations.config (total budget, method, guardrails) |
+| optimize_budget | mmm_model -> allocations -> experiment_plan | ops.allocations.config (total budget, method, guardrails) |
 | push_payload | dsp_payload -> payload_push (dry-run unless GTM_DSP_MODE=http) | ops.dsp_payload.config |
 | refit_models | mmm_model, forecast | ops.mmm_model.config, ops.forecast.config |
 | everything_after_ingestion | every asset but raw_events (what `gtm run` runs after ingesting) | - |
@@ -37,6 +37,11 @@ sync_media_plan = dg.define_asset_job(
     selection=dg.AssetSelection.assets("raw_media_plan"),
     description="Sync the planned daily spend per channel from data/landing/plans.",
 )
+sync_daily_sales = dg.define_asset_job(
+    "sync_daily_sales",
+    selection=dg.AssetSelection.assets("raw_daily_sales"),
+    description="Sync daily orders and revenue from the order system (the sales ledger) from data/landing/sales.",
+)
 sync_lift_tests = dg.define_asset_job(
     "sync_lift_tests",
     selection=dg.AssetSelection.assets("raw_lift_tests"),
@@ -56,9 +61,10 @@ generate_creatives = dg.define_asset_job(
 )
 optimize_budget = dg.define_asset_job(
     "optimize_budget",
-    selection=dg.AssetSelection.assets("allocations"),
-    description="Re-optimise the daily budget on the fitted media-mix model under the guardrails; run config sets "
-    "the total budget, the method and guardrail overrides. Infeasible guardrails fail with the figures named.",
+    selection=dg.AssetSelection.assets("allocations", "experiment_plan"),
+    description="Re-optimise the daily budget on the fitted media-mix model under the guardrails, and plan the lift "
+    "tests for the channels it holds; run config sets the total budget, the method and guardrail overrides. "
+    "Infeasible guardrails fail with the figures named.",
 )
 push_payload = dg.define_asset_job(
     "push_payload",

@@ -2,7 +2,7 @@
 
 ``events``: event files (the flat layout or GA4 BigQuery exports), one file per unit of ingestion,
 bad input recorded instead of raised. ``tables``: the small strict CSV tables (media spend, plans,
-lift tests, customers). ``files``: hashes and safe names. ``ga4_schema``: the GA4 export schema."""
+sales, lift tests, customers). ``files``: hashes and safe names. ``ga4_schema``: the GA4 export schema."""
 
 from gtm_assets.landing.events import EVENT_COLUMNS, IngestOutcome, ensure_landing_tables, ingest_event_file
 from gtm_assets.landing.files import EVENT_FILE_SUFFIXES, UnsafeFileName, check_landing_name, is_event_file, sha256_of_file
@@ -10,6 +10,7 @@ from gtm_assets.landing.tables import (
     CUSTOMER_COLUMNS,
     MEDIA_COLUMNS,
     MEDIA_PLAN_COLUMNS,
+    SALES_COLUMNS,
     IngestedFile,
     LandingFileError,
     create_raw_table,
@@ -23,6 +24,7 @@ __all__ = [
     "EVENT_FILE_SUFFIXES",
     "MEDIA_COLUMNS",
     "MEDIA_PLAN_COLUMNS",
+    "SALES_COLUMNS",
     "IngestOutcome",
     "IngestedFile",
     "LandingFileError",

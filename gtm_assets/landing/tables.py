@@ -22,6 +22,7 @@ from gtm_assets.sql import sql_identifier, sql_string
 
 MEDIA_COLUMNS = ("date", "channel", "campaign", "spend", "impressions", "clicks", "conversions")
 MEDIA_PLAN_COLUMNS = ("date", "channel", "planned_spend")
+SALES_COLUMNS = ("date", "orders", "revenue")
 CUSTOMER_COLUMNS = (
     "ID",
     "Year_Birth",

@@ -90,7 +90,9 @@ def flagged(mmm_channels: pd.DataFrame, channels: list[str], base: np.ndarray) -
     for block in blocks:  # a block with a held member cannot move
         if any(k in held for k in block):
             for k in block:
-                held.setdefault(k, Decision(NOT_IDENTIFIED, f"the model flags it: {table.loc[channels[k], 'identification_reason']}"))
+                held.setdefault(
+                    k, Decision(NOT_IDENTIFIED, f"the model flags it: {table.loc[channels[k], 'identification_reason']}")
+                )
     in_block = {k for block in blocks for k in block}
     for k, _ in links:  # a collinear channel whose partner left the block
         if k not in in_block:
@@ -198,7 +200,9 @@ def robust_plan(
     while True:
         spend = planner.plan(sorted(fixed))
         moved = [
-            u for u, unit in enumerate(units) if u not in fixed and np.abs(spend[unit.members] - level[unit.members]).max() >= MOVE_TOLERANCE
+            u
+            for u, unit in enumerate(units)
+            if u not in fixed and np.abs(spend[unit.members] - level[unit.members]).max() >= MOVE_TOLERANCE
         ]
         robustness = {}
         if not moved:
@@ -222,7 +226,9 @@ def robust_plan(
                 d = fixed[u]
                 decisions[k] = Decision(d.status, d.reason + (note if d.status == NOT_IDENTIFIED and note else ""), d.robustness)
             elif u in robustness:
-                decisions[k] = Decision(CONFIDENT, f"its move gains in {robustness[u]:.0%} of the model's draws{note}", robustness[u])
+                decisions[k] = Decision(
+                    CONFIDENT, f"its move gains in {robustness[u]:.0%} of the model's draws{note}", robustness[u]
+                )
             else:
                 decisions[k] = Decision(CONFIDENT, f"its base is where the model's draws put it{note}")
     return spend, decisions

@@ -71,7 +71,9 @@ def _with_media_plan(row: dict, media_plan: pd.DataFrame | None) -> None:
         row["planned_spend_in_window"] = float("nan")
         return
     dates = pd.to_datetime(media_plan["date"])
-    own = media_plan[(media_plan["channel"] == row["channel"]) & dates.between(pd.Timestamp(row["start_date"]), pd.Timestamp(row["end_date"]))]
+    own = media_plan[
+        (media_plan["channel"] == row["channel"]) & dates.between(pd.Timestamp(row["start_date"]), pd.Timestamp(row["end_date"]))
+    ]
     planned = float(own["planned_spend"].sum())
     row["planned_spend_in_window"] = planned
     row["spend_at_stake"] = row["holdout_share"] * planned
@@ -160,4 +162,6 @@ def plan_experiments(
     _waves(rows, monday + pd.Timedelta(days=(7 - monday.dayofweek) % 7))
     for row in rows:
         _with_media_plan(row, media_plan)
-    return pd.DataFrame(rows)[PLAN_COLUMNS].sort_values(["wave", "priority_per_day"], ascending=[True, False]).reset_index(drop=True)
+    return (
+        pd.DataFrame(rows)[PLAN_COLUMNS].sort_values(["wave", "priority_per_day"], ascending=[True, False]).reset_index(drop=True)
+    )

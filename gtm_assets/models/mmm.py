@@ -78,8 +78,8 @@ DRAW_COLUMNS = [
 @dataclass
 class MMMResult:
     """Fitted media-mix model: per-channel estimates, weekly decomposition, curves, diagnostics, and
-    the parameters of every bootstrap draw (one row per draw and channel), and each lift test's
-agreement with the model."""
+        the parameters of every bootstrap draw (one row per draw and channel), and each lift test's
+    agreement with the model."""
 
     channels: pd.DataFrame
     decomposition: pd.DataFrame
@@ -220,7 +220,9 @@ def _bootstrap(inputs: _Inputs, transforms: Transforms, fit: Fit, lift_fit: Lift
         y_rows, targets = inputs.y[weeks_b] / inputs.sigma, draw_model.lift_targets(lift_measured)
         costs = [float(np.sum(draw_model.residuals(t, y_rows, targets, prior_shift) ** 2)) for t in fresh]
         starts = [draw_transforms.convert(fit.theta, transforms), fresh[int(np.argmin(costs))]]
-        refit = draw_model.fit(inputs.y, starts, prior_shift=prior_shift, lift_measured=lift_measured, scout_nfev=BOOTSTRAP_SCOUT_NFEV)
+        refit = draw_model.fit(
+            inputs.y, starts, prior_shift=prior_shift, lift_measured=lift_measured, scout_nfev=BOOTSTRAP_SCOUT_NFEV
+        )
         curves = _curves(draw_transforms, refit)
         metrics = _metrics(curves, refit, inputs.spend, inputs.step_spend)
         draws.append(metrics)
@@ -284,7 +286,9 @@ def _inputs(data, events, date_col, target_col, spend_cols, control_cols, demand
     )  # fmt: skip
 
 
-def _holdout_mape(inputs: _Inputs, transforms: Transforms, holdout_weeks: int, seed: int, warm: list) -> tuple[float | None, list]:
+def _holdout_mape(
+    inputs: _Inputs, transforms: Transforms, holdout_weeks: int, seed: int, warm: list
+) -> tuple[float | None, list]:
     """Out-of-sample MAPE of a fit on all but the last ``holdout_weeks`` weeks (with the lift tests
     that ended before them), and the warm starts extended by its solution."""
     if not holdout_weeks:

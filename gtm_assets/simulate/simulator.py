@@ -13,7 +13,7 @@ from gtm_assets.simulate.events import DEFECT_KINDS, FORMATS, MALFORMED_SHARE, f
 from gtm_assets.simulate.outcomes import simulate_world
 from gtm_assets.simulate.sessions import EVENTS_PER_SESSION_P, simulate_media, simulate_sessions
 from gtm_assets.simulate.spend import PLAN_FUTURE_DAYS
-from gtm_assets.simulate.truth import write_daily
+from gtm_assets.simulate.truth import daily_sales, write_daily
 from gtm_assets.simulate.world import BASELINE_LEVEL, CHANNELS, HOLIDAY_MULTIPLIERS, PRESETS, REVENUE_FLOOR, WEEKLY_MULTIPLIERS
 
 MIN_DAYS = 28
@@ -35,7 +35,8 @@ def simulate(
 
     Writes landing/events/events_NNN_<first>_<last>.<format> (event files of an earlier run are
     removed first), landing/media/media_spend.csv, landing/plans/media_plan.csv,
-    landing/experiments/lift_tests.csv, ground_truth_daily.csv and ground_truth.json. The world is
+    landing/experiments/lift_tests.csv, landing/sales/daily_sales.csv (the order system's ledger: every
+    order and all revenue, consented or not), ground_truth_daily.csv and ground_truth.json. The world is
     drawn from ``preset`` (``PRESETS``) with ``seed``.
     """
     formats = tuple(formats)
@@ -54,7 +55,8 @@ def simulate(
     media_dir = out_dir / "landing" / "media"
     plans_dir = out_dir / "landing" / "plans"
     experiments_dir = out_dir / "landing" / "experiments"
-    for directory in (events_dir, media_dir, plans_dir, experiments_dir):
+    sales_dir = out_dir / "landing" / "sales"
+    for directory in (events_dir, media_dir, plans_dir, experiments_dir, sales_dir):
         directory.mkdir(parents=True, exist_ok=True)
     for stale in events_dir.glob("events_[0-9][0-9][0-9]_*"):  # files of an earlier run would skew the counts
         stale.unlink()
@@ -72,6 +74,7 @@ def simulate(
     world.media_plan.to_csv(plans_dir / "media_plan.csv", index=False, float_format="%.2f", lineterminator="\n")
     write_daily(daily, out_dir / "ground_truth_daily.csv")
     world.lift_tests.to_csv(experiments_dir / "lift_tests.csv", index=False, float_format="%.2f", lineterminator="\n")
+    daily_sales(daily, s).to_csv(sales_dir / "daily_sales.csv", index=False, lineterminator="\n")
 
     con = duckdb.connect(config={"memory_limit": "1GB"})
     users_table = user_strings(con, s)

@@ -25,6 +25,14 @@ def write_daily(daily: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, float_format="%.2f", lineterminator="\n")
 
 
+def daily_sales(daily: pd.DataFrame, sessions: dict) -> pd.DataFrame:
+    """The order system's daily ledger: date, orders (every purchase, consented or not) and revenue
+    (to the cent, the day's total)."""
+    orders = np.bincount(sessions["day"][sessions["purchase"]], minlength=len(daily))
+    cents = daily["revenue_cents"].to_numpy()
+    return pd.DataFrame({"date": daily["date"], "orders": orders, "revenue": [f"{c // 100}.{c % 100:02d}" for c in cents]})
+
+
 def weekly_panel(daily: pd.DataFrame) -> pd.DataFrame:
     """Complete Monday-start weeks of a daily ground-truth frame (date, revenue_total or
     revenue_cents, organic_sessions, spend_<c>, contrib_<c>): week, holiday (``black_friday`` /

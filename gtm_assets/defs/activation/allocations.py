@@ -8,6 +8,7 @@ conversions per unit of spend over the last THOMPSON_DAYS days (gtm_assets.model
 without tracked conversions keep their recent spend shares).
 """
 
+import math
 from typing import Literal
 
 import dagster as dg
@@ -18,6 +19,7 @@ from pydantic import Field
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.allocate import Guardrails, InfeasibleGuardrails, allocate
 from gtm_assets.models.allocate_curves import curves_from_table, daily_revenue, draw_revenue, interval
+from gtm_assets.models.allocate_robust import ROBUST_SHARE
 from gtm_assets.models.bandit import MIN_CAMPAIGN_SHARE, split_channel_budget
 from gtm_assets.models.spend import BASE_DAYS, CAMPAIGN_STATS_SQL, channel_spend
 from gtm_assets.observability import table_metadata
@@ -48,6 +50,15 @@ COLUMN_DESCRIPTIONS = {
     ),
     "marginal_roi": "The MMM's extra revenue per day per extra unit of daily spend on the channel, at recommended_spend.",
     "method": "Channel-level allocation method: mmm_optimal, inverse_cpa or uniform.",
+    "decision": (
+        "mmm_optimal: confident (the model decides the channel's spend) or why it holds its base: hold: not identified, "
+        "hold: experiment disagrees, hold: confounded by demand, hold: gain not robust; null for the other methods."
+    ),
+    "decision_reason": "Why: the model's flag, or the share of its bootstrap draws in which the channel's move gains.",
+    "gain_robustness": (
+        "Share (0-1) of the model's bootstrap draws in which this channel's move beats holding it (the others re-optimised); "
+        "a move needs robust_share. Null where a flag held it."
+    ),
     "guardrails_hit": (
         "Guardrails that bind the channel at recommended_spend, comma-separated (floor, ceiling, volatility_cap, min_learning); "
         "empty if none."
@@ -61,10 +72,7 @@ COLUMN_DESCRIPTIONS = {
         "Expected revenue per day the guardrails give up against the unconstrained optimum (same on every row); null unless "
         "method is mmm_optimal."
     ),
-    "excluded_reason": (
-        "Why the method left the channel out of its split (no CPA for inverse_cpa, or not identified under hold_unidentified); "
-        "empty otherwise."
-    ),
+    "excluded_reason": ("Why inverse_cpa left the channel out of its split (no tracked conversions); empty otherwise."),
     "campaign_share": "Share (0-1) of the channel's recommended_spend given to this campaign.",
     "p_best": (
         "Thompson sampling: posterior probability (0-1) that this campaign has the channel's highest conversions per unit of "
@@ -146,10 +154,12 @@ class AllocationConfig(dg.Config):
     min_campaign_share: float = Field(
         default=MIN_CAMPAIGN_SHARE, ge=0, le=0.5, description="Thompson sampling: least share per campaign, so it keeps learning"
     )
-    hold_unidentified: bool = Field(
-        default=False,
-        description="mmm_optimal: keep the channels the MMM cannot identify at their base spend instead of acting on "
-        "their curves (measured over simulated worlds it gives up revenue on average; a risk choice)",
+    robust_share: float = Field(
+        default=ROBUST_SHARE,
+        ge=0.5,
+        le=1.0,
+        description="mmm_optimal: share of the model's bootstrap draws in which a channel's move must gain, else it holds "
+        "its base (0.8: measured over simulated worlds in benchmarks/mmm_worlds.py)",
     )
     seed: int = Field(default=0, description="seed of the Thompson sampling draws")
 
@@ -189,10 +199,12 @@ def _pacing(conn, mmm: pd.DataFrame, draws: pd.DataFrame | None, plan: pd.DataFr
 )
 def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """Daily budget per channel for a total budget (default: the trailing 28-day daily average) by
-    the configured method (mmm_optimal, the global optimum of the fitted response curves, by
-    default; inverse_cpa; uniform), within floors, ceilings, a volatility cap against each channel's
-    trailing 28-day average daily spend and a minimum learning spend; each channel split across its
-    campaigns by Thompson sampling on conversions per unit of spend. Rows carry the expected
+    the configured method (mmm_optimal by default: the global optimum of the fitted response curves
+    averaged over the model's bootstrap draws, moving a channel only where the move gains in most
+    draws and the model does not flag it, each row saying confident or why it holds; inverse_cpa;
+    uniform), within floors, ceilings, a volatility cap against each channel's trailing 28-day
+    average daily spend and a minimum learning spend; each channel split across its campaigns by
+    Thompson sampling on conversions per unit of spend. Rows carry the expected
     incremental revenue with its interval from the model's bootstrap draws, marginal ROI, the
     guardrails that bound, the unconstrained optimum and the revenue the guardrails cost, and a
     rationale; the metadata has the forecast pacing with and without the plan."""
@@ -220,7 +232,7 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
                 mmm_channels=mmm,
                 cpa=cpa,
                 draws=draws,
-                hold_unidentified=config.hold_unidentified,
+                robust_share=config.robust_share,
             )
         except (InfeasibleGuardrails, ValueError) as error:  # the guardrails or config cannot be met: say which, in one line
             raise dg.Failure(description=f"allocations: {error}") from None
@@ -259,6 +271,7 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             "change_pct",
             "expected_incremental_revenue",
             "marginal_roi",
+            "decision",
             "guardrails_hit",
         ]
     ]
@@ -275,9 +288,18 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             "channels_excluded": dg.MetadataValue.json(
                 {r.channel: r.excluded_reason for r in plan.itertuples() if r.excluded_reason}
             ),
+            "decisions": dg.MetadataValue.json(
+                {r.channel: f"{r.decision}: {r.decision_reason}" for r in plan.itertuples() if r.decision}
+            ),
+            **_robustness(plan.attrs["gain_robustness"]),
             **pacing,
         }
     )
+
+
+def _robustness(share: float) -> dict:
+    """The share of the model's draws in which the whole plan beats keeping the base (mmm_optimal with draws)."""
+    return {} if math.isnan(share) else {"plan_beats_base_share": dg.MetadataValue.float(float(share))}
 
 
 def _campaign_rows(plan: pd.DataFrame, stats: pd.DataFrame, config: AllocationConfig) -> pd.DataFrame:

@@ -23,8 +23,8 @@ OBJECTIVE_BY_FORMAT = {"spoken": "awareness", "print": "awareness", "email": "re
 BID_STRATEGY_BY_KIND = {"broadcast": "reach_and_frequency", "b2b_role": "owned_send", "user_cluster": "lowest_cost"}
 # Upstream assets whose data and code versions the lineage block records.
 LINEAGE_ASSETS = (
-    "raw_events", "raw_media_spend", "raw_media_plan", "raw_lift_tests", "raw_customers", "raw_prospects",
-    "guarded_sessions", "features", "customer_features", "persona_clusters", "personas", "creative_briefs",
+    "raw_events", "raw_media_spend", "raw_media_plan", "raw_daily_sales", "raw_lift_tests", "raw_customers",
+    "raw_prospects", "guarded_sessions", "features", "customer_features", "persona_clusters", "personas", "creative_briefs",
     "mmm_model", "forecast", "allocations", "audiences", "creative_library",
 )  # fmt: skip
 ROW_COUNT_TABLES = {
@@ -37,6 +37,7 @@ RAW_SOURCES = (
     "raw_ga4_events",
     "raw_media_spend",
     "raw_media_plan",
+    "raw_daily_sales",
     "raw_lift_tests",
     "raw_customers",
     "raw_prospects",

@@ -14,14 +14,12 @@ from gtm_assets.models.forecast import (
     forecast_revenue,
 )
 from gtm_assets.observability import table_metadata
+from gtm_assets.reads import daily_revenue
 from gtm_assets.warehouse import DuckDBWarehouse
 
-# One row per calendar day that has sessions. Days without any session are left out on purpose:
-# the model refuses gaps (naming the first missing date) instead of reading them as zero revenue.
-DAILY_REVENUE_SQL = """
-SELECT session_start::DATE AS ds, sum(revenue)::DOUBLE AS y
-FROM main.guarded_sessions GROUP BY 1 ORDER BY 1
-"""
+# The daily revenue history is gtm_assets.reads.daily_revenue: the sales ledger, else one row per calendar day that
+# has consented sessions. Days without revenue rows are left out on purpose: the model refuses gaps (naming the first
+# missing date) instead of reading them as zero revenue.
 DAILY_SPEND_SQL = """
 SELECT date::DATE AS ds, sum(spend::DECIMAL(18, 2))::DOUBLE AS total_spend FROM raw.raw_media_spend GROUP BY 1 ORDER BY 1
 """
@@ -33,7 +31,7 @@ SELECT date::DATE AS ds, sum(planned_spend::DECIMAL(18, 2))::DOUBLE AS total_spe
 COLUMN_DESCRIPTIONS = {
     "lineage_id": "Keyed lineage id of the row: lineage_id('forecast', fit_run_id | ds).",
     "ds": "Forecast day: one of the horizon_days days (14 by default) after history_last_day.",
-    "yhat": "Prophet's point forecast of the day's revenue from guarded (consented) sessions, floored at 0.",
+    "yhat": "Prophet's point forecast of the day's revenue (the sales ledger's, else guarded sessions'), floored at 0.",
     "yhat_lower_80": (
         "Lower bound of the 80% interval: yhat plus the lower conformal quantile of recent past forecasts' errors (or Prophet's "
         "samples), floored at 0."
@@ -90,14 +88,14 @@ def _plan_covering(plan: pd.DataFrame, first_day: pd.Timestamp, last_day: pd.Tim
 
 
 @dg.asset(
-    deps=["guarded_sessions", "raw_media_spend", "raw_media_plan"],
+    deps=["guarded_sessions", "raw_daily_sales", "raw_media_spend", "raw_media_plan"],
     group_name="forecast",
     owners=[OWNER],
     kinds={"duckdb", "python", "prophet"},
     pool=DUCKDB_POOL,
 )
 def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """Prophet forecast of daily revenue from guarded sessions (weekly and yearly seasonality,
+    """Prophet forecast of daily revenue (the sales ledger when landed, else guarded sessions; weekly and yearly seasonality,
     country holidays, total-spend regressor) for the next horizon_days, with
     80% and 95% conformal intervals (from the errors of recent past origins), a fan chart, and a rolling-origin backtest against a seasonal-naive
     baseline (MAPE, sMAPE, coverage per horizon day; table forecast_backtest). Fails with the first
@@ -108,8 +106,8 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
     advance, so its values after a cutoff were known at the cutoff), else the last week's mean;
     metadata future_spend_source / backtest_future_spend_source say which was used."""
     with warehouse.transaction() as conn:
-        history = conn.execute(DAILY_REVENUE_SQL).fetchdf()
-        history["ds"] = pd.to_datetime(history["ds"])
+        revenue = daily_revenue(conn)
+        history = revenue.frame
         plan = conn.execute(DAILY_PLAN_SQL).fetchdf()
         plan["ds"] = pd.to_datetime(plan["ds"])
         regressors, regressor_note, spend_source = None, "none", "none (no spend regressor)"
@@ -149,6 +147,7 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
             "horizon_revenue": dg.MetadataValue.float(float(predicted["yhat"].sum())),
             "history_days": dg.MetadataValue.int(len(history)),
             "regressor": regressor_note,
+            "revenue_source": revenue.note,
             "future_spend_source": spend_source,
             "interval_method": interval_method,
             **backtest_metadata,

@@ -10,7 +10,7 @@
   deleted file keeps its rows in the warehouse and the sensor logs it once.
 * The cursor (per file: size, mtime, sha256, stable or pending) is stored by Dagster with the sensor,
   so it survives a daemon restart; size and mtime spare re-hashing unchanged files.
-* Media spend, media plans and lift tests: one sync run of their folder when any complete file changed.
+* Media spend, media plans, sales and lift tests: one sync run of their folder when any complete file changed.
 It never opens DuckDB: sensors run outside runs and pools. Governance follows from declarative
 automation (the dbt models' eager condition), once per batch of ingested files."""
 
@@ -22,7 +22,7 @@ import dagster as dg
 from gtm_assets import settings
 from gtm_assets.defs.ingest.landing_record import files_to_ingest
 from gtm_assets.defs.ingest.raw_events import landing_event_files
-from gtm_assets.defs.jobs import ingest_landing, sync_lift_tests, sync_media_plan, sync_media_spend
+from gtm_assets.defs.jobs import ingest_landing, sync_daily_sales, sync_lift_tests, sync_media_plan, sync_media_spend
 from gtm_assets.landing import is_event_file, sha256_of_file
 from gtm_assets.landing.files import UnsafeFileName, check_landing_name
 
@@ -31,6 +31,7 @@ DONE_MARKER = ".done"
 FOLDERS = (
     ("media", settings.landing_media_dir, sync_media_spend),
     ("plans", settings.landing_plans_dir, sync_media_plan),
+    ("sales", settings.landing_sales_dir, sync_daily_sales),
     ("experiments", settings.landing_experiments_dir, sync_lift_tests),
 )
 
@@ -71,7 +72,7 @@ def _digest(entries: dict, names: list[str]) -> str:
 
 
 @dg.sensor(
-    jobs=[ingest_landing, sync_media_spend, sync_media_plan, sync_lift_tests],
+    jobs=[ingest_landing, sync_media_spend, sync_media_plan, sync_daily_sales, sync_lift_tests],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )

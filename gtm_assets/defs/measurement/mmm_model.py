@@ -9,12 +9,14 @@ from gtm_assets.charts.assets import mmm_charts
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.mmm import fit_mmm
 from gtm_assets.observability import table_metadata
+from gtm_assets.reads import daily_revenue
 from gtm_assets.warehouse import DuckDBWarehouse
 
-# Complete weeks only (Monday-start, seven days of media data), revenue from guarded sessions (consented
-# sessions only, so ROI is per unit of observed revenue), spend and impressions from raw_media_spend, and a
-# holiday event column: the week of Black Friday (Friday after the fourth Thursday of November, i.e. the
-# Friday on the 23rd-29th) and the week of Cyber Monday (the Monday after it, 26 Nov - 2 Dec).
+# Complete weeks only (Monday-start, seven days of media data), revenue from the daily revenue the models use
+# (gtm_assets.reads.daily_revenue: the sales ledger, else consented sessions), organic sessions from guarded sessions,
+# spend and impressions from raw_media_spend, and a holiday event column: the week of Black Friday (Friday after the
+# fourth Thursday of November, i.e. the Friday on the 23rd-29th) and the week of Cyber Monday (the Monday after it,
+# 26 Nov - 2 Dec).
 WEEKLY_PANEL_SQL = """
 WITH media AS (
     SELECT date::DATE AS day, channel, spend::DECIMAL(18, 2) AS spend, impressions::DOUBLE AS impressions
@@ -36,37 +38,39 @@ spend AS (
     FROM media GROUP BY 1, 2
 ),
 revenue AS (
-    SELECT date_trunc('week', session_start)::DATE AS week, sum(revenue)::DOUBLE AS revenue
-    FROM main.guarded_sessions GROUP BY 1
+    SELECT date_trunc('week', ds)::DATE AS week, sum(y)::DOUBLE AS revenue FROM daily_revenue GROUP BY 1
+),
+organic AS (
+    SELECT date_trunc('week', session_start)::DATE AS week, count(*)::DOUBLE AS organic_sessions
+    FROM main.guarded_sessions WHERE utm_medium = 'organic' GROUP BY 1
 )
-SELECT w.week, w.holiday, s.channel, s.spend, s.impressions, coalesce(r.revenue, 0) AS revenue
-FROM full_weeks w JOIN spend s USING (week) LEFT JOIN revenue r USING (week)
+SELECT w.week, w.holiday, s.channel, s.spend, s.impressions, coalesce(r.revenue, 0) AS revenue,
+       coalesce(o.organic_sessions, 0) AS organic_sessions
+FROM full_weeks w JOIN spend s USING (week) LEFT JOIN revenue r USING (week) LEFT JOIN organic o USING (week)
 ORDER BY w.week, s.channel
 """
+# The demand signal: consented organic search sessions a week rise with demand, not with paid media
+# (offline media's visits arrive as direct traffic). Below this many a week on average it is too
+# noisy to use, and the model goes without it.
+MIN_ORGANIC_SESSIONS_PER_WEEK = 20
 # Daily spend per channel over every day with media data: the model saturates spend day by day.
 DAILY_SPEND_SQL = """
 SELECT date::DATE AS date, channel, sum(spend::DECIMAL(18, 2))::DOUBLE AS spend
 FROM raw.raw_media_spend GROUP BY 1, 2 ORDER BY 1, 2
 """
-# Lift tests in the model's terms (LIFT_TEST_COLUMNS of gtm_assets.models.mmm), from raw_lift_tests.
-# An experiment measures incremental revenue of ALL users; the model sees the revenue of consented
-# sessions only. Both figures are scaled by the consented share of well-formed event rows, a count
-# (no value of a non-consented row is used), so the calibration is in the model's revenue units.
+# Lift tests in the model's terms (LIFT_TEST_COLUMNS of gtm_assets.models.mmm), from raw_lift_tests. An experiment
+# measures incremental revenue of ALL users: in the sales ledger's units as it is; when the model sees the revenue of
+# consented sessions only, both figures are scaled by the consented share of well-formed event rows (a count: no value
+# of a non-consented row is used).
 LIFT_TESTS_SQL = """
-WITH consent AS (
-    SELECT count(*) FILTER (WHERE disposition = 'kept')
-           / greatest(count(*) FILTER (WHERE disposition IN ('kept', 'dropped_for_consent')), 1) AS share
-    FROM main.event_dispositions
-)
 SELECT channel, start_date::DATE AS start_date, end_date::DATE AS end_date, spend::DECIMAL(18, 2)::DOUBLE AS spend,
-       incremental_revenue::DECIMAL(18, 2)::DOUBLE * consent.share AS incremental_revenue,
-       standard_error::DECIMAL(18, 2)::DOUBLE * consent.share AS standard_error, raw_row_id,
-       consent.share AS consented_share
-FROM raw.raw_lift_tests CROSS JOIN consent ORDER BY source_file, source_row_number
+       incremental_revenue::DECIMAL(18, 2)::DOUBLE AS incremental_revenue,
+       standard_error::DECIMAL(18, 2)::DOUBLE AS standard_error, raw_row_id
+FROM raw.raw_lift_tests ORDER BY source_file, source_row_number
 """
 HOLIDAY_COLUMNS = ["holiday"]  # the panel's event regressors
-# The column schema shown in the Dagster UI. A time step is time_step_days days; revenue is that of consented
-# sessions (the model's target).
+# The column schema shown in the Dagster UI. A time step is time_step_days days; revenue is the model's target: the
+# sales ledger's when landed, else that of consented sessions (metadata revenue_source says which).
 COLUMN_DESCRIPTIONS = {
     "lineage_id": "Keyed lineage id of the row: lineage_id('mmm_channel', fit_run_id | channel).",
     "channel": "Media channel (one row per channel).",
@@ -94,7 +98,7 @@ COLUMN_DESCRIPTIONS = {
     "coefficient_hi": (
         "Upper bound of the 90% bootstrap interval of coefficient (95th percentile of the refits, widened to hold the point)."
     ),
-    "roi": "Incremental revenue per unit of spend over the panel weeks (contribution / spend), in revenue of consented sessions.",
+    "roi": "Incremental revenue per unit of spend over the panel weeks (contribution / spend), in the model's revenue.",
     "roi_lo": "Lower bound of the 90% bootstrap interval of roi (5th percentile of the refits, widened to hold the point).",
     "roi_hi": "Upper bound of the 90% bootstrap interval of roi (95th percentile of the refits, widened to hold the point).",
     "marginal_roi": (
@@ -127,7 +131,13 @@ COLUMN_DESCRIPTIONS = {
         "True when every identifiability check passes (interval width, spend variation, collinearity, zero-spend anchor, "
         "lift-test agreement)."
     ),
-    "identification_reason": "Why the ROI is not identified (reasons joined by '; '), or 'identified by the data'.",
+    "identification_codes": (
+        "Codes of the reasons the ROI is not identified, comma-separated: wide_interval, low_variation, collinear, "
+        "no_zero_anchor, experiment_disagrees, confounded_by_demand; empty when identified."
+    ),
+    "identification_reason": (
+        "Why the ROI is not identified (reasons joined by '; '), or 'identified by the data' / 'calibrated by its lift test'."
+    ),
     "identification_fix": (
         "What would identify it (e.g. a lift test, pausing or pulsing spend), joined by '; '; empty when identified."
     ),
@@ -135,11 +145,24 @@ COLUMN_DESCRIPTIONS = {
         "R² of the channel's weekly spend on the other channels' spend and the trend, seasonal and holiday regressors; above "
         "0.75 it is not identified."
     ),
+    "moves_with": (
+        "For a collinear channel: the channel its weekly spend moves with (correlation at least 0.7); the budget plan moves "
+        "them as one block. Empty otherwise."
+    ),
+    "demand_r2": (
+        "Share (0-1) of the channel's week-to-week spend changes that last week's revenue and the demand signal explain "
+        "(a partial R²); above 0.3 its budget follows demand and it is flagged confounded_by_demand unless a lift test "
+        "calibrates it."
+    ),
+    "lift_test_z": (
+        "(modelled - measured) / standard error of the channel's lift test furthest from the model, for the test's own "
+        "counterfactual; beyond ±2 data and experiment disagree. Null without a test."
+    ),
     "lift_tests": "Number of lift tests of the channel used in the fit (those within the modelled days).",
     "lift_test_spend": "Total spend withheld by those lift tests.",
     "lift_test_revenue": (
-        "Total incremental revenue those lift tests measured, scaled by the consented share of event rows into the model's "
-        "revenue units."
+        "Total incremental revenue those lift tests measured, in the model's revenue units (scaled by the consented share of "
+        "event rows when the model sees consented sessions only)."
     ),
     "lift_test_roi": "Naive measured ROI of the lift tests, lift_test_revenue / lift_test_spend; null without a test.",
     "impressions": "Total impressions of the channel over the panel weeks.",
@@ -178,46 +201,65 @@ def usable_lift_tests(tests: pd.DataFrame, first_day: pd.Timestamp, last_day: pd
     return tests[inside].reset_index(drop=True), skipped
 
 
-def weekly_panel(conn) -> tuple[pd.DataFrame, list[str], pd.Series]:
-    """Wide weekly panel (week, holiday, revenue, one spend column per channel), the channels, and
-    total impressions per channel."""
+def weekly_panel(conn, revenue: pd.DataFrame) -> tuple[pd.DataFrame, list[str], pd.Series]:
+    """Wide weekly panel (week, holiday, revenue, organic_sessions, one spend column per channel)
+    from the daily ``revenue`` (ds, y), the channels, and total impressions per channel."""
+    conn.register("daily_revenue", revenue)
     long = conn.execute(WEEKLY_PANEL_SQL).fetchdf()
-    wide = long.pivot_table(index=["week", "holiday", "revenue"], columns="channel", values="spend", fill_value=0.0)
+    wide = long.pivot_table(
+        index=["week", "holiday", "revenue", "organic_sessions"], columns="channel", values="spend", fill_value=0.0
+    )
     channels = [str(c) for c in wide.columns]
     impressions = long.groupby("channel")["impressions"].sum()
     return wide.reset_index().rename_axis(columns=None), channels, impressions
 
 
+def demand_signal(panel: pd.DataFrame) -> tuple[str | None, str]:
+    """The panel's demand column for the model, or None, with the reason in words."""
+    organic = panel["organic_sessions"]
+    if organic.mean() < MIN_ORGANIC_SESSIONS_PER_WEEK or organic.std() == 0:
+        return None, (
+            f"none: {organic.mean():.1f} consented organic sessions a week on average (needs {MIN_ORGANIC_SESSIONS_PER_WEEK}), "
+            "so budgets that follow demand are diagnosed from last week's revenue alone"
+        )
+    return "organic_sessions", f"consented organic search sessions a week ({organic.mean():,.0f} on average)"
+
+
 @dg.asset(
-    deps=["guarded_sessions", "event_dispositions", "raw_media_spend", "raw_lift_tests"],
+    deps=["guarded_sessions", "event_dispositions", "raw_media_spend", "raw_daily_sales", "raw_lift_tests"],
     group_name="measurement",
     owners=[OWNER],
     kinds={"duckdb", "python", "scipy"},
     pool=DUCKDB_POOL,
 )
 def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
-    """Media-mix model on weekly revenue (trend, yearly seasonality and holiday weeks as controls)
-    with spend saturated day by day: per channel an adstock (geometric or delayed) and a saturation
-    family (Hill, logistic, Michaelis-Menten) chosen by time-ordered validation, fitted by variable
+    """Media-mix model on weekly revenue (the sales ledger when landed, else consented sessions;
+    trend, yearly seasonality, holiday weeks and organic sessions as the demand signal) with spend
+    saturated day by day: per channel an adstock (geometric or delayed) and a saturation family
+    (Hill, logistic, Michaelis-Menten) chosen by time-ordered validation, fitted by variable
     projection with weak generic priors and non-negative media coefficients; block-bootstrap
-    intervals that re-optimise everything and redraw the family choice. Lift tests from
-    raw_lift_tests (scaled by the consented share of event rows into the model's units of consented
-    revenue) are likelihood terms on their channels' curves over each test's window. Every channel
-    gets an identifiability verdict with its reason and what would fix it. Writes mmm_model (one row
+    intervals (block length from the residuals' autocorrelation) that re-optimise everything and
+    redraw the family choice. Lift tests from raw_lift_tests are likelihood terms on their channels'
+    curves over each test's window, and bind: each test's z-score is reported, and a channel whose
+    test the model cannot agree with is flagged. Every channel gets an identifiability verdict with
+    its reason and what would fix it, including budgets that follow demand. Writes mmm_model (one row
     per channel), mmm_bootstrap_draws (each draw's curve per channel), mmm_response_curves,
-    mmm_decomposition and mmm_diagnostics."""
+    mmm_decomposition, mmm_diagnostics and mmm_lift_tests (each test's z-score)."""
     with warehouse.transaction() as conn:
-        panel, channels, impressions = weekly_panel(conn)
+        revenue = daily_revenue(conn)
+        panel, channels, impressions = weekly_panel(conn, revenue.frame)
         daily = daily_spend(conn, panel, channels)
-        lift_tests, skipped_tests = usable_lift_tests(
-            conn.execute(LIFT_TESTS_SQL).fetchdf(), daily["date"].min(), daily["date"].max()
-        )
+        tests = conn.execute(LIFT_TESTS_SQL).fetchdf()
+        tests[["incremental_revenue", "standard_error"]] *= revenue.consented_share
+        lift_tests, skipped_tests = usable_lift_tests(tests, daily["date"].min(), daily["date"].max())
+        demand_col, demand_note = demand_signal(panel)
         result = fit_mmm(
             panel,
             date_col="week",
             target_col="revenue",
             spend_cols=channels,
             event_cols=HOLIDAY_COLUMNS,
+            demand_col=demand_col,
             n_bootstrap=config.n_bootstrap,
             holdout_weeks=config.holdout_weeks,
             seed=config.seed,
@@ -258,6 +300,12 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             "draw::VARCHAR || '|' || channel) AS lineage_id, lineage_id('mmm_channel', fit_run_id || '|' || channel) "
             "AS mmm_lineage_id, * FROM draws"
         )
+        tests = result.lift_tests.assign(raw_row_id=lift_tests["raw_row_id"].to_numpy(), fit_run_id=fit_id)
+        conn.register("lift_table", tests)
+        conn.execute(
+            "CREATE OR REPLACE TABLE main.mmm_lift_tests AS SELECT lineage_id('mmm_lift_test', fit_run_id || '|' || "
+            "raw_row_id) AS lineage_id, raw_row_id, * EXCLUDE (raw_row_id) FROM lift_table"
+        )
         scalar = {k: v for k, v in result.diagnostics.items() if not isinstance(v, dict)}
         diagnostics = pd.DataFrame(
             [
@@ -290,6 +338,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
         ]
     ]
     verdicts = result.channels[["channel", "identified", "identification_reason", "identification_fix"]]
+    test_table = result.lift_tests[["lift_test", "measured_lift", "standard_error", "modelled_lift", "z", "agrees", "weight"]]
     rounded = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.diagnostics.items()}
     return dg.MaterializeResult(
         metadata={
@@ -303,6 +352,12 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             "lift_tests_skipped": dg.MetadataValue.json(skipped_tests),
             "identified_channels": dg.MetadataValue.int(int(result.channels["identified"].sum())),
             "identification": dg.MetadataValue.md(verdicts.to_markdown(index=False)),
+            "lift_test_agreement": dg.MetadataValue.md(
+                test_table.round(2).to_markdown(index=False) if len(test_table) else "no lift tests"
+            ),
+            "demand_signal": demand_note,
+            "revenue_source": revenue.note,
+            "lift_test_scale": dg.MetadataValue.float(revenue.consented_share),
             **mmm_charts(panel, channels, result),
         }
     )
