@@ -85,7 +85,9 @@ def _plan(sim, result, days: int):
     guardrails = Guardrails(
         total_daily_budget=sum(base.values()), max_daily_change_pct=MAX_CHANGE, min_learning_spend=LEARNING_SPEND
     )
-    plan = allocate("mmm_optimal", channels=NAMES, current=base, guardrails=guardrails, mmm_channels=result.channels, draws=result.draws)
+    plan = allocate(
+        "mmm_optimal", channels=NAMES, current=base, guardrails=guardrails, mmm_channels=result.channels, draws=result.draws
+    )
     lower, upper = guardrail_bounds(NAMES, base, guardrails)
     score = score_plan(sim.market, sim.scoring_base(days), base, dict(zip(plan.channel, plan.recommended_spend)), lower, upper)
     return plan, score
@@ -199,7 +201,9 @@ def _pymc(sim, seed: int, draws: int, tune: int, chains: int) -> tuple[pd.DataFr
                     }
                 )
             )
-        model.fit(data, panel["revenue"], chains=chains, draws=draws, tune=tune, cores=chains, random_seed=seed, progressbar=False)
+        model.fit(
+            data, panel["revenue"], chains=chains, draws=draws, tune=tune, cores=chains, random_seed=seed, progressbar=False
+        )
     posterior = model.idata.posterior["channel_contribution"]
     scale = float(model.idata.constant_data["target_scale"])
     roi = posterior.sum(dim="date") * scale / panel[NAMES].sum().to_numpy()
@@ -322,7 +326,9 @@ def _peer(results, families, args) -> None:
             peer, seconds = _pymc(sim, seed, args.draws, args.tune, args.chains)
             print(f"pymc-marketing world {seed} {family}: {seconds:.0f} s", flush=True)
             rows.append({"family": family, "model": "pymc-marketing", "frame": peer, "seconds": seconds})
-            rows.append({"family": family, "model": "gtm-assets (all)", "frame": ours["channels"], "seconds": ours["seconds"] / 2})
+            rows.append(
+                {"family": family, "model": "gtm-assets (all)", "frame": ours["channels"], "seconds": ours["seconds"] / 2}
+            )
             rows.append(
                 {"family": family, "model": "gtm-assets (identified)", "frame": ours["channels"][ours["channels"]["identified"]]}
             )

@@ -301,9 +301,9 @@ def test_a_dormant_channel_stays_off_under_the_volatility_cap_and_may_start_with
         guardrails=Guardrails(total_daily_budget=sum(current.values()), max_daily_change_pct=0.25),
     ).set_index("channel")
     assert capped.loc["display", "recommended_spend"] == 0
-    free = allocate(
-        "uniform", channels=CHANNELS, current=current, guardrails=Guardrails(total_daily_budget=10_000.0)
-    ).set_index("channel")
+    free = allocate("uniform", channels=CHANNELS, current=current, guardrails=Guardrails(total_daily_budget=10_000.0)).set_index(
+        "channel"
+    )
     assert free.loc["display", "recommended_spend"] > 0
     assert math.isnan(free.loc["display", "change_pct"])
     assert math.isnan(free.loc["display", "expected_incremental_revenue"])
