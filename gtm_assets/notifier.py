@@ -15,6 +15,7 @@ import dagster as dg
 from pydantic import Field
 
 from gtm_assets.platforms.transport import send
+from gtm_assets.strict_json import dumps
 
 ALERTS_DDL = (
     "CREATE TABLE IF NOT EXISTS main.alerts (alert_id VARCHAR, rule VARCHAR, subject VARCHAR, event_key VARCHAR, severity VARCHAR, "
@@ -80,7 +81,7 @@ class AlertNotifier(dg.ConfigurableResource):
     def _post(self, alert: Alert) -> tuple[str, int | None]:
         import httpx
 
-        body = json.dumps(
+        body = dumps(
             {
                 "alert_id": alert.alert_id,
                 "rule": alert.rule,

@@ -68,9 +68,9 @@ def _bounds(guardrails: Guardrails, current: dict, channels: list[str]) -> tuple
         lo = max(
             guardrails.floors.get(c, 0.0),
             guardrails.min_learning_spend if base > 0 else 0.0,
-            base * (1 - cap) if cap is not None and base > 0 else 0.0,
+            base * (1 - cap) if cap is not None else 0.0,
         )
-        hi = min(guardrails.ceilings.get(c, math.inf), base * (1 + cap) if cap is not None and base > 0 else math.inf)
+        hi = min(guardrails.ceilings.get(c, math.inf), base * (1 + cap) if cap is not None else math.inf)
         lower.append(lo)
         upper.append(hi)
     return np.array(lower), np.array(upper)
@@ -337,3 +337,98 @@ def test_invalid_arguments():
         allocate("mmm_optimal", channels=CHANNELS, current=CURRENT, guardrails=guardrails)
     with pytest.raises(ValueError, match="floors names unknown channel"):
         run("uniform", Guardrails(total_daily_budget=10_000.0, floors={"radio": 10.0}))
+
+
+# Four channels with (nearly) straight response curves, so each one's marginal ROI is its slope, and
+# draws that disagree on some of them: the robust plan moves only what the draws agree on.
+LINEAR = ["a", "b", "c", "d"]
+LINEAR_BASE = dict.fromkeys(LINEAR, 1000.0)
+SLOPES = {"a": 3.0, "b": 0.5, "c": 1.6, "d": 1.4}
+HALF_SATURATION = 1e7  # far above any spend: the curves are straight where the plan looks
+
+
+def _linear_table(codes: dict[str, str] | None = None, moves_with: dict[str, str] | None = None) -> pd.DataFrame:
+    codes, moves_with = codes or {}, moves_with or {}
+    return pd.DataFrame(
+        {
+            "channel": LINEAR,
+            "time_step_days": 1,
+            "saturation": "michaelis_menten",
+            "decay": 0.0,
+            "half_saturation": HALF_SATURATION,
+            "shape": 1.0,
+            "coefficient": [SLOPES[c] * HALF_SATURATION for c in LINEAR],
+            "identified": [not codes.get(c) for c in LINEAR],
+            "identification_codes": [codes.get(c, "") for c in LINEAR],
+            "identification_reason": [codes.get(c) or "identified by the data" for c in LINEAR],
+            "moves_with": [moves_with.get(c, "") for c in LINEAR],
+        }
+    )
+
+
+def _linear_draws(n: int = 40) -> pd.DataFrame:
+    """a always the best and b the worst; c and d trade places draw by draw (c ahead on average)."""
+    rows = []
+    for draw in range(n):
+        swing = 0.6 if draw % 2 else -0.6
+        slopes = {"a": 3.0, "b": 0.5, "c": 1.6 + swing, "d": 1.4 - swing}
+        for c in LINEAR:
+            rows.append(
+                {"draw": draw, "channel": c, "time_step_days": 1, "saturation": "michaelis_menten", "decay": 0.0,
+                 "half_saturation": HALF_SATURATION, "shape": 1.0, "coefficient": slopes[c] * HALF_SATURATION}
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _robust(table: pd.DataFrame) -> pd.DataFrame:
+    guardrails = Guardrails(total_daily_budget=4000.0, max_daily_change_pct=0.25)
+    return allocate(
+        "mmm_optimal", channels=LINEAR, current=LINEAR_BASE, guardrails=guardrails, mmm_channels=table, draws=_linear_draws()
+    ).set_index("channel")
+
+
+def test_the_plan_moves_only_what_the_draws_agree_on():
+    """a beats b in every draw: money moves from b to a up to the cap. c beats d on average but only
+    in half the draws: the point of view of the mean would move money from d to c; the robust plan
+    holds c at its base and says why; d's base is then its best level."""
+    plan = _robust(_linear_table())
+    assert plan.loc["a", "recommended_spend"] == pytest.approx(1250.0)
+    assert plan.loc["b", "recommended_spend"] == pytest.approx(750.0)
+    assert plan.loc[["c", "d"], "recommended_spend"].tolist() == pytest.approx([1000.0, 1000.0])
+    assert plan.loc["a", "decision"] == plan.loc["b", "decision"] == "confident"
+    assert plan.loc["a", "gain_robustness"] == 1.0
+    assert plan.loc["c", "decision"] == "hold: gain not robust"
+    assert plan.loc["c", "gain_robustness"] == pytest.approx(0.5)
+    assert "50% of the model's draws" in plan.loc["c", "decision_reason"]
+    assert plan.attrs["gain_robustness"] == 1.0
+    # Without the robustness requirement the mean of the draws would have moved c and d as well.
+    loose = allocate(
+        "mmm_optimal", channels=LINEAR, current=LINEAR_BASE,
+        guardrails=Guardrails(total_daily_budget=4000.0, max_daily_change_pct=0.25),
+        mmm_channels=_linear_table(), draws=_linear_draws(), robust_share=0.5,
+    ).set_index("channel")  # fmt: skip
+    assert loose.loc["c", "recommended_spend"] == pytest.approx(1250.0)
+
+
+def test_a_flag_holds_a_channel_whatever_its_draws_say():
+    """a's draws all favour it, but its lift test disagrees with the model: it keeps its base, and the
+    rest of the plan is made without it (b's money goes to d, which beats b in every draw; c and d
+    trade places, so c holds)."""
+    plan = _robust(_linear_table(codes={"a": "experiment_disagrees"}))
+    assert plan.loc["a", "recommended_spend"] == pytest.approx(1000.0)
+    assert plan.loc["a", "decision"] == "hold: experiment disagrees"
+    assert "the model flags it: experiment_disagrees" in plan.loc["a", "decision_reason"]
+    assert plan.loc[["b", "c", "d"], "recommended_spend"].tolist() == pytest.approx([750.0, 1000.0, 1250.0])
+    demand = _robust(_linear_table(codes={"b": "confounded_by_demand"})).loc["b"]
+    assert (demand["decision"], demand["recommended_spend"]) == ("hold: confounded by demand", pytest.approx(1000.0))
+
+
+def test_channels_that_move_together_move_as_one_block():
+    """c and d flight together (collinear): the model cannot split them, so they move by the same
+    share or not at all; together they are no better than a, so the block funds a when b cannot."""
+    table = _linear_table(codes={"c": "collinear", "d": "collinear"}, moves_with={"c": "d", "d": "c"})
+    plan = _robust(table)
+    assert plan.loc["c", "recommended_spend"] / 1000.0 == pytest.approx(plan.loc["d", "recommended_spend"] / 1000.0)
+    assert "as one block" in plan.loc["c", "decision_reason"]
+    assert plan.loc["c", "decision"] == plan.loc["d", "decision"]
+    assert plan.recommended_spend.sum() == pytest.approx(4000.0, abs=0.01)

@@ -23,6 +23,7 @@ from gtm_assets.ask.answer import Answer
 from gtm_assets.ask.schema import empty_entities
 from gtm_assets.ask.source import TABLES, Warehouse
 from gtm_assets.ask.summary import sections, summary
+from gtm_assets.strict_json import dumps
 
 TEMPLATE = "executive_report.html.j2"
 PDF_SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
@@ -108,7 +109,7 @@ def _lineage_rows(block) -> tuple[list[str], list[list[str]]] | None:
     if records is None:
         return None
     columns = list(dict.fromkeys(k for r in records for k in r))
-    show = lambda v: v if isinstance(v, str) else json.dumps(v, default=str)  # noqa: E731
+    show = lambda v: v if isinstance(v, str) else dumps(v, default=str)  # noqa: E731
     return columns, [[show(r.get(c, "")) for c in columns] for r in records]
 
 
@@ -124,7 +125,7 @@ def render_html(report: Report, charts: dict[str, str | None], generated_at: str
         sections=[(name, SECTIONS[name][0], answer, charts.get(name)) for name, answer in report.sections.items()],
         lineage=lineage,
         lineage_table=_lineage_rows(lineage.get("lineage")) if lineage and lineage.get("lineage") else None,
-        lineage_json=json.dumps(lineage.get("lineage"), indent=2, default=str) if lineage and lineage.get("lineage") else None,
+        lineage_json=dumps(lineage.get("lineage"), indent=2, default=str) if lineage and lineage.get("lineage") else None,
         materializations=report.materializations,
         notes=report.notes,
     )

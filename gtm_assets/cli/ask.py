@@ -11,7 +11,8 @@ question (validated against the same schema) and the rules take over when it fai
 from __future__ import annotations
 
 import argparse
-import json
+
+from gtm_assets.strict_json import dumps
 
 QUIT = {"quit", "exit", "q", ":q"}
 HELP = {"help", "?", "h"}
@@ -41,14 +42,14 @@ def answer_one(question: str, args: argparse.Namespace, console) -> int:
     except AskError as error:
         if args.json:
             asset = error.asset if isinstance(error, NotMaterialized) else None
-            print(json.dumps({"question": question, "error": str(error), "asset_to_materialize": asset}))
+            print(dumps({"question": question, "error": str(error), "asset_to_materialize": asset}))
         else:
             from rich.markup import escape
 
             console.print(f"[red]{escape(str(error))}[/red]", soft_wrap=True)  # one line, however narrow the terminal
         return 2
     if args.json:
-        print(json.dumps(answer.to_json(), default=str, indent=2))
+        print(dumps(answer.to_json(), default=str, indent=2))
     else:
         show(answer, console)
     return 0 if answer.intent != "unknown" else 1

@@ -1,15 +1,16 @@
 """`gtm mmm fit`: fit the media-mix model on any weekly CSV ("bring your own data").
 
 gtm mmm fit --csv FILE --date-col COL --target-col COL --spend-cols A,B [--control-cols C,D]
-            [--event-cols E] [--lift-tests FILE] [--daily-spend FILE] [--bootstrap N]
+            [--event-cols E] [--demand-col D] [--lift-tests FILE] [--daily-spend FILE] [--bootstrap N]
             [--holdout-weeks N] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from gtm_assets.strict_json import dumps
 
 CHANNEL_COLUMNS = [
     "channel",
@@ -28,7 +29,8 @@ CHANNEL_COLUMNS = [
     "saturation_pct",
     "identified",
 ]
-VERDICT_COLUMNS = ["channel", "identified", "identification_reason", "identification_fix"]
+VERDICT_COLUMNS = ["channel", "identified", "identification_codes", "identification_reason", "identification_fix"]
+TEST_COLUMNS = ["lift_test", "measured_lift", "standard_error", "modelled_lift", "z", "agrees", "weight"]
 
 
 def _names(text: str | None) -> list[str]:
@@ -61,6 +63,7 @@ def _fit(args: argparse.Namespace) -> int:
             spend_cols=_names(args.spend_cols),
             control_cols=_names(args.control_cols),
             event_cols=_names(args.event_cols),
+            demand_col=args.demand_col,
             n_bootstrap=args.bootstrap,
             holdout_weeks=args.holdout_weeks,
             seed=args.seed,
@@ -74,8 +77,13 @@ def _fit(args: argparse.Namespace) -> int:
     if args.json:
         verdicts = result.channels[VERDICT_COLUMNS].to_dict("records")
         print(
-            json.dumps(
-                {"channels": channels.to_dict("records"), "identification": verdicts, "diagnostics": result.diagnostics},
+            dumps(
+                {
+                    "channels": channels.to_dict("records"),
+                    "identification": verdicts,
+                    "lift_tests": result.lift_tests.to_dict("records"),
+                    "diagnostics": result.diagnostics,
+                },
                 indent=2,
                 default=float,
             )
@@ -83,6 +91,10 @@ def _fit(args: argparse.Namespace) -> int:
         return 0
     print(channels.to_markdown(index=False, floatfmt=".3f"))
     print()
+    if len(result.lift_tests):
+        print("Lift tests: the model's lift for each test's own counterfactual against the measured one (|z| > 2: they disagree)")
+        print(result.lift_tests[TEST_COLUMNS].to_markdown(index=False, floatfmt=".2f"))
+        print()
     for row in result.channels.itertuples():
         verdict = (
             "identified" if row.identified else f"NOT identified: {row.identification_reason}; fix: {row.identification_fix}"
@@ -110,6 +122,11 @@ def register(subparsers) -> None:
     fit.add_argument("--spend-cols", required=True, help="comma-separated spend columns, one per channel")
     fit.add_argument("--control-cols", default="", help="comma-separated numeric control columns")
     fit.add_argument("--event-cols", default="", help="comma-separated event columns (blank/na/0 = no event)")
+    fit.add_argument(
+        "--demand-col",
+        default=None,
+        help="a weekly demand signal (e.g. organic search sessions): a control, and the test of which channels' budgets follow demand",
+    )
     fit.add_argument(
         "--lift-tests",
         default=None,

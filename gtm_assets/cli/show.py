@@ -8,8 +8,9 @@ one line (exit 2) instead of failing on DuckDB's lock.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
+
+from gtm_assets.strict_json import dumps
 
 # what -> (title, SQL over the warehouse, the asset that writes it)
 VIEWS = {
@@ -61,7 +62,7 @@ def show_command(args: argparse.Namespace) -> int:
         print(f"gtm show: nothing to show yet: materialize `{asset}` (gtm run, or in the Dagster UI)", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str))
+        print(dumps([dict(zip(columns, row)) for row in rows], indent=2, default=str))
         return 0
     from rich.console import Console
     from rich.table import Table

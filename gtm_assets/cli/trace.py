@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
+
+from gtm_assets.strict_json import dumps
 
 
 def trace_command(args: argparse.Namespace) -> int:
@@ -26,7 +27,7 @@ def trace_command(args: argparse.Namespace) -> int:
         print(f"gtm trace: {error}", file=sys.stderr)
         return 2
     if args.format == "json":
-        print(json.dumps(trace.as_json(), indent=2))
+        print(dumps(trace.as_json(), indent=2))
     elif args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(["asset", "source_file", "source_file_sha256", "source_row_number", "raw_row_id", "status"])

@@ -29,6 +29,7 @@ import dagster as dg
 from pydantic import Field
 
 from gtm_assets.platforms.transport import Attempt, Pacer, now_text, send
+from gtm_assets.strict_json import dumps
 
 CREATED = "{created}"  # in a follow-up request: the platform id the previous request of its step returned
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
@@ -211,7 +212,7 @@ class _Session:
                 call.outbox_path = str(path)
             return call
         headers = {"Content-Type": "application/json", "Idempotency-Key": key, **adapter.auth_headers()}
-        content = json.dumps(request.body).encode() if request.body is not None else None
+        content = dumps(request.body).encode() if request.body is not None else None
         exchange = send(
             self.client,
             request.method,

@@ -17,6 +17,7 @@ from gtm_assets.models.bandit import split_cents
 from gtm_assets.models.briefs import copy_brief
 from gtm_assets.models.creative import AMBER, FORMATS, RED, CopyBrief, format_for_channel, load_brand_guide
 from gtm_assets.observability import table_metadata
+from gtm_assets.strict_json import dumps
 from gtm_assets.tts import available_backend, synthesize
 from gtm_assets.warehouse import DuckDBWarehouse
 
@@ -281,7 +282,7 @@ def creative_library(
             calls += written.calls
             failures += written.failures
             for number, variant in enumerate(written.variants, start=1):
-                copy_json = json.dumps(variant.copy, sort_keys=True)
+                copy_json = dumps(variant.copy, sort_keys=True)
                 rows.append({
                     "campaign": ad_set["campaign"], "channel": ad_set["channel"], "objective": ad_set["objective"],
                     "allocation_lineage_id": ad_set["allocation_lineage_id"], "audience_id": ad_set["audience_id"],

@@ -16,6 +16,7 @@ from gtm_assets.dsp import DspClient
 from gtm_assets.models.creative import load_brand_guide
 from gtm_assets.observability import table_metadata
 from gtm_assets.sql import sql_string
+from gtm_assets.strict_json import dumps
 from gtm_assets.warehouse import DuckDBWarehouse
 
 SCHEMA_VERSION = "1.0"
@@ -220,7 +221,7 @@ def _lines(document: dict, allocations: dict) -> list[tuple]:
                 {k: v for k, v in audience.items() if k != "member_keys"},
             )
         )
-    return [(kind, oid, asset, lid, json.dumps(body, sort_keys=True)) for kind, oid, asset, lid, body in lines]
+    return [(kind, oid, asset, lid, dumps(body, sort_keys=True)) for kind, oid, asset, lid, body in lines]
 
 
 @dg.asset(
@@ -263,7 +264,7 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
                         "lineage_ids": {"campaign_allocations": allocations}},
         }  # fmt: skip
         validate_payload(document)
-        text = json.dumps(document, indent=2, sort_keys=True)
+        text = dumps(document, indent=2, sort_keys=True)
         path = settings.outbox_dir() / f"dsp_payload_{payload_id}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -339,7 +340,7 @@ def payload_push(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, 
             )
         else:
             result = dsp.push(document.encode("utf-8"), idempotency_key=payload_id)
-            request_path.write_text(json.dumps(result.request, indent=2))
+            request_path.write_text(dumps(result.request, indent=2))
             status, attempts = result.status, result.attempts
             rows = [
                 (

@@ -1,7 +1,5 @@
 """mmm_model: media-mix model on the weekly revenue panel and daily spend, with lift tests."""
 
-import json
-
 import dagster as dg
 import pandas as pd
 
@@ -10,6 +8,7 @@ from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.mmm import fit_mmm
 from gtm_assets.observability import table_metadata
 from gtm_assets.reads import daily_revenue
+from gtm_assets.strict_json import clean, dumps
 from gtm_assets.warehouse import DuckDBWarehouse
 
 # Complete weeks only (Monday-start, seven days of media data), revenue from the daily revenue the models use
@@ -311,7 +310,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             [
                 {
                     **scalar,
-                    "selection_scores": json.dumps(result.diagnostics["selection_scores"]),
+                    "selection_scores": dumps(result.diagnostics["selection_scores"]),
                     "fit_run_id": fit_id,
                     "source_media_sha256s": media_files,
                 }
@@ -344,7 +343,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
         metadata={
             **metadata,
             "channels": dg.MetadataValue.md(shown.round(3).to_markdown(index=False)),
-            "diagnostics": dg.MetadataValue.json(rounded),
+            "diagnostics": dg.MetadataValue.json(clean(rounded)),
             "r2": dg.MetadataValue.float(float(result.diagnostics["r2"])),
             "weeks": dg.MetadataValue.int(len(panel)),
             "lift_tests_used": dg.MetadataValue.int(len(lift_tests)),
