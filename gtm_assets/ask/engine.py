@@ -3,7 +3,7 @@ rules), answer it from the warehouse, draw its chart."""
 
 from __future__ import annotations
 
-from gtm_assets.ask import audience, measurement, outlook, summary
+from gtm_assets.ask import audience, decisions, measurement, outlook, summary
 from gtm_assets.ask.answer import Answer
 from gtm_assets.ask.llm_intent import llm_configured, llm_parse
 from gtm_assets.ask.parser import parse
@@ -19,7 +19,9 @@ ANSWERERS = {
     "scenario": outlook.scenario,
     "forecast": outlook.forecast,
     "persona": audience.persona,
-    "allocation": outlook.allocation,
+    "allocation": decisions.allocation,
+    "identification": decisions.identification,
+    "experiment": decisions.experiment,
     "summary": summary.summary,
 }
 

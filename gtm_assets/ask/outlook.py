@@ -1,10 +1,9 @@
-"""Answers about what comes next: the revenue forecast, budget what-if scenarios and the
-recommended allocation with its expected effect.
+"""Answers about what comes next: the revenue forecast and budget what-if scenarios.
 
-The forecast and the allocation are read from main.forecast and main.allocations as materialized.
-Scenarios (and the allocation's effect against today's spend) are computed by the allocator's
-what-if function, ``gtm_assets.models.scenarios.what_if``, called in ``what_if_on`` exactly as
-`gtm whatif` calls it, so both give the same figures.
+The forecast is read from main.forecast as materialized. Scenarios (and the budget plan's effect
+against today's spend, ``gtm_assets.ask.decisions``) are computed by the allocator's what-if
+function, ``gtm_assets.models.scenarios.what_if``, called in ``what_if_on`` exactly as `gtm whatif`
+calls it, so both give the same figures.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ DEFAULT_HORIZON_DAYS = 14  # `gtm whatif`'s default
 HISTORY_DAYS_SHOWN = 56
 
 
-def _horizon(answer: Answer) -> int | None:
+def horizon(answer: Answer) -> int | None:
     ahead = [p for p in answer.entities.get("periods") or [] if p["kind"] == "next"]
     return periods.horizon_days(ahead[0]) if ahead else None
 
@@ -29,7 +28,7 @@ def forecast(wh: Warehouse, answer: Answer) -> None:
     if not rows:
         raise AskError(f"{TABLES['forecast'][0]} is empty: materialize `forecast`")
     answer.materializations.append(wh.materialization("forecast"))
-    asked = _horizon(answer)
+    asked = horizon(answer)
     shown = rows[: asked or len(rows)]
     if asked and asked > len(rows):
         answer.notes.append(f"The forecast covers {len(rows)} days (to {rows[-1]['ds']}); asked for {asked}.")
@@ -130,7 +129,7 @@ def _what_if_table(answer: Answer, result, title: str) -> None:
     answer.tables.append(Table(title, [str(c).replace("_", " ") for c in frame.columns], rows))
 
 
-def _effect(answer: Answer, result, label: str) -> str:
+def effect(answer: Answer, result, label: str) -> str:
     """The what-if's daily and horizon revenue change, with intervals, as a sentence."""
     f, days = answer.facts, result.horizon_days
 
@@ -155,12 +154,12 @@ def scenario(wh: Warehouse, answer: Answer) -> None:
     if not changes:
         raise AskError("say what to change, e.g. 'cut Social by 20%', 'increase Search by 500' or 'move 10% from TV to Search'")
     text = scenario_text(changes)
-    horizon = _horizon(answer) or DEFAULT_HORIZON_DAYS
+    days = horizon(answer) or DEFAULT_HORIZON_DAYS
     answer.materializations.append(wh.materialization("mmm"))
-    result, current, base = what_if_on(wh, text, horizon_days=horizon)
+    result, current, base = what_if_on(wh, text, horizon_days=days)
     relative = [c.get("channel") or c.get("from") for c in changes if "percent" in c]
     off = [c for c in dict.fromkeys(relative) if current.get(c, 0.0) <= 0.0]
-    answer.text = f'Scenario "{text}" against {base}: predicted {_effect(answer, result, "scenario")}.'
+    answer.text = f'Scenario "{text}" against {base}: predicted {effect(answer, result, "scenario")}.'
     if off:
         answer.text += (f" {', '.join(off)} {'is' if len(off) == 1 else 'are'} currently off (no spend in that window), "
                         "so a percentage of it changes nothing: give an amount per day instead.")  # fmt: skip
@@ -173,70 +172,3 @@ def scenario(wh: Warehouse, answer: Answer) -> None:
                                      "lo": list(frame["revenue_change_lo"]), "hi": list(frame["revenue_change_hi"]),
                                      "xlabel": "predicted daily revenue change (90% interval)"},
                          f"Scenario: {text}")  # fmt: skip
-
-
-CHANNEL_PLAN_SQL = """
-SELECT channel, any_value(current_spend) AS current_spend, any_value(recommended_spend) AS recommended_spend,
-       any_value(change_pct) AS change_pct, any_value(expected_incremental_revenue) AS expected_incremental_revenue,
-       any_value(expected_incremental_revenue_lo) AS expected_incremental_revenue_lo,
-       any_value(expected_incremental_revenue_hi) AS expected_incremental_revenue_hi,
-       any_value(marginal_roi) AS marginal_roi, any_value(guardrails_hit) AS guardrails_hit, any_value(method) AS method,
-       any_value(total_daily_budget) AS total_daily_budget, any_value(allocated_at) AS allocated_at, count(*) AS campaigns
-FROM {table} GROUP BY channel ORDER BY recommended_spend DESC, channel
-"""
-
-
-def allocation(wh: Warehouse, answer: Answer) -> None:
-    """The recommended daily budget per channel (main.allocations), its expected incremental revenue,
-    and the what-if function's predicted change against today's spend."""
-    plan = wh.rows("allocations", CHANNEL_PLAN_SQL)
-    if not plan:
-        raise AskError(f"{TABLES['allocations'][0]} is empty: materialize `allocations`")
-    answer.materializations.append(wh.materialization("allocations"))
-    table = TABLES["allocations"][0]
-    f = answer.facts
-    asked = answer.entities.get("channels") or []
-    shown = [p for p in plan if p["channel"] in asked] or plan
-
-    def cell(row: dict, column: str, kind: str = "money") -> str:
-        value = row[column]
-        if value is None or value != value:
-            return "n/a"
-        return f.cell(f"{column} {row['channel']}", value, kind, table=table, column=column, row={"channel": row["channel"]})
-
-    budget = f.cell(
-        "total daily budget", plan[0]["total_daily_budget"], "money", table=table, column="total_daily_budget", row={}
-    )
-    text = (f"Recommended daily budget ({plan[0]['method']}, allocated {plan[0]['allocated_at']:%Y-%m-%d %H:%M} UTC; total "
-            f"{budget} a day): " + "; ".join(
-                f"{p['channel']} {cell(p, 'recommended_spend')} (now {cell(p, 'current_spend')}, {cell(p, 'change_pct', 'signed_share')})"
-                for p in shown) + ".")  # fmt: skip
-    zero = [p["channel"] for p in shown if p["recommended_spend"] <= 0]
-    if zero:
-        text += f" No budget for {', '.join(zero)}."
-    bound = [f"{p['channel']} ({p['guardrails_hit']})" for p in shown if p["guardrails_hit"]]
-    if bound:
-        text += f" Held by guardrails: {', '.join(bound)}."
-    from gtm_assets.models.scenarios import Change
-
-    current = {p["channel"]: float(p["current_spend"]) for p in plan}
-    moves = [Change(p["channel"], float(p["recommended_spend"]) - current[p["channel"]], False) for p in plan
-             if abs(float(p["recommended_spend"]) - current[p["channel"]]) > 1e-9]  # fmt: skip
-    if moves:
-        result, _, _ = what_if_on(wh, changes=moves, current=current, horizon_days=_horizon(answer) or DEFAULT_HORIZON_DAYS)
-        text += f" Expected effect against today's spend (what-if on the fitted model): {_effect(answer, result, 'plan')}."
-    else:
-        text += " The plan keeps today's spend: no change in expected revenue."
-    answer.text = text
-    answer.tables.append(Table("Recommended allocation by channel (main.allocations)", [
-        "channel", "now / day", "recommended / day", "change", "expected incremental revenue / day", "90% interval",
-        "marginal ROI", "guardrails"], [
-        [p["channel"], cell(p, "current_spend"), cell(p, "recommended_spend"), cell(p, "change_pct", "signed_share"),
-         cell(p, "expected_incremental_revenue"),
-         f"{cell(p, 'expected_incremental_revenue_lo')} – {cell(p, 'expected_incremental_revenue_hi')}",
-         cell(p, "marginal_roi", "ratio"), p["guardrails_hit"] or ""] for p in shown]))  # fmt: skip
-    answer.chart = Chart("grouped", {"labels": [p["channel"] for p in shown],
-                                     "first": [p["current_spend"] for p in shown],
-                                     "second": [p["recommended_spend"] for p in shown],
-                                     "first_label": "now (daily)", "second_label": "recommended (daily)"},
-                         "Daily budget: now vs recommended")  # fmt: skip

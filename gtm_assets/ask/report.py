@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 
 from gtm_assets import settings
-from gtm_assets.ask import audience, measurement, outlook
+from gtm_assets.ask import audience, decisions, measurement, outlook
 from gtm_assets.ask.answer import Answer
 from gtm_assets.ask.schema import empty_entities
 from gtm_assets.ask.source import TABLES, Warehouse
@@ -29,10 +29,12 @@ TEMPLATE = "executive_report.html.j2"
 PDF_SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
 REPORT_NAME = "executive_report"
 SECTIONS = {
-    "roi": ("Return on investment by channel", measurement.roi),
+    "allocation": ("Budget plan: confident moves, held channels and the expected effect", decisions.allocation),
+    "identification": ("What the model can vouch for", decisions.identification),
+    "experiment": ("Experiments to run next", decisions.experiment),
+    "roi": ("Return on investment by channel (identified channels are the ones to act on)", measurement.roi),
     "saturation": ("Saturation and marginal return", measurement.saturation),
     "forecast": ("Revenue forecast", outlook.forecast),
-    "allocation": ("Recommended allocation and expected effect", outlook.allocation),
     "persona": ("Personas and their briefs", partial(audience.persona, shown=None)),
 }
 

@@ -14,7 +14,10 @@ INTENTS = {
     "scenario": "budget what-if scenarios ('What happens if we cut Social by 20%?', 'Move 10% from TV to Search')",
     "forecast": "revenue forecast with 80%/95% intervals ('What will revenue be over the next two weeks?')",
     "persona": "personas and cohorts: response, spend, their briefs ('Which persona responds best to email?')",
-    "allocation": "the recommended daily budget per channel and its expected effect ('What allocation do you recommend?')",
+    "allocation": "the budget plan: confident moves first, held channels with the reason; for a budget you name, the plan for "
+    "it ('Which channel should get more budget?', 'Where should the next dollar go?', 'How would you split 20k a day?')",
+    "identification": "which of the model's numbers can be trusted, and why ('Is the TV estimate reliable?')",
+    "experiment": "which lift test to run next, for how long, and what it puts at risk ('Which experiment should we run next?')",
     "summary": "the executive summary ('Give me the executive summary')",
 }
 UNKNOWN = "unknown"

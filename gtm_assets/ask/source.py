@@ -29,6 +29,8 @@ TABLES: dict[str, tuple[str, str, str | None]] = {
     "forecast_backtest": ("main.forecast_backtest", "forecast", "fit_run_id"),
     "allocations": ("main.allocations", "allocations", "run_id"),
     "allocation_history": ("main.allocation_history", "allocations", "run_id"),
+    "lift_tests": ("main.mmm_lift_tests", "mmm_model", "fit_run_id"),
+    "experiment_plan": ("main.experiment_plan", "experiment_plan", "run_id"),
     # the personas asset's summary table (issue 15 names its assignments table `personas`)
     "persona_summary": ("main.persona_summary", "personas", None),
     "creative_briefs": ("main.creative_briefs", "creative_briefs", None),

@@ -20,7 +20,8 @@ Tests run together in disjoint regions: they are packed into waves from the next
 holding out at most MAX_WAVE_SHARE of the market. Revenue at risk is the lift the test gives up
 (the median draw's, and its 95th percentile); spend at stake the spend withheld: the media plan's for
 the channel over the window when a plan is given (a flighted channel off in those weeks is flagged:
-move the test to its next flight), else its base. A dormant channel (no base spend) is not tested.
+the test moves to its next flight within the plan), else its base. A dormant channel (no base spend)
+is not tested. Powered tests come first.
 Priority: the revenue the decision is worth per day, the channel's guardrail move (max_change x its
 base) x the spread of its marginal ROI over the draws (95th - 5th percentile).
 """
@@ -64,25 +65,34 @@ def _design(lift_per_day: float, daily_noise: float, autocorrelation: float) -> 
 
 
 def _with_media_plan(row: dict, media_plan: pd.DataFrame | None) -> None:
-    """The spend the test's window would withhold by the media plan; a window the plan barely spends
-    in cannot measure the channel."""
+    """The spend the test's window would withhold by the media plan. A flighted channel the plan does
+    not run in those weeks moves to its next flight within the plan (from the first Monday the plan
+    spends at least half its base over the test's length); with none, the test cannot measure it. A
+    window beyond the plan keeps the base."""
     days = 7 * row["weeks"]
-    if media_plan is None:
+    own = None if media_plan is None else media_plan[media_plan["channel"] == row["channel"]]
+    if own is None or own.empty or pd.to_datetime(own["date"]).max() < pd.Timestamp(row["end_date"]):
         row["planned_spend_in_window"] = float("nan")
         return
-    dates = pd.to_datetime(media_plan["date"])
-    own = media_plan[
-        (media_plan["channel"] == row["channel"]) & dates.between(pd.Timestamp(row["start_date"]), pd.Timestamp(row["end_date"]))
-    ]
-    planned = float(own["planned_spend"].sum())
-    row["planned_spend_in_window"] = planned
-    row["spend_at_stake"] = row["holdout_share"] * planned
-    if planned < 0.5 * row["base_daily_spend"] * days:
-        row["powered"] = False
-        row["note"] = (
-            f"the media plan spends {planned:,.0f} on it in these weeks (its base is {row['base_daily_spend'] * days:,.0f}): "
-            "run the test in its next flight"
-        )
+    daily = own.assign(date=pd.to_datetime(own["date"])).groupby("date")["planned_spend"].sum()
+    needed = 0.5 * row["base_daily_spend"] * days
+    start = pd.Timestamp(row["start_date"])
+    for monday in pd.date_range(start, daily.index.max() - pd.Timedelta(days=days - 1), freq="7D"):
+        planned = float(daily[monday : monday + pd.Timedelta(days=days - 1)].sum())
+        if planned >= needed:
+            if monday != start:
+                row["note"] += f"; moved to {monday.date()}, the media plan's next flight of it"
+                row["start_date"], row["end_date"] = monday.date(), (monday + pd.Timedelta(days=days - 1)).date()
+            row["planned_spend_in_window"] = planned
+            row["spend_at_stake"] = row["holdout_share"] * planned
+            return
+    row["planned_spend_in_window"] = float(daily[start : pd.Timestamp(row["end_date"])].sum())
+    row["spend_at_stake"] = row["holdout_share"] * row["planned_spend_in_window"]
+    row["powered"] = False
+    row["note"] = (
+        f"the media plan has no flight of it long enough for a {row['weeks']}-week test before {daily.index.max().date()}: "
+        "plan the test with its next flight"
+    )
 
 
 def _waves(rows: list[dict], start: pd.Timestamp) -> None:

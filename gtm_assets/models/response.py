@@ -166,6 +166,8 @@ class ChannelResponse:
         """d expected / d spend: the return of one more unit of spend at a constant spend."""
         m = self.multiplier()
         level = m * np.asarray(spend, dtype=float)
+        if self.coefficient == 0:  # a curve with no effect has no slope (not 0 x the infinite slope at 0 of a concave Hill)
+            return np.zeros_like(level)
         return self.coefficient * m * saturation_slope(level, self.saturation, self.half_saturation, self.shape)
 
     def series(self, spend: np.ndarray) -> np.ndarray:
