@@ -2,8 +2,8 @@
 
 Methods: ``mmm_optimal`` maximises the MMM's expected steady-state incremental revenue per day
 (the global optimum under the guardrails, robust to S-shaped curves: exact dynamic programming over
-a spend grid, then a local polish, ``allocate_optimum``), averaged over the model's bootstrap draws,
-and moves a channel only where the move is robust (``allocate_robust``: every row says
+a spend grid, then a local polish, ``allocate_optimum``) and moves a channel only where the move
+is robust in the model's bootstrap draws (``allocate_robust``: every row says
 ``confident`` or why it holds); ``inverse_cpa`` splits the budget in proportion to 1/CPA and
 ``uniform`` splits it equally; the last two are then fitted into the guardrail bounds. Every method
 returns spends that respect each channel's bounds and sum to the total budget within one cent.
@@ -290,24 +290,25 @@ class _Plan:
 
 
 def _mmm_plan(channels, current, bounds, total, mmm_channels, curves, draws, share) -> _Plan:
-    """``mmm_optimal``: the robust plan over the draws (or the point optimum without draws), and the
-    unconstrained optimum of the same objective with the flagged channels held."""
+    """``mmm_optimal``: the point estimate's plan with every move tested on the draws (or, without
+    draws, its optimum with the flagged channels held), and the unconstrained optimum of the point
+    estimate (flagged channels held)."""
     base = np.array([current[c] for c in channels])
     lower, upper = bounds["lower"].to_numpy(), bounds["upper"].to_numpy()
     flags = flagged(mmm_channels, channels, base)
     free_lower, free_upper = np.zeros(len(channels)), np.full(len(channels), total)
+    revenue, slopes = [c.revenue for c in curves], [c.marginal for c in curves]
+    unconstrained = point_plan(revenue, slopes, base, free_lower, free_upper, total, flags)[0]
     if draws is not None and len(draws):
         surface = DrawCurves(draws, channels)
-        spend, decisions = robust_plan(surface, base, lower, upper, total, flags, share, channels)
-        unconstrained = robust_plan(surface, base, free_lower, free_upper, total, flags, 0.0)[0]
-        per_draw = surface.revenue(np.vstack([spend, unconstrained, base])).sum(axis=2)
-        cost = float(np.mean(per_draw[:, 1] - per_draw[:, 0]))
-        return _Plan(spend, decisions, unconstrained, max(cost, 0.0), robustness=float(np.mean(per_draw[:, 0] > per_draw[:, 2])))
-    revenue, slopes = [c.revenue for c in curves], [c.marginal for c in curves]
-    spend, decisions = point_plan(revenue, slopes, base, lower, upper, total, flags)
-    unconstrained = point_plan(revenue, slopes, base, free_lower, free_upper, total, flags)[0]
+        spend, decisions = robust_plan(revenue, slopes, surface, base, lower, upper, total, flags, share, channels)
+        per_draw = surface.revenue(np.vstack([spend, base])).sum(axis=2)
+        robustness = float(np.mean(per_draw[:, 0] > per_draw[:, 1]))
+    else:
+        spend, decisions = point_plan(revenue, slopes, base, lower, upper, total, flags)
+        robustness = math.nan
     cost = float(daily_revenue(curves, unconstrained).sum() - daily_revenue(curves, spend).sum())
-    return _Plan(spend, decisions, unconstrained, max(cost, 0.0))
+    return _Plan(spend, decisions, unconstrained, max(cost, 0.0), robustness=robustness)
 
 
 def _split_plan(method, channels, bounds, total, cpa) -> _Plan:
@@ -385,8 +386,8 @@ def allocate(
     identification columns when present) is required for ``mmm_optimal`` and, when given, also fills
     expected revenue and marginal ROI for the other methods; ``draws`` (mmm_bootstrap_draws rows)
     gives each channel's 90% revenue interval from the model's bootstrap draws at the recommended
-    spend (NaN without draws) and, for ``mmm_optimal``, the draws the plan is averaged over and its
-    moves are tested on (``allocate_robust``; a move must gain in ``robust_share`` of them).
+    spend (NaN without draws) and, for ``mmm_optimal``, the draws its moves are tested on
+    (``allocate_robust``; a move must gain in ``robust_share`` of them).
     ``decision`` (``confident`` or ``hold: ...``), ``decision_reason`` and ``gain_robustness`` say
     what ``mmm_optimal`` did with each channel and why. ``cpa`` is required for ``inverse_cpa``;
     channels without a usable CPA are excluded from its split with a note in ``excluded_reason``.

@@ -82,13 +82,6 @@ class DrawCurves:
                 out[i, :, k] = curve.revenue(spends[:, k])
         return out
 
-    def mean_curve(self, k: int):
-        """Channel k's revenue per day averaged over the draws, as a function of its daily spend."""
-        return lambda x: np.mean([curve.revenue(x) for curve in self.curves[k]], axis=0)
-
-    def mean_slope(self, k: int):
-        return lambda x: np.mean([curve.marginal(x) for curve in self.curves[k]], axis=0)
-
 
 def draw_revenue(draws: pd.DataFrame, channels: list[str], spends: np.ndarray) -> np.ndarray:
     """Daily revenue of every bootstrap draw (draws x scenarios x channels) at each row of

@@ -159,7 +159,7 @@ class AllocationConfig(dg.Config):
         ge=0.5,
         le=1.0,
         description="mmm_optimal: share of the model's bootstrap draws in which a channel's move must gain, else it holds "
-        "its base (0.8: measured over simulated worlds in benchmarks/mmm_worlds.py)",
+        "its base (0.7: measured over simulated worlds in benchmarks/mmm_worlds.py; a flagged channel needs 0.9)",
     )
     seed: int = Field(default=0, description="seed of the Thompson sampling draws")
 
@@ -199,10 +199,9 @@ def _pacing(conn, mmm: pd.DataFrame, draws: pd.DataFrame | None, plan: pd.DataFr
 )
 def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """Daily budget per channel for a total budget (default: the trailing 28-day daily average) by
-    the configured method (mmm_optimal by default: the global optimum of the fitted response curves
-    averaged over the model's bootstrap draws, moving a channel only where the move gains in most
-    draws and the model does not flag it, each row saying confident or why it holds; inverse_cpa;
-    uniform), within floors, ceilings, a volatility cap against each channel's trailing 28-day
+    the configured method (mmm_optimal by default: the global optimum of the fitted response curves,
+    moving a channel only where the move gains in most of the model's bootstrap draws, each row
+    saying confident or why it holds; inverse_cpa; uniform), within floors, ceilings, a volatility cap against each channel's trailing 28-day
     average daily spend and a minimum learning spend; each channel split across its campaigns by
     Thompson sampling on conversions per unit of spend. Rows carry the expected
     incremental revenue with its interval from the model's bootstrap draws, marginal ROI, the
