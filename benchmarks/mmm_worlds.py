@@ -122,6 +122,7 @@ def _experiments(sim, plan, result, days: int) -> tuple[list[Experiment], pd.Dat
         START + pd.Timedelta(days=days),
         MAX_CHANGE,
         media_plan=sim.media_plan,
+        daily_noise=result.diagnostics["lift_test_daily_noise"],
     )
     out = []
     for row in proposed.itertuples():

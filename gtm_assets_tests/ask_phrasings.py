@@ -125,6 +125,18 @@ PHRASINGS = [
     ("recommended spend for search", "allocation", {"channels": ["Search"]}),
     ("Where should we put our money?", "allocation", {}),
     ("optimal media mix", "allocation", {}),
+    ("Which channel should get more budget next month?", "allocation", {}),
+    ("Where should the next dollar go?", "allocation", {}),
+    ("How would you split 20k a day?", "allocation", {"amounts": [20000]}),
+    # --- identification --------------------------------------------------------------------------
+    ("Is the TV estimate reliable?", "identification", {"channels": ["TV"]}),
+    ("Can we trust the search numbers?", "identification", {"channels": ["Search"]}),
+    ("which channels are identified", "identification", {}),
+    ("how confident is the model about radio", "identification", {"channels": ["Radio"]}),
+    # --- experiment ------------------------------------------------------------------------------
+    ("Which experiment should we run next?", "experiment", {}),
+    ("what lift test should we run and for how long", "experiment", {}),
+    ("plan a geo holdout for display", "experiment", {"channels": ["Display"]}),
     # --- executive summary -----------------------------------------------------------------------
     ("Give me the executive summary", "summary", {}),
     ("How are we doing?", "summary", {}),

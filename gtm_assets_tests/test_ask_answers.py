@@ -27,6 +27,8 @@ QUESTIONS = {
     "forecast": "What will revenue be over the next 7 days?",
     "persona": "Which persona responds best to email?",
     "allocation": "What budget allocation do you recommend?",
+    "identification": "Is the TV estimate reliable?",
+    "experiment": "Which experiment should we run next?",
     "summary": "Give me the executive summary",
 }
 EXTRA = [
@@ -37,6 +39,9 @@ EXTRA = [
     "Tell me about the Mid-Career Champions",
     "Which customers buy the most online?",
     "is serach saturated",
+    "Which channel should get more budget next month?",
+    "Where should the next dollar go?",
+    "How would you split 20k a day?",
 ]
 GTM = [str(Path(sys.executable).parent / "gtm")]
 WHATIF_LINE = re.compile(r"Predicted revenue change ([+-][\d,.]+) per day \(90% interval ([+-][\d,.]+) to ([+-][\d,.]+)\)")
@@ -47,7 +52,7 @@ SCRUB = re.compile(
     r"|\bQ[1-4] \d{4}\b|\b(?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b"
     r"|\b\d+ (?:days|weeks)\b"  # counts of days and weeks
     r"|\b(?:80|90|95)%(?= interval| and (?:80|90|95)%|:|\))|(?<=and )(?:80|90|95)%(?= interval)|\b100%(?= =)"  # interval levels
-    r"|the model says: “[^”]*”"  # a table's own text, quoted as it is (mmm_model.identification_reason)
+    r"|the (?:model|plan) says: “[^”]*”"  # a table's own text, quoted as it is (identification or decision reasons)
     r"|\b\d+-day\b|\b5th to 95th percentile\b|\b\d+ bootstrap draws\b"  # how a figure was computed, not a figure
 )
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from gtm_assets.models.mmm import MMMInputError, fit_mmm
-from gtm_assets.models.mmm_identify import identification
+from gtm_assets.models.mmm_identify import identification, lift_agreement
 from gtm_assets.models.response import (
     ChannelResponse,
     delayed_adstock,
@@ -282,8 +282,15 @@ def test_identification_names_each_reason_and_its_fix():
         }
     )
     base = np.column_stack([np.ones(n), np.arange(n) / n])
-    none = np.array([], dtype=int)
-    verdict = identification(table, spend, base, none, np.array([]), np.array([]), np.array([])).set_index(table.channel)
+    names = table.channel.tolist()
+
+    def tests(measured: float, standard_error: float, modelled: float):
+        return lift_agreement(
+            ["e test"], np.array([4]), np.array([measured]), np.array([standard_error]), np.array([modelled]), names
+        )
+
+    none = lift_agreement([], np.array([], dtype=int), np.array([]), np.array([]), np.array([]), names)
+    verdict = identification(table, spend, base, none).set_index(table.channel)
     assert not verdict.identified[["b", "c", "d", "e"]].any() and not verdict.loc["a", "identified"]
     assert "moves with d" in verdict.loc["a", "identification_reason"]
     assert "wider than ±100%" in verdict.loc["b", "identification_reason"]
@@ -291,9 +298,21 @@ def test_identification_names_each_reason_and_its_fix():
     assert "moves with a" in verdict.loc["d", "identification_reason"]
     assert "extrapolates the curve to zero spend" in verdict.loc["e", "identification_reason"]
     assert "lift test" in verdict.loc["e", "identification_fix"]
-    # A precise lift test of e that agrees with the model removes the extrapolation reason; one that
-    # disagrees by far adds its own.
-    agree = identification(table, spend, base, np.array([4]), np.array([1000.0]), np.array([100.0]), np.array([1050.0]))
-    assert agree.loc[4, "identified"]
-    clash = identification(table, spend, base, np.array([4]), np.array([1000.0]), np.array([100.0]), np.array([1600.0]))
-    assert "6.0 standard errors apart" in clash.loc[4, "identification_reason"]
+    assert verdict.loc["e", "identification_codes"] == "no_zero_anchor"
+    assert verdict.loc["c", "identification_codes"].split(",") == ["low_variation", "no_zero_anchor"]
+    # A precise lift test of e that agrees with the model calibrates it; one that disagrees by more
+    # than two standard errors is flagged with both figures.
+    agree = identification(table, spend, base, tests(1000.0, 100.0, 1050.0))
+    assert agree.loc[4, "identified"] and agree.loc[4, "identification_reason"] == "calibrated by its lift test"
+    clash = identification(table, spend, base, tests(1000.0, 100.0, 1600.0))
+    assert clash.loc[4, "identification_codes"] == "no_zero_anchor,experiment_disagrees"
+    assert "data and experiment disagree" in clash.loc[4, "identification_reason"]
+    assert "measured 1,000 ± 100 where the model predicts 1,600 (+6.0 standard errors)" in clash.loc[4, "identification_reason"]
+    assert clash.loc[4, "lift_test_z"] == pytest.approx(6.0)
+    # A calibrated channel no longer counts as the partner of the channel that moves with it.
+    partner = identification(table, spend, base, lift_agreement(["d test"], np.array([3]), np.array([500.0]), np.array([50.0]),
+                                                                np.array([520.0]), names)).set_index(table.channel)  # fmt: skip
+    assert (
+        "collinear" not in partner.loc["a", "identification_codes"]
+        and "collinear" not in partner.loc["d", "identification_codes"]
+    )

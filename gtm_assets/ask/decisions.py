@@ -5,7 +5,8 @@ Every figure is read from main.allocations, main.mmm_model, main.mmm_lift_tests 
 as materialized, or computed by the allocator (``gtm_assets.models.allocate.allocate``) on main.mmm_model
 and its bootstrap draws, exactly as the allocations asset calls it, for a budget the question names.
 Moves the plan makes with confidence come first; channels it holds are named with the reason, so an
-estimate the model does not trust is never the headline.
+estimate the model does not trust is never the headline. The tables' own words (a decision's reason,
+an identification reason, a test's note) are quoted as they are: “the plan says: …”.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def plan_sentences(answer: Answer, plan: list[dict], money, label: str) -> str:
             f"{p['channel']} ({p['decision'].removeprefix('hold: ')})" for p in held
         )
         text += "."
-        answer.notes.extend(f"{p['channel']}: {p['decision']} — {p['decision_reason']}" for p in held)
+        answer.notes.extend(f"{p['channel']}: {p['decision']}; the plan says: “{p['decision_reason']}”" for p in held)
     return text
 
 
@@ -104,7 +105,7 @@ def allocation(wh: Warehouse, answer: Answer) -> None:
     answer.tables.append(
         Table(
             f"Budget plan by channel ({'main.allocations' if by is None else ALLOCATE})",
-            ["channel", "now / day", "plan / day", "change", "decision", "why"],
+            ["channel", "now / day", "plan / day", "change", "decision"],
             [
                 [
                     p["channel"],
@@ -112,7 +113,6 @@ def allocation(wh: Warehouse, answer: Answer) -> None:
                     money(p, "recommended_spend"),
                     money(p, "change_pct", "signed_share"),
                     p["decision"],
-                    p["decision_reason"] or "",
                 ]
                 for p in rows
             ],
@@ -200,11 +200,13 @@ def identification(wh: Warehouse, answer: Answer) -> None:
         plan = decisions.get(row["channel"])
         action = f" The plan: {plan['decision']}." if plan and plan["decision"] else ""
         if row["identified"]:
-            parts.append(f"{row['channel']} can be trusted: {row['identification_reason']} ({roi(row)}).{action}")
+            parts.append(
+                f"{row['channel']} can be trusted ({roi(row)}; the model says: “{row['identification_reason']}”).{action}"
+            )
         else:
             parts.append(
-                f"{row['channel']} cannot be trusted yet: {row['identification_reason']}; its {roi(row)} is not an estimate "
-                f"to act on. To fix: {row['identification_fix']}.{action}"
+                f"{row['channel']} cannot be trusted yet (the model says: “{row['identification_reason']}”); its {roi(row)} is not "
+                f"an estimate to act on. To fix, the model says: “{row['identification_fix']}”.{action}"
             )
     trusted = [r["channel"] for r in rows if r["identified"]]
     lead = (
@@ -227,7 +229,7 @@ def identification(wh: Warehouse, answer: Answer) -> None:
             answer.notes.append(f"Lift test {t['lift_test']} {verdict} (z = {z}: (modelled − measured) / standard error).")
     answer.tables.append(
         Table(
-            "What the model can vouch for (main.mmm_model)",
+            "What the model can vouch for (main.mmm_model; reasons and fixes as the table words them)",
             ["channel", "identified", "ROI", "reason", "fix", "plan"],
             [
                 [
@@ -240,6 +242,7 @@ def identification(wh: Warehouse, answer: Answer) -> None:
                 ]
                 for r in shown
             ],
+            verbatim=True,
         )
     )
     answer.chart = Chart(
@@ -272,7 +275,7 @@ def experiment(wh: Warehouse, answer: Answer) -> None:
     if not first["powered"]:
         answer.text = (
             f"No proposed test can measure its channel well enough yet: the best, a geo holdout of {first['channel']}, "
-            f"{first['note']}. Each channel's case is in the table."
+            f"the plan says: “{first['note']}”. Each channel's case is in the table."
         )
         _experiment_table(answer, shown, cell)
         return
@@ -281,14 +284,14 @@ def experiment(wh: Warehouse, answer: Answer) -> None:
         f"the market for {first['weeks']} weeks from {first['start_date']} to {first['end_date']}: it withholds "
         f"{cell(first, 'spend_at_stake', 'money')} of spend, puts about {cell(first, 'revenue_at_risk', 'money')} of revenue at "
         f"risk and should measure its lift to a standard error of {cell(first, 'expected_standard_error', 'money')} "
-        f"(expected z {cell(first, 'expected_z', 'ratio')}). {first['note'][0].upper()}{first['note'][1:]}."
+        f"(expected z {cell(first, 'expected_z', 'ratio')}); the plan says: “{first['note']}”."
     )
     rest = shown[1:]
     if rest:
         text += (
             " Then: "
             + "; ".join(
-                f"{p['channel']} for {p['weeks']} weeks in {cell(p, 'holdout_share', 'share')} of the market (wave {p['wave']}, "
+                f"{p['channel']} for {p['weeks']} weeks in {cell(p, 'holdout_share', 'share')} of the market (wave {cell(p, 'wave', 'count')}, "
                 f"from {p['start_date']})" + ("" if p["powered"] else ", underpowered")
                 for p in rest
             )
@@ -308,7 +311,7 @@ def _experiment_table(answer: Answer, shown: list[dict], cell) -> None:
                     p["channel"],
                     p["decision"],
                     cell(p, "holdout_share", "share"),
-                    str(p["weeks"]),
+                    cell(p, "weeks", "count"),
                     f"{p['start_date']} – {p['end_date']}",
                     cell(p, "spend_at_stake", "money"),
                     cell(p, "revenue_at_risk", "money"),

@@ -30,7 +30,7 @@ CHANNEL_COLUMNS = [
     "identified",
 ]
 VERDICT_COLUMNS = ["channel", "identified", "identification_codes", "identification_reason", "identification_fix"]
-TEST_COLUMNS = ["lift_test", "measured_lift", "standard_error", "modelled_lift", "z", "agrees", "weight"]
+TEST_COLUMNS = ["lift_test", "measured_lift", "standard_error", "modelled_lift", "z", "agrees"]
 
 
 def _names(text: str | None) -> list[str]:

@@ -9,12 +9,17 @@ their share, (holdout - r x control) has variance h sigma^2 / (1 - h) a day, so 
     SE = sigma x sqrt(d h / (1 - h) x (1 + d / PRE_PERIOD_DAYS)) x sqrt((1 + rho) / (1 - rho))
 
 (the last factor for sums of errors with lag-1 autocorrelation rho; the middle one for r's own
-estimation error). sigma is the MMM's weekly residual SD / sqrt(7): what the model could not explain,
-so a misfit makes tests larger, not smaller. The lift a test would measure is h x d x the channel's
-revenue per day at its base spend (each bootstrap draw's own curve; the median draw plans the test,
-the 5th-95th percentiles are reported). The smallest test (least share x weeks, i.e. least revenue
-put at risk) whose expected lift reaches TARGET_Z standard errors is proposed, among WEEKS x SHARES;
-a channel no such test can measure gets the largest one and says how far it falls short.
+estimation error). sigma is what earlier geo holdouts met, as their standard errors imply it
+(``lift_test_daily_noise`` of the MMM's diagnostics): measured on the property's own regional revenue,
+the noise a new test faces. Without an earlier holdout it is the MMM's weekly residual SD / sqrt(7)
+with the autocorrelation factor: what the model could not explain, so a misfit makes tests larger,
+not smaller. The lift a test would measure is h x d x the channel's
+revenue per day at its base spend (each bootstrap draw's own curve: the median is the expected lift,
+the 5th-95th percentiles are reported, so the risk that the channel is weaker than expected is in
+view). The smallest test (least share x weeks, i.e. least revenue put at risk) whose expected lift
+reaches TARGET_Z standard errors is proposed, among WEEKS x SHARES; a channel no such test can
+measure gets the largest one and says how far it falls short. (Planning on the lift at break-even
+instead left most held channels of the benchmark's worlds with no test that could reach it.)
 
 Tests run together in disjoint regions: they are packed into waves from the next Monday, each wave
 holding out at most MAX_WAVE_SHARE of the market. Revenue at risk is the lift the test gives up
@@ -117,12 +122,14 @@ def plan_experiments(
     max_change: float = 0.25,
     revenue_scale: float = 1.0,
     media_plan: pd.DataFrame | None = None,
+    daily_noise: float | None = None,
 ) -> pd.DataFrame:
     """One proposed test per held channel of ``allocation`` (rows with channel, decision,
     current_spend), from the model's bootstrap ``draws`` and noise; tests start on the first Monday
     on or after ``first_day``. ``revenue_scale`` turns the model's revenue units into the test's
     (e.g. 1 / the consented share when the model sees consented revenue only); ``media_plan`` (date,
-    channel, planned_spend) gives the spend each window would withhold."""
+    channel, planned_spend) gives the spend each window would withhold; ``daily_noise`` (in the
+    model's revenue units) is the noise earlier holdouts met, used instead of the model's residuals."""
     held = allocation[allocation["decision"].astype(str).str.startswith("hold") & (allocation["current_spend"] > 0)]
     held = held.drop_duplicates("channel")
     if held.empty:
@@ -132,7 +139,10 @@ def plan_experiments(
     surface = DrawCurves(draws, channels)
     lift_per_day = (surface.revenue(base[None, :]) - surface.revenue(np.zeros((1, len(channels)))))[:, 0, :] * revenue_scale
     slope = np.array([[float(curve.marginal(x)) for curve in curves] for curves, x in zip(surface.curves, base)]).T
-    daily_noise = weekly_noise_sd * revenue_scale / math.sqrt(7)
+    if daily_noise is None:
+        daily_noise = weekly_noise_sd * revenue_scale / math.sqrt(7)
+    else:
+        daily_noise, autocorrelation = daily_noise * revenue_scale, 0.0
     rows = []
     for k, row in enumerate(held.itertuples(index=False)):
         median = float(np.median(lift_per_day[:, k]))
@@ -160,8 +170,8 @@ def plan_experiments(
                 "priority_per_day": max_change * float(base[k]) * spread * revenue_scale,
                 "powered": powered,
                 "note": (
-                    f"a {weeks}-week holdout in {share:.0%} of the market reaches {TARGET_Z:.0f} standard errors at the "
-                    "model's median estimate"
+                    f"a {weeks}-week holdout in {share:.0%} of the market measures the lift the model expects to "
+                    f"{TARGET_Z:.0f} standard errors"
                     if powered
                     else f"underpowered: even {weeks} weeks in {share:.0%} of the market expect only {expected / se:.1f} "
                     "standard errors; a national switch-off or a larger market share would be needed"

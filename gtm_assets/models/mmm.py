@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from gtm_assets.models.experiment_plan import PRE_PERIOD_DAYS
 from gtm_assets.models.mmm_data import (
     LIFT_TEST_COLUMNS,
     LiftTests,
@@ -27,7 +28,7 @@ from gtm_assets.models.mmm_data import (
     validate_panel,
 )
 from gtm_assets.models.mmm_fit import Fit, VarPro, noise_scale
-from gtm_assets.models.mmm_identify import MAX_LIFT_DISAGREEMENT, demand_dependence, identification, lift_agreement
+from gtm_assets.models.mmm_identify import demand_dependence, identification, lift_agreement
 from gtm_assets.models.mmm_select import select_specs
 from gtm_assets.models.mmm_transforms import ChannelSpec, Transforms
 from gtm_assets.models.response import ADSTOCKS, SATURATIONS, ChannelResponse
@@ -42,12 +43,6 @@ RESPONSE_GRID_MAX_MULTIPLE = 3.0
 MAX_PARAMS_PER_CHANNEL = 5  # coefficient + up to four transform parameters
 MIN_BLOCK_WEEKS = 8
 MAX_AUTOCORRELATION = 0.95
-# Binding lift tests: a test the fit disagrees with is weighted BIND_FACTOR times more, up to
-# BIND_ROUNDS times, as long as the weekly data's misfit grows by less than BIND_DATA_COST (the 95%
-# point of a chi-square with one degree of freedom) per bound test.
-BIND_FACTOR = 4.0
-BIND_ROUNDS = 2
-BIND_DATA_COST = 3.84
 CHANNEL_COLUMNS = [
     "channel", "time_step_days", "adstock", "saturation", "decay", "adstock_peak", "half_saturation", "shape",
     "coefficient", "coefficient_lo", "coefficient_hi",
@@ -155,6 +150,19 @@ def _refit_sigma(model: VarPro, fit: Fit, y: np.ndarray, base: np.ndarray, n_par
     return float(np.sqrt(residuals @ residuals / max(len(rows) - n_params, 1)))
 
 
+def _lift_test_noise(lift: LiftTests, step_days: int) -> float | None:
+    """The daily revenue noise the geo holdouts met, as their standard errors imply it: a holdout of
+    share h over d days has SE = sigma sqrt(d h / (1 - h) (1 + d / 56)) (gtm_assets.models.experiment_plan);
+    the median over the tests (switch-offs, h near 1, left out). None without such a test."""
+    days = lift.overlap.sum(axis=1) * step_days
+    share = lift.holdout_share
+    geo = share < 0.95
+    if not geo.any():
+        return None
+    factor = np.sqrt(days[geo] * share[geo] / (1 - share[geo]) * (1 + days[geo] / PRE_PERIOD_DAYS))
+    return float(np.median(lift.standard_error[geo] / factor))
+
+
 def _block_length(residuals: np.ndarray, n_weeks: int) -> tuple[int, float]:
     """Bootstrap block length from the residuals' lag-1 autocorrelation rho: the rule
     n^(1/3) (2 rho / (1 - rho^2))^(2/3) for an AR(1) (Hall, Horowitz and Jing), at least
@@ -163,31 +171,6 @@ def _block_length(residuals: np.ndarray, n_weeks: int) -> tuple[int, float]:
     rho = float(np.clip(centred[1:] @ centred[:-1] / (centred @ centred), 0.0, MAX_AUTOCORRELATION))
     rule = n_weeks ** (1 / 3) * (2 * rho / (1 - rho**2)) ** (2 / 3)
     return int(np.clip(np.ceil(rule), MIN_BLOCK_WEEKS, max(n_weeks // 4, MIN_BLOCK_WEEKS))), rho
-
-
-def _weekly_cost(model: VarPro, fit: Fit, y: np.ndarray, base: np.ndarray) -> float:
-    rows = model.rows
-    residuals = y[rows] - base[rows] @ fit.base_coef - fit.media[rows] @ fit.media_coef
-    return float(residuals @ residuals) / model.sigma**2
-
-
-def _bind_lift_tests(model: VarPro, fit: Fit, y, base, lift: LiftTests, seed: int) -> tuple[VarPro, Fit, np.ndarray]:
-    """Refit with the lift tests the fit disagrees with (beyond MAX_LIFT_DISAGREEMENT standard errors)
-    weighted more, while the weekly data accept it (module constants); returns the model, its fit and
-    each test's weight."""
-    boost = np.ones(len(lift))
-    for _ in range(BIND_ROUNDS):
-        z = (model.modelled_lift(fit) - lift.measured) / lift.standard_error
-        far = np.abs(z) > MAX_LIFT_DISAGREEMENT
-        if not far.any():
-            break
-        trial = np.where(far, boost * BIND_FACTOR, boost)
-        bound = VarPro(model.transforms, base, model.rows, model.sigma, lift.with_standard_error(lift.standard_error / trial))
-        refit = bound.fit(y, [fit.theta, *bound.screened_starts(y, seed, n_starts=1)])
-        if _weekly_cost(bound, refit, y, base) - _weekly_cost(model, fit, y, base) > BIND_DATA_COST * far.sum():
-            break
-        model, fit, boost = bound, refit, trial
-    return model, fit, boost
 
 
 def _draw_specs(selection, chosen, rng: np.random.Generator) -> list[ChannelSpec]:
@@ -201,7 +184,7 @@ def _draw_specs(selection, chosen, rng: np.random.Generator) -> list[ChannelSpec
     return out
 
 
-def _bootstrap(inputs: _Inputs, transforms: Transforms, fit: Fit, lift_fit: LiftTests, selection, chosen, block_weeks, seed, n):
+def _bootstrap(inputs: _Inputs, transforms: Transforms, fit: Fit, selection, chosen, block_weeks, seed, n):
     """Refits on moving-block resamples of the weeks (``fit_mmm``'s docstring): per draw its metrics
     and one row per channel of its curve."""
     rng = np.random.default_rng(seed)
@@ -214,7 +197,7 @@ def _bootstrap(inputs: _Inputs, transforms: Transforms, fit: Fit, lift_fit: Lift
         lift_measured = lift.measured + lift.standard_error * lift_rng.standard_normal(len(lift))
         specs = _draw_specs(selection, chosen, spec_rng)
         draw_transforms = transforms if specs == chosen else Transforms(inputs.steps, specs, inputs.step_days, inputs.warmup)
-        draw_model = VarPro(draw_transforms, inputs.base, weeks_b, inputs.sigma, lift_fit)
+        draw_model = VarPro(draw_transforms, inputs.base, weeks_b, inputs.sigma, lift)
         prior_shift = rng.standard_normal(len(draw_transforms.prior_terms()[0]))
         fresh = qmc.Sobol(draw_transforms.n_params, scramble=True, rng=[seed, 2, b]).random(BOOTSTRAP_SCREEN_POINTS)
         y_rows, targets = inputs.y[weeks_b] / inputs.sigma, draw_model.lift_targets(lift_measured)
@@ -425,9 +408,9 @@ def fit_mmm(
       to measure the revenue lost over its window where the channel was held out (a share of the
       market, spend/(spend + observed spend in the window); all of it for a switch-off), which the
       model predicts from the channel's curve on business-as-usual spend vs. the held-out spend.
-      Tests bind: one the fit disagrees with by more than two standard errors is weighted more
-      (``_bind_lift_tests``) as long as the weekly data accept it; each test's z-score is in
-      ``lift_tests`` and a channel whose test still disagrees is flagged ``experiment_disagrees``.
+      Each test's z-score (the model's lift for the test's own counterfactual against the measured
+      one) is in ``lift_tests``; a channel whose test disagrees by more than two standard errors is
+      flagged ``experiment_disagrees`` with both figures.
     - Errors may be autocorrelated: the bootstrap's block length (``block_weeks``, default from the
       data) grows with the residuals' lag-1 autocorrelation (``_block_length``).
 
@@ -480,16 +463,14 @@ def fit_mmm(
     inputs.sigma = _refit_sigma(model, fit, inputs.y, inputs.base, n_params)
     model = model.with_sigma(inputs.sigma)
     fit = model.fit(inputs.y, [fit.theta, *model.screened_starts(inputs.y, seed, n_starts=1)])
-    model, fit, boost = _bind_lift_tests(model, fit, inputs.y, inputs.base, inputs.lift, seed)
     curves = _curves(transforms, fit)
     fitted = inputs.base @ fit.base_coef + fit.contributions().sum(axis=1)
     residuals = inputs.y - fitted
     auto_block, autocorrelation = _block_length(residuals, n_weeks)
     block = auto_block if block_weeks is None else block_weeks
     point = _metrics(curves, fit, inputs.spend, inputs.step_spend)
-    draws, draw_table = _bootstrap(inputs, transforms, fit, model.lift, selection, chosen, block, seed, n_bootstrap)
+    draws, draw_table = _bootstrap(inputs, transforms, fit, selection, chosen, block, seed, n_bootstrap)
     channels, tests = _channel_table(inputs, curves, point, draws, model, fit)
-    tests["weight"] = boost
 
     diagnostics = {
         "r2": float(1.0 - residuals @ residuals / np.sum((inputs.y - inputs.y.mean()) ** 2)),
@@ -503,9 +484,9 @@ def fit_mmm(
         "n_weeks": n_weeks,
         "n_bootstrap": n_bootstrap,
         "n_lift_tests": len(inputs.lift),
-        "n_lift_tests_bound": int((boost > 1).sum()),
         "n_identified": int(channels["identified"].sum()),
         "noise_sd": inputs.sigma,
+        "lift_test_daily_noise": _lift_test_noise(inputs.lift, inputs.step_days),
         "demand_signal": demand_col,
         "family_selection": "fixed" if selection is None else "time-ordered validation",
         "selection_scores": {}

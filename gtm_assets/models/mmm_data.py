@@ -3,7 +3,7 @@ tests mapped onto the panel's weeks."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -208,10 +208,6 @@ class LiftTests:
             self.standard_error[keep],
             [label for label, k in zip(self.labels, keep) if k],
         )
-
-    def with_standard_error(self, standard_error: np.ndarray) -> LiftTests:
-        """The same tests with other standard errors (a test weighted more has a smaller one)."""
-        return replace(self, standard_error=np.asarray(standard_error, dtype=float))
 
     def ends_before(self, step_index: int) -> np.ndarray:
         """Tests whose window lies in steps before ``step_index``."""

@@ -30,7 +30,9 @@ COLUMN_DESCRIPTIONS = {
     "expected_standard_error": (
         "Standard error the test would reach (power analysis from the model's residual noise and autocorrelation)."
     ),
-    "expected_z": "expected_lift / expected_standard_error; the smallest design reaching 3 is proposed.",
+    "expected_z": (
+        "expected_lift / expected_standard_error; the smallest design reaching 3 is proposed."
+    ),
     "revenue_at_risk": "Revenue the holdout regions give up over the test (the median draw's).",
     "revenue_at_risk_hi": "The same at the 95th percentile of the draws.",
     "priority_per_day": (
@@ -65,7 +67,9 @@ def experiment_plan(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
             "list(lineage_id ORDER BY campaign) AS allocation_lineage_ids FROM main.allocations GROUP BY channel ORDER BY channel"
         ).fetchdf()
         mmm = conn.execute("SELECT channel, lineage_id FROM main.mmm_model").fetchdf()
-        noise, autocorrelation = conn.execute("SELECT noise_sd, residual_autocorrelation FROM main.mmm_diagnostics").fetchone()
+        noise, autocorrelation, test_noise = conn.execute(
+            "SELECT noise_sd, residual_autocorrelation, lift_test_daily_noise FROM main.mmm_diagnostics"
+        ).fetchone()
         share = daily_revenue(conn).consented_share
         last_day = conn.execute("SELECT max(date::DATE) FROM raw.raw_media_spend").fetchone()[0]
         media_plan = conn.execute(
@@ -79,6 +83,7 @@ def experiment_plan(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
             pd.Timestamp(last_day) + pd.Timedelta(days=1),
             revenue_scale=1.0 / share,
             media_plan=media_plan if len(media_plan) else None,
+            daily_noise=None if test_noise is None or test_noise != test_noise else float(test_noise),
         )
         table = proposals.assign(
             run_id=context.run_id,

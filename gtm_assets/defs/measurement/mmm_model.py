@@ -239,8 +239,8 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
     projection with weak generic priors and non-negative media coefficients; block-bootstrap
     intervals (block length from the residuals' autocorrelation) that re-optimise everything and
     redraw the family choice. Lift tests from raw_lift_tests are likelihood terms on their channels'
-    curves over each test's window, and bind: each test's z-score is reported, and a channel whose
-    test the model cannot agree with is flagged. Every channel gets an identifiability verdict with
+    curves over each test's window: each test's z-score is reported, and a channel whose test the
+    model disagrees with is flagged. Every channel gets an identifiability verdict with
     its reason and what would fix it, including budgets that follow demand. Writes mmm_model (one row
     per channel), mmm_bootstrap_draws (each draw's curve per channel), mmm_response_curves,
     mmm_decomposition, mmm_diagnostics and mmm_lift_tests (each test's z-score)."""
@@ -337,7 +337,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
         ]
     ]
     verdicts = result.channels[["channel", "identified", "identification_reason", "identification_fix"]]
-    test_table = result.lift_tests[["lift_test", "measured_lift", "standard_error", "modelled_lift", "z", "agrees", "weight"]]
+    test_table = result.lift_tests[["lift_test", "measured_lift", "standard_error", "modelled_lift", "z", "agrees"]]
     rounded = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.diagnostics.items()}
     return dg.MaterializeResult(
         metadata={
