@@ -30,9 +30,7 @@ COLUMN_DESCRIPTIONS = {
     "expected_standard_error": (
         "Standard error the test would reach (power analysis from the model's residual noise and autocorrelation)."
     ),
-    "expected_z": (
-        "expected_lift / expected_standard_error; the smallest design reaching 3 is proposed."
-    ),
+    "expected_z": ("expected_lift / expected_standard_error; the smallest design reaching 3 is proposed."),
     "revenue_at_risk": "Revenue the holdout regions give up over the test (the median draw's).",
     "revenue_at_risk_hi": "The same at the 95th percentile of the draws.",
     "priority_per_day": (
