@@ -1,6 +1,6 @@
-"""Allocation scored on the simulator's true response curves: plans against the true optimum at the
-same budget (brute force on the true curves, under the same guardrails), and Thompson sampling on
-the true campaign funnels."""
+"""Allocation scored on the simulator's true response curves: plans without guardrails against the true
+optimum at the same budget (brute force on the true curves), and Thompson sampling on the true
+campaign funnels."""
 
 import numpy as np
 import pandas as pd
@@ -81,30 +81,11 @@ def _score(truth, channels, base, total, plan, guardrails_bounds=None) -> float:
     )
 
 
-def test_fitted_model_plan_reaches_the_true_optimum_under_the_guardrails(truth, recent, conn):
-    """The whole chain as the product runs it: the MMM fitted by the graph (on consented revenue),
-    its plan under the default guardrails (±25% of the trailing base, minimum learning spend) scored
-    on the true curves: at least 95% of the true optimum under those same guardrails, and more than
-    keeping today's mix."""
-    base, _ = recent
-    channels = list(base)
-    total = round(sum(base.values()), 2)
-    mmm = conn.execute("SELECT * FROM main.mmm_model").fetchdf()
-    draws = conn.execute("SELECT * FROM main.mmm_bootstrap_draws").fetchdf()
-    guardrails = Guardrails(total_daily_budget=total, max_daily_change_pct=0.25, min_learning_spend=25.0)
-    plan = allocate("mmm_optimal", channels=channels, current=base, guardrails=guardrails, mmm_channels=mmm, draws=draws)
-    assert abs(plan.recommended_spend.sum() - total) <= 0.01
-    lower = np.array([max(25.0, 0.75 * base[c]) if base[c] > 0 else 0.0 for c in channels])
-    upper = np.array([1.25 * base[c] if base[c] > 0 else total for c in channels])
-    score = _score(truth, channels, base, total, plan, (lower, upper))
-    assert score >= 0.95, score
-    assert score * true_optimum(truth, channels, total, lower, upper) > true_daily_revenue(truth, base)
-
-
 def test_fitted_model_plan_without_guardrails_beats_the_current_mix(truth, data_dir, recent, conn):
-    """Free of guardrails: the graph's model (consented revenue: the consent sampling noise of a
-    small event log hides the always-on channels) still beats today's mix; the same model fitted on
-    total revenue (what the data holds without that noise) reaches 95% of the true optimum."""
+    """Free of guardrails: the graph's model (fitted on the session world's sales ledger) beats today's
+    mix on the truth, and the same model fitted on the simulator's own weekly panel reaches 95% of the
+    true optimum and beats an equal split. (Under the guardrails the plan is judged by the share of the
+    available gain it captures: test_decisions_truth.py.)"""
     base, _ = recent
     channels = list(base)
     total = round(sum(base.values()), 2)
