@@ -58,7 +58,7 @@ def test_ask_json_is_strict(graph_run, question):
     assert document["answer"] and document["numbers"]
 
 
-@pytest.mark.parametrize("table", ["allocations", "creatives", "payloads", "personas"])
+@pytest.mark.parametrize("table", ["allocations", "creatives", "experiments", "payloads", "personas"])
 def test_show_json_is_strict(graph_run, table):
     assert isinstance(strict_loads(_gtm("show", table, "--json")), list)
 

@@ -1,5 +1,5 @@
-"""`gtm show personas|creatives|allocations|payloads [--json] [--limit N]`: the latest materialized
-rows, read without SQL.
+"""`gtm show personas|creatives|allocations|experiments|payloads [--json] [--limit N]`: the latest
+materialized rows, read without SQL.
 
 Reads DuckDB read-only, so it never blocks a running job; while a writer holds the file it says so in
 one line (exit 2) instead of failing on DuckDB's lock.
@@ -29,9 +29,17 @@ VIEWS = {
     "allocations": (
         "Allocations: recommended daily budget per campaign",
         "SELECT channel, campaign, recommended_campaign_spend AS daily_budget, recommended_spend AS channel_budget, "
-        "method, guardrails_hit, round(expected_incremental_revenue, 2) AS expected_channel_revenue, run_id "
+        "decision, method, guardrails_hit, round(expected_incremental_revenue, 2) AS expected_channel_revenue, run_id "
         "FROM main.allocations ORDER BY channel, campaign",
         "allocations",
+    ),
+    "experiments": (
+        "Experiments: the lift test that would decide each channel the budget plan holds",
+        "SELECT channel, decision, design, holdout_share, weeks, start_date, end_date, wave, round(spend_at_stake, 2) AS "
+        "spend_at_stake, round(revenue_at_risk, 2) AS revenue_at_risk, round(expected_standard_error, 2) AS expected_se, "
+        "round(expected_z, 2) AS expected_z, powered, note FROM main.experiment_plan ORDER BY powered DESC, wave, "
+        "priority_per_day DESC",
+        "experiment_plan",
     ),
     "payloads": (
         "Payloads: every document in the outbox, newest first, with its last push",
