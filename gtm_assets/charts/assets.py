@@ -90,21 +90,18 @@ def mmm_charts(panel: pd.DataFrame, channels: list[str], result: MMMResult) -> d
 
 
 def attribution_chart(table: pd.DataFrame) -> dict:
-    """Channel credit under each attribution model beside the media-mix model (and the simulated truth)."""
+    """Channel credit under each attribution model beside the media-mix model."""
     columns = [c for c in table.columns if table[c].notna().any()]
     fig, ax = plt.subplots(figsize=(10, 4))
     x = np.arange(len(table))
     width = 0.8 / len(columns)
     for i, column in enumerate(columns):
-        style = {"color": "black"} if column == "simulated_truth" else {"color": "#9D9D9D"} if column == "mmm_model" else {}
+        style = {"color": "#9D9D9D"} if column == "mmm_model" else {}
         ax.bar(x + (i - len(columns) / 2 + 0.5) * width, table[column].fillna(0), width, label=column, **style)
     ax.set_xticks(x, table.index, rotation=20, fontsize=8)
     ax.set_ylabel("share of revenue")
     ax.legend(fontsize=7, ncol=3)
-    ax.set_title(
-        "Channel credit under each attribution model vs the media-mix model"
-        + (" and the simulated truth" if "simulated_truth" in columns else "")
-    )
+    ax.set_title("Channel credit under each attribution model vs the media-mix model")
     return figure_metadata(fig, "attribution_vs_mmm")
 
 

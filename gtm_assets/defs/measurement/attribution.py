@@ -1,11 +1,10 @@
 """attribution: seven multi-touch models on the journeys of touchpoints, with exact sums, next to the
-media-mix model (and, on a simulated world, its true contributions)."""
+media-mix model."""
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from gtm_assets import settings
 from gtm_assets.charts.assets import attribution_chart
 from gtm_assets.defs.governance.checks import no_pii_check
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
@@ -197,31 +196,11 @@ def mmm_revenue_shares(conn) -> pd.Series:
     return pd.Series(dict(rows), dtype=float)
 
 
-def true_revenue_shares(first_day, last_day) -> pd.Series:
-    """On a simulated world (data/ground_truth_daily.csv exists): each channel's true contribution as a
-    share of true revenue over the conversion days; empty otherwise."""
-    path = settings.data_dir() / "ground_truth_daily.csv"
-    if not path.exists() or first_day is None:
-        return pd.Series(dtype=float)
-    daily = pd.read_csv(path, parse_dates=["date"])
-    window = daily[(daily["date"].dt.date >= first_day) & (daily["date"].dt.date <= last_day)]
-    contributions = window[[c for c in window.columns if c.startswith("contrib_")]].sum()
-    return pd.Series({c.removeprefix("contrib_"): v / window["revenue_total"].sum() for c, v in contributions.items()})
-
-
-def comparison(shares: pd.DataFrame, mmm: pd.Series, truth: pd.Series) -> tuple[pd.DataFrame, dict]:
-    """The channel x model share table with the MMM and the truth beside it, and each model's mean
-    absolute error against the truth over the channels both the journeys and the truth know (the
-    tracked media channels: untagged offline media shows up as Direct or Organic Search)."""
+def comparison(shares: pd.DataFrame, mmm: pd.Series) -> pd.DataFrame:
+    """The channel x model share table with the MMM's contribution shares beside it."""
     table = shares.copy()
     table["mmm_model"] = mmm.reindex(table.index)
-    errors = {}
-    if not truth.empty:
-        table["simulated_truth"] = truth.reindex(table.index)
-        tracked = [c for c in table.index if c in truth.index]
-        for column in [*MODELS, "mmm_model"]:
-            errors[column] = float((table.loc[tracked, column] - truth[tracked]).abs().mean()) if tracked else float("nan")
-    return table, errors
+    return table
 
 
 @dg.asset(
@@ -237,7 +216,8 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
     effect (order from config) and Shapley values over channel sets. Each model's credits sum exactly to
     the conversions (to 1/10,000) and revenue (to the cent) of the converted journeys. Users without ads
     consent count here, in aggregates only. Metadata: each channel's share under each model next to the
-    MMM's contribution and, on a simulated world, the true contribution with each model's error."""
+    MMM's contribution. (How the models fare against a causal truth: gtm_assets.simulate.journeys and
+    benchmarks/attribution_truth.py.)"""
     with warehouse.transaction() as conn:
         table, summary = attribution_credits(conn, config)
         conn.register(
@@ -254,9 +234,7 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
             "now()::TIMESTAMP AS attributed_at FROM credits ORDER BY model, channel, campaign"
         )
         shares = model_channel_shares(table)
-        compared, errors = comparison(
-            shares, mmm_revenue_shares(conn), true_revenue_shares(summary["first_conversion_day"], summary["last_conversion_day"])
-        )
+        compared = comparison(shares, mmm_revenue_shares(conn))
         long = (
             compared.rename_axis("channel").reset_index().melt(id_vars="channel", var_name="source", value_name="revenue_share")
         )
@@ -269,7 +247,6 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
         ).fetchall()
         metadata = table_metadata(conn, "main.attribution", descriptions=COLUMN_DESCRIPTIONS)
     exact = all(float(c) == summary["total_conversions"] and float(r) == round(summary["total_revenue"], 2) for _, c, r in sums)
-    closest = min(errors, key=errors.get) if errors else None
     return dg.MaterializeResult(
         metadata={
             **metadata,
@@ -283,14 +260,6 @@ def attribution(context: dg.AssetExecutionContext, config: AttributionConfig, wa
             ),
             "channel_shares": dg.MetadataValue.md(
                 compared.round(4).rename_axis("channel").reset_index().to_markdown(index=False)
-            ),
-            **(
-                {
-                    "error_vs_truth": dg.MetadataValue.json({k: round(v, 4) for k, v in errors.items()}),
-                    "closest_to_truth": closest,
-                }
-                if errors
-                else {}
             ),
             **attribution_chart(compared),
         }
