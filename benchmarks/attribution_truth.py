@@ -12,23 +12,15 @@ from __future__ import annotations
 
 import argparse
 
-import duckdb
 import pandas as pd
 
 from gtm_assets.defs.measurement.attribution import AttributionConfig, attribution_credits
-from gtm_assets.simulate.journeys import simulate_journeys
-from gtm_assets.warehouse import prepare_connection
+from gtm_assets.simulate.journeys import simulate_journeys, touchpoints_connection
 
 
 def shares_of(seed: int, users: int) -> pd.DataFrame:
     world = simulate_journeys(seed, users=users)
-    conn = duckdb.connect()
-    prepare_connection(conn)
-    conn.register("journeys", world.touchpoints())
-    conn.execute(
-        "CREATE TABLE main.touchpoints AS SELECT * REPLACE (conversion_value::DECIMAL(18, 2) AS conversion_value) FROM journeys"
-    )
-    table, _ = attribution_credits(conn, AttributionConfig())
+    table, _ = attribution_credits(touchpoints_connection(world), AttributionConfig())
     credited = table.groupby(["model", "channel"])["credited_conversions"].sum().unstack()
     shares = credited.div(credited.sum(axis=1), axis=0)
     truth = world.true_incremental()

@@ -2,13 +2,11 @@
 chance to convert by a known amount, and intent-seeking channels reach users who would convert anyway,
 as search and retargeting do. The truth is what switching a channel off would lose."""
 
-import duckdb
 import numpy as np
 import pytest
 
 from gtm_assets.defs.measurement.attribution import AttributionConfig, attribution_credits
-from gtm_assets.simulate.journeys import simulate_journeys
-from gtm_assets.warehouse import prepare_connection
+from gtm_assets.simulate.journeys import simulate_journeys, touchpoints_connection
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +31,7 @@ def test_journey_models_credit_who_was_there_not_what_caused_it(world):
     share, and even the data-driven models (Markov removal effects, Shapley values over channel sets)
     more than double it, while Video, which causes most of the added conversions early in the journey,
     gets less than its share from all but first touch."""
-    conn = duckdb.connect()
-    prepare_connection(conn)
-    conn.register("journeys", world.touchpoints())
-    conn.execute(
-        "CREATE TABLE main.touchpoints AS SELECT * REPLACE (conversion_value::DECIMAL(18, 2) AS conversion_value) FROM journeys"
-    )
-    table, summary = attribution_credits(conn, AttributionConfig())
+    table, summary = attribution_credits(touchpoints_connection(world), AttributionConfig())
     credited = table.groupby(["model", "channel"])["credited_conversions"].sum().unstack()
     shares = credited.div(credited.sum(axis=1), axis=0)
     truth = world.true_incremental()

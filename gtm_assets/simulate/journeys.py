@@ -26,8 +26,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
+
+from gtm_assets.warehouse import prepare_connection
 
 WINDOW_DAYS = 30
 END = pd.Timestamp("2025-03-01")
@@ -100,6 +103,17 @@ class JourneyWorld:
                 "lookback_days": WINDOW_DAYS,
             }
         ).reset_index(drop=True)
+
+
+def touchpoints_connection(world: JourneyWorld) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse holding the world's journeys as main.touchpoints, ready for attribution."""
+    conn = duckdb.connect()
+    prepare_connection(conn)
+    conn.register("journeys", world.touchpoints())
+    conn.execute(
+        "CREATE TABLE main.touchpoints AS SELECT * REPLACE (conversion_value::DECIMAL(18, 2) AS conversion_value) FROM journeys"
+    )
+    return conn
 
 
 def simulate_journeys(seed: int, users: int = 100_000, channels: tuple[JourneyChannel, ...] = CHANNELS) -> JourneyWorld:
