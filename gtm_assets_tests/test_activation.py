@@ -378,11 +378,11 @@ def test_push_is_idempotent_and_a_rejection_fails_the_asset_with_the_dsp_error(g
             assert db.execute("SELECT final_status, http_status FROM main.payload_pushes").fetchall() == [("rejected", 400)]
 
 
-def test_the_readme_sql_for_auditors_returns_the_rows_gtm_trace_returns(conn):
+def test_the_docs_sql_for_auditors_returns_the_rows_gtm_trace_returns(conn):
     from gtm_assets_tests.conftest import REPO
 
-    readme = (REPO / "README.md").read_text()
-    sql = readme.split("#### Tracing a payload line in SQL", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    page = (REPO / "docs" / "governance.md").read_text()
+    sql = page.split("Tracing a payload line in SQL", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
     payload_id = _newest_payload(conn)["payload_id"]
     line = conn.execute(
         "SELECT min(p.line_number) FROM main.dsp_payload p JOIN main.creative_library c ON c.creative_id = p.object_id "

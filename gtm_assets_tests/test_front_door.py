@@ -1,5 +1,5 @@
 """The Dagster webserver as the product's front door, for real: a `dagster-webserver` on 127.0.0.1
-answers the README's GraphQL examples (the blocks are read from the README and run as they are), runs
+answers the docs' GraphQL examples (the blocks are read from docs/ui-and-api.md and run as they are), runs
 launched over GraphQL with typed config succeed or fail with the guardrail's message, bad config is
 refused before anything runs, and headless Chromium shows the asset graph and an asset's row count."""
 
@@ -17,9 +17,9 @@ CHAIN = ("raw_events", "guarded_sessions", "features", "personas", "mmm_model", 
 ARTIFACTS = REPO / "test-artifacts"
 
 
-def readme_graphql() -> dict[str, str]:
-    """The README's GraphQL examples by their name (the first line of each block: `# name`)."""
-    text = (REPO / "README.md").read_text()
+def docs_graphql() -> dict[str, str]:
+    """The docs' GraphQL examples (docs/ui-and-api.md) by their name (the first line of each block: `# name`)."""
+    text = (REPO / "docs" / "ui-and-api.md").read_text()
     blocks = re.findall(r"```graphql\n# (\w+)\n(.*?)```", text, flags=re.S)
     return {name: body for name, body in blocks}
 
@@ -32,11 +32,11 @@ def dagster(graph_run, data_dir, tmp_path_factory):
 
 def _launch(dagster, job: str, run_config: dict) -> dict:
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job}
-    return dagster.graphql(readme_graphql()["launch_run"], {"selector": selector, "runConfig": run_config})["launchRun"]
+    return dagster.graphql(docs_graphql()["launch_run"], {"selector": selector, "runConfig": run_config})["launchRun"]
 
 
 def _failure_messages(client, run_id: str) -> list[str]:
-    events = client.graphql(readme_graphql()["run_failure"], {"runId": run_id})["logsForRun"]["events"]
+    events = client.graphql(docs_graphql()["run_failure"], {"runId": run_id})["logsForRun"]["events"]
     failures = [e for e in events if e["__typename"] == "ExecutionStepFailureEvent"]
     return [(e["failureMetadata"] or {}).get("description") or e["error"]["message"] for e in failures]
 
@@ -48,12 +48,12 @@ def _assert_succeeds(client, run_id: str) -> None:
 
 def test_every_stage_is_listed_with_its_group_and_description(dagster):
     client, _ = dagster
-    nodes = {"/".join(n["assetKey"]["path"]): n for n in client.graphql(readme_graphql()["asset_nodes"])["assetNodes"]}
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in client.graphql(docs_graphql()["asset_nodes"])["assetNodes"]}
     for stage in CHAIN:
         assert stage in nodes, stage
         assert nodes[stage]["groupName"] and len(nodes[stage]["description"]) > 40, stage
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
-    jobs = {j["name"] for j in client.graphql(readme_graphql()["jobs"], {"selector": selector})["repositoryOrError"]["jobs"]}
+    jobs = {j["name"] for j in client.graphql(docs_graphql()["jobs"], {"selector": selector})["repositoryOrError"]["jobs"]}
     assert {"discover_personas", "generate_creatives", "optimize_budget", "push_payload", "ingest_landing"} <= jobs
 
 
@@ -70,7 +70,7 @@ def personas_run(dagster) -> str:
 
 def test_discover_personas_runs_with_config_and_reports_its_row_count(dagster, personas_run):
     client, warehouse = dagster
-    materialization = client.graphql(readme_graphql()["latest_materialization"], {"path": ["personas"]})
+    materialization = client.graphql(docs_graphql()["latest_materialization"], {"path": ["personas"]})
     latest = materialization["assetOrError"]["assetMaterializations"][0]
     counts = {e["label"]: e.get("intValue") for e in latest["metadataEntries"]}
     import duckdb
@@ -136,13 +136,13 @@ def test_generate_creatives_push_payload_and_ingest_landing_run_over_graphql(dag
     name = sorted(p.name for p in (data_dir / "landing" / "events").iterdir())[0]
     repository = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
     added = client.graphql(
-        readme_graphql()["add_partition"], {"selector": repository, "name": "landing_event_files", "key": name}
+        docs_graphql()["add_partition"], {"selector": repository, "name": "landing_event_files", "key": name}
     )
     assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
     with duckdb.connect(str(warehouse), read_only=True) as db:
         rows_before = db.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0]
     launched = client.graphql(
-        readme_graphql()["launch_partition"], {"selector": {**repository, "jobName": "ingest_landing"}, "partition": name}
+        docs_graphql()["launch_partition"], {"selector": {**repository, "jobName": "ingest_landing"}, "partition": name}
     )["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     _assert_succeeds(client, launched["run"]["runId"])
@@ -169,7 +169,7 @@ def test_the_asset_graph_and_an_asset_page_render_in_headless_chromium(dagster, 
             pytest.fail("chromium is not installed: .ci/run must install it")
         pytest.skip("chromium is not installed (Debian package; .ci/run installs it)")
     groups = {"/".join(n["assetKey"]["path"]): n["groupName"]
-              for n in client.graphql(readme_graphql()["asset_nodes"])["assetNodes"]}  # fmt: skip
+              for n in client.graphql(docs_graphql()["asset_nodes"])["assetNodes"]}  # fmt: skip
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=[
@@ -197,6 +197,11 @@ def test_the_asset_graph_and_an_asset_page_render_in_headless_chromium(dagster, 
             body = page.inner_text("body")
             assert "Never materialized" not in body
             assert re.search(r"\b[2-9],?\d{3}\b", body), "the row count is shown"
+            page.goto(f"{client.url}/assets/allocations", wait_until="networkidle", timeout=120_000)
+            page.wait_for_selector("text=Row count", timeout=60_000)
+            page.screenshot(path=str(ARTIFACTS / "asset_allocations.png"), full_page=True)
+            body = page.inner_text("body")
+            assert "decisions" in body and "plan_beats_base_share" in body, body[:1000]
         finally:
             browser.close()
     assert (ARTIFACTS / "asset_group_governance.png").stat().st_size > 10_000

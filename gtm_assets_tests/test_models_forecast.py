@@ -11,6 +11,7 @@ from gtm_assets.models.forecast import (
     ForecastInputError,
     backtest,
     forecast_revenue,
+    latest_span,
 )
 
 N_HISTORY = 548
@@ -106,6 +107,19 @@ def test_gap_names_first_missing_date():
     history = history.drop(index=[40, 41, 70])
     with pytest.raises(ForecastInputError, match=r"3 missing date\(s\); first missing date is 2023-02-10"):
         forecast_revenue(history)
+
+
+def test_a_history_with_gaps_is_forecast_from_its_latest_unbroken_span():
+    """Three days of an export years earlier beside a long recent history: the forecast fits the recent
+    days (forecast_revenue alone still refuses the gap, naming it) and says what it left out."""
+    history, _ = make_series(n_days=120)
+    early = history.iloc[:3].assign(ds=pd.date_range("2020-06-01", periods=3))
+    with_gap = pd.concat([early, history.iloc[10:]], ignore_index=True)
+    span, note = latest_span(with_gap)
+    assert span["ds"].tolist() == history["ds"].iloc[10:].tolist()
+    assert "left out 3 earlier day(s)" in note and "the last from 2020-06-04" in note
+    assert len(forecast_revenue(span)) == HORIZON
+    assert latest_span(history)[0] is history and latest_span(history)[1].startswith("every day from")
 
 
 def test_negative_revenue_names_date():

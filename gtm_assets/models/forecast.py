@@ -112,6 +112,28 @@ def _validate_daily(daily: pd.DataFrame) -> pd.DataFrame:
     return history
 
 
+def latest_span(daily: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The days of a daily (ds, y) history after its last gap (all of them when there is none), and
+    what was left out in words. A forecast and its backtest need consecutive days; real landing data
+    has gaps (an export of a few days years before the rest, a missing month), so the model fits the
+    latest unbroken span instead of refusing the whole history."""
+    days = pd.to_datetime(daily["ds"]).sort_values(kind="stable").reset_index(drop=True)
+    if days.empty:
+        return daily, "no days"
+    steps = days.diff().dt.days
+    breaks = steps.index[steps > 1]
+    if len(breaks) == 0:
+        return daily, f"every day from {days.iloc[0].date()} to {days.iloc[-1].date()}"
+    first = days.iloc[breaks[-1]]
+    span = daily[pd.to_datetime(daily["ds"]) >= first]
+    missing = int(steps[breaks].sum() - len(breaks))
+    return span, (
+        f"the latest unbroken span, {first.date()} to {days.iloc[-1].date()} ({len(span)} days); left out "
+        f"{len(daily) - len(span)} earlier day(s) before {missing} missing day(s) in {len(breaks)} gap(s), the last "
+        f"from {(days.iloc[breaks[-1] - 1] + pd.Timedelta(days=1)).date()} to {(first - pd.Timedelta(days=1)).date()}"
+    )
+
+
 def _merge_regressors(frame: pd.DataFrame, regressors: pd.DataFrame) -> pd.DataFrame:
     """Attach regressor columns by date; every date in ``frame`` needs a complete row."""
     values = regressors.assign(ds=pd.to_datetime(regressors["ds"]))

@@ -12,6 +12,7 @@ from gtm_assets.models.forecast import (
     backtest,
     backtest_cutoffs,
     forecast_revenue,
+    latest_span,
 )
 from gtm_assets.observability import table_metadata
 from gtm_assets.reads import daily_revenue
@@ -98,8 +99,9 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
     """Prophet forecast of daily revenue (the sales ledger when landed, else guarded sessions; weekly and yearly seasonality,
     country holidays, total-spend regressor) for the next horizon_days, with
     80% and 95% conformal intervals (from the errors of recent past origins), a fan chart, and a rolling-origin backtest against a seasonal-naive
-    baseline (MAPE, sMAPE, coverage per horizon day; table forecast_backtest). Fails with the first
-    missing date on gaps and with fewer than 8 weeks of history.
+    baseline (MAPE, sMAPE, coverage per horizon day; table forecast_backtest). A history with gaps
+    is fitted on its latest unbroken span (metadata history_span says which days and what was left
+    out); fewer than 8 weeks in it fail with the figures named.
 
     The spend regressor's horizon values are the planned total spend from raw_media_plan when the
     plan covers the horizon (in the backtest: the horizons of all cutoffs; the plan is fixed in
@@ -107,7 +109,7 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
     metadata future_spend_source / backtest_future_spend_source say which was used."""
     with warehouse.transaction() as conn:
         revenue = daily_revenue(conn)
-        history = revenue.frame
+        history, span_note = latest_span(revenue.frame)
         plan = conn.execute(DAILY_PLAN_SQL).fetchdf()
         plan["ds"] = pd.to_datetime(plan["ds"])
         regressors, regressor_note, spend_source = None, "none", "none (no spend regressor)"
@@ -146,6 +148,7 @@ def forecast(context: dg.AssetExecutionContext, config: ForecastConfig, warehous
             **metadata,
             "horizon_revenue": dg.MetadataValue.float(float(predicted["yhat"].sum())),
             "history_days": dg.MetadataValue.int(len(history)),
+            "history_span": span_note,
             "regressor": regressor_note,
             "revenue_source": revenue.note,
             "future_spend_source": spend_source,
