@@ -64,7 +64,7 @@ def test_governance_on_spark_equals_duckdb_and_the_truth(tmp_path, monkeypatch, 
         duck_rows = parity_fingerprint(conn, f"(SELECT {OUTCOME_COLUMNS}, processed_at FROM main.event_outcomes)")
         user, session_key, user_key, lineage = conn.execute(
             "SELECT e.user_pseudo_id, e.session_natural_key, g.user_key, g.lineage_id FROM main.guarded_sessions g "
-            "JOIN main.stg_events e ON g.lineage_id = lineage_id('session', e.session_natural_key) LIMIT 1"
+            "JOIN staging.stg_events e ON g.lineage_id = lineage_id('session', e.session_natural_key) LIMIT 1"
         ).fetchone()
         loaded = conn.execute("SELECT sum(rows_loaded) FROM raw.landing_files WHERE status = 'loaded'").fetchone()[0]
     assert exported["raw_events"] + exported["raw_ga4_events"] == loaded > 5000

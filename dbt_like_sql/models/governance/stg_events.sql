@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', schema='staging') }}
 -- Every landed event in one shape, whichever layout it came in (flat files or GA4 exports).
 -- Models restrict it to a batch of files with in_batch() (filters reach the raw scans). A view,
 -- not an ephemeral CTE: DuckDB stores a CTE that a query reads twice, 10M typed rows.

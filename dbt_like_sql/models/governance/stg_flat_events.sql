@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', schema='staging') }}
 -- Events of the flat landing layout (raw.raw_events, all text as landed), typed, in the shape
 -- every governance model reads (see stg_events). Invalid rows carry the reason and column.
 

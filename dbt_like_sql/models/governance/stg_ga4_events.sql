@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='view', schema='staging') }}
 -- GA4 BigQuery export events (raw.raw_ga4_events, the export's nested columns as exported), mapped
 -- to the shape every governance model reads (see stg_events and the README's GA4 mapping).
 --   time: event_timestamp, microseconds since the epoch, UTC

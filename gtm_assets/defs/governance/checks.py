@@ -122,6 +122,32 @@ def find_pii(conn, table: str) -> dict[str, int]:
     return {name: int(n) for name, n in zip(names, row) if n}
 
 
+# Schemas a reader of the warehouse may be given (a BI tool reads `main`); raw PII lives in `raw` and the
+# `staging` views over it only.
+GOVERNED_SCHEMAS = ("main", "restricted")
+RAW_PII_COLUMN_NAMES = ("email", "ip_address", "ip", "phone")
+RAW_PII_COLUMNS_SQL = f"""
+SELECT table_schema || '.' || table_name AS relation, column_name
+FROM information_schema.columns
+WHERE table_schema IN ({", ".join(f"'{s}'" for s in GOVERNED_SCHEMAS)})
+  AND lower(column_name) IN ({", ".join(f"'{c}'" for c in RAW_PII_COLUMN_NAMES)})
+ORDER BY 1, 2
+"""
+
+
+@dg.asset_check(asset="guarded_sessions", name="no_raw_pii_columns_outside_the_raw_zone", blocking=True, pool=DUCKDB_POOL)
+def no_raw_pii_columns_outside_the_raw_zone(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
+    """No table or view of the governed schemas (main, restricted) has a raw e-mail, IP or phone column:
+    those stay in the raw zone and the staging views over it."""
+    with warehouse.get_connection() as conn:
+        found = [f"{relation}.{column}" for relation, column in conn.execute(RAW_PII_COLUMNS_SQL).fetchall()]
+    return dg.AssetCheckResult(
+        passed=not found,
+        description=f"Looked for columns named {', '.join(RAW_PII_COLUMN_NAMES)} in every table and view of {', '.join(GOVERNED_SCHEMAS)}.",
+        metadata={"columns": dg.MetadataValue.json(found)},
+    )
+
+
 def no_pii_check(asset: str, tables: list[str]) -> dg.AssetChecksDefinition:
     """A blocking check that no email or IP address pattern appears in the asset's tables."""
 
@@ -139,7 +165,7 @@ def no_pii_check(asset: str, tables: list[str]) -> dg.AssetChecksDefinition:
 
 
 governed_outputs_have_no_pii = [
-    no_pii_check("guarded_sessions", ["main.guarded_sessions"]),
+    no_pii_check("guarded_sessions", ["main.guarded_sessions", "main.session_raw_rows"]),
     no_pii_check("quarantined_events", ["main.quarantined_events"]),
     no_pii_check("event_dispositions", ["main.event_dispositions"]),
     no_pii_check("ga4_event_items", ["main.ga4_event_items"]),

@@ -181,8 +181,9 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
                 if isinstance(event, dg.Output):
                     if not built:
                         continue  # built on the discarded copy: the warehouse keeps the previous table
-                    table = f"main.{context.asset_key_for_output(event.output_name).path[-1]}"
                     unique_id = event.metadata["unique_id"].value
+                    node = invocation.manifest["nodes"][unique_id]
+                    table = f"{node['schema']}.{node.get('alias') or node['name']}"
                     lineage = column_lineage_metadata(conn, invocation, unique_id)
                     documented = {
                         name: column["description"]
