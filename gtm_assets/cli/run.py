@@ -1,6 +1,7 @@
 """`gtm run`: materialize the whole graph in-process (every landing event file as its own raw_events
-partition, then everything downstream) and print a summary. ``materialize_graph`` is also what the
-tests use."""
+partition, then everything downstream) with a live progress display (cli.progress; every log line
+goes to data/logs/, or to the terminal with --verbose), then print a summary: one line per failed
+step, the row counts, the payload and the checks. ``materialize_graph`` is also what the tests use."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gtm_assets import settings
@@ -90,6 +92,26 @@ def load_definitions() -> dg.Definitions:
     return defs
 
 
+def _execute(assets, selection, instance, resources, run_config, raise_on_error, partition_key=None, progress=None):
+    """One in-process run of ``selection`` (as ``dagster.materialize`` runs it), its events sent to
+    ``progress`` as they happen."""
+    import uuid
+
+    import dagster as dg
+
+    definitions = dg.Definitions(
+        jobs=[dg.define_asset_job(name="gtm_run", selection=selection)], assets=assets, resources=resources
+    )
+    job = definitions.resolve_job_def("gtm_run")
+    run_id = str(uuid.uuid4())
+    if progress is not None:
+        progress.total += len(job.nodes_in_topological_order)
+        instance.add_event_listener(run_id, progress.listen)
+    return job.execute_in_process(
+        run_config=run_config, instance=instance, partition_key=partition_key, raise_on_error=raise_on_error, run_id=run_id
+    )
+
+
 def materialize_graph(
     instance: dg.DagsterInstance,
     *,
@@ -97,10 +119,11 @@ def materialize_graph(
     run_config: Mapping[str, Any] | None = None,
     raise_on_error: bool = True,
     log_level: str = "INFO",
+    progress=None,
 ) -> GraphRun:
     """Ingest every landing event file whose content the shared record has not seen (see
     ``landing_record``; the landing sensor uses the same record), then materialize every other
-    asset and run its checks."""
+    asset and run its checks; ``progress`` (cli.progress.StepProgress) hears every step's events."""
     import dagster as dg
 
     from gtm_assets.defs.ingest.landing_record import files_to_ingest
@@ -136,31 +159,38 @@ def materialize_graph(
     run = GraphRun(ingested_files=changed)
     raw_events = dg.AssetKey(RAW_EVENTS)
     for name in changed:
-        run.results.append(
-            dg.materialize(
-                assets,
-                selection=[raw_events],
-                partition_key=name,
-                instance=instance,
-                resources=resources,
-                raise_on_error=raise_on_error,
-                run_config=loggers,
-            )
-        )
+        run.results.append(_execute(assets, [raw_events], instance, resources, loggers, raise_on_error, name, progress))
     run.results.append(
-        dg.materialize(
+        _execute(
             assets,
-            selection=EVERYTHING_AFTER_INGESTION,
-            instance=instance,
-            resources=resources,
-            run_config={**loggers, **(run_config or {})},
-            raise_on_error=raise_on_error,
+            EVERYTHING_AFTER_INGESTION,
+            instance,
+            resources,
+            {**loggers, **(run_config or {})},
+            raise_on_error,
+            None,
+            progress,
         )
     )
     return run
 
 
-def run_command(_: argparse.Namespace) -> int:
+def _run_with_progress(instance, log_path: Path) -> tuple[GraphRun, list]:
+    """The graph run with the live display on the terminal and every log line in ``log_path``."""
+    from rich.console import Console
+    from rich.live import Live
+
+    from gtm_assets.cli.progress import StepProgress, captured_output
+
+    progress = StepProgress()
+    with captured_output(log_path) as terminal:
+        console = Console(file=terminal)
+        with Live(get_renderable=progress.render, console=console, transient=True, refresh_per_second=4):
+            graph = materialize_graph(instance, log_level="INFO", raise_on_error=False, progress=progress)
+    return graph, progress.failures()
+
+
+def run_command(args: argparse.Namespace) -> int:
     os.environ.setdefault("DAGSTER_HOME", str(settings.PROJECT_ROOT / "dagster_home"))
     try:
         settings.hmac_key()
@@ -172,9 +202,18 @@ def run_command(_: argparse.Namespace) -> int:
     from gtm_assets.warehouse import DuckDBWarehouse
 
     started = time.perf_counter()
+    log_path = settings.data_dir() / "logs" / f"gtm-run-{time.strftime('%Y%m%d-%H%M%S')}.log"
     with dg.DagsterInstance.get() as instance:
-        graph = materialize_graph(instance, log_level="WARNING")
+        if args.verbose:
+            graph, failures = materialize_graph(instance, log_level="INFO", raise_on_error=False), None
+        else:
+            graph, failures = _run_with_progress(instance, log_path)
     elapsed = time.perf_counter() - started
+    if failures:
+        for step in failures:
+            print(f"FAILED {step.key}: {step.failed}")
+    if not args.verbose:
+        print(f"Full log: {log_path}")
     warehouse = DuckDBWarehouse(database=str(settings.duckdb_path()))
     with warehouse.get_connection() as conn:
         counts = [(name, conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in SUMMARY_TABLES]
@@ -219,4 +258,7 @@ def run_command(_: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     """Add `run` to the `gtm` command line."""
     parser = subparsers.add_parser("run", help="materialize the whole graph and print a summary")
+    parser.add_argument(
+        "--verbose", action="store_true", help="stream every log line (Dagster, dbt, Prophet) instead of the progress display"
+    )
     parser.set_defaults(handler=run_command)

@@ -3,6 +3,7 @@ tables) and features. dbt tests become asset checks (error severity blocks downs
 checksums become code versions, and every model's materialization gets the standard metadata."""
 
 import fcntl
+import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from gtm_assets import settings
@@ -18,6 +20,7 @@ from gtm_assets.dbt_column_lineage import column_lineage_metadata
 from gtm_assets.dbt_project import dbt_project, prepare_if_dev, staging_path
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.observability import table_metadata
+from gtm_assets.sql import sql_identifier
 from gtm_assets.warehouse import DuckDBWarehouse, connect_when_free, warehouse_lock
 
 # `dagster dev` builds a missing or stale manifest itself; everything else calls dbt_project.prepare() first.
@@ -97,6 +100,24 @@ def stage_warehouse(database: str | Path) -> Path:
     return staging
 
 
+def drop_moved_views(staging: Path) -> None:
+    """Drop the views a model has moved out of `main` (the staging views now live in `staging`): an older
+    warehouse still holds them in `main`, where they would expose what the move hides."""
+    if not staging.exists():
+        return
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    moved = {
+        n.get("alias") or n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["schema"] != "main"
+    }
+    with duckdb.connect(str(staging)) as conn:
+        views = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' AND table_type = 'VIEW'"
+        ).fetchall()
+        for (name,) in views:
+            if name in moved:
+                conn.execute(f"DROP VIEW main.{sql_identifier(name)}")
+
+
 class PublishRefused(RuntimeError):
     """The built copy cannot replace the warehouse without losing someone's writes."""
 
@@ -163,6 +184,7 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     run killed or failed mid-build leaves every table as it was, and a rerun starts from there."""
     with warehouse_lock(warehouse.database):
         staging = stage_warehouse(warehouse.database)
+        drop_moved_views(staging)
         with _dbt_points_at(str(staging)):
             invocation = dbt.cli(["build"], context=context, raise_on_error=False)
             events = []
