@@ -88,6 +88,19 @@ def test_a_whole_run_leaves_no_secret_anywhere(secret_run):
             assert hits == 0, f"{schema}.{table}.{column}"
 
 
+def test_gtm_run_prints_a_summary_and_logs_everything_to_a_file(secret_run):
+    """The terminal gets the summary (the live display is transient): at most 60 lines, no traceback;
+    the log file it names holds dbt's and Dagster's lines."""
+    workspace, result = secret_run
+    lines = result.stdout.splitlines()
+    assert len(lines) <= 60, result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    (named,) = [line.removeprefix("Full log: ") for line in lines if line.startswith("Full log: ")]
+    log = Path(named).read_text()
+    assert Path(named).is_relative_to(workspace.data / "logs")
+    assert "dbt" in log and "STEP_SUCCESS" in log and "Materialized the gtm-assets graph" in result.stdout
+
+
 def test_no_key_outside_dev_mode_is_one_clear_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "GTM_HMAC_KEY"}
     for outside in ({"GTM_ENV": "production"}, {"GTM_DSP_MODE": "http"}):

@@ -135,9 +135,7 @@ def test_generate_creatives_push_payload_and_ingest_landing_run_over_graphql(dag
     # one landing file, registered and ingested the way the sensor does it: unchanged, so no row moves
     name = sorted(p.name for p in (data_dir / "landing" / "events").iterdir())[0]
     repository = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
-    added = client.graphql(
-        docs_graphql()["add_partition"], {"selector": repository, "name": "landing_event_files", "key": name}
-    )
+    added = client.graphql(docs_graphql()["add_partition"], {"selector": repository, "name": "landing_event_files", "key": name})
     assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
     with duckdb.connect(str(warehouse), read_only=True) as db:
         rows_before = db.execute("SELECT count(*) FROM raw.raw_events").fetchone()[0]
