@@ -106,7 +106,8 @@ def test_pdf_renders_to_png_pages_with_the_key_figures(report, key_figures, tmp_
     missing = [figure for figure in key_figures if figure not in text]
     assert not missing, missing
     for section in ("Executive summary", "Return on investment by channel", "Saturation and marginal return",
-                    "Revenue forecast", "Recommended allocation and expected effect", "Personas and their briefs",
+                    "Revenue forecast", "Budget plan: confident moves, held channels and the expected effect",
+                    "What the model can vouch for", "Experiments to run next", "Personas and their briefs",
                     "Lineage of the DSP payload"):  # fmt: skip
         assert section in text, section
 
