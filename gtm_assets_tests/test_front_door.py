@@ -5,6 +5,7 @@ refused before anything runs, and headless Chromium shows the asset graph and an
 
 import os
 import re
+import shutil
 
 import pytest
 
@@ -161,8 +162,6 @@ def _dismiss_welcome(page) -> None:
 
 
 def test_the_asset_graph_and_an_asset_page_render_in_headless_chromium(dagster, personas_run):
-    import shutil
-
     from playwright.sync_api import sync_playwright
 
     client, _ = dagster
@@ -230,3 +229,32 @@ def test_the_readmes_dagster_dev_loads_every_asset_without_an_activated_virtuale
     expected = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"/".join(n["assetKey"]["path"]) for n in nodes} == expected
     assert "not found on PATH" not in log and "does not match the name" not in log, log[-3000:]
+
+
+def test_a_deleted_landing_file_reingested_from_the_ui_succeeds_and_keeps_its_rows(dagster, data_dir, tmp_path):
+    """The landing folder's retention deletes a file; its partition is launched again (as "Materialize
+    all → all partitions" does): the run succeeds, the rows stay and the ingestion record still says
+    loaded, so the blocking reconciliation downstream has nothing to disagree with."""
+    import duckdb
+
+    client, warehouse = dagster
+    events = data_dir / "landing" / "events"
+    name = sorted(p.name for p in events.iterdir())[-1]
+    repository = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+    added = client.graphql(docs_graphql()["add_partition"], {"selector": repository, "name": "landing_event_files", "key": name})
+    assert added["addDynamicPartition"]["__typename"] == "AddDynamicPartitionSuccess", added
+    query = "SELECT status, rows_loaded, (SELECT count(*) FROM raw.raw_events) FROM raw.landing_files WHERE source_file = ?"
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        before = db.execute(query, [f"landing/events/{name}"]).fetchone()
+    moved = shutil.move(events / name, tmp_path / name)
+    try:
+        launched = client.graphql(
+            docs_graphql()["launch_partition"], {"selector": {**repository, "jobName": "ingest_landing"}, "partition": name}
+        )["launchRun"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        _assert_succeeds(client, launched["run"]["runId"])
+    finally:
+        shutil.move(moved, events / name)
+    with duckdb.connect(str(warehouse), read_only=True) as db:
+        assert db.execute(query, [f"landing/events/{name}"]).fetchone() == before
+    assert before[0] == "loaded" and before[1] > 0

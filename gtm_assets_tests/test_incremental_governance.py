@@ -127,3 +127,47 @@ def test_incremental_day_equals_full_rebuild_and_replacement_rebuilds(setup):
         _govern(fresh, rebuilt_res, ["day2.csv", "day1.csv"])  # the replaced day 1 was delivered last
     assert replaced == _snapshot(rebuilt_wh)
     assert len(replaced["main.guarded_sessions"]) == 2
+
+
+def test_a_deleted_landing_file_keeps_its_rows_and_every_partition_rerun_reconciles(setup):
+    """A landing folder with a retention policy deletes yesterday's file; "Materialize all → all
+    partitions" re-runs its partition: the run succeeds and says the file is gone, the warehouse keeps
+    its rows, governance changes nothing and the blocking reconciliation passes; restoring the file
+    (same content) changes nothing either."""
+    from gtm_assets.defs.governance.checks import raw_rows_reconcile
+    from gtm_assets.defs.governance.dbt_models import gtm_dbt_models
+    from gtm_assets.defs.ingest.raw_events import raw_events
+
+    make, point_at = setup
+    data, warehouse, res = make("retention")
+    events = data / "landing" / "events"
+    point_at(data)
+    _write(events, "day1.csv", DAY1)
+    _write(events, "day2.csv", DAY2)
+    kept = (events / "day1.csv").read_bytes()
+    with dg.DagsterInstance.ephemeral() as instance:
+        _govern(instance, res, ["day1.csv", "day2.csv"])
+        before = _snapshot(warehouse)
+        (events / "day1.csv").unlink()
+        runs = {name: dg.materialize([raw_events], partition_key=name, instance=instance, resources=res)
+                for name in ("day1.csv", "day2.csv")}  # fmt: skip
+        assert all(run.success for run in runs.values())
+        gone = runs["day1.csv"]
+        metadata = gone.get_asset_materialization_events()[0].materialization.metadata
+        assert metadata["file_still_in_landing_folder"].value is False
+        assert "kept" in metadata["message"].value and metadata["status"].value == "loaded"
+        checks = dg.materialize(
+            [gtm_dbt_models, raw_rows_reconcile], selection=dg.AssetSelection.groups("governance"),
+            instance=instance, resources=res,
+        )  # fmt: skip
+        reconcile = next(e for e in checks.get_asset_check_evaluations() if e.check_name == "raw_rows_reconcile")
+        assert reconcile.passed, reconcile.metadata
+        assert reconcile.metadata["records"].value == len(DAY1) + len(DAY2)
+        assert _snapshot(warehouse) == before
+
+        (events / "day1.csv").write_bytes(kept)
+        back = dg.materialize([raw_events], partition_key="day1.csv", instance=instance, resources=res)
+        metadata = back.get_asset_materialization_events()[0].materialization.metadata
+        assert metadata["file_still_in_landing_folder"].value is True
+        assert metadata["unchanged_since_last_ingestion"].value is True
+    assert _snapshot(warehouse) == before

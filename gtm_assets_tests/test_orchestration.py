@@ -167,6 +167,15 @@ def test_landing_sensor_semantics(tmp_path, monkeypatch):
         assert requested == ["a.csv"]  # only the replaced file, still unrecorded, under its same run key
         assert deleted.run_requests[0].run_key == replaced.run_requests[0].run_key
 
+        # the new version is ingested, then the file returns to its first content: asked for again,
+        # under a run key Dagster has not seen (the first version's key would be skipped as done)
+        _record_ingested(instance, "a.csv", events / "a.csv")
+        (events / "a.csv").write_text("event_id\n1\n")
+        back, requested = _tick(sensor, instance, deleted.cursor)
+        back, requested = _tick(sensor, instance, back.cursor)
+        assert requested == ["a.csv"]
+        assert back.run_requests[0].run_key not in {run_keys["a.csv"], replaced.run_requests[0].run_key}
+
 
 def test_sensor_never_opens_duckdb(tmp_path, monkeypatch):
     from gtm_assets.defs.ingest.landing_sensor import landing_files_sensor

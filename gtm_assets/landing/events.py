@@ -27,7 +27,7 @@ import csv
 import gzip
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -85,11 +85,14 @@ class IngestOutcome:
     rejected_lines: int = 0
     duplicate_of: str | None = None
     message: str = ""
+    still_landed: bool = True  # False: the file left the landing folder; the rows ingested from it are kept
 
     def summary(self) -> str:
         again = " (unchanged since the last attempt)" if self.unchanged else ""
         if self.status == "failed":
             return f"{self.source_file}: not ingested{again}: {self.message}"
+        if not self.still_landed:
+            return f"{self.source_file}: {self.message}"
         if self.status == "duplicate":
             return f"{self.source_file}: duplicate delivery of {self.duplicate_of} (same sha256), not loaded{again}"
         return f"{self.source_file}: ingested{again}: {self.rows} rows ({self.layout} layout)" + (
@@ -462,6 +465,33 @@ def _fail(conn, source_file: str, sha256: str | None, size: int | None, message:
     return IngestOutcome(source_file, sha256, "failed", message=message)
 
 
+def _known_version(conn, source_file: str) -> IngestOutcome | None:
+    """What the ingestion record holds for ``source_file``, as an unchanged outcome (None if never seen)."""
+    known = conn.execute(
+        "SELECT sha256, status, layout, rows_loaded, lines_rejected, duplicate_of, message "
+        "FROM raw.landing_files WHERE source_file = ?",
+        [source_file],
+    ).fetchone()
+    if known is None:
+        return None
+    sha256, status, layout, rows, rejected, duplicate_of, message = known
+    return IngestOutcome(source_file, sha256, status, True, layout, rows, rejected, duplicate_of, message or "")
+
+
+def _vanished(conn, source_file: str, at: datetime) -> IngestOutcome:
+    """A file gone from the landing folder (a retention policy, a manual delete). Policy: the warehouse
+    keeps what it ingested from the file, unchanged, until a new version under the same name replaces it,
+    so nothing downstream changes; a file that was never loaded fails as not found."""
+    known = _known_version(conn, source_file)
+    if known is None or known.status == "failed":
+        return _fail(conn, source_file, None, None, "file not found", at)
+    message = (
+        f"file no longer in the landing folder: the {known.rows:,} rows ingested from it (sha256 "
+        f"{known.sha256[:12]}) are kept until a new version under this name replaces them"
+    )
+    return replace(known, still_landed=False, message=message)
+
+
 def ingest_event_file(
     conn: duckdb.DuckDBPyConnection,
     folder: Path,
@@ -477,29 +507,15 @@ def ingest_event_file(
     try:
         path = check_landing_name(folder, name)
         if not path.is_file():
-            raise LandingFileError("file not found")
+            return _vanished(conn, source_file, at)
         size = path.stat().st_size
         sha256 = sha256_of_file(path)
-    except (UnsafeFileName, LandingFileError, OSError) as error:
+    except (UnsafeFileName, OSError) as error:
         return _fail(conn, source_file, None, None, _one_line(error), at)
 
-    known = conn.execute(
-        "SELECT sha256, status, layout, rows_loaded, lines_rejected, duplicate_of, message "
-        "FROM raw.landing_files WHERE source_file = ?",
-        [source_file],
-    ).fetchone()
-    if known and known[0] == sha256:
-        return IngestOutcome(
-            source_file,
-            sha256,
-            known[1],
-            unchanged=True,
-            layout=known[2],
-            rows=known[3],
-            rejected_lines=known[4],
-            duplicate_of=known[5],
-            message=known[6] or "",
-        )
+    known = _known_version(conn, source_file)
+    if known and known.sha256 == sha256:
+        return known
     original = conn.execute(
         "SELECT source_file FROM raw.landing_files WHERE sha256 = ? AND status = 'loaded' AND source_file <> ? "
         "ORDER BY ingested_at, source_file LIMIT 1",

@@ -26,6 +26,8 @@ def recorded_sha256(instance: dg.DagsterInstance, partition_key: str) -> str | N
     return getattr(value, "value", value)
 
 
-def files_to_ingest(instance: dg.DagsterInstance, sha256_by_name: dict[str, str]) -> list[str]:
-    """Names (sorted) whose content differs from what the record says was ingested."""
-    return sorted(name for name, sha in sha256_by_name.items() if recorded_sha256(instance, name) != sha)
+def files_to_ingest(instance: dg.DagsterInstance, sha256_by_name: dict[str, str]) -> dict[str, str | None]:
+    """The names (sorted) whose content differs from what the record says was ingested, each with the
+    sha256 recorded for it (None if never ingested)."""
+    recorded = {name: recorded_sha256(instance, name) for name in sorted(sha256_by_name)}
+    return {name: recorded[name] for name, sha in sorted(sha256_by_name.items()) if recorded[name] != sha}

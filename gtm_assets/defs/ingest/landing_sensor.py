@@ -6,8 +6,9 @@
 * Shared record: an event file is ingested when its sha256 differs from the one recorded for its
   ``raw_events`` partition in the Dagster instance (see ``landing_record``), which `gtm run` writes
   too; a daemon started on a warehouse that `gtm run` filled starts nothing for unchanged files.
-* A replaced file (same name, new content) is ingested again and its rows replace the old ones; a
-  deleted file keeps its rows in the warehouse and the sensor logs it once.
+* A replaced file (same name, new content) is ingested again and its rows replace the old ones, also
+  when the content returns to an earlier version; a deleted file keeps its rows in the warehouse (the
+  policy of ``raw_events``) and the sensor logs it once.
 * The cursor (per file: size, mtime, sha256, stable or pending) is stored by Dagster with the sensor,
   so it survives a daemon restart; size and mtime spare re-hashing unchanged files.
 * Media spend, media plans, sales and lift tests: one sync run of their folder when any complete file changed.
@@ -98,9 +99,15 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
     if pending:
         context.log.info(f"waiting for {len(pending)} file(s) to stop changing: {', '.join(pending[:10])}")
     changed = files_to_ingest(context.instance, {n: events[n]["sha256"] for n in safe})
+    # The run key names the version replaced too: a file that comes back to an earlier content (or is
+    # re-delivered after a failed attempt) is a new request, not one Dagster has already seen.
     run_requests = [
-        dg.RunRequest(job_name=ingest_landing.name, partition_key=name, run_key=f"{name}:{events[name]['sha256']}")
-        for name in changed
+        dg.RunRequest(
+            job_name=ingest_landing.name,
+            partition_key=name,
+            run_key=f"{name}:{(recorded or 'none')[:16]}->{events[name]['sha256']}",
+        )
+        for name, recorded in changed.items()
     ]
     new_cursor = {"events": events}
     for key, folder, job in FOLDERS:

@@ -30,7 +30,8 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     One partition per landing file. The file's rows replace those of its earlier version in one
     transaction; damaged lines go to raw.rejected_lines with row number and reason, an unreadable
     file to raw.ingest_failures, a re-delivered copy (same sha256 under another name) is recorded as
-    a duplicate and not loaded; bad input never fails the run. Every row carries source_file,
+    a duplicate and not loaded; bad input never fails the run. A file that has left the landing folder
+    (a retention policy, a delete) keeps the rows ingested from it until a new version replaces them. Every row carries source_file,
     source_file_sha256, source_row_number, ingested_at and raw_row_id (source_file:row).
     """
     file_name = context.partition_key
@@ -46,6 +47,7 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
             "source_file_sha256": outcome.sha256 or "",
             "status": outcome.status,
             "unchanged_since_last_ingestion": outcome.unchanged,
+            "file_still_in_landing_folder": outcome.still_landed,
             "layout": outcome.layout or "",
             # Dagster's "Row count" of a partitioned asset is the partition's (this file's rows); both, named:
             "rows_in_this_file_partition": metadata["dagster/row_count"],
