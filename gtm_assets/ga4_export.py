@@ -180,7 +180,7 @@ def write_ga4_export(out_dir: Path, fmt: str) -> dict:
             options = "FORMAT json, COMPRESSION gzip"
         query = _full_schema_select(select, int64_as_text=fmt == "ga4-json")
         con.execute(f"COPY ({query}) TO {sql_string(str(target))} ({options})")
-        rows_per_file[target.name] = con.execute(f"SELECT count(*) FROM ({select})").fetchone()[0]
+        rows_per_file[target.name] = con.execute(f"SELECT count(*) FROM ({select})").fetchall()[0][0]
         written.append(target.name)
         path.unlink()
     con.close()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from gtm_assets.sql import sql_string
+from gtm_assets.sql import first_row, sql_string
 
 # (child asset, parent asset, relation, SELECT child_id, parent_id)
 EDGES: tuple[tuple[str, str, str, str], ...] = (
@@ -130,7 +130,7 @@ def _existing(conn, name: str) -> bool:
     return bool(
         conn.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", [schema, table]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -142,7 +142,7 @@ def trace_payload(conn, payload_id: str | None = None, *, line: int | None = Non
     if not _existing(conn, "main.dsp_payload"):
         raise TraceError("no payload in the warehouse yet: materialize dsp_payload (gtm run)")
     if payload_id is None:
-        found = conn.execute("SELECT payload_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()
+        found = first_row(conn.execute("SELECT payload_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1"))
         if not found:
             raise TraceError("no payload in the warehouse yet: materialize dsp_payload (gtm run)")
         payload_id = found[0]
@@ -158,7 +158,7 @@ def trace_payload(conn, payload_id: str | None = None, *, line: int | None = Non
         [payload_id, *([line] if line is not None else [])],
     ).fetchall()
     if not start:
-        total = conn.execute("SELECT count(*) FROM main.dsp_payload WHERE payload_id = ?", [payload_id]).fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM main.dsp_payload WHERE payload_id = ?", [payload_id]).fetchall()[0][0]
         raise TraceError(f"payload {payload_id} has no line {line} (lines 1..{total})")
     trace = Trace(payload_id, line, [{"line": n, "type": t, "object_id": o} for n, t, o, _ in start])
 
@@ -179,7 +179,7 @@ def trace_payload(conn, payload_id: str | None = None, *, line: int | None = Non
             "INSERT INTO trace_nodes SELECT DISTINCT id, asset, ? FROM trace_new n "
             "WHERE NOT EXISTS (SELECT 1 FROM trace_nodes t WHERE t.id = n.id AND t.asset = n.asset)",
             [depth + 1],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not added:
             break
     for asset, depth, ids in conn.execute(
@@ -191,7 +191,7 @@ def trace_payload(conn, payload_id: str | None = None, *, line: int | None = Non
             gone = conn.execute(
                 f"SELECT count(*) FROM trace_nodes n WHERE asset = ? AND NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{column} = n.id)",
                 [asset],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         trace.steps.append({"depth": int(depth), "asset": asset, "ids": int(ids), "gone": int(gone)})
     _resolve_raw_rows(conn, trace)
     trace.seconds = time.perf_counter() - started

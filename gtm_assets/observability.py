@@ -36,7 +36,7 @@ def table_metadata(
         columns=[dg.TableColumn(name=name, type=kind, description=descriptions.get(name)) for name, kind, *_ in described]
     )
     filter_sql = f" WHERE {where}" if where else ""
-    row_count = conn.execute(f"SELECT count(*) FROM {table}{filter_sql}").fetchone()[0]
+    row_count = conn.execute(f"SELECT count(*) FROM {table}{filter_sql}").fetchall()[0][0]
     shown = [name for name, *_ in described if name not in RAW_PII_COLUMNS]
     preview_sql = ", ".join(sql_identifier(c) for c in shown)
     preview = conn.execute(f"SELECT {preview_sql} FROM {table}{filter_sql} LIMIT {PREVIEW_ROWS}").fetchall()

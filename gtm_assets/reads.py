@@ -67,7 +67,7 @@ def daily_revenue(conn) -> DailyRevenue:
         reason = ""
     history = conn.execute(SESSION_REVENUE_SQL).fetchdf()
     history["ds"] = pd.to_datetime(history["ds"])
-    share = float(conn.execute(CONSENTED_SHARE_SQL).fetchone()[0] or 1.0)
+    share = float(conn.execute(CONSENTED_SHARE_SQL).fetchall()[0][0] or 1.0)
     return DailyRevenue(history, "sessions", reason + "revenue of guarded (consented) sessions", share)
 
 

@@ -45,7 +45,7 @@ def export_raw_zone(conn: duckdb.DuckDBPyConnection, raw_zone: Path) -> dict[str
             stale.unlink()
         target = str(folder / "part-0.parquet").replace("'", "''")
         conn.execute(f"COPY raw.{table} TO '{target}' (FORMAT parquet)")
-        counts[table] = conn.execute(f"SELECT count(*) FROM raw.{table}").fetchone()[0]
+        counts[table] = conn.execute(f"SELECT count(*) FROM raw.{table}").fetchall()[0][0]
     return counts
 
 
@@ -109,4 +109,4 @@ def parity_fingerprint(conn: duckdb.DuckDBPyConnection, relation: str) -> tuple[
             value = f"{name}::VARCHAR"
         parts.append(f"coalesce({value}, '<null>')")
     rows = f"SELECT md5(concat_ws('|', {', '.join(parts)})) AS line FROM {relation}"
-    return conn.execute(f"SELECT count(*), md5(string_agg(line, '' ORDER BY line)) FROM ({rows})").fetchone()
+    return conn.execute(f"SELECT count(*), md5(string_agg(line, '' ORDER BY line)) FROM ({rows})").fetchall()[0]

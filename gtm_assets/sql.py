@@ -17,3 +17,10 @@ def sql_identifier(name: str) -> str:
 def sql_list(values: Iterable[str | None]) -> str:
     """A SQL list literal of strings, e.g. ``['a', NULL]``."""
     return "[" + ", ".join("NULL" if v is None else sql_string(v) for v in values) + "]"
+
+
+def first_row(result) -> tuple | None:
+    """The first row of an executed query (None if it has none), read to its end: DuckDB 2.0 keeps a
+    result read with fetchone() open, and the connection then refuses register() until it is finished."""
+    rows = result.fetchall()
+    return rows[0] if rows else None

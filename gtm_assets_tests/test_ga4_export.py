@@ -169,6 +169,21 @@ def write_parquet(rows, path):
     json_path.unlink()
 
 
+def write_export_days(folder, days: list[str]) -> list[str]:
+    """The main day's export rows re-dated to each of ``days`` (YYYY-MM-DD), one daily export file per
+    day as BigQuery names them (events_YYYYMMDD.parquet); returns the file names."""
+    from datetime import date
+
+    names = []
+    for day in days:
+        shift = (date.fromisoformat(day) - date(2024, 1, 2)).days * 86_400_000_000
+        rows = [{**row, "event_date": day.replace("-", ""), "event_timestamp": row["event_timestamp"] + shift}
+                for row in daily_file_events()]  # fmt: skip
+        names.append(f"events_{day.replace('-', '')}.parquet")
+        write_parquet(rows, folder / names[-1])
+    return names
+
+
 def int64_as_text(value):
     """BigQuery's JSON export writes INT64 as strings."""
     if isinstance(value, bool) or value is None:

@@ -166,7 +166,7 @@ class Warehouse:
         (when,) = (
             self.connection()
             .execute(f"SELECT max(allocated_at) FROM {TABLES['allocation_history'][0]} WHERE run_id = ?", [run_id])
-            .fetchone()
+            .fetchall()[0]
         )
         return f"{when:%Y-%m-%d %H:%M:%S} UTC" if when else None
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gtm_assets import settings
 from gtm_assets.landing import is_event_file
+from gtm_assets.sql import first_row
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -216,13 +217,16 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"Full log: {log_path}")
     warehouse = DuckDBWarehouse(database=str(settings.duckdb_path()))
     with warehouse.get_connection() as conn:
-        counts = [(name, conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in SUMMARY_TABLES]
-        payload = conn.execute(
-            "SELECT payload_id, outbox_path FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
-        pushed = conn.execute(
-            "SELECT final_status FROM main.payload_pushes WHERE payload_id = ? ORDER BY attempted_at DESC LIMIT 1", [payload[0]]
-        ).fetchone()
+        counts = [(name, conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) for name, table in SUMMARY_TABLES]
+        payload = first_row(
+            conn.execute("SELECT payload_id, outbox_path FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1")
+        )
+        pushed = first_row(
+            conn.execute(
+                "SELECT final_status FROM main.payload_pushes WHERE payload_id = ? ORDER BY attempted_at DESC LIMIT 1",
+                [payload[0]],
+            )
+        )
     print(
         f"Materialized the gtm-assets graph in {elapsed:.1f} s ({len(graph.ingested_files)} new or changed "
         "landing event files ingested)."

@@ -42,7 +42,7 @@ from gtm_assets.landing.ga4_schema import (
     GA4_TYPED_SCALARS,
 )
 from gtm_assets.landing.tables import LandingFileError
-from gtm_assets.sql import sql_string
+from gtm_assets.sql import first_row, sql_string
 
 EVENT_COLUMNS = (
     "event_id",
@@ -105,7 +105,7 @@ def ensure_landing_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
     has_record = conn.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' AND table_name = 'landing_files'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not has_record:  # raw_events of an older layout (hash-prefixed raw_row_id): re-ingested from scratch
         conn.execute("DROP TABLE IF EXISTS raw.raw_events")
     flat_ddl = ", ".join(f'"{c}" VARCHAR' for c in EVENT_COLUMNS)
@@ -250,7 +250,7 @@ class _Load:
     def _count(self, layout: str) -> int:
         return self.conn.execute(
             f"SELECT count(*) FROM {RAW_TABLES[layout]} WHERE source_file = ?", [self.source_file]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
 
     # -- Parquet -------------------------------------------------------------------------------
     def _parquet(self):
@@ -299,7 +299,7 @@ class _Load:
             FROM gtm_rejects_{self.tag} GROUP BY line
             """
         )
-        return self.conn.execute(f"SELECT count(*) FROM gtm_rejected_{self.tag}").fetchone()[0]
+        return self.conn.execute(f"SELECT count(*) FROM gtm_rejected_{self.tag}").fetchall()[0][0]
 
     def _gaps(self) -> str:
         """For the reader's k-th surviving row, its record is k + #{rejected r_j : r_j - j < k} (r_j
@@ -418,7 +418,7 @@ class _Load:
             self._drop_rejects()
         rejected = self.conn.execute(
             "SELECT count(*) FROM raw.rejected_lines WHERE source_file = ?", [self.source_file]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         return layout, ("jsonl" if kind == "lines" else "json"), self._count(layout), rejected
 
 
@@ -450,7 +450,7 @@ def _delete_file_rows(conn, source_file: str) -> None:
 
 def _fail(conn, source_file: str, sha256: str | None, size: int | None, message: str, at: datetime) -> IngestOutcome:
     conn.execute("INSERT INTO raw.ingest_failures VALUES (?, ?, ?, ?)", [source_file, sha256, message, at])
-    previous = conn.execute("SELECT rows_loaded, layout FROM raw.landing_files WHERE source_file = ?", [source_file]).fetchone()
+    previous = first_row(conn.execute("SELECT rows_loaded, layout FROM raw.landing_files WHERE source_file = ?", [source_file]))
     _record(
         conn,
         source_file=source_file,
@@ -467,11 +467,13 @@ def _fail(conn, source_file: str, sha256: str | None, size: int | None, message:
 
 def _known_version(conn, source_file: str) -> IngestOutcome | None:
     """What the ingestion record holds for ``source_file``, as an unchanged outcome (None if never seen)."""
-    known = conn.execute(
-        "SELECT sha256, status, layout, rows_loaded, lines_rejected, duplicate_of, message "
-        "FROM raw.landing_files WHERE source_file = ?",
-        [source_file],
-    ).fetchone()
+    known = first_row(
+        conn.execute(
+            "SELECT sha256, status, layout, rows_loaded, lines_rejected, duplicate_of, message "
+            "FROM raw.landing_files WHERE source_file = ?",
+            [source_file],
+        )
+    )
     if known is None:
         return None
     sha256, status, layout, rows, rejected, duplicate_of, message = known
@@ -516,11 +518,13 @@ def ingest_event_file(
     known = _known_version(conn, source_file)
     if known and known.sha256 == sha256:
         return known
-    original = conn.execute(
-        "SELECT source_file FROM raw.landing_files WHERE sha256 = ? AND status = 'loaded' AND source_file <> ? "
-        "ORDER BY ingested_at, source_file LIMIT 1",
-        [sha256, source_file],
-    ).fetchone()
+    original = first_row(
+        conn.execute(
+            "SELECT source_file FROM raw.landing_files WHERE sha256 = ? AND status = 'loaded' AND source_file <> ? "
+            "ORDER BY ingested_at, source_file LIMIT 1",
+            [sha256, source_file],
+        )
+    )
     if original:
         conn.execute("BEGIN TRANSACTION")
         _delete_file_rows(conn, source_file)

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from gtm_assets.landing.files import sha256_of_file
-from gtm_assets.sql import sql_identifier, sql_string
+from gtm_assets.sql import first_row, sql_identifier, sql_string
 
 MEDIA_COLUMNS = ("date", "channel", "campaign", "spend", "impressions", "clicks", "conversions")
 MEDIA_PLAN_COLUMNS = ("date", "channel", "planned_spend")
@@ -136,7 +136,7 @@ def replace_file_rows(
             """,
             [source_file, source_file, sha256, ingested_at],
         )
-        rows = conn.execute(f"SELECT count(*) FROM raw.{table} WHERE source_file = ?", [source_file]).fetchone()[0]
+        rows = conn.execute(f"SELECT count(*) FROM raw.{table} WHERE source_file = ?", [source_file]).fetchall()[0][0]
         if rows == 0:
             raise LandingFileError(f"{path}: has a header but no data rows")
         for column, sql_type in (typed_columns or {}).items():
@@ -165,14 +165,16 @@ def _raise_on_first_bad_value(
     value = f'try_cast(trim("{column}") AS {sql_type})'
     numeric = sql_type.upper() not in ("DATE", "TIMESTAMP", "VARCHAR") and not signed
     negative = f" OR {value} < 0" if numeric else ""
-    bad = conn.execute(
-        f"""
+    bad = first_row(
+        conn.execute(
+            f"""
         SELECT source_row_number, "{column}" FROM raw.{table}
         WHERE source_file = ? AND (nullif(trim("{column}"), '') IS NULL OR {value} IS NULL{negative})
         ORDER BY source_row_number LIMIT 1
         """,
-        [source_file],
-    ).fetchone()
+            [source_file],
+        )
+    )
     if bad:
         raise LandingFileError(
             f"{path}: row {bad[0]}, column {column!r}: {bad[1]!r} is not a valid "

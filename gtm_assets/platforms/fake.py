@@ -36,7 +36,7 @@ def window_end(channels: list[str]) -> date | None:
     if not files or not channels:
         return None
     with duckdb.connect() as conn:
-        return conn.execute(f"SELECT max(day) FROM ({MEDIA_SQL})", [files, channels]).fetchone()[0]
+        return conn.execute(f"SELECT max(day) FROM ({MEDIA_SQL})", [files, channels]).fetchall()[0][0]
 
 
 def insights_response(adapter, level: str, since: date, until: date):

@@ -75,7 +75,7 @@ def payload_ships_only_shippable_creatives(warehouse: DuckDBWarehouse) -> dg.Ass
     """Every ad line of the newest payload is a creative whose status is ready or approved, and every
     audience member in it has consent."""
     with warehouse.get_connection() as conn:
-        payload_id = conn.execute("SELECT payload_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchone()[0]
+        payload_id = conn.execute("SELECT payload_id FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1").fetchall()[0][0]
         bad_ads = conn.execute(
             "SELECT p.object_id, coalesce(c.status, 'missing') FROM main.dsp_payload p "
             "LEFT JOIN main.creative_library c ON c.creative_id = p.object_id "
@@ -83,7 +83,7 @@ def payload_ships_only_shippable_creatives(warehouse: DuckDBWarehouse) -> dg.Ass
             [payload_id],
         ).fetchall()
         document = json.loads(
-            conn.execute("SELECT document FROM main.payload_outbox WHERE payload_id = ?", [payload_id]).fetchone()[0]
+            conn.execute("SELECT document FROM main.payload_outbox WHERE payload_id = ?", [payload_id]).fetchall()[0][0]
         )
         keys = [(a["audience_id"], k) for a in document["audiences"] for k in a["member_keys"]]
         conn.execute("CREATE OR REPLACE TEMP TABLE payload_members (audience_id VARCHAR, member_key VARCHAR)")
@@ -91,7 +91,7 @@ def payload_ships_only_shippable_creatives(warehouse: DuckDBWarehouse) -> dg.Ass
         unconsented = conn.execute(
             "SELECT count(*) FROM payload_members p LEFT JOIN main.audience_members m USING (audience_id, member_key) "
             "WHERE NOT coalesce(m.consented, false)"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     problems = [f"ad {a}: {s}" for a, s in bad_ads] + ([f"{unconsented} audience members without consent"] if unconsented else [])
     return dg.AssetCheckResult(
         passed=not problems,

@@ -381,7 +381,7 @@ def _stale_channels(conn) -> list[str]:
     discovery ran since): a rewrite of other channels alone would leave them behind."""
     exists = conn.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'creative_library'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return []
     return [

@@ -243,7 +243,7 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
     with warehouse.transaction() as conn:
         for ddl in OUTBOX_DDL:
             conn.execute(ddl)
-        allocated_at = conn.execute("SELECT max(allocated_at)::DATE FROM main.allocations").fetchone()[0]
+        allocated_at = conn.execute("SELECT max(allocated_at)::DATE FROM main.allocations").fetchall()[0][0]
         content, allocations = build_payload(
             conn,
             flight_start=allocated_at + timedelta(days=1),
@@ -253,7 +253,7 @@ def dsp_payload(context: dg.AssetExecutionContext, config: PayloadConfig, wareho
         )
         payload_id = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:32]
         row_counts = {
-            name: int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]) for name, table in ROW_COUNT_TABLES.items()
+            name: int(conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]) for name, table in ROW_COUNT_TABLES.items()
         }
         sources = source_files(conn)
         created_at = pd.Timestamp.now(tz="UTC")
@@ -327,10 +327,10 @@ def payload_push(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, 
             conn.execute(ddl)
         payload_id, document = conn.execute(
             "SELECT payload_id, document FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
+        ).fetchall()[0]
         already = conn.execute(
             "SELECT count(*) FROM main.payload_pushes WHERE payload_id = ? AND final_status = 'sent'", [payload_id]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         request_path = settings.outbox_dir() / f"push_{payload_id}.request.json"
         if already:
             status, attempts = "already_sent", []

@@ -47,7 +47,7 @@ def robust_z(history: np.ndarray, value: float) -> float | None:
 
 
 def _table_exists(conn, name: str) -> bool:
-    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+    return bool(conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0])
 
 
 @dg.asset_check(asset="platform_metrics", pool=DUCKDB_POOL)

@@ -100,7 +100,7 @@ def platform_campaigns(
         ensure_tables(conn)
         payload_id, document = conn.execute(
             "SELECT payload_id, document FROM main.payload_outbox ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
+        ).fetchall()[0]
         payload = json.loads(document)
         for adapter in running_adapters(meta_ads, google_ads, tiktok_ads):
             known = known_objects(conn, adapter.platform, adapter.mode)
@@ -148,7 +148,7 @@ def offline_conversions(
         total, consented = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE consent_ads AND user_key IN (SELECT user_key FROM restricted.match_keys)) "
             "FROM main.touchpoints WHERE is_conversion_touch"
-        ).fetchone()
+        ).fetchall()[0]
         for adapter in running_adapters(meta_ads, google_ads, tiktok_ads):
             events = (
                 conn.execute(

@@ -63,7 +63,7 @@ def raw_rows_reconcile(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
                                UNION ALL SELECT source_file, source_row_number FROM raw.raw_ga4_events) r
                     USING (source_file, source_row_number))
             """
-        ).fetchone()
+        ).fetchall()[0]
         by_reason = dict(
             conn.execute("SELECT quarantine_reason, count(*) FROM main.quarantined_events GROUP BY 1 ORDER BY 1").fetchall()
         )
@@ -117,7 +117,7 @@ def find_pii(conn, table: str) -> dict[str, int]:
         for column in columns
         for label, pattern in PII_PATTERNS.items()
     )
-    row = conn.execute(f"SELECT {counts} FROM {table}").fetchone()
+    row = conn.execute(f"SELECT {counts} FROM {table}").fetchall()[0]
     names = [f"{column}:{label}" for column in columns for label in PII_PATTERNS]
     return {name: int(n) for name, n in zip(names, row) if n}
 

@@ -39,7 +39,7 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
         outcome = ingest_event_file(conn, settings.landing_events_dir(), file_name)
         table = RAW_TABLES.get(outcome.layout or "flat")
         metadata = table_metadata(conn, table, where=f"source_file = {sql_string(outcome.source_file)}")
-        table_rows = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        table_rows = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     (context.log.warning if outcome.status == "failed" else context.log.info)(outcome.summary())
     metadata.update(
         {

@@ -125,7 +125,7 @@ class AttributionConfig(dg.Config):
 def attribution_credits(conn, config: AttributionConfig) -> tuple[pd.DataFrame, dict]:
     """Every model's credits per channel and campaign (credited_conversions to 1/10,000, credited_revenue
     to the cent, each summing exactly to the totals), and the totals and the Markov removal effects."""
-    total_conversions, total_revenue, journeys, first_day, last_day, non_consented = conn.execute(TOTALS_SQL).fetchone()
+    total_conversions, total_revenue, journeys, first_day, last_day, non_consented = conn.execute(TOTALS_SQL).fetchall()[0]
     total_cents = int(round(total_revenue * 100))
     rule_based = conn.execute(RULE_BASED_SQL, {"half_life": config.half_life_days, "edge": config.position_edge_share}).fetchdf()
     linear = rule_based[rule_based["model"] == "linear"].drop(columns="model")
@@ -186,7 +186,9 @@ def model_channel_shares(table: pd.DataFrame) -> pd.DataFrame:
 
 def mmm_revenue_shares(conn) -> pd.Series:
     """The media-mix model's contribution per channel as a share of the revenue it was fitted on."""
-    exists = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'mmm_decomposition'").fetchone()[0]
+    exists = conn.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'mmm_decomposition'").fetchall()[0][
+        0
+    ]
     if not exists:
         return pd.Series(dtype=float)
     rows = conn.execute(

@@ -67,9 +67,9 @@ def experiment_plan(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
         mmm = conn.execute("SELECT channel, lineage_id FROM main.mmm_model").fetchdf()
         noise, autocorrelation, test_noise = conn.execute(
             "SELECT noise_sd, residual_autocorrelation, lift_test_daily_noise FROM main.mmm_diagnostics"
-        ).fetchone()
+        ).fetchall()[0]
         share = daily_revenue(conn).consented_share
-        last_day = conn.execute("SELECT max(date::DATE) FROM raw.raw_media_spend").fetchone()[0]
+        last_day = conn.execute("SELECT max(date::DATE) FROM raw.raw_media_spend").fetchall()[0][0]
         media_plan = conn.execute(
             "SELECT date::DATE AS date, channel, planned_spend::DOUBLE AS planned_spend FROM raw.raw_media_plan"
         ).fetchdf()

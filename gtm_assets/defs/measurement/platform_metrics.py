@@ -126,7 +126,7 @@ def sync_platform(conn, adapter, days: int, run_id: str, now: datetime) -> dict:
             continue
         conn.register("rows", pd.DataFrame(rows))
         if level == "campaign":
-            row["corrected_rows"] = int(conn.execute(CORRECTIONS_SQL, {"platform": adapter.platform}).fetchone()[0])
+            row["corrected_rows"] = int(conn.execute(CORRECTIONS_SQL, {"platform": adapter.platform}).fetchall()[0][0])
             conn.execute(UPSERT_CAMPAIGNS_SQL, params)
             row["campaign_rows"] = len(rows)
         else:
@@ -211,7 +211,7 @@ def platform_metrics(
         ).fetchdf()
         compared = conn.execute(
             "SELECT count(*), sum(platform_spend), sum(media_spend) FROM main.platform_spend_reconciliation"
-        ).fetchone()
+        ).fetchall()[0]
         metadata = table_metadata(conn, "main.platform_metrics")
     for sync in syncs:
         if sync["status"] == "failed":
@@ -236,7 +236,7 @@ def platform_spend_reconciles(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult
         total, outside, worst = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE NOT within_tolerance), max(abs(difference)) "
             "FROM main.platform_spend_reconciliation"
-        ).fetchone()
+        ).fetchall()[0]
     return dg.AssetCheckResult(
         passed=outside == 0,
         metadata={"campaign_days": int(total), "outside_tolerance": int(outside), "largest_difference": float(worst or 0)},

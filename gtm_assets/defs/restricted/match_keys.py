@@ -29,7 +29,7 @@ def restricted_table_metadata(conn, table: str) -> dict:
     """Row count and column schema only: a restricted table is never previewed."""
     described = conn.execute(f"DESCRIBE {table}").fetchall()
     return {
-        "dagster/row_count": dg.MetadataValue.int(int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])),
+        "dagster/row_count": dg.MetadataValue.int(int(conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])),
         "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name=n, type=t) for n, t, *_ in described]),
         "dagster/table_name": dg.MetadataValue.text(table),
         "restricted": "values never shown; read only by the upload step",
