@@ -170,15 +170,22 @@ def write_parquet(rows, path):
 
 
 def write_export_days(folder, days: list[str]) -> list[str]:
-    """The main day's export rows re-dated to each of ``days`` (YYYY-MM-DD), one daily export file per
-    day as BigQuery names them (events_YYYYMMDD.parquet); returns the file names."""
+    """The main day's export rows re-dated to each of ``days`` (YYYY-MM-DD), session ids with them, one
+    daily export file per day as BigQuery names them (events_YYYYMMDD.parquet); returns the file names."""
     from datetime import date
+
+    def redated(row: dict, seconds: int) -> dict:
+        params = [
+            param("ga_session_id", integer=int(p["value"]["int_value"] or p["value"]["string_value"]) + seconds)
+            if p["key"] == "ga_session_id" else p
+            for p in row["event_params"]
+        ]  # fmt: skip
+        return {**row, "event_date": day.replace("-", ""), "event_timestamp": row["event_timestamp"] + seconds * 10**6,
+                "event_params": params}  # fmt: skip
 
     names = []
     for day in days:
-        shift = (date.fromisoformat(day) - date(2024, 1, 2)).days * 86_400_000_000
-        rows = [{**row, "event_date": day.replace("-", ""), "event_timestamp": row["event_timestamp"] + shift}
-                for row in daily_file_events()]  # fmt: skip
+        rows = [redated(row, (date.fromisoformat(day) - date(2024, 1, 2)).days * 86_400) for row in daily_file_events()]
         names.append(f"events_{day.replace('-', '')}.parquet")
         write_parquet(rows, folder / names[-1])
     return names

@@ -187,7 +187,7 @@ def _run_with_progress(instance, log_path: Path) -> tuple[GraphRun, list]:
     with captured_output(log_path) as terminal:
         console = Console(file=terminal)
         with Live(get_renderable=progress.render, console=console, transient=True, refresh_per_second=4):
-            graph = materialize_graph(instance, log_level="INFO", raise_on_error=False, progress=progress)
+            graph = materialize_graph(instance, log_level="DEBUG", raise_on_error=False, progress=progress)
     return graph, progress.failures()
 
 
