@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from gtm_assets.defs.measurement.attribution import AttributionConfig, attribution_credits
-from gtm_assets.warehouse import prepare_connection
+from gtm_assets.warehouse.resource import prepare_connection
 
 CHANNELS = ["Direct", "Organic Search", "Search", "Social", "Display", "Email", "Referral", "Other"]
 

@@ -125,7 +125,7 @@ def _dbt_model_times() -> dict[str, float]:
 def _governance_fingerprint() -> dict:
     """Row counts by outcome and an md5 over guarded_sessions' rows (every column but processed_at,
     ordered by lineage_id, an md5 of the rows' md5s): equal before and after a change of the models on the same world."""
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as conn:
         outcomes = conn.execute(
@@ -150,8 +150,8 @@ def _spark_stages(workdir: Path, enabled: bool) -> dict:
         return {}
     import duckdb
 
-    from gtm_assets.spark_engine import dbt_on_spark, export_raw_zone, parity_fingerprint, spark_table_files
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.transform.spark_engine import dbt_on_spark, export_raw_zone, parity_fingerprint, spark_table_files
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     spark_dir = workdir / "spark"
     shutil.rmtree(spark_dir, ignore_errors=True)
@@ -202,7 +202,7 @@ def main() -> None:
     import dagster as dg
     import duckdb
 
-    from gtm_assets.dbt_project import prepare
+    from gtm_assets.transform.project import prepare
 
     prepare()  # the manifest the dbt assets are built from
     from gtm_assets.defs.governance.dbt_models import gtm_dbt_models
@@ -301,7 +301,7 @@ def main() -> None:
             assert dg.materialize([raw_events], partition_key=day_file.name, instance=instance, resources=res).success
         with Stage("incremental: governance of the new file") as inc_gov:
             assert dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res).success
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as conn:
         day_rows = conn.execute("SELECT rows_loaded FROM raw.landing_files WHERE source_file LIKE '%events_999_%'").fetchone()[0]

@@ -33,7 +33,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_sessionstart(session):
-    from gtm_assets.dbt_project import prepare
+    from gtm_assets.transform.project import prepare
 
     prepare()  # the dbt manifest the definitions are built from (as `gtm run` does)
 
@@ -71,7 +71,7 @@ def graph_run(truth, instance):
 
 @pytest.fixture()
 def conn(graph_run):
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as connection:
         yield connection

@@ -18,9 +18,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from gtm_assets.audit.lineage import trace_payload
 from gtm_assets.defs.activation.dsp_payload import PayloadSchemaError, validate_payload
-from gtm_assets.lineage import trace_payload
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 
 def _newest_payload(conn) -> dict:
@@ -95,7 +95,7 @@ def test_audiences_hold_only_users_whose_latest_session_consented_to_ads(conn, d
     assert len(members) > 500
     # Independently of the governance SQL: each raw user's consent on their latest well-formed session,
     # hashed with the key as the product does.
-    from gtm_assets.warehouse import prepare_connection
+    from gtm_assets.warehouse.resource import prepare_connection
 
     with duckdb.connect() as scratch:
         prepare_connection(scratch)
@@ -278,7 +278,7 @@ def _activation(database: str, llm, dsp=None):
     from gtm_assets.defs.activation import creative_checks
     from gtm_assets.defs.activation.creative_library import creative_library
     from gtm_assets.defs.activation.dsp_payload import dsp_payload, payload_push
-    from gtm_assets.dsp import DspClient
+    from gtm_assets.outbound.dsp import DspClient
 
     return dg.materialize(
         [
@@ -298,7 +298,7 @@ def _activation(database: str, llm, dsp=None):
 @pytest.mark.parametrize("behaviour", ["red", "amber"])
 def test_injected_red_or_amber_llm_copy_never_ships_until_approved(graph_run, tmp_path, behaviour, capsys):
     from gtm_assets.cli import main
-    from gtm_assets.llm import LLMClient
+    from gtm_assets.outbound.llm import LLMClient
 
     copy = str(tmp_path / "llm.duckdb")
     shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)
@@ -345,7 +345,7 @@ def test_injected_red_or_amber_llm_copy_never_ships_until_approved(graph_run, tm
 
 def test_push_is_idempotent_and_a_rejection_fails_the_asset_with_the_dsp_error(graph_run, tmp_path):
     from gtm_assets.defs.activation.dsp_payload import payload_push
-    from gtm_assets.dsp import DspClient
+    from gtm_assets.outbound.dsp import DspClient
     from gtm_assets_tests.test_dsp import running_dsp_server
 
     copy = str(tmp_path / "push.duckdb")
@@ -428,7 +428,7 @@ def test_trace_says_in_one_line_when_a_writer_holds_the_file(graph_run, tmp_path
 
 def test_generate_creatives_for_one_audience_keeps_every_other_audiences_copy(graph_run, tmp_path):
     from gtm_assets.defs.activation.creative_library import creative_library
-    from gtm_assets.llm import LLMClient
+    from gtm_assets.outbound.llm import LLMClient
 
     copy = str(tmp_path / "one-audience.duckdb")
     shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)
@@ -465,7 +465,7 @@ def test_rewriting_one_channel_after_persona_discovery_rewrites_the_stale_ones_t
     would keep ads whose brief is gone, so every channel is rewritten and the metadata says why."""
     from gtm_assets.defs.activation import creative_checks
     from gtm_assets.defs.activation.creative_library import creative_library
-    from gtm_assets.llm import LLMClient
+    from gtm_assets.outbound.llm import LLMClient
 
     copy = str(tmp_path / "rediscovered.duckdb")
     shutil.copy(os.environ["GTM_DUCKDB_PATH"], copy)

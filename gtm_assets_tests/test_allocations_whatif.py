@@ -104,7 +104,7 @@ def test_whatif_cli(conn, capsys):
 def _materialize_allocations(database: str, config: dict) -> dg.ExecuteInProcessResult:
     from gtm_assets.defs.activation import allocation_checks
     from gtm_assets.defs.activation.allocations import allocations
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     return dg.materialize(
         [

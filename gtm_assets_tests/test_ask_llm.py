@@ -14,7 +14,7 @@ import pytest
 
 from gtm_assets.ask.engine import understand
 from gtm_assets.ask.vocabulary import Vocabulary
-from gtm_assets.llm import LLMClient
+from gtm_assets.outbound.llm import LLMClient
 
 EMPTY = {"channels": [], "percentages": [], "amounts": [], "periods": [], "personas": [], "cohorts": []}
 # A reading the rules would never give for the questions below, so a test can tell whose it is.

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gtm_assets.dbt_render import render_model
 from gtm_assets.defs.measurement.attribution import AttributionConfig, attribution_credits
 from gtm_assets.models.attribution import largest_remainder, markov_removal_effects, shapley_set_credits
-from gtm_assets.warehouse import prepare_connection
+from gtm_assets.transform.render import render_model
+from gtm_assets.warehouse.resource import prepare_connection
 
 END = datetime(2025, 3, 1, 12, 0)
 # (channels with days before the journey's end, converted, value). Channel X has campaign "x".

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gtm_assets.dsp import DspClient
+from gtm_assets.outbound.dsp import DspClient
 
 TOKEN = "dsp-token-s3cret-456"
 BODY = json.dumps({"payload_id": "a" * 32, "campaigns": []}).encode()

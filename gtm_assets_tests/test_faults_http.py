@@ -12,11 +12,11 @@ import duckdb
 import pytest
 
 from gtm_assets.defs.activation.dsp_payload import OUTBOX_DDL, payload_push
-from gtm_assets.dsp import DspClient
-from gtm_assets.llm import LLMClient, LLMError
-from gtm_assets.platforms.loop import upload_conversions
-from gtm_assets.platforms.records import ensure_tables, record_calls
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.outbound.dsp import DspClient
+from gtm_assets.outbound.llm import LLMClient, LLMError
+from gtm_assets.outbound.platforms.loop import upload_conversions
+from gtm_assets.outbound.platforms.records import ensure_tables, record_calls
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 from gtm_assets_tests.platform_server import platform_server
 from gtm_assets_tests.test_platforms import ROOTS, make
 

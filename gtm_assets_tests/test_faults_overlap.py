@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from gtm_assets.definitions import defs
-from gtm_assets.writer_runs import WRITER_POOL
+from gtm_assets.warehouse.writer_runs import WRITER_POOL
 from gtm_assets_tests.faults import DAGSTER, REPO, make_workspace, run, start, state
 
 pytestmark = pytest.mark.faults

@@ -88,7 +88,7 @@ def test_a_reader_waits_for_a_writers_step_to_let_go_and_then_reads(warehouse):
 def test_a_writer_waits_for_a_reader_and_then_writes(warehouse):
     """DuckDB lets no process write while another reads: the warehouse resource waits (it does not
     fail) until the reader, which holds the file only for one command, closes it."""
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     reader = _hold(warehouse, read_only=True)
     started = time.monotonic()

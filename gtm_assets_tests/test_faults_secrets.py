@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from gtm_assets import settings
-from gtm_assets.warehouse import DEV_KEY_TAG, hmac_pads
+from gtm_assets.warehouse.resource import DEV_KEY_TAG, hmac_pads
 from gtm_assets_tests.faults import REPO, make_workspace, materialize_command
 
 pytestmark = pytest.mark.faults

@@ -6,8 +6,8 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from gtm_assets.dbt_render import render_model
-from gtm_assets.warehouse import prepare_connection
+from gtm_assets.transform.render import render_model
+from gtm_assets.warehouse.resource import prepare_connection
 
 SESSIONS = [  # lineage id, user, start, source, medium, device, pageviews, purchases, revenue, ads consent
     ("s1", "u1", datetime(2025, 1, 1, 10), "google", "cpc", "desktop", 3, 0, 0.00, False),

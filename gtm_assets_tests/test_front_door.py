@@ -219,8 +219,8 @@ def test_the_readmes_dagster_dev_loads_every_asset_without_an_activated_virtuale
     """`.venv/bin/dagster dev` as the README types it, from a clone whose folder is not named after the
     code location, with a stale dbt manifest: the UI lists every asset, and the log has neither a dbt
     that is not on PATH nor the code-location-name warning."""
-    from gtm_assets.dbt_project import dbt_project
     from gtm_assets.definitions import defs
+    from gtm_assets.transform.project import dbt_project
 
     os.utime(dbt_project.manifest_path, (0, 0))  # stale: `dagster dev` rebuilds it (target/ is a build output)
     with running_webserver(tmp_path, os.environ["GTM_DUCKDB_PATH"], data_dir, dev=True) as (client, _):

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from gtm_assets.landing.ga4_schema import GA4_COLUMN_TYPES, GA4_COLUMNS
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 from gtm_assets_tests.simulated_worlds import simulate_world
 
 STREAM = "4242424242"
@@ -321,7 +321,7 @@ def test_param_values_are_read_by_key_whatever_the_slot(tmp_path):
     write_parquet(rows, events / "slots.parquet")
     con = duckdb.connect()
     assert ingest_event_file(con, events, "slots.parquet").rows == 3
-    from gtm_assets.warehouse import prepare_connection
+    from gtm_assets.warehouse.resource import prepare_connection
 
     prepare_connection(con)
     got = con.execute("""

@@ -136,7 +136,7 @@ def test_no_pii_in_any_table_downstream_of_raw(conn, data_dir):
 
 def test_secrets_never_reach_dbt_artifacts_or_metadata(graph_run):
     from gtm_assets import settings
-    from gtm_assets.warehouse import hmac_pads
+    from gtm_assets.warehouse.resource import hmac_pads
 
     inner, outer = hmac_pads(TEST_HMAC_KEY.encode("utf-8"))
     secrets = [TEST_HMAC_KEY, inner.hex(), outer.hex()]
@@ -181,7 +181,7 @@ def test_second_run_is_idempotent(graph_run, instance, conn):
     conn.close()
     again = materialize_graph(instance)
     assert again.success
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as fresh:
         after = {t: fresh.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}

@@ -7,7 +7,7 @@ import shutil
 import dagster as dg
 import pytest
 
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 from gtm_assets_tests.test_ingest_bad_input import HEADER, row
 
 DAY1 = [

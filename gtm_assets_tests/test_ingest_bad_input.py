@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gtm_assets.landing import EVENT_COLUMNS, LandingFileError, ingest_event_file
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 HEADER = ",".join(EVENT_COLUMNS)
 

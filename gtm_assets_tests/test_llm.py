@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from gtm_assets.copywriting import write_ad_set_copy
-from gtm_assets.llm import LLMClient, LLMConfigurationError, LLMError
 from gtm_assets.models.creative import FORMATS, RED, CopyBrief, load_brand_guide, write_offline
+from gtm_assets.outbound.copywriting import write_ad_set_copy
+from gtm_assets.outbound.llm import LLMClient, LLMConfigurationError, LLMError
 from gtm_assets_tests.conftest import REPO
 
 API_KEY = "sk-test-s3cret-key-123"
@@ -276,7 +276,7 @@ def test_offline_mode_never_opens_a_socket(monkeypatch):
 
 
 def test_configuration_errors_are_explicit(monkeypatch):
-    from gtm_assets.llm import llm_from_settings
+    from gtm_assets.outbound.llm import llm_from_settings
 
     with pytest.raises(LLMConfigurationError, match="base_url and model"):
         _ = LLMClient(mode="openai").enabled
@@ -317,7 +317,7 @@ def test_spoken_scripts_use_the_speech_model_when_one_is_configured(tmp_path):
     import io
     import wave
 
-    from gtm_assets.tts import synthesize
+    from gtm_assets.outbound.tts import synthesize
 
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as wav:

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from gtm_assets.dbt_render import render_macro
+from gtm_assets.transform.render import render_macro
 
 PACKAGE = Path(__file__).resolve().parent.parent / "gtm_assets"
 

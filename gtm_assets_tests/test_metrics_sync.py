@@ -10,11 +10,11 @@ import pytest
 
 from gtm_assets.defs.activation.loop_alerts import metrics_within_recent_range, spend_within_allocation
 from gtm_assets.defs.measurement.platform_metrics import platform_metrics, platform_spend_reconciles, platform_sync_is_fresh
-from gtm_assets.notifier import Alert, AlertNotifier
-from gtm_assets.platforms.google_ads import GoogleAdsAdapter
-from gtm_assets.platforms.meta import MetaAdsAdapter
-from gtm_assets.platforms.tiktok import TikTokAdsAdapter
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.outbound.notifier import Alert, AlertNotifier
+from gtm_assets.outbound.platforms.google_ads import GoogleAdsAdapter
+from gtm_assets.outbound.platforms.meta import MetaAdsAdapter
+from gtm_assets.outbound.platforms.tiktok import TikTokAdsAdapter
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 from gtm_assets_tests.platform_server import platform_server
 
 MEDIA = [("2026-01-01", 101.25), ("2026-01-02", 99.00), ("2026-01-03", 150.00)]

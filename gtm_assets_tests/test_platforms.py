@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from gtm_assets.platforms.base import KnownObject
-from gtm_assets.platforms.google_ads import GoogleAdsAdapter
-from gtm_assets.platforms.loop import fetch_insights, publish_payload, upload_conversions
-from gtm_assets.platforms.meta import MetaAdsAdapter
-from gtm_assets.platforms.tiktok import TikTokAdsAdapter
+from gtm_assets.outbound.platforms.base import KnownObject
+from gtm_assets.outbound.platforms.google_ads import GoogleAdsAdapter
+from gtm_assets.outbound.platforms.loop import fetch_insights, publish_payload, upload_conversions
+from gtm_assets.outbound.platforms.meta import MetaAdsAdapter
+from gtm_assets.outbound.platforms.tiktok import TikTokAdsAdapter
 from gtm_assets_tests.platform_server import platform_server
 
 TOKEN = "platform-token-s3cret-789"

@@ -4,7 +4,7 @@ takes revenue from its sessions, and the media-mix model registers its panel rig
 import duckdb
 import pandas as pd
 
-from gtm_assets.reads import daily_revenue
+from gtm_assets.warehouse.reads import daily_revenue
 
 
 def test_session_revenue_leaves_the_connection_usable_for_register():

@@ -61,7 +61,7 @@ def test_24_hourly_allocations_stay_within_one_days_volatility_cap(graph_run, tm
     from gtm_assets.defs.activation.allocations import allocations
     from gtm_assets.defs.resources import resources
     from gtm_assets.settings import duckdb_path
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     database = tmp_path / "gtm.duckdb"
     shutil.copy(duckdb_path(), database)

@@ -45,7 +45,7 @@ def _outcomes(conn, relation: str) -> list:
 
 @pytest.mark.parametrize("layout", ["flat", "ga4-parquet"])
 def test_governance_on_spark_equals_duckdb_and_the_truth(tmp_path, monkeypatch, layout):
-    from gtm_assets.spark_engine import dbt_on_spark, export_raw_zone, parity_fingerprint, spark_table_files
+    from gtm_assets.transform.spark_engine import dbt_on_spark, export_raw_zone, parity_fingerprint, spark_table_files
 
     out = tmp_path / "world"
     simulate_world(out, layout=layout, extra=("--formats", "csv,parquet"))

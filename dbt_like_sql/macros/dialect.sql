@@ -5,7 +5,7 @@
     DuckDB: the session macro pii_hmac(v) that warehouse.prepare_connection installs (pads in session
     variables). Spark has no keyed hash, so the same RFC 2104 construction is written out,
     sha2(opad || unhex(sha2(ipad || utf8(v)))), with the pads (hex, derived from GTM_HMAC_KEY in
-    Python: gtm_assets.spark_engine) substituted by Spark from its session configuration
+    Python: gtm_assets.transform.spark_engine) substituted by Spark from its session configuration
     (spark.gtm.hmac_ipad / _opad), so compiled SQL only holds ${...} references.
     Both give the digest of Python's hmac.new(key, value.encode(), 'sha256') (tested). -#}
 {% macro pii_hmac(value) -%}
@@ -197,7 +197,7 @@
 {% macro spark__prepare_engine() -%}
     {% if execute %}
         {% do run_query("select assert_true(length('${spark.gtm.hmac_ipad}') = 128 and length('${spark.gtm.hmac_opad}') = 128, "
-                        ~ "'the HMAC pads are not in the Spark session: run dbt on Spark through gtm_assets.spark_engine, which derives them from GTM_HMAC_KEY')") %}
+                        ~ "'the HMAC pads are not in the Spark session: run dbt on Spark through gtm_assets.transform.spark_engine, which derives them from GTM_HMAC_KEY')") %}
         {% set raw_zone = env_var('GTM_SPARK_RAW_ZONE', '') %}
         {% if raw_zone %}
             {% do run_query('create database if not exists raw') %}

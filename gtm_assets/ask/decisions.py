@@ -143,7 +143,7 @@ def _plan_for_budget(wh: Warehouse, answer: Answer, stored: list[dict], total: f
     """The allocator's robust plan for another daily total, with the stored plan's guardrails (the
     volatility cap lifted, and said so, when it cannot reach that total)."""
     from gtm_assets.models.allocate import Guardrails, InfeasibleGuardrails, allocate
-    from gtm_assets.reads import scenario_inputs
+    from gtm_assets.warehouse.reads import scenario_inputs
 
     inputs = scenario_inputs(wh.connection("mmm"))
     answer.materializations.append(wh.materialization("mmm"))

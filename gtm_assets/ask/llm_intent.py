@@ -35,7 +35,7 @@ def llm_parse(question: str, channels: list[str], personas: list[str], cohorts: 
     (the client retries transport errors and asks once more after a malformed answer); raises the
     client's LLMError with the reason when no valid answer comes."""
     if client is None:
-        from gtm_assets.llm import llm_from_settings
+        from gtm_assets.outbound.llm import llm_from_settings
 
         client = llm_from_settings(inside_dagster=False)
     schema = intent_schema(channels, personas, cohorts)

@@ -85,13 +85,13 @@ def scenario_text(changes: list[dict]) -> str:
 
 def what_if_on(wh: Warehouse, scenario: str | None = None, *, changes=None, current: dict | None = None,
                horizon_days: int = DEFAULT_HORIZON_DAYS):  # fmt: skip
-    """Run the allocator's what-if function the way `gtm whatif` does (gtm_assets.reads.scenario_inputs:
+    """Run the allocator's what-if function the way `gtm whatif` does (gtm_assets.warehouse.reads.scenario_inputs:
     main.mmm_model, its bootstrap draws for the interval, and each channel's trailing base daily spend),
     unless ``current`` is given. Returns (WhatIf result, the spend used as the base, a sentence naming it).
 
     The one place that calls the what-if function: when its base or signature changes, adapt here."""
     from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
-    from gtm_assets.reads import scenario_inputs
+    from gtm_assets.warehouse.reads import scenario_inputs
 
     wh.table("media_spend")
     inputs = scenario_inputs(wh.connection("mmm"))

@@ -23,7 +23,7 @@ from gtm_assets.ask.answer import Answer
 from gtm_assets.ask.schema import empty_entities
 from gtm_assets.ask.source import TABLES, Warehouse
 from gtm_assets.ask.summary import sections, summary
-from gtm_assets.strict_json import dumps
+from gtm_assets.schemas.strict_json import dumps
 
 TEMPLATE = "executive_report.html.j2"
 PDF_SYSTEM_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"

@@ -99,7 +99,7 @@ class Warehouse:
         if self._conn is None:
             import duckdb
 
-            from gtm_assets.warehouse import WarehouseUnavailable, open_read_only
+            from gtm_assets.warehouse.resource import WarehouseUnavailable, open_read_only
 
             if not self.database.exists():
                 raise NotMaterialized(needed_key, self.database, f"there is no warehouse file at {self.database}")

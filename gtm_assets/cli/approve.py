@@ -16,7 +16,7 @@ def approve_command(args: argparse.Namespace) -> int:
 
     from gtm_assets import settings
     from gtm_assets.defs.activation.creative_library import APPROVALS_DDL
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     if not args.by.strip():
         print("gtm approve: --by must name the approver", file=sys.stderr)

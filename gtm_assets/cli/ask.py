@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from gtm_assets.strict_json import dumps
+from gtm_assets.schemas.strict_json import dumps
 
 QUIT = {"quit", "exit", "q", ":q"}
 HELP = {"help", "?", "h"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gtm_assets.strict_json import dumps
+from gtm_assets.schemas.strict_json import dumps
 
 CHANNEL_COLUMNS = [
     "channel",

@@ -5,7 +5,7 @@ It runs the same SQL as the graph: the dbt model customer_features.sql (rendered
 DuckDB macros, its source the in-memory raw table) and the persona rules of gtm_assets/models/personas.py; briefs come
 from gtm_assets/models/briefs.py. Copy is written by the offline copywriter,
 or by the LLM when GTM_LLM_MODE=openai (with GTM_LLM_BASE_URL and GTM_LLM_MODEL) is set and --no-llm
-is not given (gtm_assets/llm.py; offline copywriter as the fallback, reason shown). Copy is checked by
+is not given (gtm_assets/outbound/llm.py; offline copywriter as the fallback, reason shown). Copy is checked by
 the same compliance rules as the creative library."""
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ def persona_summary_from_csv(path: Path):
     """persona_summary (a DataFrame) for the customer CSV at ``path``, plus its data-issue counts."""
     import duckdb
 
-    from gtm_assets.dbt_render import render_model
     from gtm_assets.landing import CUSTOMER_COLUMNS, LandingFileError, replace_file_rows
     from gtm_assets.models.personas import CUSTOMER_PERSONAS_SQL, summary_sql
-    from gtm_assets.warehouse import prepare_connection
+    from gtm_assets.transform.render import render_model
+    from gtm_assets.warehouse.resource import prepare_connection
 
     conn = duckdb.connect(":memory:", config={"preserve_insertion_order": True})
     try:
@@ -75,11 +75,11 @@ def _print_brief(brief: dict) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Handler of `gtm personas`; returns the exit code (2 for bad input)."""
-    from gtm_assets.copywriting import write_ad_set_copy
-    from gtm_assets.llm import LLMError, llm_from_settings
     from gtm_assets.models.briefs import copy_brief, persona_briefs
     from gtm_assets.models.creative import BrandGuideError, format_for_channel, load_brand_guide
     from gtm_assets.models.personas import COHORTS, PERSONAS
+    from gtm_assets.outbound.copywriting import write_ad_set_copy
+    from gtm_assets.outbound.llm import LLMError, llm_from_settings
 
     try:
         if (args.cohort is None) != (args.persona is None):

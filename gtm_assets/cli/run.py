@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gtm_assets import settings
 from gtm_assets.landing import is_event_file
-from gtm_assets.sql import first_row
+from gtm_assets.warehouse.sql import first_row
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -70,7 +70,7 @@ def _not_in_warehouse(sha256_by_name: dict[str, str]) -> list[str]:
     the warehouse or the table does not exist yet)."""
     import duckdb
 
-    from gtm_assets.warehouse import WarehouseUnavailable, read_only_connection
+    from gtm_assets.warehouse.resource import WarehouseUnavailable, read_only_connection
 
     if not settings.duckdb_path().exists():
         return list(sha256_by_name)
@@ -85,7 +85,7 @@ def _not_in_warehouse(sha256_by_name: dict[str, str]) -> list[str]:
 
 
 def load_definitions() -> dg.Definitions:
-    from gtm_assets.dbt_project import prepare
+    from gtm_assets.transform.project import prepare
 
     prepare()  # the dbt manifest the definitions are built from
     from gtm_assets.definitions import defs
@@ -200,7 +200,7 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     import dagster as dg
 
-    from gtm_assets.warehouse import DuckDBWarehouse
+    from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     started = time.perf_counter()
     log_path = settings.data_dir() / "logs" / f"gtm-run-{time.strftime('%Y%m%d-%H%M%S')}.log"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gtm_assets.strict_json import dumps
+from gtm_assets.schemas.strict_json import dumps
 
 # what -> (title, SQL over the warehouse, the asset that writes it)
 VIEWS = {
@@ -55,7 +55,7 @@ VIEWS = {
 def show_command(args: argparse.Namespace) -> int:
     import duckdb
 
-    from gtm_assets.warehouse import WarehouseUnavailable, read_only_connection
+    from gtm_assets.warehouse.resource import WarehouseUnavailable, read_only_connection
 
     title, sql, asset = VIEWS[args.what]
     try:

@@ -57,7 +57,7 @@ def simulate_command(args: argparse.Namespace) -> int:
         print(f"gtm simulate: {error}")
         return 2
     if args.layout != "flat":
-        from gtm_assets.ga4_export import write_ga4_export
+        from gtm_assets.simulate.ga4_export import write_ga4_export
 
         export = write_ga4_export(args.out, args.layout)
         size = sum((args.out / "landing" / "events" / name).stat().st_size for name in export["files"])

@@ -12,12 +12,12 @@ import argparse
 import csv
 import sys
 
-from gtm_assets.strict_json import dumps
+from gtm_assets.schemas.strict_json import dumps
 
 
 def trace_command(args: argparse.Namespace) -> int:
-    from gtm_assets.lineage import TraceError, raw_rows_csv, trace_payload
-    from gtm_assets.warehouse import WarehouseUnavailable, read_only_connection
+    from gtm_assets.audit.lineage import TraceError, raw_rows_csv, trace_payload
+    from gtm_assets.warehouse.resource import WarehouseUnavailable, read_only_connection
 
     try:
         with read_only_connection(args.db) as conn:

@@ -54,8 +54,8 @@ def whatif_command(args: argparse.Namespace) -> int:
     import duckdb
 
     from gtm_assets.models.scenarios import ScenarioError, parse_scenario, what_if
-    from gtm_assets.reads import scenario_inputs
-    from gtm_assets.warehouse import WarehouseUnavailable, read_only_connection
+    from gtm_assets.warehouse.reads import scenario_inputs
+    from gtm_assets.warehouse.resource import WarehouseUnavailable, read_only_connection
 
     try:
         text = " and ".join(t for t in (args.scenario, _structured(args)) if t)

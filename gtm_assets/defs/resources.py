@@ -6,10 +6,10 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from gtm_assets import settings
-from gtm_assets.dbt_project import dbt_executable
-from gtm_assets.dsp import DspClient
-from gtm_assets.llm import llm_from_settings
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.outbound.dsp import DspClient
+from gtm_assets.outbound.llm import llm_from_settings
+from gtm_assets.transform.project import dbt_executable
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 # Every asset that opens the DuckDB file is in this pool; dagster_home/dagster.yaml limits it to
 # one run at a time (granularity: run), so the daemon never starts two writers.

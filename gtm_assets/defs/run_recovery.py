@@ -1,10 +1,10 @@
-"""The daemon's side of gtm_assets.writer_runs: the one-writer pool made effective in whatever
+"""The daemon's side of gtm_assets.warehouse.writer_runs: the one-writer pool made effective in whatever
 instance the daemon serves, and runs whose process died failed, so they stop holding the queue."""
 
 import dagster as dg
 
 from gtm_assets import settings
-from gtm_assets.writer_runs import ensure_writer_pool, fail_dead_runs
+from gtm_assets.warehouse.writer_runs import ensure_writer_pool, fail_dead_runs
 
 
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)

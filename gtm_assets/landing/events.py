@@ -42,7 +42,7 @@ from gtm_assets.landing.ga4_schema import (
     GA4_TYPED_SCALARS,
 )
 from gtm_assets.landing.tables import LandingFileError
-from gtm_assets.sql import first_row, sql_string
+from gtm_assets.warehouse.sql import first_row, sql_string
 
 EVENT_COLUMNS = (
     "event_id",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from gtm_assets.sql import sql_identifier
+from gtm_assets.warehouse.sql import sql_identifier
 
 # A field is (name, type): type is a DuckDB scalar type name, a list of fields (STRUCT) or a
 # one-element tuple holding a list of fields (a repeated STRUCT, i.e. a list of structs).
@@ -285,3 +285,38 @@ def json_structure(kind) -> object:
 
 GA4_COLUMN_TYPES = {name: duckdb_type(kind) for name, kind in GA4_EXPORT_SCHEMA}
 GA4_JSON_STRUCTURE = json.dumps({name: json_structure(kind) for name, kind in GA4_EXPORT_SCHEMA})
+
+
+# What the export's top-level fields hold (BigQuery's GA4 export schema), for the raw table's column schema.
+GA4_COLUMN_DESCRIPTIONS = {
+    "event_date": "Date of the event in the property's time zone (YYYYMMDD).",
+    "event_timestamp": "Time of the event in microseconds since the epoch (UTC).",
+    "event_name": "Name of the event.",
+    "event_params": "The event's parameters: a list of {key, value {string_value, int_value, float_value, double_value}}.",
+    "event_previous_timestamp": "Time the event was previously logged, in microseconds (UTC).",
+    "event_value_in_usd": "The event's value parameter in USD.",
+    "event_bundle_sequence_id": "Sequence id of the bundle the event was uploaded in.",
+    "event_server_timestamp_offset": "Offset between collection and upload time, in microseconds.",
+    "user_id": "The user id the site set (raw zone only).",
+    "user_pseudo_id": "Pseudonymous client id (raw zone only; hashed into user_key downstream).",
+    "privacy_info": "Consent state: analytics_storage, ads_storage, uses_transient_token.",
+    "user_properties": "User properties: a list of {key, value}.",
+    "user_first_touch_timestamp": "Time the user first opened the app or visited the site, in microseconds.",
+    "user_ltv": "Lifetime value of the user: revenue and currency.",
+    "device": "Device fields: category, operating system, browser, language, ...",
+    "geo": "Geography from the IP address: continent, country, region, city, ...",
+    "app_info": "App fields (app streams only).",
+    "traffic_source": "The user's first-touch source, medium and campaign name.",
+    "stream_id": "Data stream id.",
+    "platform": "Stream platform: WEB, IOS or ANDROID.",
+    "event_dimensions": "Event dimensions (hostname).",
+    "ecommerce": "Ecommerce fields of the event: purchase revenue, transaction id, totals.",
+    "items": "Items of the event: a list of item records (id, name, price, quantity, revenue, ...).",
+    "collected_traffic_source": "Traffic source collected with the event: manual UTM fields and click ids (gclid).",
+    "is_active_user": "Whether the user was active on that day.",
+    "batch_event_index": "Order of the event within its batch.",
+    "batch_page_id": "Sequential id of the page within the batch.",
+    "batch_ordering_id": "Sequence number of the batch.",
+    "session_traffic_source_last_click": "The session's last-click traffic source, across Google products.",
+    "publisher": "Ad revenue fields from publisher integrations.",
+}

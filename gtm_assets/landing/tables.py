@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from gtm_assets.landing.files import sha256_of_file
-from gtm_assets.sql import first_row, sql_identifier, sql_string
+from gtm_assets.warehouse.sql import first_row, sql_identifier, sql_string
 
 MEDIA_COLUMNS = ("date", "channel", "campaign", "spend", "impressions", "clicks", "conversions")
 MEDIA_PLAN_COLUMNS = ("date", "channel", "planned_spend")

@@ -2,7 +2,7 @@
 medians, as SQL over customer_features. The one statement of the rules: the `personas` asset and the
 `gtm personas` command (an in-memory DuckDB over a CSV) both run it."""
 
-from gtm_assets.sql import sql_list
+from gtm_assets.warehouse.sql import sql_list
 
 COHORTS = ("Young Professionals", "Mid-Career", "Established", "Legacy")
 PERSONAS = ("Champions", "Premium-but-Quiet", "Deal-Responsive", "Hard-to-Convert")

@@ -28,7 +28,7 @@ from gtm_assets.simulate.sessions import (
     PRODUCT_PAGES,
     utm_combos,
 )
-from gtm_assets.sql import sql_list, sql_string
+from gtm_assets.warehouse.sql import sql_list, sql_string
 
 FORMATS = ("csv", "parquet", "jsonl", "csv.gz", "jsonl.gz")
 DEFECT_KINDS = (

@@ -30,7 +30,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from gtm_assets.warehouse import prepare_connection
+from gtm_assets.warehouse.resource import prepare_connection
 
 WINDOW_DAYS = 30
 END = pd.Timestamp("2025-03-01")

@@ -5,7 +5,7 @@ guardrail inputs, independently of the allocator."""
 import dagster as dg
 
 from gtm_assets.defs.resources import DUCKDB_POOL
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 CENT = 0.01
 TOLERANCE = CENT + 1e-6

@@ -22,9 +22,9 @@ from gtm_assets.models.allocate_curves import curves_from_table, daily_revenue, 
 from gtm_assets.models.allocate_robust import ROBUST_SHARE
 from gtm_assets.models.bandit import MIN_CAMPAIGN_SHARE, split_channel_budget
 from gtm_assets.models.spend import BASE_DAYS, CAMPAIGN_STATS_SQL, channel_spend
-from gtm_assets.observability import table_metadata
-from gtm_assets.reads import bootstrap_draws
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.reads import bootstrap_draws
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 HISTORY_COLUMNS = "allocated_at, run_id, lineage_id, channel, campaign, method, recommended_spend, recommended_campaign_spend"
 # The column schema shown in the Dagster UI. Channel-level figures repeat on each of the channel's campaign rows;

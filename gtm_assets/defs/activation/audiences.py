@@ -3,8 +3,8 @@
 import dagster as dg
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 # Ads consent is the user's consent on their most recent session: a later withdrawal wins over an
 # earlier grant. Prospects are reached only with e-mail consent recorded as true/yes/1.

@@ -10,7 +10,7 @@ from gtm_assets.defs.activation.creative_library import SHIPPABLE_CREATIVES_SQL,
 from gtm_assets.defs.governance.checks import no_pii_check
 from gtm_assets.defs.resources import DUCKDB_POOL
 from gtm_assets.models.creative import AMBER, FORMATS, RED, check_creative, load_brand_guide
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 MIN_SHIPPABLE_ADS = 2
 

@@ -10,16 +10,16 @@ import pandas as pd
 from pydantic import Field
 
 from gtm_assets import settings
-from gtm_assets.copywriting import write_ad_set_copy
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.llm import LLMClient, usage_metadata
 from gtm_assets.models.bandit import split_cents
 from gtm_assets.models.briefs import copy_brief
 from gtm_assets.models.creative import AMBER, FORMATS, RED, CopyBrief, format_for_channel, load_brand_guide
-from gtm_assets.observability import table_metadata
-from gtm_assets.strict_json import dumps
-from gtm_assets.tts import available_backend, synthesize
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.outbound.copywriting import write_ad_set_copy
+from gtm_assets.outbound.llm import LLMClient, usage_metadata
+from gtm_assets.outbound.tts import available_backend, synthesize
+from gtm_assets.schemas.strict_json import dumps
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 BROADCAST_FORMATS = ("spoken", "print")
 SHIPPABLE = ("ready", "approved")

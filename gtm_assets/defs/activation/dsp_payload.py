@@ -12,12 +12,12 @@ from pydantic import Field
 from gtm_assets import settings
 from gtm_assets.defs.activation.creative_library import SHIPPABLE_CREATIVES_SQL
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.dsp import DspClient
 from gtm_assets.models.creative import load_brand_guide
-from gtm_assets.observability import table_metadata
-from gtm_assets.sql import sql_string
-from gtm_assets.strict_json import dumps
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.outbound.dsp import DspClient
+from gtm_assets.schemas.strict_json import dumps
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
+from gtm_assets.warehouse.sql import sql_string
 
 SCHEMA_VERSION = "1.0"
 OBJECTIVE_BY_FORMAT = {"spoken": "awareness", "print": "awareness", "email": "retention", "cold_email": "lead_generation"}
@@ -86,6 +86,19 @@ COLUMN_DESCRIPTIONS = {
     ),
     "line_json": "The line's JSON with sorted keys, without nested ad sets or ads and without audiences' member keys.",
     "dagster_run_id": "Dagster run id of the dsp_payload materialization that wrote the payload.",
+}
+
+PUSH_COLUMN_DESCRIPTIONS = {
+    "payload_id": "The payload pushed (payload_outbox.payload_id).",
+    "idempotency_key": "Key sent with every attempt of this push, so the DSP applies it once.",
+    "mode": "dry_run (written to the outbox only) or http (sent to the DSP).",
+    "attempt": "Attempt number (1 = the first).",
+    "attempted_at": "When the attempt was made (UTC, ISO 8601).",
+    "http_status": "HTTP status the DSP answered (null for a dry run or a dropped connection).",
+    "error": "Transport error of the attempt, if any.",
+    "response_body": "The DSP's answer (truncated).",
+    "final_status": "Outcome of the push: dry_run, sent, rejected or failed.",
+    "dagster_run_id": "Dagster run id of the push.",
 }
 
 
@@ -371,7 +384,9 @@ def payload_push(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse, 
                 )
             ]
             conn.executemany("INSERT INTO main.payload_pushes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        metadata = table_metadata(conn, "main.payload_pushes", where=f"payload_id = {sql_string(payload_id)}")
+        metadata = table_metadata(
+            conn, "main.payload_pushes", where=f"payload_id = {sql_string(payload_id)}", descriptions=PUSH_COLUMN_DESCRIPTIONS
+        )
     context.log.info(f"Payload {payload_id}: {status} after {len(attempts)} attempt(s) ({dsp.mode})")
     if status in ("rejected", "failed"):
         last = attempts[-1]

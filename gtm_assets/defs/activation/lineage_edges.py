@@ -2,9 +2,18 @@
 
 import dagster as dg
 
+from gtm_assets.audit.lineage import EDGES, lineage_edges_view_sql, trace_payload
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.lineage import EDGES, lineage_edges_view_sql, trace_payload
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
+
+COLUMN_DESCRIPTIONS = {
+    "child_id": "Lineage id of the row that was made from the parent.",
+    "child_asset": "Asset (table) of the child row.",
+    "parent_id": "Lineage id (or raw row id) of the row it was made from.",
+    "parent_asset": "Asset (table) of the parent row.",
+    "relation": "How the child came from the parent, in words.",
+}
 
 
 @dg.asset(
@@ -23,11 +32,13 @@ def lineage_edges(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse)
     with warehouse.get_connection() as conn:
         conn.execute(lineage_edges_view_sql())
         trace = trace_payload(conn)
+        metadata = table_metadata(conn, "main.lineage_edges", descriptions=COLUMN_DESCRIPTIONS)
     steps = "\n".join(f"| {s['depth']} | {s['asset']} | {s['ids']:,} | {s['gone']:,} |" for s in trace.steps)
     sources = "\n".join(f"| {s['asset']} | {s['file']} | {s['sha256'][:12]} | {s['rows']:,} |" for s in trace.sources)
     context.log.info(f"Traced payload {trace.payload_id} in {trace.seconds:.2f} s")
     return dg.MaterializeResult(
         metadata={
+            **metadata,
             "edge_kinds": dg.MetadataValue.int(len(EDGES)),
             "traced_payload_id": trace.payload_id,
             "trace_seconds": dg.MetadataValue.float(round(trace.seconds, 3)),

@@ -11,8 +11,8 @@ from gtm_assets import settings
 from gtm_assets.defs.activation.creative_library import internal_labels
 from gtm_assets.defs.resources import DUCKDB_POOL
 from gtm_assets.models.creative import FORMATS, RED, check_creative, load_brand_guide
-from gtm_assets.notifier import Alert, AlertNotifier
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.outbound.notifier import Alert, AlertNotifier
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 OVERSPEND_TOLERANCE = 0.10  # spend may exceed the day's allocated budget by 10% (platforms pace within a day)
 # Robust z-score (median and 1.4826 x MAD of the previous RECENT_DAYS) beyond which a day's conversions or

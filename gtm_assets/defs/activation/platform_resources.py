@@ -4,10 +4,10 @@
 import dagster as dg
 
 from gtm_assets import settings
-from gtm_assets.notifier import AlertNotifier
-from gtm_assets.platforms.google_ads import GoogleAdsAdapter
-from gtm_assets.platforms.meta import MetaAdsAdapter
-from gtm_assets.platforms.tiktok import TikTokAdsAdapter
+from gtm_assets.outbound.notifier import AlertNotifier
+from gtm_assets.outbound.platforms.google_ads import GoogleAdsAdapter
+from gtm_assets.outbound.platforms.meta import MetaAdsAdapter
+from gtm_assets.outbound.platforms.tiktok import TikTokAdsAdapter
 
 PLATFORM_RESOURCES = {"meta": "meta_ads", "google_ads": "google_ads", "tiktok": "tiktok_ads"}
 # Which of the payload's channels run on which platform (GTM_<P>_CHANNELS overrides): the simulated

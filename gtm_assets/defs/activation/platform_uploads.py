@@ -9,13 +9,14 @@ import dagster as dg
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.platforms.base import AdPlatform
-from gtm_assets.platforms.google_ads import GoogleAdsAdapter
-from gtm_assets.platforms.loop import AUDIENCE_KIND_WITH_LIST, publish_payload, upload_conversions
-from gtm_assets.platforms.meta import MetaAdsAdapter
-from gtm_assets.platforms.records import ensure_tables, known_objects, record_calls, save_objects
-from gtm_assets.platforms.tiktok import TikTokAdsAdapter
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.outbound.platforms.base import AdPlatform
+from gtm_assets.outbound.platforms.google_ads import GoogleAdsAdapter
+from gtm_assets.outbound.platforms.loop import AUDIENCE_KIND_WITH_LIST, publish_payload, upload_conversions
+from gtm_assets.outbound.platforms.meta import MetaAdsAdapter
+from gtm_assets.outbound.platforms.records import ensure_tables, known_objects, record_calls, save_objects
+from gtm_assets.outbound.platforms.tiktok import TikTokAdsAdapter
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 FAILED = ("rejected", "failed", "skipped")
 # Conversions a platform may receive: the conversion session had ads consent, and the user is in
@@ -76,6 +77,30 @@ def _raise_on_failures(calls, what: str) -> None:
         )
 
 
+OBJECT_COLUMNS = {
+    "platform": "Ad platform (meta, google_ads, tiktok).",
+    "mode": "dry_run or http: objects of a dry run are kept apart from real ones.",
+    "object_type": "campaign, ad_set (ad group), ad or audience.",
+    "object_id": "Our id of the object (from the payload).",
+    "platform_id": "The platform's id of the object (a dry-run placeholder in dry_run mode).",
+    "refs_json": "Ids of the objects this one hangs under (JSON).",
+    "content_sha256": "sha256 of the content last sent: unchanged content is not sent again.",
+    "updated_at": "When the object was last created or updated (UTC).",
+    "run_id": "Dagster run id that last wrote the object.",
+}
+UPLOAD_COLUMNS = {
+    "platform": "Ad platform the conversion went to.",
+    "mode": "dry_run or http.",
+    "event_id": "Event id sent (the conversion session's lineage id): the platform de-duplicates on it.",
+    "idempotency_key": "Key of the request that carried the event.",
+    "status": "Outcome of that request (dry_run, sent, rejected, failed).",
+    "event_time": "When the conversion happened (UTC).",
+    "value": "Conversion value sent.",
+    "uploaded_at": "When it was uploaded (UTC).",
+    "run_id": "Dagster run id of the upload.",
+}
+
+
 @dg.asset(
     deps=["dsp_payload", "match_keys"],
     group_name="activation",
@@ -112,9 +137,11 @@ def platform_campaigns(
         objects = conn.execute(
             "SELECT platform, mode, object_type, count(*) FROM main.platform_objects GROUP BY ALL ORDER BY ALL"
         ).fetchall()
+        metadata = table_metadata(conn, "main.platform_objects", descriptions=OBJECT_COLUMNS)
     _raise_on_failures(calls, "publishing")
     return dg.MaterializeResult(
         metadata={
+            **metadata,
             "payload_id": payload_id,
             "calls_by_status": dg.MetadataValue.json(_summary(calls)),
             "objects_on_platforms": dg.MetadataValue.json({f"{p}/{m}/{t}": int(n) for p, m, t, n in objects}),
@@ -179,9 +206,11 @@ def offline_conversions(
                 conn.executemany("INSERT INTO main.conversion_uploads VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)", rows)
             counts[adapter.platform] = {"events": len(events), "requests": len(uploaded)}
             calls += uploaded
+        metadata = table_metadata(conn, "main.conversion_uploads", descriptions=UPLOAD_COLUMNS)
     _raise_on_failures(calls, "conversion upload")
     return dg.MaterializeResult(
         metadata={
+            **metadata,
             "conversions": int(total),
             "eligible_with_ads_consent_and_match_key": int(consented),
             "not_uploaded_without_consent_or_key": int(total - consented),

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from gtm_assets.defs.resources import DUCKDB_POOL
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 MIN_BACKTEST_COVERAGE_80 = 0.60
 

@@ -14,11 +14,11 @@ from gtm_assets.models.forecast import (
     forecast_revenue,
     latest_span,
 )
-from gtm_assets.observability import table_metadata
-from gtm_assets.reads import daily_revenue
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.reads import daily_revenue
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
-# The daily revenue history is gtm_assets.reads.daily_revenue: the sales ledger, else one row per calendar day that
+# The daily revenue history is gtm_assets.warehouse.reads.daily_revenue: the sales ledger, else one row per calendar day that
 # has consented sessions. Days without revenue rows are left out on purpose: the model refuses gaps (naming the first
 # missing date) instead of reading them as zero revenue.
 DAILY_SPEND_SQL = """

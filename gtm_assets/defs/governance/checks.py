@@ -2,9 +2,9 @@
 
 import dagster as dg
 
+from gtm_assets.audit.pii_patterns import PII_PATTERNS
 from gtm_assets.defs.resources import DUCKDB_POOL
-from gtm_assets.pii_patterns import PII_PATTERNS
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 PER_FILE_RECONCILIATION = """
 WITH files AS (
@@ -151,7 +151,14 @@ def no_raw_pii_columns_outside_the_raw_zone(warehouse: DuckDBWarehouse) -> dg.As
 def no_pii_check(asset: str, tables: list[str]) -> dg.AssetChecksDefinition:
     """A blocking check that no email or IP address pattern appears in the asset's tables."""
 
-    @dg.asset_check(asset=asset, name="no_raw_pii", blocking=True, pool=DUCKDB_POOL)
+    @dg.asset_check(
+        asset=asset,
+        name="no_raw_pii",
+        blocking=True,
+        pool=DUCKDB_POOL,
+        description=f"No e-mail address, IPv4 or IPv6 pattern in any text column of {', '.join(tables)} "
+        "(blocking: nothing downstream runs on a match).",
+    )
     def _check(warehouse: DuckDBWarehouse) -> dg.AssetCheckResult:
         with warehouse.get_connection() as conn:
             found = {f"{table}.{where}": n for table in tables for where, n in find_pii(conn, table).items()}

@@ -16,12 +16,12 @@ import duckdb
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from gtm_assets import settings
-from gtm_assets.dbt_column_lineage import column_lineage_metadata
-from gtm_assets.dbt_project import dbt_project, prepare_if_dev, staging_path
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.observability import table_metadata
-from gtm_assets.sql import sql_identifier
-from gtm_assets.warehouse import DuckDBWarehouse, connect_when_free, warehouse_lock
+from gtm_assets.transform.column_lineage import column_lineage_metadata
+from gtm_assets.transform.project import dbt_project, prepare_if_dev, staging_path
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse, connect_when_free, warehouse_lock
+from gtm_assets.warehouse.sql import sql_identifier
 
 # `dagster dev` builds a missing or stale manifest itself; everything else calls dbt_project.prepare() first.
 prepare_if_dev()
@@ -49,6 +49,32 @@ class GtmDbtTranslator(DagsterDbtTranslator):
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return [OWNER]
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project) -> dg.AssetCheckSpec | None:
+        """A dbt test as an asset check, described in words (the test's own description when it has one)."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=dbt_test_description(manifest["nodes"][unique_id]))
+
+
+def dbt_test_description(test: Mapping[str, Any]) -> str:
+    """What a generic dbt test asserts, from its name and arguments."""
+    if test.get("description"):
+        return test["description"]
+    meta = test.get("test_metadata") or {}
+    kwargs = meta.get("kwargs", {})
+    column = kwargs.get("column_name", "")
+    kind = meta.get("name", test.get("name", "test"))
+    if kind == "not_null":
+        return f"dbt test: {column} is never null."
+    if kind == "unique":
+        return f"dbt test: {column} is unique (no two rows share a value)."
+    if kind == "accepted_values":
+        return f"dbt test: {column} takes only the values {', '.join(map(str, kwargs.get('values', [])))}."
+    if kind == "relationships":
+        return f"dbt test: every {column} exists in {kwargs.get('to', '')}.{kwargs.get('field', '')}."
+    return f"dbt test {kind}" + (f" on {column}" if column else "") + "."
 
 
 @contextmanager

@@ -5,10 +5,17 @@ import dagster as dg
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.landing import SALES_COLUMNS, sync_csv_folder
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 SALES_TYPES = {"date": "DATE", "orders": "BIGINT", "revenue": "DECIMAL(18, 2)"}
+
+
+COLUMN_DESCRIPTIONS = {
+    "date": "Day of the orders (UTC).",
+    "orders": "Orders that day, all customers (consented or not).",
+    "revenue": "Revenue of that day's orders, all customers: what the models fit when the ledger covers every media day.",
+}
 
 
 @dg.asset(group_name="ingest", owners=[OWNER], kinds={"duckdb", "python"}, pool=DUCKDB_POOL)
@@ -30,7 +37,7 @@ def raw_daily_sales(context: dg.AssetExecutionContext, warehouse: DuckDBWarehous
             columns=SALES_COLUMNS,
             typed_columns=SALES_TYPES,
         )
-        metadata = table_metadata(conn, "raw.raw_daily_sales")
+        metadata = table_metadata(conn, "raw.raw_daily_sales", descriptions=COLUMN_DESCRIPTIONS)
         first_day, last_day, revenue = conn.execute(
             "SELECT min(date::DATE)::VARCHAR, max(date::DATE)::VARCHAR, coalesce(sum(revenue::DECIMAL(18, 2)), 0)::DOUBLE "
             "FROM raw.raw_daily_sales"

@@ -7,9 +7,10 @@ from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.landing import ingest_event_file
 from gtm_assets.landing.events import RAW_TABLES
-from gtm_assets.observability import table_metadata
-from gtm_assets.sql import sql_string
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.landing.ga4_schema import GA4_COLUMN_DESCRIPTIONS
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
+from gtm_assets.warehouse.sql import sql_string
 
 landing_event_files = dg.DynamicPartitionsDefinition(name="landing_event_files")
 
@@ -20,7 +21,15 @@ landing_event_files = dg.DynamicPartitionsDefinition(name="landing_event_files")
     owners=[OWNER],
     kinds={"duckdb", "python"},
     pool=DUCKDB_POOL,
-    check_specs=[dg.AssetCheckSpec("landing_file_readable", asset="raw_events", blocking=False)],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "landing_file_readable",
+            asset="raw_events",
+            blocking=False,
+            description="The partition's landing file could be read and loaded (a warning otherwise: the reason is "
+            "recorded in raw.ingest_failures and the other files go on).",
+        )
+    ],
 )
 def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     """Events as landed: flat event files (CSV, Parquet, JSON lines) into raw.raw_events, GA4 BigQuery
@@ -38,7 +47,10 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
     with warehouse.get_connection() as conn:
         outcome = ingest_event_file(conn, settings.landing_events_dir(), file_name)
         table = RAW_TABLES.get(outcome.layout or "flat")
-        metadata = table_metadata(conn, table, where=f"source_file = {sql_string(outcome.source_file)}")
+        descriptions = GA4_COLUMN_DESCRIPTIONS if outcome.layout == "ga4" else None
+        metadata = table_metadata(
+            conn, table, where=f"source_file = {sql_string(outcome.source_file)}", descriptions=descriptions
+        )
         table_rows = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     (context.log.warning if outcome.status == "failed" else context.log.info)(outcome.summary())
     metadata.update(

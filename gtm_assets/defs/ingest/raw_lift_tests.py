@@ -6,8 +6,8 @@ from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.landing import sync_csv_folder
 from gtm_assets.models.mmm_data import LIFT_TEST_COLUMNS
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 LIFT_TEST_TYPES = {
     "start_date": "DATE",
@@ -15,6 +15,16 @@ LIFT_TEST_TYPES = {
     "spend": "DECIMAL(18, 2)",
     "incremental_revenue": "DECIMAL(18, 2)",
     "standard_error": "DECIMAL(18, 2)",
+}
+
+
+COLUMN_DESCRIPTIONS = {
+    "channel": "Channel the lift test measured.",
+    "start_date": "First day of the test window.",
+    "end_date": "Last day of the test window.",
+    "spend": "Spend the test withheld (switch-off) or added over its window.",
+    "incremental_revenue": "Measured incremental revenue of that spend over the window (all customers).",
+    "standard_error": "Standard error of incremental_revenue, as the experiment estimated it.",
 }
 
 
@@ -38,7 +48,7 @@ def raw_lift_tests(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
             typed_columns=LIFT_TEST_TYPES,
             signed_columns=("incremental_revenue",),  # an experiment can measure a negative lift
         )
-        metadata = table_metadata(conn, "raw.raw_lift_tests")
+        metadata = table_metadata(conn, "raw.raw_lift_tests", descriptions=COLUMN_DESCRIPTIONS)
         channels = conn.execute(
             "SELECT coalesce(string_agg(DISTINCT channel, ', ' ORDER BY channel), '') FROM raw.raw_lift_tests"
         ).fetchall()[0][0]

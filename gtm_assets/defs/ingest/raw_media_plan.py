@@ -5,10 +5,13 @@ import dagster as dg
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.landing import MEDIA_PLAN_COLUMNS, sync_csv_folder
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 MEDIA_PLAN_TYPES = {"date": "DATE", "planned_spend": "DECIMAL(18, 2)"}
+
+
+COLUMN_DESCRIPTIONS = {"planned_spend": "Spend the media plan set for the channel that day, fixed before the day."}
 
 
 @dg.asset(group_name="ingest", owners=[OWNER], kinds={"duckdb", "python"}, pool=DUCKDB_POOL)
@@ -29,7 +32,7 @@ def raw_media_plan(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse
             columns=MEDIA_PLAN_COLUMNS,
             typed_columns=MEDIA_PLAN_TYPES,
         )
-        metadata = table_metadata(conn, "raw.raw_media_plan")
+        metadata = table_metadata(conn, "raw.raw_media_plan", descriptions=COLUMN_DESCRIPTIONS)
         first_day, last_day = conn.execute(
             "SELECT min(date::DATE)::VARCHAR, max(date::DATE)::VARCHAR FROM raw.raw_media_plan"
         ).fetchall()[0]

@@ -5,8 +5,8 @@ import dagster as dg
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.landing import MEDIA_COLUMNS, LandingFileError, sync_csv_folder
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 MEDIA_TYPES = {
     "date": "DATE",

@@ -5,12 +5,22 @@ import dagster as dg
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.landing import sync_csv_folder
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 PROSPECT_COLUMNS = ("prospect_id", "company", "industry", "job_title", "role", "email", "consent_email")
 # consent_email is read as consent only when it says true/yes/1: anything else means no consent.
 PROSPECT_TYPES: dict[str, str] = {}
+
+
+COLUMN_DESCRIPTIONS = {
+    "prospect_id": "Prospect id from the prospects file.",
+    "company": "Company of the prospect.",
+    "industry": "Industry of the company.",
+    "job_title": "Job title as written in the file.",
+    "role": "Function of the job (sales, marketing, c_suite, ...).",
+    "consent_email": "true when the prospect agreed to marketing e-mail (text as landed).",
+}
 
 
 @dg.asset(group_name="ingest", owners=[OWNER], kinds={"duckdb", "python"}, pool=DUCKDB_POOL)
@@ -28,7 +38,7 @@ def raw_prospects(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse)
             columns=PROSPECT_COLUMNS,
             typed_columns=PROSPECT_TYPES,
         )
-        metadata = table_metadata(conn, "raw.raw_prospects")
+        metadata = table_metadata(conn, "raw.raw_prospects", descriptions=COLUMN_DESCRIPTIONS)
     context.log.info(f"Synced {sum(i.rows for i in ingested)} prospect rows from {len(ingested)} file(s)")
     return dg.MaterializeResult(
         metadata=metadata, data_version=dg.DataVersion(",".join(i.sha256[:16] for i in ingested) or "no prospects")

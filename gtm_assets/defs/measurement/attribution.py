@@ -18,8 +18,8 @@ from gtm_assets.models.attribution import (
     shapley_set_credits,
     split_by_campaign,
 )
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 MODELS = ("last_touch", "first_touch", "linear", "time_decay", "position_based", "markov", "shapley")
 RULE_BASED = MODELS[:5]

@@ -5,9 +5,9 @@ import pandas as pd
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.experiment_plan import plan_experiments
-from gtm_assets.observability import table_metadata
-from gtm_assets.reads import bootstrap_draws, daily_revenue
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.reads import bootstrap_draws, daily_revenue
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 # Money is in the spend's currency; revenue is all users' revenue, the units a lift test measures (the model's revenue,
 # divided by the consented share when the model sees consented sessions only).

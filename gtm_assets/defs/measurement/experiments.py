@@ -8,8 +8,8 @@ from pydantic import Field
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.experiments import StopRule, summarize
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 METRICS = {"ctr": ("clicks", "impressions"), "cvr": ("conversions", "clicks")}
 VARIANTS_SQL = """
@@ -68,6 +68,28 @@ def experiment_table(variants: pd.DataFrame, config: ExperimentConfig) -> pd.Dat
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
 
 
+COLUMN_DESCRIPTIONS = {
+    "ad_set_id": "Ad set whose creative variants are tested against each other.",
+    "creative_id": "Creative of the variant.",
+    "variant": "Variant label within the ad set.",
+    "successes": "Successes of the metric (clicks for a click rate, conversions for a conversion rate).",
+    "trials": "Trials of the metric (impressions for a click rate, clicks for a conversion rate).",
+    "rate": "successes / trials.",
+    "rate_lo": "Lower end of the rate's credible interval (config interval, 90% by default; Beta(1 + successes, 1 + failures)).",
+    "rate_hi": "Upper end of the rate's credible interval.",
+    "p_best": "Posterior probability that this variant has the highest rate.",
+    "status": "winner, running or collecting (below the minimum sample).",
+    "is_winner": "True for the variant declared the winner.",
+    "reason": "Why the test stands where it does, in words.",
+    "first_day": "First day of metrics in the test.",
+    "last_day": "Last day of metrics in the test.",
+    "metric": "The rate compared (click rate or conversion rate).",
+    "min_sample": "Trials every variant needs before a winner can be declared.",
+    "p_best_threshold": "p_best a variant needs to be declared the winner.",
+    "evaluated_at": "When the test was evaluated (UTC).",
+}
+
+
 @dg.asset(
     deps=["platform_metrics", "creative_library"],
     group_name="measurement",
@@ -89,7 +111,7 @@ def experiment_results(config: ExperimentConfig, warehouse: DuckDBWarehouse) -> 
             "CREATE OR REPLACE TABLE main.experiment_results AS SELECT lineage_id('experiment_variant', ad_set_id || '|' || "
             "creative_id) AS lineage_id, *, now()::TIMESTAMP AS evaluated_at FROM results"
         )
-        metadata = table_metadata(conn, "main.experiment_results")
+        metadata = table_metadata(conn, "main.experiment_results", descriptions=COLUMN_DESCRIPTIONS)
     statuses = table.drop_duplicates("ad_set_id")["status"].value_counts().to_dict() if len(table) else {}
     return dg.MaterializeResult(
         metadata={

@@ -5,7 +5,7 @@ import math
 import dagster as dg
 
 from gtm_assets.defs.resources import DUCKDB_POOL
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 R2_FLOOR = 0.25  # in-sample R² below this: the media and controls explain too little to act on
 INTERVAL_COLUMNS = (

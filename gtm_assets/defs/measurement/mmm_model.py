@@ -6,13 +6,13 @@ import pandas as pd
 from gtm_assets.charts.assets import mmm_charts
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.mmm import fit_mmm
-from gtm_assets.observability import table_metadata
-from gtm_assets.reads import daily_revenue
-from gtm_assets.strict_json import clean, dumps
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.schemas.strict_json import clean, dumps
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.reads import daily_revenue
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 # Complete weeks only (Monday-start, seven days of media data), revenue from the daily revenue the models use
-# (gtm_assets.reads.daily_revenue: the sales ledger, else consented sessions), organic sessions from guarded sessions,
+# (gtm_assets.warehouse.reads.daily_revenue: the sales ledger, else consented sessions), organic sessions from guarded sessions,
 # spend and impressions from raw_media_spend, and a holiday event column: the week of Black Friday (Friday after the
 # fourth Thursday of November, i.e. the Friday on the 23rd-29th) and the week of Cyber Monday (the Monday after it,
 # 26 Nov - 2 Dec).

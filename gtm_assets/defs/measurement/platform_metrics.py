@@ -11,14 +11,14 @@ from pydantic import Field
 from gtm_assets.defs.activation.platform_uploads import enabled_adapters
 from gtm_assets.defs.governance.checks import no_pii_check
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.notifier import Alert, AlertNotifier
-from gtm_assets.observability import table_metadata
-from gtm_assets.platforms.google_ads import GoogleAdsAdapter
-from gtm_assets.platforms.loop import fetch_insights, insights_window_end
-from gtm_assets.platforms.meta import MetaAdsAdapter
-from gtm_assets.platforms.records import ensure_tables, record_calls
-from gtm_assets.platforms.tiktok import TikTokAdsAdapter
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.outbound.notifier import Alert, AlertNotifier
+from gtm_assets.outbound.platforms.google_ads import GoogleAdsAdapter
+from gtm_assets.outbound.platforms.loop import fetch_insights, insights_window_end
+from gtm_assets.outbound.platforms.meta import MetaAdsAdapter
+from gtm_assets.outbound.platforms.records import ensure_tables, record_calls
+from gtm_assets.outbound.platforms.tiktok import TikTokAdsAdapter
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 SYNC_MAX_AGE = timedelta(hours=1)
 AD_NAME_PREFIX = "gtm-"  # platform_campaigns names every ad gtm-<creative id>
@@ -136,6 +136,16 @@ def sync_platform(conn, adapter, days: int, run_id: str, now: datetime) -> dict:
     return row
 
 
+COLUMN_DESCRIPTIONS = {
+    "platform": "Ad platform the metrics were read from (meta, google_ads, tiktok).",
+    "platform_campaign_id": "The platform's id of the campaign.",
+    "first_synced_at": "When this campaign-day was first read (UTC).",
+    "synced_at": "When it was last read (UTC): platforms restate recent days.",
+    "revisions": "Times the platform's figures for this campaign-day changed.",
+    "sync_run_id": "Dagster run id of the sync that last wrote the row.",
+}
+
+
 @dg.asset(
     deps=["raw_media_spend"],
     group_name="measurement",
@@ -212,7 +222,7 @@ def platform_metrics(
         compared = conn.execute(
             "SELECT count(*), sum(platform_spend), sum(media_spend) FROM main.platform_spend_reconciliation"
         ).fetchall()[0]
-        metadata = table_metadata(conn, "main.platform_metrics")
+        metadata = table_metadata(conn, "main.platform_metrics", descriptions=COLUMN_DESCRIPTIONS)
     for sync in syncs:
         if sync["status"] == "failed":
             context.log.warning(f"{sync['platform']} sync failed: {sync['error']}")

@@ -8,8 +8,24 @@ import pandas as pd
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.briefs import cluster_brief, persona_briefs
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
+
+COLUMN_DESCRIPTIONS = {
+    "segment_type": "persona (cohort x persona) or cluster (a behavioural persona cluster).",
+    "segment_name": "Name of the segment the brief is for.",
+    "who_they_are": "Who the segment is, in plain words, from its figures.",
+    "audience_description": "The audience as the copywriter sees it (no segment label).",
+    "key_figures": "The segment's figures the brief rests on.",
+    "responds_to": "What the segment has responded to (offers, channels).",
+    "tone": "Tone of voice the copy should take.",
+    "channels": "Channels to reach the segment on.",
+    "offer_type": "Kind of offer to make.",
+    "offer_figures": "The figures behind the offer.",
+    "do_list": "What the copy should do.",
+    "dont_list": "What the copy must not do.",
+    "persona_summary_lineage_id": "Lineage id of the persona_summary row the brief was written from.",
+}
 
 
 @dg.asset(
@@ -35,6 +51,6 @@ def creative_briefs(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
             "CREATE OR REPLACE TABLE main.creative_briefs AS SELECT lineage_id('creative_brief', segment_type || '|' "
             "|| coalesce(persona_summary_lineage_id, persona_cluster_lineage_id)) AS lineage_id, * FROM brief_frame"
         )
-        metadata = table_metadata(conn, "main.creative_briefs")
+        metadata = table_metadata(conn, "main.creative_briefs", descriptions=COLUMN_DESCRIPTIONS)
     shown = frame[["segment_type", "segment_name", "tone", "offer_type", "channels"]]
     return dg.MaterializeResult(metadata={**metadata, "briefs": dg.MetadataValue.md(shown.to_markdown(index=False))})

@@ -6,10 +6,10 @@ import dagster as dg
 import pandas as pd
 
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.llm import LLMClient
 from gtm_assets.models.segmentation import Segmentation, Trait, discover_segments
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.outbound.llm import LLMClient
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 # Behavioural features per population (customers: marketing_campaign.csv; users: web sessions),
 # with the words a cluster's name uses when its centroid is well above / below the average.
@@ -86,6 +86,22 @@ def _cluster_rows(population: str, segmentation: Segmentation, llm: LLMClient) -
     )
 
 
+COLUMN_DESCRIPTIONS = {
+    "rule_based_name": "The cluster's name from its standout traits (used when no LLM names it).",
+    "members": "Entities in the cluster.",
+    "share": "Share of the population in the cluster.",
+    "profile": "The cluster in one sentence: its traits against the population's mean.",
+    "centroid_json": "The cluster's mean of every clustering feature (JSON).",
+    "centroid_z_json": "The same means as z-scores against the population (JSON).",
+    "k": "Number of clusters chosen for the population (best silhouette).",
+    "silhouette": "Silhouette score of the chosen clustering.",
+    "mean_stability_ari": "Mean adjusted Rand index between bootstrap re-clusterings: 1 = perfectly stable.",
+    "naming": "Who named the cluster: llm or rule_based.",
+    "llm_description": "The LLM's description of the cluster (null when named by rule).",
+    "naming_fallback_reason": "Why the rule-based name was used when an LLM was configured.",
+}
+
+
 @dg.asset(
     deps=["customer_features", "features"],
     group_name="personas",
@@ -150,7 +166,7 @@ def persona_clusters(config: PersonaClusterConfig, warehouse: DuckDBWarehouse, l
             "m.*, c.lineage_id AS persona_cluster_lineage_id "
             "FROM member_frame m JOIN main.persona_clusters c USING (cluster_id) ORDER BY entity_type, source_lineage_id"
         )
-        metadata = table_metadata(conn, "main.persona_clusters")
+        metadata = table_metadata(conn, "main.persona_clusters", descriptions=COLUMN_DESCRIPTIONS)
     profiles = cluster_frame[["cluster_id", "cluster_name", "naming", "members", "share", "profile"]]
     return dg.MaterializeResult(
         metadata={

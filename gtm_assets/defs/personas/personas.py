@@ -12,8 +12,8 @@ from gtm_assets.charts.assets import persona_response_chart
 from gtm_assets.charts.metadata import figure_metadata
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.models.personas import CUSTOMER_PERSONAS_SQL, UNASSIGNED, summary_sql
-from gtm_assets.observability import table_metadata
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.observability import table_metadata
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 # Every customer (cohort, persona, cluster) and every web user (cluster only: no birth year or
 # campaign history), each with the lineage of its source rows.
@@ -78,6 +78,30 @@ def response_analysis(summary: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     return pd.DataFrame(rows), tests
 
 
+COLUMN_DESCRIPTIONS = {
+    "entity_type": "customer (a row of the customer table) or user (a consented GA4 web user).",
+    "entity_key": "The customer id, or the web user's keyed user_key.",
+    "source_lineage_id": "Lineage id of the row the persona was computed from (customer_features or features).",
+    "customer_id": "Customer id (customers only).",
+    "year_birth": "Year of birth (customers only).",
+    "unassigned_reason": "Why the entity has no persona (birth year out of range, unparseable spend or acceptances).",
+    "total_spend": "Two-year spend over all product categories.",
+    "past_accept_count": "Offers accepted in the five past campaigns.",
+    "cohort_median_spend": "Median total_spend of the entity's cohort (the persona rule's spend threshold).",
+    "cohort_median_accepts": "Median past_accept_count of the cohort (the rule's engagement threshold).",
+    "income": "Yearly household income.",
+    "income_missing": "True when the customer table has no income.",
+    "recency_days": "Days since the last purchase (customers) or the last session (web users).",
+    "web_purchases": "Purchases through the website.",
+    "catalog_purchases": "Purchases from a catalogue.",
+    "store_purchases": "Purchases in stores.",
+    "deals_purchases": "Purchases made with a discount.",
+    "web_visits_month": "Website visits in the last month.",
+    "response": "1 if the customer accepted the last campaign's offer.",
+    "session_lineage_ids": "Lineage ids of the web user's guarded sessions (web users only).",
+}
+
+
 @dg.asset(
     deps=["customer_features", "features", "persona_clusters"],
     group_name="personas",
@@ -96,7 +120,7 @@ def personas(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     with warehouse.transaction() as conn:
         conn.execute(ASSIGNMENTS_SQL)
         conn.execute(f"CREATE OR REPLACE TABLE main.persona_summary AS {summary_sql('main.personas')}")
-        metadata = table_metadata(conn, "main.personas")
+        metadata = table_metadata(conn, "main.personas", descriptions=COLUMN_DESCRIPTIONS)
         # Only customer rows come from a file (web users come from sessions: session_lineage_ids).
         customers_only = table_metadata(conn, "main.personas", where="entity_type = 'customer'")
         metadata["source_files"] = customers_only["source_files"]

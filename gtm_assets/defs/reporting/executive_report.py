@@ -5,7 +5,7 @@ import dagster as dg
 from gtm_assets.ask.report import build_report, report_dir
 from gtm_assets.ask.source import Warehouse
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
-from gtm_assets.warehouse import DuckDBWarehouse
+from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 
 @dg.asset(

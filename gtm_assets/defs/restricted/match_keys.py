@@ -13,7 +13,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from gtm_assets.defs.governance.checks import no_pii_check
 from gtm_assets.defs.governance.dbt_models import GtmDbtTranslator, _dbt_points_at, dbt_project
 from gtm_assets.defs.resources import DUCKDB_POOL
-from gtm_assets.warehouse import DuckDBWarehouse, warehouse_lock
+from gtm_assets.warehouse.column_glossary import SHARED_COLUMNS
+from gtm_assets.warehouse.resource import DuckDBWarehouse, warehouse_lock
 
 RESTRICTED_SCHEMA = "restricted"
 
@@ -25,12 +26,14 @@ class RestrictedDbtTranslator(GtmDbtTranslator):
         return "ingest" if dbt_resource_props["resource_type"] == "source" else "governance"
 
 
-def restricted_table_metadata(conn, table: str) -> dict:
-    """Row count and column schema only: a restricted table is never previewed."""
+def restricted_table_metadata(conn, table: str, descriptions: Mapping[str, str]) -> dict:
+    """Row count and the described column schema only: a restricted table is never previewed."""
     described = conn.execute(f"DESCRIBE {table}").fetchall()
+    descriptions = {**SHARED_COLUMNS, **descriptions}
+    columns = [dg.TableColumn(name=n, type=t, description=descriptions.get(n)) for n, t, *_ in described]
     return {
         "dagster/row_count": dg.MetadataValue.int(int(conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])),
-        "dagster/column_schema": dg.TableSchema(columns=[dg.TableColumn(name=n, type=t) for n, t, *_ in described]),
+        "dagster/column_schema": dg.TableSchema(columns=columns),
         "dagster/table_name": dg.MetadataValue.text(table),
         "restricted": "values never shown; read only by the upload step",
     }
@@ -51,9 +54,11 @@ def restricted_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource
         for event in invocation.stream():
             if isinstance(event, dg.Output):
                 table = f"{RESTRICTED_SCHEMA}.{context.asset_key_for_output(event.output_name).path[-1]}"
+                node = invocation.manifest["nodes"][event.metadata["unique_id"].value]
+                documented = {name: c["description"] for name, c in node["columns"].items() if c.get("description")}
                 with warehouse.get_connection() as conn:
                     event = event.with_metadata(
-                        {**restricted_table_metadata(conn, table), "unique_id": event.metadata["unique_id"]}
+                        {**restricted_table_metadata(conn, table, documented), "unique_id": event.metadata["unique_id"]}
                     )
             yield event
     if not invocation.is_successful():

@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from gtm_assets.audit.pii_patterns import EMAIL_PATTERN, IPV4_PATTERN, IPV6_PATTERN, PHONE_PATTERN
 from gtm_assets.models.creative.brand_guide import BrandGuide
 from gtm_assets.models.creative.formats import Format
-from gtm_assets.pii_patterns import EMAIL_PATTERN, IPV4_PATTERN, IPV6_PATTERN, PHONE_PATTERN
 
 RED, AMBER, GREEN = "red", "amber", "green"
 PENALTY = {RED: 0.35, AMBER: 0.1}

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from gtm_assets.platforms.base import AdPlatform, KnownObject, PlatformRequest
+from gtm_assets.outbound.platforms.base import AdPlatform, KnownObject, PlatformRequest
 
 OBJECTIVES = {
     "conversions": "OUTCOME_SALES",

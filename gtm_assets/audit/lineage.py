@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from gtm_assets.sql import first_row, sql_string
+from gtm_assets.warehouse.sql import first_row, sql_string
 
 # (child asset, parent asset, relation, SELECT child_id, parent_id)
 EDGES: tuple[tuple[str, str, str, str], ...] = (

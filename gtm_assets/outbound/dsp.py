@@ -3,7 +3,7 @@
 Dry run writes the exact request (method, URL, headers with the token masked, body) and sends nothing.
 In ``http`` mode the payload is POSTed with ``Idempotency-Key: <payload id>``; HTTP 429 / 5xx, timeouts
 and connections dropped mid-response are retried with exponential backoff (or the server's Retry-After)
-and the same key (the shared transport in ``gtm_assets.platforms.transport``), so a DSP
+and the same key (the shared transport in ``gtm_assets.outbound.platforms.transport``), so a DSP
 that honours the key applies the payload once; any other 4xx is final (``rejected``, the DSP's error
 body kept). Every attempt is returned for the push log. The token comes from ``EnvVar("GTM_DSP_API_TOKEN")``
 and is sent only in the Authorization header.
@@ -17,7 +17,7 @@ from typing import Literal
 import dagster as dg
 from pydantic import Field
 
-from gtm_assets.platforms.transport import Attempt, send
+from gtm_assets.outbound.platforms.transport import Attempt, send
 
 
 @dataclass

@@ -10,7 +10,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from gtm_assets.llm import LLMClient, LLMError
+from gtm_assets.outbound.llm import LLMClient, LLMError
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import dagster as dg
 from pydantic import Field
 
-from gtm_assets.platforms.transport import send
-from gtm_assets.strict_json import dumps
+from gtm_assets.outbound.platforms.transport import send
+from gtm_assets.schemas.strict_json import dumps
 
 ALERTS_DDL = (
     "CREATE TABLE IF NOT EXISTS main.alerts (alert_id VARCHAR, rule VARCHAR, subject VARCHAR, event_key VARCHAR, severity VARCHAR, "

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from gtm_assets.platforms.base import AdPlatform, PlatformRequest
+from gtm_assets.outbound.platforms.base import AdPlatform, PlatformRequest
 
 OBJECTIVES = {
     "conversions": "WEB_CONVERSIONS",

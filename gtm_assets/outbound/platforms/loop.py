@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from gtm_assets.platforms import fake
-from gtm_assets.platforms.base import AdPlatform, KnownObject, PlatformCall, content_sha256
+from gtm_assets.outbound.platforms import fake
+from gtm_assets.outbound.platforms.base import AdPlatform, KnownObject, PlatformCall, content_sha256
 
 MAX_INSIGHT_PAGES = 200
 AUDIENCE_KIND_WITH_LIST = "user_cluster"  # broadcast has no list; B2B roles are e-mailed by us, never uploaded

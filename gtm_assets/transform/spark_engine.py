@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 
 from gtm_assets import settings
-from gtm_assets.dbt_project import dbt_executable
-from gtm_assets.warehouse import hmac_pads
+from gtm_assets.transform.project import dbt_executable
+from gtm_assets.warehouse.resource import hmac_pads
 
 # The raw-zone tables the models that run on Spark read (sources.yml and the raw_zone() macro). Those
 # the warehouse holds are exported; the on-run-start hook registers the exported ones (GTM_SPARK_RAW_TABLES).

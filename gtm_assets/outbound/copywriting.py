@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gtm_assets.llm import LLMCall, LLMClient, LLMConfigurationError, LLMError
 from gtm_assets.models.creative import GREEN, BrandGuide, ComplianceResult, CopyBrief, Format, check_creative, write_offline
+from gtm_assets.outbound.llm import LLMCall, LLMClient, LLMConfigurationError, LLMError
 
 COPY_SYSTEM_PROMPT = (
     "You write advertising copy for the brand described in `brand_guide`, in the format described in "

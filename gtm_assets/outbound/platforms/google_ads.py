@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from gtm_assets.platforms.base import CREATED, AdPlatform, PlatformRequest
+from gtm_assets.outbound.platforms.base import CREATED, AdPlatform, PlatformRequest
 
 CHANNEL_TYPES = {"Search": "SEARCH", "Display": "DISPLAY"}
 AD_GROUP_TYPES = {"SEARCH": "SEARCH_STANDARD", "DISPLAY": "DISPLAY_STANDARD"}

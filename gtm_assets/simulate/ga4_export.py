@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from gtm_assets.landing.ga4_schema import GA4_COLUMN_TYPES, GA4_COLUMNS
-from gtm_assets.sql import sql_string
+from gtm_assets.warehouse.sql import sql_string
 
 GA4_FORMATS = {"ga4-parquet": ".parquet", "ga4-json": ".json.gz"}
 STREAM_ID = "1000000001"

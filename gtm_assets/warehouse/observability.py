@@ -9,7 +9,8 @@ from collections.abc import Mapping
 import dagster as dg
 import duckdb
 
-from gtm_assets.sql import sql_identifier
+from gtm_assets.warehouse.column_glossary import SHARED_COLUMNS
+from gtm_assets.warehouse.sql import sql_identifier
 
 RAW_PII_COLUMNS = frozenset({"email", "ip_address", "user_pseudo_id"})
 PREVIEW_ROWS = 5
@@ -29,9 +30,10 @@ def table_metadata(
     conn: duckdb.DuckDBPyConnection, table: str, *, where: str = "", descriptions: Mapping[str, str] | None = None
 ) -> dict:
     """Metadata for ``table`` (optionally the rows matching ``where``), ready for a materialization;
-    ``descriptions`` (column name -> text, e.g. from a dbt schema file) go into the column schema."""
+    ``descriptions`` (column name -> text, e.g. from a dbt schema file) go into the column schema, the
+    shared glossary describing the columns they leave out."""
     described = conn.execute(f"DESCRIBE {table}").fetchall()
-    descriptions = descriptions or {}
+    descriptions = {**SHARED_COLUMNS, **(descriptions or {})}
     schema = dg.TableSchema(
         columns=[dg.TableColumn(name=name, type=kind, description=descriptions.get(name)) for name, kind, *_ in described]
     )

@@ -23,7 +23,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from gtm_assets import settings
-from gtm_assets.writer_runs import LivenessLock, ensure_writer_pool, fail_dead_runs, hold_liveness
+from gtm_assets.warehouse.writer_runs import LivenessLock, ensure_writer_pool, fail_dead_runs, hold_liveness
 
 _HMAC_BLOCK_SIZE = 64
 # Run tag on every run that hashed with the development key (dev mode), so no one mistakes its output.
@@ -166,7 +166,7 @@ class DuckDBWarehouse(DuckDBResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """Before a run writes: check the PII key (tagging the run when it is the development key), make
         the instance's one-writer pool effective, fail the runs whose process died (they would hold the
-        pool forever) and mark this run alive (gtm_assets.writer_runs)."""
+        pool forever) and mark this run alive (gtm_assets.warehouse.writer_runs)."""
         settings.hmac_key()  # outside dev mode a missing key fails the run here, before anything is written
         instance, run_id = context.instance, context.run_id
         if instance is None or run_id is None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-from gtm_assets.platforms.base import KnownObject, PlatformCall, redact_match_keys
-from gtm_assets.platforms.transport import RESPONSE_KEEP_CHARS, now_text
+from gtm_assets.outbound.platforms.base import KnownObject, PlatformCall, redact_match_keys
+from gtm_assets.outbound.platforms.transport import RESPONSE_KEEP_CHARS, now_text
 
 HEX64 = re.compile(r"\b[0-9a-f]{64}\b")
 DDL = (

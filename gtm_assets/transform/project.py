@@ -5,7 +5,7 @@ definitions load. It is prepared the way dagster-dbt documents: `dagster dev` pr
 (``prepare_if_dev``, with the dbt beside this interpreter, so the UI loads without an activated
 virtualenv); the `gtm` commands and the tests call ``prepare()`` before loading the
 definitions; a deployment prepares it once at build time with
-``dagster-dbt project prepare-and-package --file gtm_assets/dbt_project.py``. Loading the definitions
+``dagster-dbt project prepare-and-package --file gtm_assets/transform/project.py``. Loading the definitions
 never runs dbt and never opens DuckDB."""
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ artifacts and its logs only ever contain ``pii_hmac(column)``, never the key or 
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-from gtm_assets.warehouse import prepare_connection
+from gtm_assets.warehouse.resource import prepare_connection
 
 
 class Plugin(BasePlugin):

@@ -28,8 +28,8 @@ from typing import Any, ClassVar, Literal
 import dagster as dg
 from pydantic import Field
 
-from gtm_assets.platforms.transport import Attempt, Pacer, now_text, send
-from gtm_assets.strict_json import dumps
+from gtm_assets.outbound.platforms.transport import Attempt, Pacer, now_text, send
+from gtm_assets.schemas.strict_json import dumps
 
 CREATED = "{created}"  # in a follow-up request: the platform id the previous request of its step returned
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: the one resource, the staged writer runs, shared reads, SQL quoting and table metadata."""
