@@ -23,7 +23,7 @@ import duckdb
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gtm_assets_tests.webserver import LOCATION, REPOSITORY, running_webserver  # noqa: E402
+from gtm_assets_tests.ui.webserver import LOCATION, REPOSITORY, running_webserver  # noqa: E402
 
 ADD_PARTITION = """mutation Add($selector: RepositorySelector!, $name: String!, $key: String!) {
   addDynamicPartition(repositorySelector: $selector, partitionsDefName: $name, partitionKey: $key) {

@@ -48,13 +48,7 @@ def mmm_charts(panel: pd.DataFrame, channels: list[str], result: MMMResult) -> d
     ax.set_title("Weekly contributions (stacked; negative control effects not drawn) and actual revenue")
     metadata.update(figure_metadata(fig, "mmm_contributions"))
 
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    ordered = table.sort_values("roi")
-    errors = [ordered["roi"] - ordered["roi_lo"], ordered["roi_hi"] - ordered["roi"]]
-    ax.barh(ordered["channel"], ordered["roi"], xerr=errors, color="#4C78A8", capsize=3)
-    ax.set_xlabel("ROI (incremental revenue per unit of spend), 90% interval")
-    ax.set_title("Media ROI by channel")
-    metadata.update(figure_metadata(fig, "mmm_roi"))
+    metadata.update(figure_metadata(roi_chart(table), "mmm_roi"))
 
     n_cols = 4
     n_rows = -(-len(channels) // n_cols)
@@ -87,6 +81,27 @@ def mmm_charts(panel: pd.DataFrame, channels: list[str], result: MMMResult) -> d
     ax.set_title(f"Decomposition summary (R² {result.diagnostics['r2']:.3f})")
     metadata.update(figure_metadata(fig, "mmm_decomposition"))
     return metadata
+
+
+def roi_chart(table: pd.DataFrame) -> plt.Figure:
+    """ROI by channel with its 90% interval; unidentified channels in grey. The axis is set by the
+    identified channels (and every point estimate), so one channel's wide interval cannot flatten the
+    rest: an interval that runs off the axis ends in an arrow with its upper end written beside it."""
+    ordered = table.sort_values("roi").reset_index(drop=True)
+    identified = ordered["identified"].astype(bool)
+    reach = ordered.loc[identified, "roi_hi"].max() if identified.any() else 0.0
+    limit = 1.15 * max(reach, ordered["roi"].max(), 1e-9)
+    upper = ordered["roi_hi"].clip(upper=limit)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    ax.barh(ordered["channel"], ordered["roi"], xerr=[ordered["roi"] - ordered["roi_lo"], upper - ordered["roi"]],
+            color=["#4C78A8" if i else "#BBBBBB" for i in identified], capsize=3)  # fmt: skip
+    for y, row in ordered[ordered["roi_hi"] > limit].iterrows():
+        ax.annotate(f"→ {row['roi_hi']:.1f}", (limit, y), xytext=(4, -3), textcoords="offset points", fontsize=7)
+    ax.set_xlim(0, limit * 1.12)
+    ax.set_xlabel("ROI (incremental revenue per unit of spend), 90% interval")
+    ax.set_title("Media ROI by channel (grey: not identified)")
+    fig.tight_layout()
+    return fig
 
 
 def attribution_chart(table: pd.DataFrame) -> dict:

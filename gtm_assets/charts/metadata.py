@@ -24,7 +24,8 @@ def figure_metadata(fig: plt.Figure, name: str) -> dict:
 
 
 def png_metadata(png: bytes, name: str) -> dict:
-    """Save ``png`` as data/reports/<name>.png and return metadata entries that display it."""
+    """Save ``png`` as <data folder>/reports/<name>.png and return metadata entries that display it and
+    name the file (relative to the data folder, so no local path is published)."""
     reports = settings.data_dir() / "reports"
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / f"{name}.png"
@@ -32,5 +33,5 @@ def png_metadata(png: bytes, name: str) -> dict:
     encoded = base64.b64encode(png).decode("ascii")
     return {
         f"{name}_chart": dg.MetadataValue.md(f"![{name}](data:image/png;base64,{encoded})"),
-        f"{name}_png": dg.MetadataValue.path(str(path)),
+        f"{name}_png": dg.MetadataValue.path(str(path.relative_to(settings.data_dir()))),  # under the data folder
     }

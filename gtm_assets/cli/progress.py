@@ -46,6 +46,15 @@ def captured_output(log_path: Path) -> Iterator[TextIO]:
             terminal.close()
 
 
+def failure_reason(error) -> str:
+    """One line for a failed step: the first line of the innermost cause (what went wrong), not the
+    wrapper Dagster raised around it."""
+    while error.cause is not None:
+        error = error.cause
+    lines = error.message.strip().splitlines()
+    return lines[0] if lines else error.cls_name or "failed"
+
+
 @dataclass
 class Step:
     key: str
@@ -83,7 +92,7 @@ class StepProgress:
         elif kind == "STEP_FAILURE":
             step.finished = time.monotonic()
             error = event.step_failure_data.error if event.step_failure_data else None
-            step.failed = (error.message.strip().splitlines() or ["failed"])[-1] if error else "failed"
+            step.failed = failure_reason(error) if error else "failed"
         elif kind == "ASSET_MATERIALIZATION":
             rows = event.materialization.metadata.get("dagster/row_count")
             if rows is not None:

@@ -16,8 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset",
         default="default",
-        help="world preset: default, or hard (collinear flights, a low-variation channel, "
-        "correlated spend, more noise, fewer lift tests); the seed draws the world's truth",
+        help="world preset: default; hard (collinear flights, a low-variation channel, correlated spend, more "
+        "noise, fewer lift tests); or outside the media-mix model's family: shapes (Weibull lags, exponential "
+        "and log1p saturation), multiplicative (revenue multiplicative in a seasonal base), demand (budgets "
+        "that follow demand); the seed draws the world's truth",
     )
     parser.add_argument("--start-date", default="2024-01-01", help="first simulated day (default 2024-01-01)")
     parser.add_argument(
@@ -39,23 +41,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def simulate_command(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
     from gtm_assets.simulate import simulate
 
     try:
-        truth = simulate(
-            args.out,
-            days=args.days,
-            events=args.events,
-            users=args.users,
-            seed=args.seed,
-            start_date=args.start_date,
-            formats=tuple(f.strip() for f in args.formats.split(",")),
-            n_event_files=args.files,
-            preset=args.preset,
-        )
+        with Progress(transient=True) as progress:
+            task = progress.add_task("simulating the world and its sessions", total=None)
+
+            def written(done: int, total: int, name: str) -> None:
+                progress.update(task, total=total, completed=done, description=f"event files ({name})")
+
+            truth = _simulate(simulate, args, written)
     except ValueError as error:
         print(f"gtm simulate: {error}")
         return 2
+    return _report(args, truth)
+
+
+def _simulate(simulate, args: argparse.Namespace, written) -> dict:
+    return simulate(
+        args.out,
+        days=args.days,
+        events=args.events,
+        users=args.users,
+        seed=args.seed,
+        start_date=args.start_date,
+        formats=tuple(f.strip() for f in args.formats.split(",")),
+        n_event_files=args.files,
+        preset=args.preset,
+        on_file_written=written,
+    )
+
+
+def _report(args: argparse.Namespace, truth: dict) -> int:
+    """The GA4 export when asked for, and one line on what was written."""
     if args.layout != "flat":
         from gtm_assets.simulate.ga4_export import write_ga4_export
 

@@ -49,8 +49,8 @@ sync_lift_tests = dg.define_asset_job(
 )
 discover_personas = dg.define_asset_job(
     "discover_personas",
-    selection=dg.AssetSelection.assets("raw_customers", "persona_clusters", "personas", "creative_briefs"),
-    description="Persona discovery: the customer table and the behavioural features -> discovered clusters, "
+    selection=dg.AssetSelection.assets("raw_customers", "customer_features", "persona_clusters", "personas", "creative_briefs"),
+    description="Persona discovery: the customer table, its features and the behavioural features -> discovered clusters, "
     "cohort x persona segments and their creative briefs.",
 )
 generate_creatives = dg.define_asset_job(

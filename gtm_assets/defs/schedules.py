@@ -33,11 +33,11 @@ hourly_conversions_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
-# Evaluates the automation conditions of the governance and features models (eager: after new raw
-# events, once no upstream run is in progress), so a batch of ingested files is governed once.
+# Evaluates the automation conditions of the dbt models (governance, features and touchpoints; eager:
+# after new raw events, once no upstream run is in progress), so a batch of ingested files is governed once.
 governance_automation_sensor = dg.AutomationConditionSensorDefinition(
     "governance_automation_sensor",
-    target=dg.AssetSelection.groups("governance", "features"),
+    target=dg.AssetSelection.groups("governance", "features", "measurement"),
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
 )

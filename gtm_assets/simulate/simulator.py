@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -30,6 +31,7 @@ def simulate(
     formats=("csv", "parquet", "jsonl.gz"),
     n_event_files: int | None = None,
     preset: str = "default",
+    on_file_written: Callable[[int, int, str], None] | None = None,
 ) -> dict:
     """Write the simulated landing files and ground truth under ``out_dir``; return the ground truth.
 
@@ -92,6 +94,8 @@ def simulate(
         first_seq += int(s["n_events"][lo:hi].sum())
         file_names.append(name)
         totals.append(counts)
+        if on_file_written:
+            on_file_written(index + 1, n_files, name)
     con.close()
 
     quarantined = {kind: sum(c["quarantined"][kind] for c in totals) for kind in DEFECT_KINDS}

@@ -11,7 +11,8 @@
   policy of ``raw_events``) and the sensor logs it once.
 * The cursor (per file: size, mtime, sha256, stable or pending) is stored by Dagster with the sensor,
   so it survives a daemon restart; size and mtime spare re-hashing unchanged files.
-* Media spend, media plans, sales and lift tests: one sync run of their folder when any complete file changed.
+* Media spend, media plans, sales and lift tests: one sync run of their folder when any complete file changed
+  and the folder's files are not the version its asset last recorded.
 It never opens DuckDB: sensors run outside runs and pools. Governance follows from declarative
 automation (the dbt models' eager condition), once per batch of ingested files."""
 
@@ -30,10 +31,10 @@ from gtm_assets.landing.files import UnsafeFileName, check_landing_name
 DONE_MARKER = ".done"
 
 FOLDERS = (
-    ("media", settings.landing_media_dir, sync_media_spend),
-    ("plans", settings.landing_plans_dir, sync_media_plan),
-    ("sales", settings.landing_sales_dir, sync_daily_sales),
-    ("experiments", settings.landing_experiments_dir, sync_lift_tests),
+    ("media", settings.landing_media_dir, sync_media_spend, "raw_media_spend"),
+    ("plans", settings.landing_plans_dir, sync_media_plan, "raw_media_plan"),
+    ("sales", settings.landing_sales_dir, sync_daily_sales, "raw_daily_sales"),
+    ("experiments", settings.landing_experiments_dir, sync_lift_tests, "raw_lift_tests"),
 )
 
 
@@ -70,6 +71,19 @@ def scan(previous: dict, paths: list[Path]) -> tuple[dict, list[str]]:
 
 def _digest(entries: dict, names: list[str]) -> str:
     return ",".join(f"{n}:{entries[n]['sha256'][:16]}" for n in sorted(names))
+
+
+def _folder_version(entries: dict, names: list[str]) -> str:
+    """The data version the folder's sync asset records for these files (their sha256 prefixes, by name)."""
+    return ",".join(entries[n]["sha256"][:16] for n in sorted(names))
+
+
+def _recorded_version(instance: dg.DagsterInstance, asset: str) -> str | None:
+    """The data version of the asset's latest materialization: a daemon started on a warehouse whose
+    folders were synced already (by `gtm run`) starts no sync for the same files."""
+    records = instance.fetch_materializations(dg.AssetKey(asset), limit=1).records
+    materialization = records[0].asset_materialization if records else None
+    return (materialization.tags or {}).get("dagster/data_version") if materialization else None
 
 
 @dg.sensor(
@@ -110,7 +124,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
         for name, recorded in changed.items()
     ]
     new_cursor = {"events": events}
-    for key, folder, job in FOLDERS:
+    for key, folder, job, asset in FOLDERS:
         entries, ready = scan(cursor.get(key, {}), _csv_files(folder()))
         new_cursor[key] = entries
         old = cursor.get(key, {})
@@ -118,6 +132,7 @@ def landing_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult
             ready
             and len(ready) == len(entries)
             and _digest(entries, ready) != _digest(old, [n for n in old if "sha256" in old[n]])
+            and _folder_version(entries, ready) != _recorded_version(context.instance, asset)
         ):
             run_requests.append(dg.RunRequest(job_name=job.name, run_key=f"{key}:{_digest(entries, ready)}"))
     new_partitions = [n for n in changed if not context.instance.has_dynamic_partition(landing_event_files.name, n)]

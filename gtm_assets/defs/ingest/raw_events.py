@@ -52,6 +52,7 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
             conn, table, where=f"source_file = {sql_string(outcome.source_file)}", descriptions=descriptions
         )
         table_rows = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        all_rows = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in sorted(set(RAW_TABLES.values())))
     (context.log.warning if outcome.status == "failed" else context.log.info)(outcome.summary())
     metadata.update(
         {
@@ -61,7 +62,8 @@ def raw_events(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
             "unchanged_since_last_ingestion": outcome.unchanged,
             "file_still_in_landing_folder": outcome.still_landed,
             "layout": outcome.layout or "",
-            # Dagster's "Row count" of a partitioned asset is the partition's (this file's rows); both, named:
+            # Dagster shows the latest partition's "Row count": the raw zone's events, all files; this file's, named:
+            "dagster/row_count": dg.MetadataValue.int(int(all_rows)),
             "rows_in_this_file_partition": metadata["dagster/row_count"],
             f"rows_in_{table}_all_files": dg.MetadataValue.int(int(table_rows)),
             "rows_loaded": dg.MetadataValue.int(outcome.rows),

@@ -1,0 +1,1 @@
+"""`gtm ask` and the executive report."""

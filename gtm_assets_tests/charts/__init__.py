@@ -1,0 +1,1 @@
+"""Charts as the UI shows them."""

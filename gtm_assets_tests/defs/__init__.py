@@ -1,0 +1,1 @@
+"""The asset graph, its jobs, sensors and schedules."""

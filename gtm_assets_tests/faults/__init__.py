@@ -1,0 +1,1 @@
+"""Crashes, overlapping writers, dropped connections, secrets."""

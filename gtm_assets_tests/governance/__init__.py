@@ -1,0 +1,1 @@
+"""Governance models: incremental builds, deleted files, match keys."""

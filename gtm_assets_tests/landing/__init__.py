@@ -1,0 +1,1 @@
+"""Landing files into the raw zone: bad input, GA4 exports."""

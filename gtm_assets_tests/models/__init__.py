@@ -1,0 +1,1 @@
+"""Pure models against known truths: MMM, allocator, forecast, attribution, personas, creative."""

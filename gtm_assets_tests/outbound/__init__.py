@@ -1,0 +1,1 @@
+"""Calls that leave the machine, against a local HTTP server."""

@@ -1,0 +1,1 @@
+"""The dbt models on another engine (Spark parity)."""

@@ -1,0 +1,1 @@
+"""The front door: dagster-webserver, GraphQL and headless Chromium."""

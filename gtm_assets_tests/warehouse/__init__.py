@@ -1,0 +1,1 @@
+"""The warehouse: staged swaps, shared reads."""
