@@ -40,8 +40,8 @@ import pandas as pd
 
 from gtm_assets.models.allocate import Guardrails, allocate, guardrail_bounds
 from gtm_assets.models.experiment_plan import plan_experiments
-from gtm_assets.models.mmm import fit_mmm
-from gtm_assets.simulate import CHANNELS, Experiment, score_plan, simulate_world, weekly_panel
+from gtm_assets.simulate import CHANNELS, Experiment, score_plan, simulate_world
+from gtm_assets_tests.simulate.world_fits import fit_world, world_inputs
 
 FAMILIES = ("default", "hard", "shapes", "multiplicative", "demand")
 HISTORY_DAYS = 730
@@ -54,28 +54,8 @@ NAMES = [c.name for c in CHANNELS]
 START = pd.Timestamp("2024-01-01")
 
 
-def _inputs(sim, days: int):
-    """Weekly panel, daily spend and lift tests of the first ``days`` days."""
-    daily = sim.daily.iloc[:days]
-    tests = sim.lift_tests[pd.to_datetime(sim.lift_tests["end_date"]) < START + pd.Timedelta(days=days)]
-    spend = daily.rename(columns={f"spend_{c}": c for c in NAMES})[["date", *NAMES]]
-    return weekly_panel(daily), spend, tests.reset_index(drop=True)
-
-
 def _fit(sim, days: int, bootstrap: int, seed: int):
-    panel, spend, tests = _inputs(sim, days)
-    return fit_mmm(
-        panel,
-        date_col="week",
-        target_col="revenue",
-        spend_cols=NAMES,
-        event_cols=["holiday"],
-        demand_col="organic_sessions",
-        n_bootstrap=bootstrap,
-        seed=seed,
-        lift_tests=tests,
-        daily_spend=spend,
-    )
+    return fit_world(sim, days, bootstrap=bootstrap, seed=seed)
 
 
 def _plan(sim, result, days: int):
@@ -169,7 +149,7 @@ def _pymc(sim, seed: int, draws: int, tune: int, chains: int) -> tuple[pd.DataFr
     from pymc_marketing.mmm import GeometricAdstock, LogisticSaturation
     from pymc_marketing.mmm.multidimensional import MMM
 
-    panel, _, lift_tests = _inputs(sim, HISTORY_DAYS)
+    panel, _, lift_tests = world_inputs(sim, HISTORY_DAYS)
     data = panel[["week", *NAMES, "organic_sessions"]].assign(trend=np.arange(len(panel)) / (len(panel) - 1))
     model = MMM(
         date_column="week",

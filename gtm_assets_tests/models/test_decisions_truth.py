@@ -15,8 +15,8 @@ import pytest
 
 from gtm_assets.models.allocate import Guardrails, allocate, guardrail_bounds
 from gtm_assets.models.experiment_plan import plan_experiments
-from gtm_assets.models.mmm import fit_mmm
-from gtm_assets.simulate import CHANNELS, Experiment, score_plan, simulate_world, true_market, weekly_panel
+from gtm_assets.simulate import CHANNELS, Experiment, score_plan, simulate_world, true_market
+from gtm_assets_tests.simulate.world_fits import fit_world
 
 pytestmark = pytest.mark.truth  # model fits on many worlds: .ci/run runs them as their own step
 NAMES = [c.name for c in CHANNELS]
@@ -27,21 +27,7 @@ GUARDRAILS = {"max_daily_change_pct": 0.25, "min_learning_spend": 25.0}
 
 
 def _fit(world, seed: int, days: int = HISTORY, lift_tests: pd.DataFrame | None = None):
-    daily = world.daily.iloc[:days]
-    tests = world.lift_tests if lift_tests is None else lift_tests
-    tests = tests[pd.to_datetime(tests["end_date"]) < START + pd.Timedelta(days=days)]
-    return fit_mmm(
-        weekly_panel(daily),
-        date_col="week",
-        target_col="revenue",
-        spend_cols=NAMES,
-        event_cols=["holiday"],
-        demand_col="organic_sessions",
-        n_bootstrap=BOOTSTRAP,
-        seed=seed,
-        lift_tests=tests.reset_index(drop=True),
-        daily_spend=daily.rename(columns={f"spend_{c}": c for c in NAMES})[["date", *NAMES]],
-    )
+    return fit_world(world, days, bootstrap=BOOTSTRAP, seed=seed, lift_tests=lift_tests)
 
 
 def _score(world, channels: pd.DataFrame, draws, days: int = HISTORY):
