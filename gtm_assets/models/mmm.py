@@ -361,6 +361,42 @@ def _response_curves(inputs: _Inputs, transforms: Transforms, curves) -> pd.Data
     return pd.concat(frames, ignore_index=True)
 
 
+def _full_fit(inputs: _Inputs, transforms: Transforms, n_params: int, seed: int, warm: list):
+    """The fit on every week: once with the noise scale of the inputs, then again with the scale
+    re-estimated from that fit's residuals (starting from its optimum and one fresh start)."""
+    model = VarPro(transforms, inputs.base, np.arange(len(inputs.y)), inputs.sigma, inputs.lift)
+    fit = model.fit(inputs.y, model.screened_starts(inputs.y, seed, warm))
+    inputs.sigma = _refit_sigma(model, fit, inputs.y, inputs.base, n_params)
+    model = model.with_sigma(inputs.sigma)
+    return model, model.fit(inputs.y, [fit.theta, *model.screened_starts(inputs.y, seed, n_starts=1)])
+
+
+def _fit_diagnostics(inputs: _Inputs, fit, residuals: np.ndarray, channels: pd.DataFrame) -> dict:
+    """Goodness of fit, residual checks, collinearity and the decomposition's distance from spend."""
+    return {
+        "r2": float(1.0 - residuals @ residuals / np.sum((inputs.y - inputs.y.mean()) ** 2)),
+        "nrmse": float(np.sqrt(np.mean(residuals**2)) / (inputs.y.max() - inputs.y.min())),
+        "durbin_watson": float(np.sum(np.diff(residuals) ** 2) / (residuals @ residuals)),
+        "max_vif": float(_max_vif(np.column_stack([inputs.base[:, 1:], fit.media]))),
+        "decomp_rssd": float(np.sqrt(np.sum((channels["contribution_share"] - channels["spend_share"]) ** 2))),
+        "n_weeks": len(inputs.y),
+        "n_lift_tests": len(inputs.lift),
+        "n_identified": int(channels["identified"].sum()),
+        "noise_sd": inputs.sigma,
+        "lift_test_daily_noise": _lift_test_noise(inputs.lift, inputs.step_days),
+    }
+
+
+def _selection_scores(selection, spend_cols: list[str]) -> dict:
+    """Each channel's validation score per candidate (adstock, saturation); empty when fixed."""
+    if selection is None:
+        return {}
+    return {
+        col: {spec.label(): round(score, 4) for spec, score in scores.items()}
+        for col, scores in zip(spend_cols, selection.scores)
+    }
+
+
 def fit_mmm(
     panel: pd.DataFrame,
     *,
@@ -457,15 +493,9 @@ def fit_mmm(
     warm = [] if selection is None or not selection.fold_thetas else [selection.fold_thetas[-1]]
     mape_holdout, warm = _holdout_mape(inputs, transforms, holdout_weeks, seed, warm)
 
-    all_rows = np.arange(n_weeks)
-    model = VarPro(transforms, inputs.base, all_rows, inputs.sigma, inputs.lift)
-    fit = model.fit(inputs.y, model.screened_starts(inputs.y, seed, warm))
-    inputs.sigma = _refit_sigma(model, fit, inputs.y, inputs.base, n_params)
-    model = model.with_sigma(inputs.sigma)
-    fit = model.fit(inputs.y, [fit.theta, *model.screened_starts(inputs.y, seed, n_starts=1)])
+    model, fit = _full_fit(inputs, transforms, n_params, seed, warm)
     curves = _curves(transforms, fit)
-    fitted = inputs.base @ fit.base_coef + fit.contributions().sum(axis=1)
-    residuals = inputs.y - fitted
+    residuals = inputs.y - (inputs.base @ fit.base_coef + fit.contributions().sum(axis=1))
     auto_block, autocorrelation = _block_length(residuals, n_weeks)
     block = auto_block if block_weeks is None else block_weeks
     point = _metrics(curves, fit, inputs.spend, inputs.step_spend)
@@ -473,28 +503,14 @@ def fit_mmm(
     channels, tests = _channel_table(inputs, curves, point, draws, model, fit)
 
     diagnostics = {
-        "r2": float(1.0 - residuals @ residuals / np.sum((inputs.y - inputs.y.mean()) ** 2)),
+        **_fit_diagnostics(inputs, fit, residuals, channels),
         "mape_holdout": mape_holdout,
-        "nrmse": float(np.sqrt(np.mean(residuals**2)) / (inputs.y.max() - inputs.y.min())),
-        "durbin_watson": float(np.sum(np.diff(residuals) ** 2) / (residuals @ residuals)),
         "residual_autocorrelation": autocorrelation,
         "block_weeks": block,
-        "max_vif": float(_max_vif(np.column_stack([inputs.base[:, 1:], fit.media]))),
-        "decomp_rssd": float(np.sqrt(np.sum((channels["contribution_share"] - channels["spend_share"]) ** 2))),
-        "n_weeks": n_weeks,
         "n_bootstrap": n_bootstrap,
-        "n_lift_tests": len(inputs.lift),
-        "n_identified": int(channels["identified"].sum()),
-        "noise_sd": inputs.sigma,
-        "lift_test_daily_noise": _lift_test_noise(inputs.lift, inputs.step_days),
         "demand_signal": demand_col,
         "family_selection": "fixed" if selection is None else "time-ordered validation",
-        "selection_scores": {}
-        if selection is None
-        else {
-            col: {spec.label(): round(score, 4) for spec, score in scores.items()}
-            for col, scores in zip(spend_cols, selection.scores)
-        },
+        "selection_scores": _selection_scores(selection, spend_cols),
         "fit_seconds": time.perf_counter() - started,
     }
     return MMMResult(

@@ -224,6 +224,66 @@ def demand_signal(panel: pd.DataFrame) -> tuple[str | None, str]:
     return "organic_sessions", f"consented organic search sessions a week ({organic.mean():,.0f} on average)"
 
 
+def write_fit_tables(conn, result, panel: pd.DataFrame, impressions: pd.Series, lift_tests: pd.DataFrame, fit_id: str) -> None:
+    """mmm_model, mmm_response_curves, mmm_decomposition, mmm_bootstrap_draws, mmm_lift_tests and
+    mmm_diagnostics of one fit, each row with its lineage id and the fit's run id."""
+    media_files = conn.execute(
+        "SELECT list(DISTINCT source_file_sha256 ORDER BY source_file_sha256) FROM raw.raw_media_spend"
+    ).fetchall()[0][0]
+    weeks = (str(panel["week"].min()), str(panel["week"].max()))
+    channel_table = result.channels.assign(
+        impressions=result.channels["channel"].map(impressions).astype(float),
+        fit_run_id=fit_id,
+        panel_first_week=weeks[0],
+        panel_last_week=weeks[1],
+        source_media_sha256s=[media_files] * len(result.channels),
+    )
+    conn.register("channel_table", channel_table)
+    conn.execute(
+        "CREATE OR REPLACE TABLE main.mmm_model AS SELECT lineage_id('mmm_channel', fit_run_id || '|' || "
+        "channel) AS lineage_id, * FROM channel_table"
+    )
+    conn.register("curves", result.response_curves.assign(fit_run_id=fit_id))
+    conn.execute(
+        "CREATE OR REPLACE TABLE main.mmm_response_curves AS SELECT lineage_id('mmm_curve', fit_run_id || '|' "
+        "|| channel || '|' || weekly_spend::VARCHAR) AS lineage_id, lineage_id('mmm_channel', fit_run_id || "
+        "'|' || channel) AS mmm_lineage_id, * FROM curves"
+    )
+    conn.register("decomposition", result.decomposition.assign(fit_run_id=fit_id))
+    conn.execute(
+        "CREATE OR REPLACE TABLE main.mmm_decomposition AS SELECT lineage_id('mmm_decomposition', fit_run_id "
+        "|| '|' || week::VARCHAR || '|' || component) AS lineage_id, * FROM decomposition"
+    )
+    conn.register("draws", result.draws.assign(fit_run_id=fit_id))
+    conn.execute(
+        "CREATE OR REPLACE TABLE main.mmm_bootstrap_draws AS SELECT lineage_id('mmm_draw', fit_run_id || '|' || "
+        "draw::VARCHAR || '|' || channel) AS lineage_id, lineage_id('mmm_channel', fit_run_id || '|' || channel) "
+        "AS mmm_lineage_id, * FROM draws"
+    )
+    tests = result.lift_tests.assign(raw_row_id=lift_tests["raw_row_id"].to_numpy(), fit_run_id=fit_id)
+    conn.register("lift_table", tests)
+    conn.execute(
+        "CREATE OR REPLACE TABLE main.mmm_lift_tests AS SELECT lineage_id('mmm_lift_test', fit_run_id || '|' || "
+        "raw_row_id) AS lineage_id, raw_row_id, * EXCLUDE (raw_row_id) FROM lift_table"
+    )
+    scalar = {k: v for k, v in result.diagnostics.items() if not isinstance(v, dict)}
+    diagnostics = pd.DataFrame(
+        [
+            {
+                **scalar,
+                "selection_scores": dumps(result.diagnostics["selection_scores"]),
+                "fit_run_id": fit_id,
+                "source_media_sha256s": media_files,
+            }
+        ]
+    )
+    conn.register("diagnostics", diagnostics)
+    conn.execute(
+        "CREATE OR REPLACE TABLE main.mmm_diagnostics AS SELECT lineage_id('mmm_diagnostics', fit_run_id) "
+        "AS lineage_id, * FROM diagnostics"
+    )
+
+
 @dg.asset(
     deps=["guarded_sessions", "event_dispositions", "raw_media_spend", "raw_daily_sales", "raw_lift_tests"],
     group_name="measurement",
@@ -265,62 +325,7 @@ def mmm_model(context: dg.AssetExecutionContext, config: MMMConfig, warehouse: D
             lift_tests=lift_tests,
             daily_spend=daily,
         )
-        fit_id = context.run_id
-        media_files = conn.execute(
-            "SELECT list(DISTINCT source_file_sha256 ORDER BY source_file_sha256) FROM raw.raw_media_spend"
-        ).fetchall()[0][0]
-        weeks = (str(panel["week"].min()), str(panel["week"].max()))
-        channel_table = result.channels.assign(
-            impressions=result.channels["channel"].map(impressions).astype(float),
-            fit_run_id=fit_id,
-            panel_first_week=weeks[0],
-            panel_last_week=weeks[1],
-            source_media_sha256s=[media_files] * len(result.channels),
-        )
-        conn.register("channel_table", channel_table)
-        conn.execute(
-            "CREATE OR REPLACE TABLE main.mmm_model AS SELECT lineage_id('mmm_channel', fit_run_id || '|' || "
-            "channel) AS lineage_id, * FROM channel_table"
-        )
-        conn.register("curves", result.response_curves.assign(fit_run_id=fit_id))
-        conn.execute(
-            "CREATE OR REPLACE TABLE main.mmm_response_curves AS SELECT lineage_id('mmm_curve', fit_run_id || '|' "
-            "|| channel || '|' || weekly_spend::VARCHAR) AS lineage_id, lineage_id('mmm_channel', fit_run_id || "
-            "'|' || channel) AS mmm_lineage_id, * FROM curves"
-        )
-        conn.register("decomposition", result.decomposition.assign(fit_run_id=fit_id))
-        conn.execute(
-            "CREATE OR REPLACE TABLE main.mmm_decomposition AS SELECT lineage_id('mmm_decomposition', fit_run_id "
-            "|| '|' || week::VARCHAR || '|' || component) AS lineage_id, * FROM decomposition"
-        )
-        conn.register("draws", result.draws.assign(fit_run_id=fit_id))
-        conn.execute(
-            "CREATE OR REPLACE TABLE main.mmm_bootstrap_draws AS SELECT lineage_id('mmm_draw', fit_run_id || '|' || "
-            "draw::VARCHAR || '|' || channel) AS lineage_id, lineage_id('mmm_channel', fit_run_id || '|' || channel) "
-            "AS mmm_lineage_id, * FROM draws"
-        )
-        tests = result.lift_tests.assign(raw_row_id=lift_tests["raw_row_id"].to_numpy(), fit_run_id=fit_id)
-        conn.register("lift_table", tests)
-        conn.execute(
-            "CREATE OR REPLACE TABLE main.mmm_lift_tests AS SELECT lineage_id('mmm_lift_test', fit_run_id || '|' || "
-            "raw_row_id) AS lineage_id, raw_row_id, * EXCLUDE (raw_row_id) FROM lift_table"
-        )
-        scalar = {k: v for k, v in result.diagnostics.items() if not isinstance(v, dict)}
-        diagnostics = pd.DataFrame(
-            [
-                {
-                    **scalar,
-                    "selection_scores": dumps(result.diagnostics["selection_scores"]),
-                    "fit_run_id": fit_id,
-                    "source_media_sha256s": media_files,
-                }
-            ]
-        )
-        conn.register("diagnostics", diagnostics)
-        conn.execute(
-            "CREATE OR REPLACE TABLE main.mmm_diagnostics AS SELECT lineage_id('mmm_diagnostics', fit_run_id) "
-            "AS lineage_id, * FROM diagnostics"
-        )
+        write_fit_tables(conn, result, panel, impressions, lift_tests, context.run_id)
         metadata = table_metadata(conn, "main.mmm_model", descriptions=COLUMN_DESCRIPTIONS)
     shown = result.channels[
         [
