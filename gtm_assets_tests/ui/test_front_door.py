@@ -203,6 +203,7 @@ def test_the_asset_graph_and_an_asset_page_render_in_headless_chromium(dagster, 
             body = page.inner_text("body")
             assert "Never materialized" not in body
             assert re.search(r"\b[2-9],?\d{3}\b", body), "the row count is shown"
+            assert "Life-stage cohort by birth year" in body, "the columns are described"
             page.goto(f"{client.url}/assets/allocations", wait_until="networkidle", timeout=120_000)
             page.wait_for_selector("text=Row count", timeout=60_000)
             _dismiss_welcome(page)
