@@ -197,7 +197,7 @@ def main() -> None:
     os.environ["GTM_DUCKDB_PATH"] = str(data / "bench.duckdb")
     os.environ["GTM_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     for stale in list(data.glob("bench.duckdb*")) + list(workdir.glob("copy.duckdb*")):
-        stale.unlink()
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()  # the writer-run record is a folder
 
     import dagster as dg
     import duckdb

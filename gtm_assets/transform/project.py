@@ -67,3 +67,17 @@ def prepare_if_dev() -> None:
     PATH, which `.venv/bin/dagster dev` without an activated virtualenv does not have)."""
     if using_dagster_dev():
         prepare()
+
+
+def keep_partial_parse(invocation_target: Path) -> None:
+    """Keep a finished build's partial-parse state for the next build. dagster-dbt starts every
+    invocation from target/partial_parse.msgpack, and dbt parses the whole project again when the
+    profile (here the staged copy's path) differs from the one that file was written with: the file
+    `dbt parse` left never matches, so every build paid a full parse. Replaced atomically."""
+    produced = Path(invocation_target) / "partial_parse.msgpack"
+    if not produced.exists():
+        return
+    kept = Path(dbt_project.project_dir) / "target" / "partial_parse.msgpack"
+    incoming = kept.with_name(f"partial_parse.msgpack.{os.getpid()}")
+    shutil.copyfile(produced, incoming)
+    os.replace(incoming, kept)

@@ -18,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
 from gtm_assets.transform.column_lineage import column_lineage_metadata
-from gtm_assets.transform.project import dbt_project, prepare_if_dev, staging_path
+from gtm_assets.transform.project import dbt_project, keep_partial_parse, prepare_if_dev, staging_path
 from gtm_assets.warehouse.observability import table_metadata
 from gtm_assets.warehouse.resource import DuckDBWarehouse, connect_when_free, warehouse_lock
 from gtm_assets.warehouse.sql import sql_identifier
@@ -222,6 +222,7 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
         try:
             if built:
                 publish_warehouse(staging, warehouse.database)
+                keep_partial_parse(invocation.target_path)
         finally:
             _discard(staging)  # gone already when it was published
         with warehouse.get_connection() as conn:
