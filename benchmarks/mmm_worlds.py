@@ -39,9 +39,8 @@ import numpy as np
 import pandas as pd
 
 from gtm_assets.models.allocate import Guardrails, allocate, guardrail_bounds
-from gtm_assets.models.experiment_plan import plan_experiments
 from gtm_assets.simulate import CHANNELS, Experiment, score_plan, simulate_world
-from gtm_assets_tests.simulate.world_fits import fit_world, world_inputs
+from gtm_assets_tests.simulate.world_fits import fit_world, planned_experiments, world_inputs
 
 FAMILIES = ("default", "hard", "shapes", "multiplicative", "demand")
 HISTORY_DAYS = 730
@@ -94,16 +93,7 @@ def _scored_channels(sim, result, days: int) -> pd.DataFrame:
 def _experiments(sim, plan, result, days: int) -> tuple[list[Experiment], pd.DataFrame]:
     """The planner's tests for the held channels, as the simulator's experiments after the history
     (those whose window the media plan spends in)."""
-    proposed = plan_experiments(
-        plan,
-        result.draws,
-        result.diagnostics["noise_sd"],
-        result.diagnostics["residual_autocorrelation"],
-        START + pd.Timedelta(days=days),
-        MAX_CHANGE,
-        media_plan=sim.media_plan,
-        daily_noise=result.diagnostics["lift_test_daily_noise"],
-    )
+    proposed = planned_experiments(sim, plan, result, days, MAX_CHANGE)
     out = []
     for row in proposed.itertuples():
         if row.spend_at_stake <= 0 or row.planned_spend_in_window < 0.5 * row.base_daily_spend * 7 * row.weeks:

@@ -14,9 +14,8 @@ import pandas as pd
 import pytest
 
 from gtm_assets.models.allocate import Guardrails, allocate, guardrail_bounds
-from gtm_assets.models.experiment_plan import plan_experiments
 from gtm_assets.simulate import CHANNELS, Experiment, score_plan, simulate_world, true_market
-from gtm_assets_tests.simulate.world_fits import fit_world
+from gtm_assets_tests.simulate.world_fits import fit_world, planned_experiments
 
 pytestmark = pytest.mark.truth  # model fits on many worlds: .ci/run runs them as their own step
 NAMES = [c.name for c in CHANNELS]
@@ -151,15 +150,7 @@ def test_the_planned_experiment_reaches_its_precision_and_identifies_the_channel
     first = simulate_world(6, dates, "default", history_days=HISTORY)
     result = _fit(first, 6)
     plan, _ = _score(first, result.channels, result.draws)
-    proposals = plan_experiments(
-        plan,
-        result.draws,
-        result.diagnostics["noise_sd"],
-        result.diagnostics["residual_autocorrelation"],
-        START + pd.Timedelta(days=HISTORY),
-        media_plan=first.media_plan,
-        daily_noise=result.diagnostics["lift_test_daily_noise"],
-    )
+    proposals = planned_experiments(first, plan, result, HISTORY)
     powered = proposals[proposals["powered"]]
     assert len(powered), proposals
     test = powered.iloc[0]
