@@ -144,6 +144,22 @@ def _governance_fingerprint() -> dict:
     }
 
 
+def _check_incremental(build) -> None:
+    """Rebuild governance from every file (without governed_files the build is a full one) and compare
+    with the incremental result."""
+    import duckdb
+
+    incremental = _governance_fingerprint()
+    conn = duckdb.connect(os.environ["GTM_DUCKDB_PATH"])
+    conn.execute("DROP TABLE main.governed_files")
+    conn.close()
+    assert build().success
+    full = _governance_fingerprint()
+    print(f"incremental result equal to a full rebuild of every file: {incremental == full} ({json.dumps(incremental)})")
+    if incremental != full:
+        raise SystemExit(f"incremental {incremental} != full rebuild {full}")
+
+
 def _spark_stages(workdir: Path, enabled: bool) -> dict:
     """Export the raw zone to Parquet, build the governance models on local Spark, compare with DuckDB."""
     if not enabled:
@@ -188,6 +204,12 @@ def main() -> None:
         default=None,
         help="fail unless guarded_sessions' checksum after the full build is this (an earlier "
         "run's on the same --workdir world, e.g. before a change of the models)",
+    )
+    parser.add_argument(
+        "--check-incremental",
+        action="store_true",
+        help="after the incremental day, rebuild governance from every file in full and fail unless "
+        "the outcomes and guarded_sessions' checksum equal the incremental result",
     )
     args = parser.parse_args()
 
@@ -301,6 +323,8 @@ def main() -> None:
             assert dg.materialize([raw_events], partition_key=day_file.name, instance=instance, resources=res).success
         with Stage("incremental: governance of the new file") as inc_gov:
             assert dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res).success
+        if args.check_incremental:
+            _check_incremental(lambda: dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res))
     from gtm_assets.warehouse.resource import DuckDBWarehouse
 
     with DuckDBWarehouse(database=os.environ["GTM_DUCKDB_PATH"]).get_connection() as conn:

@@ -48,3 +48,26 @@
     {% set batch = governance_batch() %}
     {% if is_incremental() and batch.mode == 'incremental' %}{{ column }} in {{ batch_files_sql(batch) }}{% else %}true{% endif %}
 {%- endmacro %}
+
+{#- The kept rows of every session the batch touches, found through event_outcomes' session lineage
+    ids (computed once there) instead of re-deriving every earlier row's session key: a relation of
+    (source_file, source_row_number), and a predicate over those two columns that bounds them per file
+    (read from event_outcomes when the model runs) so the raw scans skip the rest by their zone maps. -#}
+{% macro touched_session_rows() -%}
+    (select source_file, source_row_number from {{ ref('event_outcomes') }}
+     where disposition = 'kept' and session_lineage_id in (
+         select session_lineage_id from {{ ref('event_outcomes') }}
+         where {{ in_batch() }} and disposition = 'kept'))
+{%- endmacro %}
+
+{% macro touched_row_bounds(relation='') -%}
+    {% set prefix = relation ~ '.' if relation else '' %}
+    {% if not execute %}{{ return('true') }}{% endif %}
+    {% set bounds = run_query(
+        "select source_file, min(source_row_number), max(source_row_number) from "
+        ~ touched_session_rows() ~ " as touched group by source_file order by source_file") %}
+    {%- if bounds.rows | length == 0 %}false{% else %}({% for row in bounds.rows -%}
+        ({{ prefix }}source_file = '{{ row[0] | replace("'", "''") }}' and {{ prefix }}source_row_number between {{ row[1] }} and {{ row[2] }})
+        {{- " or " if not loop.last }}
+    {%- endfor %}){% endif -%}
+{%- endmacro %}

@@ -31,11 +31,12 @@ WITH batch AS {{ cte_inlined() }} (
     WHERE {{ in_batch() }}
 ),
 
--- candidates by a 64-bit hash (cheaper to group than the text); the window below compares the
--- keys themselves, so a hash collision cannot make a duplicate
+-- candidates by a 64-bit hash of the keys of every batch row, well-formed or not: a superset of the
+-- repeated well-formed keys, found without typing the rows (the window below compares the keys of
+-- well-formed rows themselves, so neither a malformed row nor a hash collision can make a duplicate)
 repeated AS (
-    SELECT {{ hash64('dedupe_key') }} AS dedupe_hash FROM batch
-    WHERE dedupe_key IS NOT NULL
+    SELECT {{ hash64('dedupe_key') }} AS dedupe_hash FROM {{ ref('stg_events') }}
+    WHERE {{ in_batch() }} AND dedupe_key IS NOT NULL
     GROUP BY dedupe_hash
     HAVING count(*) > 1
 ),
@@ -55,13 +56,23 @@ duplicates AS (
     WHERE occurrence > 1
     {% if batch_mode %}
     union
-    -- already governed earlier: the earlier row is the original
+    -- already governed earlier: the earlier row is the original. Earlier rows with a key of the batch
+    -- are found on the key alone; they count when governance found them well-formed (their outcome in
+    -- this table), so no earlier row is typed again
     select source_file, source_row_number from batch
     semi join (
-        select dedupe_key from {{ ref('stg_events') }}
-        where not ({{ in_batch() }}) and invalid_reason is null
-          and (layout = 'flat' or event_time_us between (select min(event_time_us) from batch)
-                                                     and (select max(event_time_us) from batch))
+        select earlier.dedupe_key
+        from (
+            select source_file, source_row_number, dedupe_key from {{ ref('stg_events') }}
+            where not ({{ in_batch() }})
+              and (layout = 'flat' or event_time_us between (select min(event_time_us) from batch)
+                                                         and (select max(event_time_us) from batch))
+              and dedupe_key in (select dedupe_key from batch where dedupe_key is not null)
+        ) as earlier
+        semi join (
+            select source_file, source_row_number from {{ this }}
+            where quarantine_reason is null or quarantine_reason in ('duplicate_event_id', 'duplicate_event')
+        ) as well_formed using (source_file, source_row_number)
     ) using (dedupe_key)
     {% endif %}
 ),

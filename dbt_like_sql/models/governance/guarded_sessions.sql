@@ -1,6 +1,7 @@
 {{ config(materialized=governance_materialization(), incremental_strategy='delete+insert', unique_key='lineage_id',
           on_schema_change='append_new_columns',
           pre_hook="{{ empty_on_full_rebuild() }}") }}
+-- depends_on: {{ ref('event_outcomes') }} (the sessions an incremental batch touches)
 -- One row per consented, well-formed session (kept rows = consented rows that are not quarantined,
 -- the rule of event_dispositions; the reconciliation check proves both agree row for row). The
 -- pseudonymous user id, email and IP address become keyed HMAC-SHA256 digests (pii_hmac); nothing
@@ -9,16 +10,14 @@
 -- other than session_start / first_visit first; a gclid in the page URL without a source counts as
 -- google / cpc; '(direct)' / '(none)' when no event has one. GA4's own first-touch traffic_source,
 -- session_traffic_source_last_click and collected_traffic_source are kept beside it.
--- Incremental: only the sessions that the batch's rows touch are rebuilt, from all their rows.
+-- Incremental: only the sessions that the batch's kept rows touch are rebuilt, from all their rows
+-- (found through event_outcomes' session ids, see touched_session_rows).
 {% set batch = governance_batch() %}
 {% set incremental_batch = is_incremental() and batch.mode == 'incremental' %}
 
 WITH
 {% if incremental_batch %}
-touched as (
-    select distinct session_natural_key from {{ ref('stg_events') }}
-    where {{ in_batch() }} and session_natural_key is not null
-),
+touched_rows as {{ touched_session_rows() }},
 {% endif %}
 
 duplicates AS (
@@ -37,8 +36,9 @@ kept AS (
     FROM {{ ref('stg_events') }} AS e
     -- the only well-formed quarantined rows are duplicates: a small build side, a plain join
     LEFT JOIN duplicates AS d USING (source_file, source_row_number)
-    {% if incremental_batch %}semi join touched using (session_natural_key){% endif %}
+    {% if incremental_batch %}semi join touched_rows using (source_file, source_row_number){% endif %}
     WHERE e.consent_analytics AND e.invalid_reason IS NULL AND d.source_file IS NULL
+    {% if incremental_batch %}AND {{ touched_row_bounds('e') }}{% endif %}
 ),
 
 sessions AS (
@@ -55,11 +55,11 @@ sessions AS (
         cast(coalesce(sum(revenue), 0) AS DECIMAL(18, 2)) AS revenue,
         min_by(
             {{ struct_of({'device': 'device', 'country': 'country', 'email': 'email', 'ip': 'ip_address'}) }},
-            {{ ordering_key(['event_ts', 'source_row_number']) }}
+            {{ event_order() }}
         ) AS first_event,
         min_by(
             {{ struct_of({'source': 'touch_source', 'medium': 'touch_medium', 'campaign': 'campaign', 'term': 'term'}) }},
-            {{ ordering_key(["event_name in ('session_start', 'first_visit')", 'event_ts', 'source_row_number']) }}
+            {{ event_order("event_name in ('session_start', 'first_visit')") }}
         )
         FILTER (WHERE touch_source IS NOT NULL AND touch_source <> '(direct)') AS touch,
         bool_and(consent_ads) AS consent_ads
@@ -73,8 +73,9 @@ ga4_kept AS (
     SELECT e.*
     FROM {{ ref('stg_events') }} AS e
     LEFT JOIN duplicates AS d USING (source_file, source_row_number)
-    {% if incremental_batch %}semi join touched using (session_natural_key){% endif %}
+    {% if incremental_batch %}semi join touched_rows using (source_file, source_row_number){% endif %}
     WHERE e.layout = 'ga4' AND e.consent_analytics AND e.invalid_reason IS NULL AND d.source_file IS NULL
+    {% if incremental_batch %}AND {{ touched_row_bounds('e') }}{% endif %}
 ),
 
 ga4 AS (
@@ -85,17 +86,17 @@ ga4 AS (
         max(ga_session_number) AS ga_session_number,
         min_by(
             {{ struct_of({'source': 'first_touch_source', 'medium': 'first_touch_medium', 'campaign': 'first_touch_campaign'}) }},
-            {{ ordering_key(['event_ts', 'source_row_number']) }}
+            {{ event_order() }}
         ) FILTER (WHERE first_touch_source IS NOT NULL
         ) AS first_touch,
         min_by(
             {{ struct_of({'source': 'last_click_source', 'medium': 'last_click_medium', 'campaign': 'last_click_campaign'}) }},
-            {{ ordering_key(['event_ts', 'source_row_number']) }}
+            {{ event_order() }}
         ) FILTER (WHERE last_click_source IS NOT NULL
         ) AS last_click,
         min_by(
             {{ struct_of({'source': 'collected_source', 'medium': 'collected_medium', 'campaign': 'collected_campaign'}) }},
-            {{ ordering_key(['event_ts', 'source_row_number']) }}
+            {{ event_order() }}
         ) FILTER (WHERE collected_source IS NOT NULL
         ) AS collected
     FROM ga4_kept
