@@ -3,12 +3,10 @@ named by GTM_DUCKDB_PATH; the DSP adapter; the optional LLM (offline unless GTM_
 Runs execute in-process (one DuckDB writer, no per-step process start)."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
-
 from gtm_assets import settings
 from gtm_assets.outbound.dsp import DspClient
 from gtm_assets.outbound.llm import llm_from_settings
-from gtm_assets.transform.project import dbt_executable
+from gtm_assets.transform.project import GtmDbtCliResource, dbt_executable
 from gtm_assets.warehouse.resource import DuckDBWarehouse
 
 # Every asset that opens the DuckDB file is in this pool; dagster_home/dagster.yaml limits it to
@@ -22,7 +20,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "warehouse": DuckDBWarehouse(database=str(settings.duckdb_path())),
-            "dbt": DbtCliResource(
+            "dbt": GtmDbtCliResource(
                 project_dir=str(settings.DBT_PROJECT_DIR),
                 profiles_dir=str(settings.DBT_PROJECT_DIR),
                 dbt_executable=dbt_executable(),

@@ -73,7 +73,7 @@ def test_definitions_load_with_schedules_sensors_and_metadata():
         assert node.description, key
         assert node.pools == {"duckdb_warehouse"} or node.is_external, key
     upstream = {k.to_user_string() for k in graph.get(dg.AssetKey("guarded_sessions")).parent_keys}
-    assert upstream == {"stg_events", "quarantined_events"}
+    assert upstream == {"stg_events", "quarantined_events", "event_outcomes"}  # event_outcomes: the sessions a batch touches
     staged = {k.to_user_string() for k in graph.get(dg.AssetKey("stg_flat_events")).parent_keys}
     assert staged == {"raw_events"}
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("dsp_payload")).parent_keys} == {
