@@ -34,6 +34,8 @@ EDGES: tuple[tuple[str, str, str, str], ...] = (
      "SELECT audience_id, persona_cluster_lineage_id FROM main.audiences WHERE persona_cluster_lineage_id IS NOT NULL"),
     ("audiences", "features", "consented member",
      "SELECT audience_id, source_lineage_id FROM main.audience_members WHERE consented AND source_asset = 'features'"),
+    ("audiences", "customer_ltv", "high-value member",
+     "SELECT audience_id, source_lineage_id FROM main.audience_members WHERE consented AND source_asset = 'customer_ltv'"),
     ("audiences", "raw_prospects", "consented member",
      "SELECT audience_id, source_lineage_id FROM main.audience_members WHERE consented AND source_asset = 'raw_prospects'"),
     ("allocations", "mmm_model", "response curve", "SELECT lineage_id, mmm_lineage_id FROM main.allocations"),
@@ -57,6 +59,8 @@ EDGES: tuple[tuple[str, str, str, str], ...] = (
     ("persona_clusters", "customer_features", "cluster member",
      "SELECT persona_cluster_lineage_id, source_lineage_id FROM main.persona_cluster_members WHERE entity_type = 'customer'"),
     ("features", "guarded_sessions", "user's session", "SELECT lineage_id, unnest(session_lineage_ids) FROM main.features"),
+    ("customer_ltv", "guarded_sessions", "purchase session",
+     "SELECT lineage_id, unnest(purchase_session_lineage_ids) FROM main.customer_ltv"),
     ("customer_features", "raw_customers", "customer row", "SELECT lineage_id, raw_row_id FROM main.customer_features"),
     ("guarded_sessions", "raw_events", "event row", "SELECT session_lineage_id, raw_row_id FROM main.session_raw_rows"),
 )  # fmt: skip
@@ -73,6 +77,7 @@ ID_TABLES = {
     "personas": ("main.persona_summary", "lineage_id"),
     "persona_clusters": ("main.persona_clusters", "lineage_id"),
     "features": ("main.features", "lineage_id"),
+    "customer_ltv": ("main.customer_ltv", "lineage_id"),
     "customer_features": ("main.customer_features", "lineage_id"),
     "guarded_sessions": ("main.guarded_sessions", "lineage_id"),
 }
@@ -105,7 +110,7 @@ class TraceError(ValueError):
 
 @dataclass
 class Trace:
-    payload_id: str
+    payload_id: str | None  # None: traced from a row of another asset (trace_row)
     line: int | None
     start: list[dict]
     steps: list[dict] = field(default_factory=list)
@@ -161,10 +166,16 @@ def trace_payload(conn, payload_id: str | None = None, *, line: int | None = Non
         total = conn.execute("SELECT count(*) FROM main.dsp_payload WHERE payload_id = ?", [payload_id]).fetchall()[0][0]
         raise TraceError(f"payload {payload_id} has no line {line} (lines 1..{total})")
     trace = Trace(payload_id, line, [{"line": n, "type": t, "object_id": o} for n, t, o, _ in start])
+    _walk(conn, trace, "dsp_payload", [s[3] for s in start])
+    trace.seconds = time.perf_counter() - started
+    return trace
 
+
+def _walk(conn, trace: Trace, start_asset: str, start_ids: list[str]) -> None:
+    """Follow the edges from ``start_ids`` of ``start_asset`` down to source rows, into ``trace``."""
     conn.execute("CREATE OR REPLACE TEMP TABLE trace_nodes (id VARCHAR, asset VARCHAR, depth INTEGER)")
     conn.execute("CREATE OR REPLACE TEMP TABLE trace_new (id VARCHAR, asset VARCHAR)")
-    conn.executemany("INSERT INTO trace_nodes VALUES (?, 'dsp_payload', 0)", [(s[3],) for s in start])
+    conn.executemany("INSERT INTO trace_nodes VALUES (?, ?, 0)", [(i, start_asset) for i in start_ids])
     for depth in range(MAX_DEPTH):
         assets = [a for (a,) in conn.execute("SELECT DISTINCT asset FROM trace_nodes WHERE depth = ?", [depth]).fetchall()]
         conn.execute("DELETE FROM trace_new")
@@ -194,6 +205,21 @@ def trace_payload(conn, payload_id: str | None = None, *, line: int | None = Non
             ).fetchall()[0][0]
         trace.steps.append({"depth": int(depth), "asset": asset, "ids": int(ids), "gone": int(gone)})
     _resolve_raw_rows(conn, trace)
+
+
+def trace_row(conn, asset: str, row_id: str) -> Trace:
+    """Walk from one row of an asset (its lineage id, or a unique prefix of it) down to source rows."""
+    started = time.perf_counter()
+    if asset not in ID_TABLES:
+        raise TraceError(f"cannot trace from {asset!r}: one of {', '.join(sorted(ID_TABLES))}")
+    table, column = ID_TABLES[asset]
+    if not _existing(conn, table):
+        raise TraceError(f"{table} does not exist yet: materialize {asset}")
+    matches = conn.execute(f"SELECT DISTINCT {column} FROM {table} WHERE {column} LIKE ? || '%' LIMIT 2", [row_id]).fetchall()
+    if len(matches) != 1:
+        raise TraceError(f"{asset} row {row_id!r}: {'no such row' if not matches else 'ambiguous prefix'}")
+    trace = Trace(None, None, [{"asset": asset, "object_id": matches[0][0]}])
+    _walk(conn, trace, asset, [matches[0][0]])
     trace.seconds = time.perf_counter() - started
     return trace
 

@@ -104,6 +104,21 @@ def roi_chart(table: pd.DataFrame) -> plt.Figure:
     return fig
 
 
+def ltv_holdout_chart(buckets: pd.DataFrame) -> dict:
+    """Mean predicted vs actual holdout purchases by the repeat purchases seen before the holdout."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x = np.arange(len(buckets))
+    ax.bar(x - 0.2, buckets["actual"], 0.4, label="actual", color="#4C78A8")
+    ax.bar(x + 0.2, buckets["predicted"], 0.4, label="predicted", color="#F58518")
+    ax.set_xticks(x, buckets.index)
+    ax.set_xlabel("repeat purchases before the holdout")
+    ax.set_ylabel("purchases in the holdout, mean")
+    ax.legend(fontsize=8)
+    ax.set_title("Customer LTV: calibration-holdout check")
+    fig.tight_layout()
+    return figure_metadata(fig, "ltv_holdout")
+
+
 def attribution_chart(table: pd.DataFrame) -> dict:
     """Channel credit under each attribution model beside the media-mix model."""
     columns = [c for c in table.columns if table[c].notna().any()]

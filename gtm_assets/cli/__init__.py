@@ -18,9 +18,9 @@ import argparse
 import os
 import sys
 
-from gtm_assets.cli import approve, ask, mmm, personas, report, run, show, simulate, trace, whatif
+from gtm_assets.cli import approve, ask, ltv, mmm, personas, report, run, show, simulate, trace, whatif
 
-COMMAND_GROUPS = (run, simulate, personas, mmm, whatif, trace, approve, show, ask, report)
+COMMAND_GROUPS = (run, simulate, personas, mmm, ltv, whatif, trace, approve, show, ask, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,8 @@
-"""`gtm trace`: from a payload (or one of its lines) down to source files and row numbers.
+"""`gtm trace`: from a payload (or one of its lines), or one row of another asset, down to source
+files and row numbers.
 
     gtm trace [PAYLOAD_ID] [--line N] [--format table|json|csv] [--db FILE]
+    gtm trace --row ASSET:ID [--format ...]      e.g. --row customer_ltv:3fa2 (a lineage id or prefix)
 
 PAYLOAD_ID may be a prefix; without it, the newest payload. Reads DuckDB read-only: it never blocks a
 run, and says so in one line when a writer holds the file.
@@ -16,12 +18,16 @@ from gtm_assets.schemas.strict_json import dumps
 
 
 def trace_command(args: argparse.Namespace) -> int:
-    from gtm_assets.audit.lineage import TraceError, raw_rows_csv, trace_payload
+    from gtm_assets.audit.lineage import TraceError, raw_rows_csv, trace_payload, trace_row
     from gtm_assets.warehouse.resource import WarehouseUnavailable, read_only_connection
 
     try:
         with read_only_connection(args.db) as conn:
-            trace = trace_payload(conn, args.payload_id, line=args.line)
+            if args.row:
+                asset, _, row_id = args.row.partition(":")
+                trace = trace_row(conn, asset, row_id)
+            else:
+                trace = trace_payload(conn, args.payload_id, line=args.line)
             rows = raw_rows_csv(conn) if args.format == "csv" else []
     except (TraceError, WarehouseUnavailable) as error:
         print(f"gtm trace: {error}", file=sys.stderr)
@@ -43,7 +49,11 @@ def _print_table(trace) -> None:
         if trace.line
         else f"{len(trace.start)} lines"
     )
-    print(f"Payload {trace.payload_id}, {what}: traced in {trace.seconds:.2f} s")
+    if trace.payload_id is None:
+        what = f"{trace.start[0]['asset']} row {trace.start[0]['object_id']}"
+    else:
+        what = f"Payload {trace.payload_id}, {what}"
+    print(f"{what}: traced in {trace.seconds:.2f} s")
     print(f"\n{'step':>4}  {'asset':<20} {'ids':>10} {'gone':>6}")
     for step in trace.steps:
         print(f"{step['depth']:>4}  {step['asset']:<20} {step['ids']:>10,} {step['gone']:>6,}")
@@ -71,6 +81,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("payload_id", nargs="?", default=None, help="payload id or a prefix of it (default: the newest)")
     parser.add_argument("--line", type=int, default=None, help="trace only this payload line (1-based)")
+    parser.add_argument(
+        "--row", default=None, metavar="ASSET:ID", help="trace one row of an asset instead, e.g. customer_ltv:<lineage id prefix>"
+    )
     parser.add_argument(
         "--format",
         choices=("table", "json", "csv"),

@@ -22,6 +22,12 @@ users AS (
     LEFT JOIN latest_consent l USING (user_key)
     WHERE m.entity_type = 'user'
 ),
+high_value AS (
+    SELECT lineage_id('audience', 'high_value') AS audience_id, c.user_key AS member_key, c.lineage_id AS source_lineage_id,
+           'customer_ltv' AS source_asset, coalesce(l.consent_ads, false) AS consented
+    FROM main.customer_ltv c LEFT JOIN latest_consent l USING (user_key)
+    WHERE c.value_decile = 10
+),
 prospects AS (
     SELECT lineage_id('audience', 'b2b_role|' || lower(trim(role))) AS audience_id,
            pii_hmac(lower(trim(email))) AS member_key, raw_row_id AS source_lineage_id, 'raw_prospects' AS source_asset,
@@ -29,7 +35,7 @@ prospects AS (
     FROM raw.raw_prospects
     WHERE nullif(trim(email), '') IS NOT NULL
 )
-SELECT * FROM users UNION ALL SELECT * FROM prospects
+SELECT * FROM users UNION ALL SELECT * FROM high_value UNION ALL SELECT * FROM prospects
 """
 
 AUDIENCES_SQL = """
@@ -50,6 +56,10 @@ defined AS (
            'B2B prospects whose role is ' || role || ' and who consented to e-mail', 'hmac_sha256_email'
     FROM (SELECT DISTINCT lower(trim(role)) AS role FROM raw.raw_prospects WHERE nullif(trim(role), '') IS NOT NULL)
     UNION ALL
+    SELECT lineage_id('audience', 'high_value'), 'high_value', 'high_value', NULL, NULL, NULL,
+           'customers in the top tenth by predicted lifetime value (customer_ltv) whose latest session consented to ads',
+           'hmac_sha256_user_key'
+    UNION ALL
     SELECT lineage_id('audience', 'broadcast'), 'broadcast', 'broadcast', NULL, NULL, NULL,
            'broadcast: everyone the spot reaches, no user-level targeting and no user list', 'none'
 )
@@ -61,10 +71,14 @@ ORDER BY kind, audience_key
 # The column schema shown in the Dagster UI. Members and exclusions count the rows of audience_members.
 COLUMN_DESCRIPTIONS = {
     "audience_id": (
-        "Keyed lineage id of the audience: lineage_id('audience', 'user_cluster|' cluster_id, 'b2b_role|' role or 'broadcast')."
+        "Keyed lineage id of the audience: lineage_id('audience', 'user_cluster|' cluster_id, 'b2b_role|' role, 'high_value' "
+        "or 'broadcast')."
     ),
-    "audience_key": "Readable name of the audience: user_cluster:<cluster_id>, b2b_role:<role> or broadcast.",
-    "kind": "user_cluster (a discovered web-user cluster), b2b_role (B2B prospects by role) or broadcast (no user list).",
+    "audience_key": "Readable name of the audience: user_cluster:<cluster_id>, b2b_role:<role>, high_value or broadcast.",
+    "kind": (
+        "user_cluster (a discovered web-user cluster), b2b_role (B2B prospects by role), high_value (top tenth by "
+        "predicted lifetime value) or broadcast (no user list)."
+    ),
     "cluster_id": "The persona_clusters cluster (population user) of a user_cluster audience; null otherwise.",
     "persona_cluster_lineage_id": (
         "Lineage id of the cluster's persona_clusters row (keyed from cluster_id); null unless user_cluster."
@@ -85,7 +99,7 @@ COLUMN_DESCRIPTIONS = {
 
 
 @dg.asset(
-    deps=["persona_clusters", "features", "raw_prospects"],
+    deps=["persona_clusters", "features", "customer_ltv", "raw_prospects"],
     group_name="activation",
     owners=[OWNER],
     kinds={"duckdb", "sql"},
@@ -93,7 +107,8 @@ COLUMN_DESCRIPTIONS = {
 )
 def audiences(warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
     """Audiences an ad set can target: each discovered web-user cluster (members = hashed user keys
-    of users whose latest session consented to ads), B2B prospects by role (hashed e-mails with e-mail
+    of users whose latest session consented to ads), high-value customers (the top tenth by predicted
+    lifetime value, consented to ads), B2B prospects by role (hashed e-mails with e-mail
     consent), and broadcast (no list). Writes audiences (rule, size, how many were left out for lack of
     consent) and audience_members (every candidate with its consent flag and source lineage id; only
     consented members ever leave the warehouse)."""
