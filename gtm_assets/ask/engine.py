@@ -3,7 +3,7 @@ rules), answer it from the warehouse, draw its chart."""
 
 from __future__ import annotations
 
-from gtm_assets.ask import audience, decisions, measurement, outlook, summary
+from gtm_assets.ask import audience, customers, decisions, measurement, outlook, summary
 from gtm_assets.ask.answer import Answer
 from gtm_assets.ask.llm_intent import llm_configured, llm_parse
 from gtm_assets.ask.parser import parse
@@ -22,6 +22,7 @@ ANSWERERS = {
     "allocation": decisions.allocation,
     "identification": decisions.identification,
     "experiment": decisions.experiment,
+    "customer_value": customers.customer_value,
     "summary": summary.summary,
 }
 

@@ -18,6 +18,8 @@ INTENTS = {
     "it ('Which channel should get more budget?', 'Where should the next dollar go?', 'How would you split 20k a day?')",
     "identification": "which of the model's numbers can be trusted, and why ('Is the TV estimate reliable?')",
     "experiment": "which lift test to run next, for how long, and what it puts at risk ('Which experiment should we run next?')",
+    "customer_value": "what a customer is worth: predicted lifetime value, the most valuable customers ('Who are our most "
+    "valuable customers?', 'What is a customer worth?')",
     "summary": "the executive summary ('Give me the executive summary')",
 }
 UNKNOWN = "unknown"

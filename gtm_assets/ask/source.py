@@ -37,6 +37,7 @@ TABLES: dict[str, tuple[str, str, str | None]] = {
     "dsp_payload": ("main.dsp_payload", "dsp_payload", "dagster_run_id"),
     "payload_outbox": ("main.payload_outbox", "dsp_payload", "dagster_run_id"),
     "guarded_sessions": ("main.guarded_sessions", "guarded_sessions", None),
+    "customer_ltv": ("main.customer_ltv", "customer_ltv", "fit_run_id"),
     "media_spend": ("raw.raw_media_spend", "raw_media_spend", None),
 }
 

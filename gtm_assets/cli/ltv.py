@@ -24,7 +24,10 @@ def _report_quarantine(log, path: str) -> None:
     for item in log.quarantined.head(SHOWN_QUARANTINE_LINES).itertuples():
         print(f"{path}: row {item.row}, column {item.column}: {item.reason} ({item.value!r}); quarantined", file=sys.stderr)
     if len(log.quarantined) > SHOWN_QUARANTINE_LINES:
-        print(f"{path}: ... {len(log.quarantined) - SHOWN_QUARANTINE_LINES} more rows quarantined (--json lists all)", file=sys.stderr)
+        print(
+            f"{path}: ... {len(log.quarantined) - SHOWN_QUARANTINE_LINES} more rows quarantined (--json lists all)",
+            file=sys.stderr,
+        )
 
 
 def _ltv(args: argparse.Namespace) -> int:
@@ -49,7 +52,9 @@ def _ltv(args: argparse.Namespace) -> int:
     summary = ltv.rfm_summary(transactions, calibration_end)
     horizon = (holdout_end - calibration_end).days if args.calibration_end else args.horizon_days
     if args.calibration_end and horizon <= 0:
-        print(f"error: --holdout-end {holdout_end.date()} is not after --calibration-end {calibration_end.date()}", file=sys.stderr)
+        print(
+            f"error: --holdout-end {holdout_end.date()} is not after --calibration-end {calibration_end.date()}", file=sys.stderr
+        )
         return 2
     try:
         fit = ltv.fit_ltv(summary, bootstrap=args.bootstrap)
@@ -101,7 +106,9 @@ def register(subparsers) -> None:
     parser.add_argument("--id-col", default=None, help="transaction id column (duplicates by id; default: identical rows)")
     parser.add_argument("--calibration-end", default=None, help="fit on transactions up to this day, judge on the rest")
     parser.add_argument("--holdout-end", default=None, help="last day of the holdout (default: the last date in the file)")
-    parser.add_argument("--horizon-days", type=int, default=365, help="prediction horizon without --calibration-end (default 365)")
+    parser.add_argument(
+        "--horizon-days", type=int, default=365, help="prediction horizon without --calibration-end (default 365)"
+    )
     parser.add_argument("--bootstrap", type=int, default=30, help="customer-bootstrap refits behind the intervals (default 30)")
     parser.add_argument("--top", type=int, default=20, help="customers printed in the table (default 20)")
     parser.add_argument("--json", action="store_true", help="print JSON (every customer) instead of a table")

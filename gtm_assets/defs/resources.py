@@ -3,6 +3,7 @@ named by GTM_DUCKDB_PATH; the DSP adapter; the optional LLM (offline unless GTM_
 Runs execute in-process (one DuckDB writer, no per-step process start)."""
 
 import dagster as dg
+
 from gtm_assets import settings
 from gtm_assets.outbound.dsp import DspClient
 from gtm_assets.outbound.llm import llm_from_settings

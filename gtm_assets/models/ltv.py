@@ -124,7 +124,9 @@ def fit_gamma_gamma(summary: pd.DataFrame) -> GammaGamma:
 
 def probability_alive(model: BgNbd, summary: pd.DataFrame) -> np.ndarray:
     x, t_x, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    ratio = np.where(x > 0, model.a / np.maximum(model.b + x - 1, 1e-12) * ((model.alpha + T) / (model.alpha + t_x)) ** (model.r + x), 0.0)
+    ratio = np.where(
+        x > 0, model.a / np.maximum(model.b + x - 1, 1e-12) * ((model.alpha + T) / (model.alpha + t_x)) ** (model.r + x), 0.0
+    )
     return 1.0 / (1.0 + ratio)
 
 
@@ -184,7 +186,9 @@ def _simulate(purchases: BgNbd, spend: GammaGamma, summary: pd.DataFrame, horizo
     return count, revenue
 
 
-def predict_ltv(fit: LtvFit, summary: pd.DataFrame, *, horizon: float = DEFAULT_HORIZON_DAYS, sims: int = 200, seed: int = 0) -> pd.DataFrame:
+def predict_ltv(
+    fit: LtvFit, summary: pd.DataFrame, *, horizon: float = DEFAULT_HORIZON_DAYS, sims: int = 200, seed: int = 0
+) -> pd.DataFrame:
     """Per customer: probability alive, expected purchases and revenue over the horizon, and 90%
     predictive intervals of both (simulated; parameters redrawn from the bootstrap)."""
     purchases = expected_purchases(fit.purchases, summary, horizon)

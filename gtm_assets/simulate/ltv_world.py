@@ -98,7 +98,13 @@ def _run(family, people: _Customers, days: range, active: np.ndarray, index, rng
 
 
 def ltv_world(
-    family: str, seed: int, *, customers: int = 4000, calibration_days: int = 365, holdout_days: int = 365, continuations: int = 100
+    family: str,
+    seed: int,
+    *,
+    customers: int = 4000,
+    calibration_days: int = 365,
+    holdout_days: int = 365,
+    continuations: int = 100,
 ) -> LtvWorld:
     if family not in FAMILIES:
         raise ValueError(f"unknown LTV world family {family!r}; one of {', '.join(FAMILIES)}")

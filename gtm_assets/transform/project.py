@@ -20,7 +20,6 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
-
 from packaging import version
 
 from gtm_assets import settings

@@ -43,9 +43,12 @@ def test_an_ltv_row_traces_to_the_raw_rows_of_its_purchases(conn):
     edges = conn.execute(
         "SELECT count(*) FROM main.lineage_edges WHERE child_asset = 'customer_ltv' AND child_id = ?", [lineage_id]
     ).fetchall()[0][0]
-    assert edges == conn.execute(
-        "SELECT len(purchase_session_lineage_ids) FROM main.customer_ltv WHERE lineage_id = ?", [lineage_id]
-    ).fetchall()[0][0]
+    assert (
+        edges
+        == conn.execute(
+            "SELECT len(purchase_session_lineage_ids) FROM main.customer_ltv WHERE lineage_id = ?", [lineage_id]
+        ).fetchall()[0][0]
+    )
 
 
 def test_high_value_audience_is_the_consented_top_decile(conn):

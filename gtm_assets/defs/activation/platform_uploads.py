@@ -4,8 +4,10 @@ platforms' unkeyed e-mail hashes are joined to consented users here, at the mome
 nowhere else (the call log stores requests with every match key redacted)."""
 
 import json
+from typing import Literal
 
 import dagster as dg
+from pydantic import Field
 
 from gtm_assets import settings
 from gtm_assets.defs.resources import DUCKDB_POOL, OWNER
@@ -23,16 +25,33 @@ FAILED = ("rejected", "failed", "skipped")
 # match_keys (their latest session consented to ads and they have an address), not yet uploaded to this
 # platform in this mode, and not older than the platform accepts (counted back from the newest conversion).
 CONVERSIONS_SQL = """
-SELECT t.session_lineage_id AS event_id, t.converted_at AS event_time, t.conversion_value::DOUBLE AS value,
+SELECT t.session_lineage_id AS event_id, t.converted_at AS event_time, {value} AS value,
        m.{column} AS email_sha256
 FROM main.touchpoints t
 JOIN restricted.match_keys m USING (user_key)
+LEFT JOIN main.customer_ltv l USING (user_key)
 WHERE t.is_conversion_touch AND t.consent_ads AND m.{column} IS NOT NULL
   AND t.converted_at >= (SELECT max(converted_at) FROM main.touchpoints) - to_days($max_age)
   AND NOT EXISTS (SELECT 1 FROM main.conversion_uploads u WHERE u.platform = $platform AND u.mode = $mode
                   AND u.event_id = t.session_lineage_id AND u.status IN ('sent', 'dry_run'))
 ORDER BY t.converted_at, t.session_lineage_id
 """
+
+
+# The value sent with a conversion (value-based bidding): the conversion's own revenue, or the
+# customer's predicted lifetime value (customer_ltv; the conversion's revenue when the customer has none).
+CONVERSION_VALUES = {
+    "conversion": "t.conversion_value::DOUBLE",
+    "predicted_ltv": "coalesce(l.predicted_ltv, t.conversion_value::DOUBLE)",
+}
+
+
+class OfflineConversionsConfig(dg.Config):
+    value: Literal["conversion", "predicted_ltv"] = Field(
+        default="conversion",
+        description="value sent with each conversion: its revenue, or the customer's predicted lifetime value "
+        "(customer_ltv) for value-based bidding",
+    )
 
 
 def enabled_adapters(*adapters: AdPlatform) -> list[AdPlatform]:
@@ -151,7 +170,7 @@ def platform_campaigns(
 
 
 @dg.asset(
-    deps=["touchpoints", "match_keys"],
+    deps=["touchpoints", "match_keys", "customer_ltv"],
     group_name="activation",
     owners=[OWNER],
     kinds={"duckdb", "python"},
@@ -159,6 +178,7 @@ def platform_campaigns(
 )
 def offline_conversions(
     context: dg.AssetExecutionContext,
+    config: OfflineConversionsConfig,
     warehouse: DuckDBWarehouse,
     meta_ads: MetaAdsAdapter,
     google_ads: GoogleAdsAdapter,
@@ -168,7 +188,8 @@ def offline_conversions(
     for leads, TikTok Events API) with the conversion session's lineage id as event id, so the platform
     de-duplicates a repeated upload. Only conversions of sessions with ads consent by users whose latest
     session consented; users without consent still count in attribution, in aggregate. Each event goes to
-    a platform once (conversion_uploads) and only within the platform's age limit."""
+    a platform once (conversion_uploads) and only within the platform's age limit. The value sent is the
+    conversion's revenue, or with `value: predicted_ltv` the customer's predicted lifetime value."""
     calls, counts = [], {}
     with warehouse.get_connection() as conn:
         ensure_tables(conn)
@@ -179,7 +200,7 @@ def offline_conversions(
         for adapter in running_adapters(meta_ads, google_ads, tiktok_ads):
             events = (
                 conn.execute(
-                    CONVERSIONS_SQL.format(column=adapter.match_key_column),
+                    CONVERSIONS_SQL.format(column=adapter.match_key_column, value=CONVERSION_VALUES[config.value]),
                     {"max_age": adapter.conversion_max_age_days, "platform": adapter.platform, "mode": adapter.mode},
                 )
                 .fetchdf()
@@ -216,5 +237,6 @@ def offline_conversions(
             "not_uploaded_without_consent_or_key": int(total - consented),
             "uploaded_by_platform": dg.MetadataValue.json(counts),
             "calls_by_status": dg.MetadataValue.json(_summary(calls)),
+            "conversion_value_basis": config.value,
         }
     )

@@ -54,6 +54,7 @@ COLUMN_DESCRIPTIONS = {
     "value_decile": "Decile of predicted_ltv among customers (10 = the most valuable tenth).",
     "horizon_days": "Prediction horizon in days (config).",
     "purchase_session_lineage_ids": "Lineage ids of the guarded sessions with the customer's purchases (the LTV lineage).",
+    "fit_run_id": "Dagster run id of the materialization that fitted the model.",
     "fitted_at": "When the table was written (now() during the run, without time zone).",
 }
 
@@ -111,7 +112,9 @@ def holdout_check(purchases: pd.DataFrame, end: pd.Timestamp, holdout_days: int)
     kinds={"duckdb", "scipy"},
     pool=DUCKDB_POOL,
 )
-def customer_ltv(context: dg.AssetExecutionContext, config: CustomerLtvConfig, warehouse: DuckDBWarehouse) -> dg.MaterializeResult:
+def customer_ltv(
+    context: dg.AssetExecutionContext, config: CustomerLtvConfig, warehouse: DuckDBWarehouse
+) -> dg.MaterializeResult:
     """Predicted customer lifetime value: for every customer with a governed purchase, the probability
     they are still buying, the purchases and revenue expected over the horizon (365 days by default) and
     90% predictive intervals, from a BG/NBD purchase model and a Gamma-Gamma spend model. Metadata: the
@@ -123,16 +126,20 @@ def customer_ltv(context: dg.AssetExecutionContext, config: CustomerLtvConfig, w
             raise dg.Failure(description="customer_ltv: guarded_sessions has no purchase sessions to model")
         table, check = fit_customer_ltv(purchases, config)
         sessions = purchases.groupby("customer")["lineage_id"].agg(list)
-        rows = table.assign(purchase_session_lineage_ids=sessions.reindex(table.index), horizon_days=config.horizon_days)
+        rows = table.assign(
+            purchase_session_lineage_ids=sessions.reindex(table.index),
+            horizon_days=config.horizon_days,
+            fit_run_id=context.run_id,
+        )
         conn.register("ltv_rows", rows.rename_axis("user_key").reset_index())
         conn.execute(
             "CREATE OR REPLACE TABLE main.customer_ltv AS SELECT lineage_id('customer_ltv', user_key) AS lineage_id, user_key, "
             "first_purchase::DATE AS first_purchase, (frequency + 1)::INTEGER AS purchase_days, "
-            "frequency::INTEGER AS repeat_purchases, recency::INTEGER AS recency_days, \"T\"::INTEGER AS age_days, "
+            'frequency::INTEGER AS repeat_purchases, recency::INTEGER AS recency_days, "T"::INTEGER AS age_days, '
             "observed_revenue::DECIMAL(18, 2) AS observed_revenue, probability_alive, expected_purchases, "
             "expected_value_per_purchase, predicted_ltv, revenue_low AS ltv_low, revenue_high AS ltv_high, "
             "purchases_low, purchases_high, value_decile::INTEGER AS value_decile, horizon_days, "
-            "purchase_session_lineage_ids, now()::TIMESTAMP AS fitted_at FROM ltv_rows ORDER BY predicted_ltv DESC, user_key"
+            "purchase_session_lineage_ids, fit_run_id, now()::TIMESTAMP AS fitted_at FROM ltv_rows ORDER BY predicted_ltv DESC, user_key"
         )
         missing_id, refunds = conn.execute(EXCLUDED_SQL).fetchall()[0]
         never_bought = conn.execute(NEVER_BOUGHT_SQL).fetchall()[0][0]
