@@ -128,6 +128,10 @@ COLUMN_DESCRIPTIONS = {
     "base_window_days": "Days in the trailing base window of current_spend and baseline_spend (28).",
     "recent_7d_spend": "The channel's average daily spend over the last 7 days of media data.",
     "currently_off": "True when the channel has a positive 28-day base but no spend in the last 7 days (e.g. between flights).",
+    "value_basis": (
+        "What revenue was optimised (config): first_purchase_revenue (the MMM's revenue) or predicted_ltv (each channel's "
+        "revenue weighted by the predicted lifetime value of the customers it brings, customer_ltv)."
+    ),
     "mmm_lineage_id": "lineage_id of the mmm_model row (the channel's response curve) the plan was computed from.",
 }
 
@@ -162,6 +166,40 @@ class AllocationConfig(dg.Config):
         "its base (0.7: measured over simulated worlds in benchmarks/mmm_worlds.py; a flagged channel needs 0.9)",
     )
     seed: int = Field(default=0, description="seed of the Thompson sampling draws")
+    value_basis: Literal["first_purchase_revenue", "predicted_ltv"] = Field(
+        default="first_purchase_revenue",
+        description="what a channel's revenue is worth: the revenue the media-mix model measures (first_purchase_revenue), "
+        "or that revenue weighted by the predicted lifetime value of the customers the channel brings (predicted_ltv: "
+        "customer_ltv)",
+    )
+
+
+# Per channel, what its customers are worth beyond the purchase that converted them: over every customer
+# whose first conversion (touchpoints) came through the channel, (first conversion value + predicted LTV)
+# / first conversion value. Channels without such customers keep 1.
+LTV_MULTIPLIERS_SQL = """
+WITH first_conversions AS (
+    SELECT user_key, arg_min(channel, (converted_at, session_lineage_id)) AS channel,
+           arg_min(conversion_value, (converted_at, session_lineage_id))::DOUBLE AS value
+    FROM main.touchpoints WHERE is_conversion_touch GROUP BY user_key
+)
+SELECT f.channel, (sum(f.value) + sum(coalesce(l.predicted_ltv, 0))) / sum(f.value) AS multiplier, count(*) AS customers
+FROM first_conversions f LEFT JOIN main.customer_ltv l USING (user_key)
+GROUP BY f.channel HAVING sum(f.value) > 0
+"""
+
+
+def ltv_multipliers(conn, channels: list[str]) -> dict[str, float]:
+    """The LTV weight of each channel's revenue (LTV_MULTIPLIERS_SQL), 1.0 for channels without data."""
+    found = {channel: float(m) for channel, m, _ in conn.execute(LTV_MULTIPLIERS_SQL).fetchall()}
+    return {channel: found.get(channel, 1.0) for channel in channels}
+
+
+def _value_weighted(table: pd.DataFrame | None, multipliers: dict[str, float]) -> pd.DataFrame | None:
+    """Response curves (mmm_model or bootstrap-draw rows) with each channel's coefficient scaled."""
+    if table is None:
+        return None
+    return table.assign(coefficient=table["coefficient"] * table["channel"].map(multipliers).fillna(1.0))
 
 
 def _pacing(conn, mmm: pd.DataFrame, draws: pd.DataFrame | None, plan: pd.DataFrame, base: dict[str, float]) -> dict:
@@ -191,7 +229,7 @@ def _pacing(conn, mmm: pd.DataFrame, draws: pd.DataFrame | None, plan: pd.DataFr
 
 
 @dg.asset(
-    deps=["mmm_model", "forecast", "raw_media_spend"],
+    deps=["mmm_model", "forecast", "raw_media_spend", "customer_ltv", "touchpoints"],
     group_name="activation",
     owners=[OWNER],
     kinds={"duckdb", "python", "scipy"},
@@ -206,13 +244,17 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
     Thompson sampling on conversions per unit of spend. Rows carry the expected
     incremental revenue with its interval from the model's bootstrap draws, marginal ROI, the
     guardrails that bound, the unconstrained optimum and the revenue the guardrails cost, and a
-    rationale; the metadata has the forecast pacing with and without the plan."""
+    rationale; the metadata has the forecast pacing with and without the plan. With `value_basis:
+    predicted_ltv` each channel's revenue is weighted by what its customers are predicted to be worth."""
     with warehouse.transaction() as conn:
         stats = conn.execute(CAMPAIGN_STATS_SQL).fetchdf()
         base, recent, cpa, window = channel_spend(stats)
         channels = list(base)
         mmm = conn.execute("SELECT * FROM main.mmm_model").fetchdf()
         draws = bootstrap_draws(conn)
+        multipliers = ltv_multipliers(conn, channels) if config.value_basis == "predicted_ltv" else {}
+        if multipliers:
+            mmm, draws = _value_weighted(mmm, multipliers), _value_weighted(draws, multipliers)
         total = config.total_daily_budget if config.total_daily_budget is not None else sum(base.values())
         guardrails = Guardrails(
             total_daily_budget=total,
@@ -249,6 +291,7 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
             recent_7d_spend=campaigns["channel"].map(recent),
             currently_off=campaigns["channel"].map(lambda c: recent[c] < 0.005 and base[c] > 0),
             mmm_lineage_id=campaigns["channel"].map(dict(zip(mmm["channel"], mmm["lineage_id"]))),
+            value_basis=config.value_basis,
         )
         conn.register("campaigns", campaigns)
         conn.execute(
@@ -279,6 +322,12 @@ def allocations(context: dg.AssetExecutionContext, config: AllocationConfig, war
         metadata={
             **metadata,
             "method": config.method,
+            "value_basis": config.value_basis,
+            **(
+                {"ltv_multipliers": dg.MetadataValue.json({c: round(m, 4) for c, m in multipliers.items()})}
+                if multipliers
+                else {}
+            ),
             "total_daily_budget": dg.MetadataValue.float(float(total)),
             "base": window,
             "plan": dg.MetadataValue.md(shown.round(3).to_markdown(index=False)),
