@@ -1,4 +1,4 @@
-"""The rule-based question reader: intent and entities on 120 phrasings (paraphrases, typos, mixed
+"""The rule-based question reader: intent and entities on 134 phrasings (paraphrases, typos, mixed
 case, several entities), the shared JSON Schema, typo correction that leaves ordinary words alone,
 and period resolution against the data's dates."""
 
