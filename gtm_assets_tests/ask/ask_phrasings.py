@@ -137,7 +137,7 @@ PHRASINGS = [
     ("Which experiment should we run next?", "experiment", {}),
     ("what lift test should we run and for how long", "experiment", {}),
     ("plan a geo holdout for display", "experiment", {"channels": ["Display"]}),
-    # --- customer value (written with the customer_value intent, before its patterns were tried) ------
+    # --- customer value (written with the intent; the first two were tried while writing its patterns) --
     ("Who are our most valuable customers?", "customer_value", {}),
     ("What is a customer worth?", "customer_value", {}),
     ("what's the lifetime value of a customer", "customer_value", {}),
