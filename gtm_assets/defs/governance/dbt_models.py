@@ -144,6 +144,32 @@ def drop_moved_views(staging: Path) -> None:
                 conn.execute(f"DROP VIEW main.{sql_identifier(name)}")
 
 
+# A governed file version that is no longer the loaded one (replaced, turned duplicate, removed from the
+# record): the governance_batch macro then rebuilds the governance models from every row.
+STALE_VERSIONS_SQL = """
+SELECT count(*) FROM main.governed_files g
+ANTI JOIN (SELECT source_file, sha256 FROM raw.landing_files WHERE status = 'loaded') c USING (source_file, sha256)
+"""
+
+
+def needs_full_refresh(staging: Path) -> bool:
+    """True when this build rebuilds the governance models from every row over tables that exist (a
+    governed version went stale, or governed_files is gone). dbt's incremental materialization would
+    stage the whole result in a temporary table first, which at 50M events does not fit DuckDB's memory
+    limit; `--full-refresh` builds each table with one CREATE TABLE AS instead (as a first build does)."""
+    if not staging.exists():
+        return False
+    with duckdb.connect(str(staging), read_only=True) as conn:
+        tables = {name for (name,) in conn.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+        ).fetchall()}  # fmt: skip
+        if "main.event_outcomes" not in tables or "raw.landing_files" not in tables:
+            return False
+        if "main.governed_files" not in tables:
+            return True
+        return conn.execute(STALE_VERSIONS_SQL).fetchall()[0][0] > 0
+
+
 class PublishRefused(RuntimeError):
     """The built copy cannot replace the warehouse without losing someone's writes."""
 
@@ -211,8 +237,9 @@ def gtm_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, wareh
     with warehouse_lock(warehouse.database):
         staging = stage_warehouse(warehouse.database)
         drop_moved_views(staging)
+        full_refresh = ["--full-refresh"] if needs_full_refresh(staging) else []
         with _dbt_points_at(str(staging)):
-            invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+            invocation = dbt.cli(["build", *full_refresh], context=context, raise_on_error=False)
             events = []
             for event in invocation.stream():
                 if isinstance(event, dg.Output):  # progress in the run's log; published only at the end
