@@ -321,12 +321,18 @@ def main() -> None:
         line(stage.name, stage, rows)
         model_times = _dbt_model_times()
         full_build = _governance_fingerprint()
+        print(f"full build: {json.dumps(full_build)}", flush=True)
         spark = _spark_stages(workdir, args.spark)
         with Stage("incremental: raw_events of the new day's file") as inc_raw:
             assert dg.materialize([raw_events], partition_key=day_file.name, instance=instance, resources=res).success
         with Stage("incremental: governance of the new file") as inc_gov:
             assert dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res).success
         inc_models = sum(_dbt_model_times().values())
+        print(
+            f"incremental day: raw_events {inc_raw.wall:.1f} s, governance {inc_gov.wall:.1f} s wall ({inc_gov.cpu:.1f} s CPU, "
+            f"peak {inc_gov.peak / 1e6:,.0f} MB), of which dbt's models and tests {inc_models:.1f} s",
+            flush=True,
+        )
         if args.check_incremental:
             _check_incremental(lambda: dg.materialize([gtm_dbt_models], selection=governance, instance=instance, resources=res))
     from gtm_assets.warehouse.resource import DuckDBWarehouse
@@ -338,7 +344,6 @@ def main() -> None:
     print("\nper model and test (dbt run_results.json, full build), s:")
     for name, seconds in sorted(model_times.items(), key=lambda item: -item[1])[:12]:
         print(f"  {name:<70} {seconds:>7.1f}")
-    print(f"full build: {json.dumps(full_build)}")
     found = full_build["tables"]["guarded_sessions"]["checksum"]
     if args.expect_checksum and found != args.expect_checksum:
         raise SystemExit(f"guarded_sessions changed: checksum {found} != {args.expect_checksum}")
