@@ -43,6 +43,7 @@ SUMMARY_TABLES = [
     ("persona_summary", "main.persona_summary"),
     ("creative_briefs", "main.creative_briefs"),
     ("mmm_model", "main.mmm_model"),
+    ("customer_ltv", "main.customer_ltv"),
     ("forecast", "main.forecast"),
     ("allocations", "main.allocations"),
     ("experiment_plan", "main.experiment_plan"),
