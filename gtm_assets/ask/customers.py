@@ -59,7 +59,7 @@ def customer_value(wh: Warehouse, answer: Answer) -> None:
     answer.tables.append(Table(f"The {len(rows)} most valuable customers (keyed user ids)", columns, rows))
     answer.text = (
         f"A customer is worth {mean} on average over the next {totals['horizon_days']} days (predicted lifetime value, "
-        f"BG/NBD + Gamma-Gamma on {customers} customers with a purchase; {alive} of them on average are still buying). "
+        f"BG/NBD + Gamma-Gamma on {customers} customers with a purchase; the mean probability that one is still buying: {alive}). "
         f"Together {total}; the most valuable tenth is predicted to bring {top}, {share} of it, and is the high_value "
         "audience (consented to ads only). Intervals are 90% predictive intervals of what each customer will actually spend."
     )
