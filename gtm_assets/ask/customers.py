@@ -4,7 +4,7 @@ high-value audience built from them."""
 
 from __future__ import annotations
 
-from gtm_assets.ask.answer import Answer, Table
+from gtm_assets.ask.answer import Answer, Chart, Table
 from gtm_assets.ask.source import TABLES, AskError, Warehouse
 
 SHOWN = 5
@@ -57,11 +57,18 @@ def customer_value(wh: Warehouse, answer: Answer) -> None:
                      cell("probability_alive", "share"), cell("purchase_days", "count"), cell("observed_revenue", "money")])  # fmt: skip
     columns = ["customer", "predicted value", "90% interval", "still buying", "purchase days", "bought so far"]
     answer.tables.append(Table(f"The {len(rows)} most valuable customers (keyed user ids)", columns, rows))
+    answer.chart = Chart(
+        "interval_bars",
+        {"labels": [r["user_key"][:12] for r in best], "values": [r["predicted_ltv"] for r in best],
+         "lo": [min(r["ltv_low"], r["predicted_ltv"]) for r in best], "hi": [max(r["ltv_high"], r["predicted_ltv"]) for r in best],
+         "xlabel": f"predicted revenue over {totals['horizon_days']} days, 90% predictive interval", "reference": None},
+        "The most valuable customers",
+    )  # fmt: skip
     answer.text = (
         f"A customer is worth {mean} on average over the next {totals['horizon_days']} days (predicted lifetime value, "
         f"BG/NBD + Gamma-Gamma on {customers} customers with a purchase; the mean probability that one is still buying: {alive}). "
         f"Together {total}; the most valuable tenth is predicted to bring {top}, {share} of it, and is the high_value "
-        "audience (consented to ads only). Intervals are 90% predictive intervals of what each customer will actually spend."
+        "audience (consented to ads only). Each customer's 90% interval is predictive: what they will actually spend."
     )
     answer.notes.append(
         "Customers who never bought have no predicted value; see the customer_ltv asset's metadata for the counts."

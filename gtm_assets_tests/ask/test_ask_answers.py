@@ -29,6 +29,7 @@ QUESTIONS = {
     "allocation": "What budget allocation do you recommend?",
     "identification": "Is the TV estimate reliable?",
     "experiment": "Which experiment should we run next?",
+    "customer_value": "What is a customer worth?",
     "summary": "Give me the executive summary",
 }
 EXTRA = [
@@ -49,6 +50,7 @@ NUMERIC = re.compile(r"[+-]?\d+(?:,\d{3})*(?:\.\d+)?%?")
 SCRUB = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?"  # dates and times
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"  # run ids
+    r"|\b[0-9a-f]{12}\b"  # keyed ids shown by their first 12 hex characters (customers)
     r"|\bQ[1-4] \d{4}\b|\b(?:January|February|March|April|May|June|July|August|September|October|November|December) \d{4}\b"
     r"|\b\d+ (?:days|weeks)\b"  # counts of days and weeks
     r"|\b(?:80|90|95)%(?= interval| and (?:80|90|95)%|:|\))|(?<=and )(?:80|90|95)%(?= interval)|\b100%(?= =)"  # interval levels
@@ -92,7 +94,7 @@ def _where(row: dict) -> tuple[str, list]:
 def _table_value(ro, number: dict) -> float:
     where, params = _where(number["row"])
     if number.get("aggregate"):
-        function = {"sum": "sum", "mean": "avg"}[number["aggregate"]]
+        function = {"sum": "sum", "mean": "avg", "count": "count"}[number["aggregate"]]
         return ro.execute(f'SELECT {function}("{number["column"]}") FROM {number["table"]}{where}', params).fetchone()[0]
     values = ro.execute(f'SELECT DISTINCT "{number["column"]}" FROM {number["table"]}{where}', params).fetchall()
     assert len(values) == 1, f"{number} matches {len(values)} distinct values"
