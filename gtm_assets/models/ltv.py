@@ -232,11 +232,16 @@ def frequency_buckets(summary: pd.DataFrame, predicted: pd.Series, actual: pd.Se
     return table
 
 
+def value_deciles(values: pd.Series) -> pd.Series:
+    """Each customer's decile by ``values`` (10 = the highest tenth; ties split by order)."""
+    ranks = values.rank(method="first")
+    return np.ceil(ranks / len(values) * 10).clip(1, 10).astype(int)
+
+
 def decile_calibration(predicted: pd.Series, actual: pd.Series) -> pd.DataFrame:
     """Customers in ten groups by predicted value (10 = highest): predicted and actual totals per group."""
     frame = pd.DataFrame({"predicted": predicted, "actual": actual.reindex(predicted.index).fillna(0)})
-    ranks = frame["predicted"].rank(method="first")
-    frame["decile"] = np.ceil(ranks / len(frame) * 10).clip(1, 10).astype(int)
+    frame["decile"] = value_deciles(frame["predicted"])
     table = frame.groupby("decile").agg(customers=("predicted", "size"), predicted=("predicted", "sum"), actual=("actual", "sum"))
     table["ratio"] = table["predicted"] / table["actual"].where(table["actual"] > 0)
     return table

@@ -2,7 +2,6 @@
 purchases (BG/NBD + Gamma-Gamma, gtm_assets.models.ltv), with a calibration-holdout check."""
 
 import dagster as dg
-import numpy as np
 import pandas as pd
 from pydantic import Field
 
@@ -77,8 +76,7 @@ def fit_customer_ltv(purchases: pd.DataFrame, config: CustomerLtvConfig) -> tupl
     table = summary.join(predicted.rename(columns={"predicted_revenue": "predicted_ltv"}))
     observed = purchases.groupby("customer")["value"].sum()
     table["observed_revenue"] = observed.reindex(table.index)
-    ranks = table["predicted_ltv"].rank(method="first")
-    table["value_decile"] = np.ceil(ranks * 10 / len(table)).clip(1, 10).astype(int)
+    table["value_decile"] = ltv.value_deciles(table["predicted_ltv"])
     check = holdout_check(purchases, end, config.holdout_days)
     check["fit"] = {
         "bgnbd": {name: float(value) for name, value in vars(fit.purchases).items()},
