@@ -10,7 +10,8 @@ customer's revenue in the holdout year. Printed per world and per family (median
   revenue given their own parameters and state, which the simulator knows);
 * 90% coverage (ours): the share of customers whose realised revenue falls inside their interval.
 
-The peer is pymc-marketing's CLV module (BetaGeoModel + GammaGammaModel, maximum a posteriori with its
+The baseline is doing nothing clever: each customer spends in the holdout year what they spent in the
+calibration year. The peer is pymc-marketing's CLV module (BetaGeoModel + GammaGammaModel, maximum a posteriori with its
 default priors; the `peers` extra), given the same RFM summary.
 
     python benchmarks/ltv_worlds.py [--seeds 3] [--customers 4000] [--no-peer]
@@ -69,6 +70,9 @@ def run_world(family: str, seed: int, customers: int, peer: bool) -> dict:
     ours["coverage"] = float(((realised >= predicted["revenue_low"]) & (realised <= predicted["revenue_high"])).mean())
     ours["seconds"] = time.perf_counter() - started
     row = {"family": family, "seed": seed, "ours": ours}
+    calibration = world.transactions[world.transactions["date"] <= world.calibration_end]
+    naive = calibration.groupby("customer")["value"].sum().reindex(summary.index).fillna(0.0)
+    row["naive"] = _scores(naive, world, actual)
     if peer:
         started = time.perf_counter()
         row["peer"] = _scores(_peer(summary, horizon), world, actual)
@@ -93,6 +97,10 @@ def _print_table(rows: list[dict], peer: bool) -> None:
             f"{_median(chosen, 'ours', 'top_decile_error'):+.1%} | {_median(chosen, 'ours', 'spearman_truth'):.2f} | "
             f"{_median(chosen, 'ours', 'coverage'):.0%} |"
         )
+        line += (
+            f" naive: {_median(chosen, 'naive', 'aggregate_error'):+.1%}, top decile "
+            f"{_median(chosen, 'naive', 'top_decile_error'):+.1%}, Spearman {_median(chosen, 'naive', 'spearman_truth'):.2f}"
+        )
         if peer:
             line += (
                 f" peer: {_median(chosen, 'peer', 'aggregate_error'):+.1%}, top decile "
@@ -115,9 +123,10 @@ def main() -> None:
             text = ", ".join(
                 f"{who}: aggregate {row[who]['aggregate_error']:+.1%}, top decile {row[who]['top_decile_error']:+.1%}, "
                 f"Spearman truth {row[who]['spearman_truth']:.2f} / realised {row[who]['spearman']:.2f}, "
-                f"MAE {row[who]['mae']:.0f}, {row[who]['seconds']:.1f} s"
+                f"MAE {row[who]['mae']:.0f}"
+                + (f", {row[who]['seconds']:.1f} s" if "seconds" in row[who] else "")
                 + (f", coverage {row[who]['coverage']:.0%}" if "coverage" in row[who] else "")
-                for who in ("ours", "peer")
+                for who in ("ours", "naive", "peer")
                 if who in row
             )
             print(f"{family} seed {seed}: {text}", flush=True)
